@@ -1,0 +1,102 @@
+"""HTTP plumbing shared by every handler: JSON responses, Twilio errors, Basic auth."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from switchboard.domain.errors import NotFound, TwilioError
+from switchboard.domain.models import Account
+from switchboard.services.accounts import Principal
+from switchboard.services.container import Services
+
+log = logging.getLogger("switchboard.api")
+
+AUTH_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Twilio API"'}
+
+
+def json_response(data: Any, status_code: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status_code, media_type="application/json")
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def error_response(request: Request, error: TwilioError) -> Response:
+    if isinstance(error, NotFound) or error.code == 20404:
+        error = TwilioError(20404, f"The requested resource {request.url.path} was not found")
+    headers = AUTH_CHALLENGE if error.http_status == 401 else None
+    return Response(
+        orjson.dumps(error.to_json()),
+        status_code=error.http_status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+async def handle_twilio_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TwilioError)
+    return error_response(request, exc)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(request, NotFound())
+    if exc.status_code == 405:
+        return error_response(request, TwilioError(20004))
+    error = TwilioError(21000, str(exc.detail), http_status=exc.status_code)
+    return error_response(request, error)
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    # Never a stack trace on the wire; the log keeps it for us.
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(request, TwilioError(20500))
+
+
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, colon, password = decoded.partition(":")
+    return (username, password) if colon else None
+
+
+async def authenticate(request: Request) -> Principal:
+    credentials = basic_credentials(request)
+    principal = None
+    if credentials is not None:
+        principal = await services(request).accounts.authenticate(*credentials)
+    if principal is None:
+        raise TwilioError(20003)
+    return principal
+
+
+async def path_account(request: Request, name: str = "account_sid") -> Account:
+    """The authenticated caller's view of the account named in the path."""
+    principal = await authenticate(request)
+    return await services(request).accounts.resolve(principal, request.path_params[name])
+
+
+async def own_account(request: Request) -> Account:
+    """For /v1 resources, which take the account from the credentials."""
+    return (await authenticate(request)).account

@@ -1,0 +1,126 @@
+"""Reading Twilio-style request parameters: form bodies, query strings, repeated keys.
+
+Twilio's SDKs send ``application/x-www-form-urlencoded`` bodies; names are case-sensitive and
+unknown names are ignored. Bodies are size-bounded and malformed ones are a 400, never a 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from switchboard.domain.errors import TwilioError
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
+
+class Params(Mapping[str, str]):
+    """An ordered multi-map of request parameters; ``params[name]`` is the first value."""
+
+    __slots__ = ("_first", "_pairs", "files")
+
+    def __init__(
+        self, pairs: Iterable[tuple[str, str]], files: list[tuple[str, UploadFile]] | None = None
+    ) -> None:
+        self._pairs = list(pairs)
+        self._first: dict[str, str] = {}
+        for name, value in self._pairs:
+            self._first.setdefault(name, value)
+        self.files = files or []
+
+    def __getitem__(self, name: str) -> str:
+        return self._first[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._first)
+
+    def __len__(self) -> int:
+        return len(self._first)
+
+    def getlist(self, name: str) -> list[str]:
+        return [value for key, value in self._pairs if key == name]
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return list(self._pairs)
+
+    def text(self, name: str) -> str | None:
+        """The value, or None when absent (an empty string stays an empty string)."""
+        return self._first.get(name)
+
+    def boolean(self, name: str, default: bool = False) -> bool:
+        raw = self._first.get(name)
+        if raw is None or raw == "":
+            return default
+        lowered = raw.strip().lower()
+        if lowered in ("true", "1", "yes"):
+            return True
+        if lowered in ("false", "0", "no"):
+            return False
+        raise TwilioError(21000, f"{name} must be true or false, not {raw!r}")
+
+
+def _decode(raw: bytes) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise TwilioError(21000, "The request body is not valid UTF-8 form data") from None
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise TwilioError(21000, f"The request body exceeds {limit} bytes", http_status=413)
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TwilioError(21000, f"The request body exceeds {limit} bytes", http_status=413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_params(request: Request, *, allow_json: bool = False) -> Params:
+    """Query-string parameters for GET/DELETE; the form body (or JSON object) for POST."""
+    if request.method in ("GET", "DELETE", "HEAD"):
+        return Params(request.query_params.multi_items())
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        try:
+            form = await request.form(max_files=20, max_fields=2000)
+        except Exception:
+            raise TwilioError(21000, "The multipart body could not be parsed") from None
+        pairs: list[tuple[str, str]] = []
+        files: list[tuple[str, UploadFile]] = []
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                files.append((name, value))
+            else:
+                pairs.append((name, value))
+        return Params(pairs, files)
+    body = await read_body(request)
+    if allow_json and content_type == "application/json":
+        return Params(_json_pairs(body))
+    return Params(_decode(body))
+
+
+def _json_pairs(body: bytes) -> list[tuple[str, str]]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise TwilioError(21000, "The request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise TwilioError(21000, "The JSON body must be an object")
+    pairs: list[tuple[str, str]] = []
+    for name, value in data.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if isinstance(item, bool):
+                pairs.append((name, "true" if item else "false"))
+            elif item is not None:
+                pairs.append((name, str(item)))
+    return pairs

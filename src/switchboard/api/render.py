@@ -1,0 +1,211 @@
+"""Twilio's JSON shapes for each resource (SPEC §6.5, the OpenAPI schemas).
+
+2010-04-01 dates are RFC 2822 in GMT; Messaging v1 dates are ISO 8601. Counts that Twilio
+types as strings (``num_segments``, ``num_media``) stay strings.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+
+from switchboard.domain.models import (
+    API_VERSION,
+    Account,
+    ApiKey,
+    Media,
+    Message,
+    MessagingService,
+    PhoneNumber,
+    ServicePhoneNumber,
+)
+from switchboard.domain.phone import country_of, parse_address
+
+V2010 = f"/{API_VERSION}"
+
+
+def rfc2822(moment: datetime | None) -> str | None:
+    return None if moment is None else format_datetime(moment.astimezone(UTC))
+
+
+def iso8601(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def account_json(account: Account) -> dict[str, Any]:
+    base = f"{V2010}/Accounts/{account.sid}"
+    subresources = {
+        name: f"{base}/{name}.json"
+        for name in ("IncomingPhoneNumbers", "Messages", "Keys", "SigningKeys", "Applications")
+    }
+    return {
+        "auth_token": account.auth_token,
+        "date_created": rfc2822(account.date_created),
+        "date_updated": rfc2822(account.date_updated),
+        "friendly_name": account.friendly_name,
+        "owner_account_sid": account.owner_account_sid,
+        "sid": account.sid,
+        "status": account.status,
+        "subresource_uris": {
+            "incoming_phone_numbers": subresources["IncomingPhoneNumbers"],
+            "messages": subresources["Messages"],
+            "keys": subresources["Keys"],
+            "signing_keys": subresources["SigningKeys"],
+            "applications": subresources["Applications"],
+        },
+        "type": account.type,
+        "uri": f"{base}.json",
+    }
+
+
+def key_json(key: ApiKey, *, with_secret: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "sid": key.sid,
+        "friendly_name": key.friendly_name,
+        "date_created": rfc2822(key.date_created),
+        "date_updated": rfc2822(key.date_updated),
+    }
+    if with_secret:
+        data["secret"] = key.secret
+    return data
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    uri = f"{V2010}/Accounts/{message.account_sid}/Messages/{message.sid}"
+    return {
+        "account_sid": message.account_sid,
+        "api_version": API_VERSION,
+        "body": message.body,
+        "date_created": rfc2822(message.date_created),
+        "date_sent": rfc2822(message.date_sent),
+        "date_updated": rfc2822(message.date_updated),
+        "direction": message.direction.value,
+        "error_code": message.error_code,
+        "error_message": message.error_message,
+        "from": message.from_,
+        "messaging_service_sid": message.messaging_service_sid,
+        "num_media": str(message.num_media),
+        "num_segments": str(message.num_segments),
+        "price": message.price,
+        "price_unit": message.price_unit,
+        "sid": message.sid,
+        "status": message.status,
+        "subresource_uris": {"media": f"{uri}/Media.json"},
+        "to": message.to,
+        "uri": f"{uri}.json",
+    }
+
+
+def media_uri(media: Media) -> str:
+    """The media content URL (no .json), as carried by ``MediaUrlN`` webhook parameters."""
+    return f"{V2010}/Accounts/{media.account_sid}/Messages/{media.message_sid}/Media/{media.sid}"
+
+
+def media_json(media: Media) -> dict[str, Any]:
+    return {
+        "account_sid": media.account_sid,
+        "content_type": media.content_type,
+        "date_created": rfc2822(media.date_created),
+        "date_updated": rfc2822(media.date_updated),
+        "parent_sid": media.message_sid,
+        "sid": media.sid,
+        "uri": f"{media_uri(media)}.json",
+    }
+
+
+def phone_number_json(number: PhoneNumber) -> dict[str, Any]:
+    return {
+        "account_sid": number.account_sid,
+        "address_requirements": "none",
+        "address_sid": None,
+        "api_version": API_VERSION,
+        "beta": False,
+        "bundle_sid": None,
+        "capabilities": {"fax": False, "mms": True, "sms": True, "voice": True},
+        "date_created": rfc2822(number.date_created),
+        "date_updated": rfc2822(number.date_updated),
+        "emergency_address_sid": None,
+        "emergency_address_status": "unregistered",
+        "emergency_status": "Inactive",
+        "friendly_name": number.friendly_name,
+        "identity_sid": None,
+        "origin": "twilio",
+        "phone_number": number.phone_number,
+        "sid": number.sid,
+        "sms_application_sid": number.sms_application_sid,
+        "sms_fallback_method": number.sms_fallback_method,
+        "sms_fallback_url": number.sms_fallback_url,
+        "sms_method": number.sms_method,
+        "sms_url": number.sms_url,
+        "status": "in-use",
+        "status_callback": number.status_callback,
+        "status_callback_method": number.status_callback_method,
+        "subresource_uris": {
+            "assigned_add_ons": f"{V2010}/Accounts/{number.account_sid}/IncomingPhoneNumbers/"
+            f"{number.sid}/AssignedAddOns.json"
+        },
+        "trunk_sid": None,
+        "type": "local",
+        "uri": f"{V2010}/Accounts/{number.account_sid}/IncomingPhoneNumbers/{number.sid}.json",
+        "voice_application_sid": "",
+        "voice_caller_id_lookup": False,
+        "voice_fallback_method": "POST",
+        "voice_fallback_url": "",
+        "voice_method": "POST",
+        "voice_receive_mode": "voice",
+        "voice_url": "",
+    }
+
+
+def service_json(service: MessagingService, base_url: str) -> dict[str, Any]:
+    url = f"{base_url}/v1/Services/{service.sid}"
+    return {
+        "account_sid": service.account_sid,
+        "area_code_geomatch": service.area_code_geomatch,
+        "date_created": iso8601(service.date_created),
+        "date_updated": iso8601(service.date_updated),
+        "fallback_method": service.fallback_method,
+        "fallback_to_long_code": service.fallback_to_long_code,
+        "fallback_url": service.fallback_url,
+        "friendly_name": service.friendly_name,
+        "inbound_method": service.inbound_method,
+        "inbound_request_url": service.inbound_request_url,
+        "links": {
+            "phone_numbers": f"{url}/PhoneNumbers",
+            "short_codes": f"{url}/ShortCodes",
+            "alpha_senders": f"{url}/AlphaSenders",
+            "messages": f"{url}/Messages",
+            "us_app_to_person": f"{url}/Compliance/Usa2p",
+            "us_app_to_person_usecases": f"{url}/Compliance/Usa2p/Usecases",
+            "channel_senders": f"{url}/ChannelSenders",
+            "destination_alpha_senders": f"{url}/DestinationAlphaSenders",
+        },
+        "mms_converter": service.mms_converter,
+        "scan_message_content": service.scan_message_content,
+        "sid": service.sid,
+        "smart_encoding": service.smart_encoding,
+        "status_callback": service.status_callback,
+        "sticky_sender": service.sticky_sender,
+        "synchronous_validation": service.synchronous_validation,
+        "url": url,
+        "us_app_to_person_registered": False,
+        "use_inbound_webhook_on_number": service.use_inbound_webhook_on_number,
+        "usecase": service.usecase,
+        "validity_period": service.validity_period,
+    }
+
+
+def service_number_json(entry: ServicePhoneNumber, base_url: str) -> dict[str, Any]:
+    address = parse_address(entry.phone_number)
+    return {
+        "account_sid": entry.account_sid,
+        "capabilities": ["SMS", "MMS", "Voice"],
+        "country_code": (country_of(address) if address else None) or "US",
+        "date_created": iso8601(entry.date_created),
+        "date_updated": iso8601(entry.date_updated),
+        "phone_number": entry.phone_number,
+        "service_sid": entry.service_sid,
+        "sid": entry.sid,
+        "url": f"{base_url}/v1/Services/{entry.service_sid}/PhoneNumbers/{entry.sid}",
+    }

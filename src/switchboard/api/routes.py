@@ -1,0 +1,76 @@
+"""The URL map of the Twilio surface; handler names follow Twilio's operation ids."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from switchboard.api import accounts, media_content, messages, numbers, services
+
+A = "/2010-04-01/Accounts/{account_sid}"
+
+TWILIO_ROUTES = [
+    Route("/2010-04-01/Accounts.json", accounts.create_account, methods=["POST"]),
+    Route("/2010-04-01/Accounts.json", accounts.list_accounts, methods=["GET"]),
+    Route("/2010-04-01/Accounts/{sid}.json", accounts.fetch_account, methods=["GET"]),
+    Route("/2010-04-01/Accounts/{sid}.json", accounts.update_account, methods=["POST"]),
+    Route(f"{A}/Keys.json", accounts.create_new_key, methods=["POST"]),
+    Route(f"{A}/Keys.json", accounts.list_keys, methods=["GET"]),
+    Route(f"{A}/Keys/{{sid}}.json", accounts.fetch_key, methods=["GET"]),
+    Route(f"{A}/Keys/{{sid}}.json", accounts.update_key, methods=["POST"]),
+    Route(f"{A}/Keys/{{sid}}.json", accounts.delete_key, methods=["DELETE"]),
+    Route(f"{A}/Messages.json", messages.create_message, methods=["POST"]),
+    Route(f"{A}/Messages.json", messages.list_messages, methods=["GET"]),
+    Route(f"{A}/Messages/{{sid}}.json", messages.fetch_message, methods=["GET"]),
+    Route(f"{A}/Messages/{{sid}}.json", messages.update_message, methods=["POST"]),
+    Route(f"{A}/Messages/{{sid}}.json", messages.delete_message, methods=["DELETE"]),
+    Route(f"{A}/Messages/{{message_sid}}/Media.json", messages.list_media, methods=["GET"]),
+    Route(
+        f"{A}/Messages/{{message_sid}}/Media/{{sid}}.json", messages.fetch_media, methods=["GET"]
+    ),
+    Route(
+        f"{A}/Messages/{{message_sid}}/Media/{{sid}}.json",
+        messages.delete_media,
+        methods=["DELETE"],
+    ),
+    Route(
+        f"{A}/Messages/{{message_sid}}/Media/{{sid}}",
+        media_content.fetch_media_content,
+        methods=["GET"],
+    ),
+    Route(f"{A}/IncomingPhoneNumbers.json", numbers.create_incoming_phone_number, methods=["POST"]),
+    Route(f"{A}/IncomingPhoneNumbers.json", numbers.list_incoming_phone_numbers, methods=["GET"]),
+    Route(
+        f"{A}/IncomingPhoneNumbers/{{sid}}.json",
+        numbers.fetch_incoming_phone_number,
+        methods=["GET"],
+    ),
+    Route(
+        f"{A}/IncomingPhoneNumbers/{{sid}}.json",
+        numbers.update_incoming_phone_number,
+        methods=["POST"],
+    ),
+    Route(
+        f"{A}/IncomingPhoneNumbers/{{sid}}.json",
+        numbers.delete_incoming_phone_number,
+        methods=["DELETE"],
+    ),
+    Route("/v1/Services", services.create_service, methods=["POST"]),
+    Route("/v1/Services", services.list_services, methods=["GET"]),
+    Route("/v1/Services/{sid}", services.fetch_service, methods=["GET"]),
+    Route("/v1/Services/{sid}", services.update_service, methods=["POST"]),
+    Route("/v1/Services/{sid}", services.delete_service, methods=["DELETE"]),
+    Route(
+        "/v1/Services/{service_sid}/PhoneNumbers", services.create_phone_number, methods=["POST"]
+    ),
+    Route("/v1/Services/{service_sid}/PhoneNumbers", services.list_phone_numbers, methods=["GET"]),
+    Route(
+        "/v1/Services/{service_sid}/PhoneNumbers/{sid}",
+        services.fetch_phone_number,
+        methods=["GET"],
+    ),
+    Route(
+        "/v1/Services/{service_sid}/PhoneNumbers/{sid}",
+        services.delete_phone_number,
+        methods=["DELETE"],
+    ),
+]

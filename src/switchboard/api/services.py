@@ -1,0 +1,93 @@
+"""Messaging Services and their sender pools (Messaging v1)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from switchboard.api.http import json_response, no_content, own_account, services
+from switchboard.api.paging import fetch_page, page_query, v1_envelope
+from switchboard.api.params import read_params
+from switchboard.api.render import service_json, service_number_json
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+async def create_service(request: Request) -> Response:
+    account = await own_account(request)
+    params = await read_params(request)
+    service = await services(request).messaging_services.create(account, params)
+    return json_response(service_json(service, _base(request)), 201)
+
+
+async def list_services(request: Request) -> Response:
+    account = await own_account(request)
+    query = page_query(await read_params(request))
+    svc = services(request).messaging_services
+    page = await fetch_page(query, lambda p: svc.list(account, p), lambda s: s.sid)
+    records = [service_json(s, _base(request)) for s in page.items]
+    url = f"{_base(request)}{request.url.path}"
+    return json_response(v1_envelope("services", records, page, query, url, lambda s: s.sid))
+
+
+async def fetch_service(request: Request) -> Response:
+    account = await own_account(request)
+    service = await services(request).messaging_services.get(account, request.path_params["sid"])
+    return json_response(service_json(service, _base(request)))
+
+
+async def update_service(request: Request) -> Response:
+    account = await own_account(request)
+    params = await read_params(request)
+    service = await services(request).messaging_services.update(
+        account, request.path_params["sid"], params
+    )
+    return json_response(service_json(service, _base(request)))
+
+
+async def delete_service(request: Request) -> Response:
+    account = await own_account(request)
+    await services(request).messaging_services.delete(account, request.path_params["sid"])
+    return no_content()
+
+
+async def create_phone_number(request: Request) -> Response:
+    account = await own_account(request)
+    params = await read_params(request)
+    entry = await services(request).messaging_services.add_number(
+        account, request.path_params["service_sid"], params.text("PhoneNumberSid") or ""
+    )
+    return json_response(service_number_json(entry, _base(request)), 201)
+
+
+async def list_phone_numbers(request: Request) -> Response:
+    account = await own_account(request)
+    query = page_query(await read_params(request))
+    service_sid = request.path_params["service_sid"]
+    svc = services(request).messaging_services
+    page = await fetch_page(
+        query, lambda p: svc.list_numbers(account, service_sid, p), lambda e: e.sid
+    )
+    records = [service_number_json(e, _base(request)) for e in page.items]
+    url = f"{_base(request)}{request.url.path}"
+    return json_response(v1_envelope("phone_numbers", records, page, query, url, lambda e: e.sid))
+
+
+async def fetch_phone_number(request: Request) -> Response:
+    account = await own_account(request)
+    path = request.path_params
+    entry = await services(request).messaging_services.get_number(
+        account, path["service_sid"], path["sid"]
+    )
+    return json_response(service_number_json(entry, _base(request)))
+
+
+async def delete_phone_number(request: Request) -> Response:
+    account = await own_account(request)
+    path = request.path_params
+    await services(request).messaging_services.remove_number(
+        account, path["service_sid"], path["sid"]
+    )
+    return no_content()

@@ -1,0 +1,96 @@
+"""The composition root: builds the store, clock, services and the ASGI application.
+
+This is the only place adapters are chosen (SQLite or PostgreSQL, system or virtual clock,
+real HTTP or in-process transports); everything else receives them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from switchboard import __version__
+from switchboard.api.http import handle_http_exception, handle_twilio_error, handle_unexpected
+from switchboard.api.routes import TWILIO_ROUTES
+from switchboard.clock import SystemClock, VirtualClock
+from switchboard.config import Config
+from switchboard.domain.errors import TwilioError
+from switchboard.domain.models import Account
+from switchboard.domain.sids import SidFactory
+from switchboard.ports import Clock, Store
+from switchboard.services.container import Services
+from switchboard.services.runtime import Runtime
+from switchboard.storage.sqlite import SqliteStore
+
+
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """What the server announces once it is up."""
+
+    account: Account
+    created: bool
+    config: Config
+
+
+async def open_store(config: Config) -> Store:
+    database = config.database
+    if database.startswith(("postgresql://", "postgres://")):
+        raise SystemExit("PostgreSQL support is not available yet; use a SQLite file path")
+    path = database.removeprefix("sqlite:///").removeprefix("sqlite://")
+    return await SqliteStore.open(path or ":memory:")
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+def create_app(
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    on_ready: Callable[[Ready], None] | None = None,
+) -> Starlette:
+    """The switchboard ASGI app; storage opens and the main account exists on startup."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = await open_store(config)
+        runtime = Runtime(
+            store=store,
+            clock=clock or SystemClock(),
+            new_sid=SidFactory(os.urandom),
+            config=config,
+        )
+        services = Services.build(runtime)
+        app.state.services = services
+        account, created = await services.accounts.bootstrap_main_account(
+            config.account_sid, config.auth_token
+        )
+        app.state.main_account = account
+        if on_ready is not None:
+            on_ready(Ready(account, created, config))
+        try:
+            yield
+        finally:
+            await store.close()
+
+    return Starlette(
+        routes=[Route("/healthz", health, methods=["GET"]), *TWILIO_ROUTES],
+        lifespan=lifespan,
+        exception_handlers={
+            TwilioError: handle_twilio_error,
+            HTTPException: handle_http_exception,
+            Exception: handle_unexpected,
+        },
+    )
+
+
+__all__ = ["Ready", "VirtualClock", "create_app"]

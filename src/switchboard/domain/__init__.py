@@ -1,0 +1,1 @@
+"""The pure core: Twilio's rules as data and functions, with no I/O, clock or randomness."""

@@ -1,0 +1,80 @@
+"""Twilio SIDs: a two-letter type prefix followed by 32 lower-case hex digits.
+
+Generation takes its randomness as an argument (16 bytes), so the core stays deterministic;
+the composition root passes ``os.urandom`` or a seeded source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Final
+
+RandomBytes = Callable[[int], bytes]
+
+_SID_RE: Final = re.compile(r"^([A-Z]{2})([0-9a-f]{32})$")
+_LOOSE_SID_RE: Final = re.compile(r"^([A-Z]{2})([0-9a-fA-F]{32})$")
+
+
+class SidPrefix(StrEnum):
+    ACCOUNT = "AC"
+    MESSAGE = "SM"
+    MEDIA_MESSAGE = "MM"
+    MEDIA = "ME"
+    PHONE_NUMBER = "PN"
+    MESSAGING_SERVICE = "MG"
+    API_KEY = "SK"
+    APPLICATION = "AP"
+    CHANNEL_INSTALL = "XE"
+    NOTIFICATION = "NO"
+    REQUEST = "RQ"
+    PAGE_TOKEN = "PA"
+
+
+MESSAGE_PREFIXES: Final = frozenset({SidPrefix.MESSAGE, SidPrefix.MEDIA_MESSAGE})
+
+
+def make_sid(prefix: SidPrefix | str, random_bytes: RandomBytes) -> str:
+    """A new SID of ``prefix`` from 16 bytes drawn from ``random_bytes``."""
+    raw = random_bytes(16)
+    if len(raw) != 16:
+        raise ValueError("a SID needs exactly 16 random bytes")
+    prefix = SidPrefix(prefix)
+    return f"{prefix.value}{raw.hex()}"
+
+
+class SidFactory:
+    """Callable SID source bound to one randomness function."""
+
+    __slots__ = ("_random_bytes",)
+
+    def __init__(self, random_bytes: RandomBytes) -> None:
+        self._random_bytes = random_bytes
+
+    def __call__(self, prefix: SidPrefix | str) -> str:
+        return make_sid(prefix, self._random_bytes)
+
+
+def is_sid(value: str, prefix: SidPrefix | str | frozenset[SidPrefix] | None = None) -> bool:
+    """True if ``value`` is a well-formed SID (either hex case, as Twilio's spec accepts)."""
+    match = _LOOSE_SID_RE.match(value)
+    if match is None:
+        return False
+    if prefix is None:
+        return True
+    if isinstance(prefix, frozenset):
+        return match.group(1) in {p.value for p in prefix}
+    return match.group(1) == SidPrefix(prefix).value
+
+
+def is_canonical_sid(value: str) -> bool:
+    """True if ``value`` is a SID exactly as Twilio issues it (lower-case hex)."""
+    return _SID_RE.match(value) is not None
+
+
+def sid_prefix(value: str) -> str:
+    """The two-letter prefix of a well-formed SID; ValueError otherwise."""
+    if not is_sid(value):
+        raise ValueError(f"not a SID: {value!r}")
+    return value[:2]

@@ -1,0 +1,174 @@
+"""Ports: the interfaces the application layer needs from the outside world.
+
+Every ``Store`` method is one transaction. Methods are coarse on purpose (``insert_message``
+takes the message, its media and the jobs it causes) so the transactional-outbox rule holds by
+construction and a second backend (PostgreSQL) can implement the same contract without callers
+changing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from switchboard.domain.models import (
+    Account,
+    ApiKey,
+    Job,
+    Media,
+    Message,
+    MessagingService,
+    NewJob,
+    PhoneNumber,
+    ServicePhoneNumber,
+    StatusEvent,
+    WebhookAttempt,
+)
+
+T = TypeVar("T")
+
+
+class Clock(Protocol):
+    """The one source of time (system or virtual, see switchboard.clock)."""
+
+    virtual: bool
+
+    def now(self) -> datetime: ...
+    async def sleep_until(self, deadline: datetime) -> None: ...
+
+
+class StoreConflict(Exception):
+    """A uniqueness rule was broken (a phone number already owned, a number already pooled)."""
+
+
+class InvalidPageToken(Exception):
+    """A PageToken that this store never issued."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    page_size: int = 50
+    after: str | None = None  # the sid of the last item of the previous page
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFilter:
+    to: str | None = None
+    from_: str | None = None
+    sent_on_or_after: datetime | None = None
+    sent_before: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptFilter:
+    account_sids: Sequence[str] | None = None
+    message_sid: str | None = None
+    limit: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class JobOutcome:
+    """Everything one finished job writes, committed together with the job's removal."""
+
+    attempts: Sequence[WebhookAttempt] = ()
+    new_messages: Sequence[tuple[Message, Sequence[Media]]] = ()
+    message_updates: Sequence[Message] = ()
+    events: Sequence[StatusEvent] = ()
+    new_jobs: Sequence[NewJob] = ()
+    retry_at: datetime | None = None  # keep the job, due again at this time
+    payload: Mapping[str, object] | None = None  # replaces the job's payload when retrying
+
+
+class Store(Protocol):
+    async def close(self) -> None: ...
+
+    # Accounts and credentials
+    async def insert_account(self, account: Account) -> None: ...
+    async def get_account(self, sid: str) -> Account | None: ...
+    async def update_account(self, account: Account) -> None: ...
+    async def find_main_account(self) -> Account | None: ...
+    async def list_accounts(
+        self, owner_sid: str, friendly_name: str | None, status: str | None, page: PageRequest
+    ) -> Page[Account]: ...
+    async def insert_api_key(self, key: ApiKey) -> None: ...
+    async def get_api_key(self, sid: str) -> ApiKey | None: ...
+    async def update_api_key(self, key: ApiKey) -> None: ...
+    async def delete_api_key(self, account_sid: str, sid: str) -> bool: ...
+    async def list_api_keys(self, account_sid: str, page: PageRequest) -> Page[ApiKey]: ...
+
+    # Phone numbers
+    async def insert_phone_number(self, number: PhoneNumber) -> None: ...
+    async def get_phone_number(self, account_sid: str, sid: str) -> PhoneNumber | None: ...
+    async def find_phone_number(self, phone_number: str) -> PhoneNumber | None: ...
+    async def update_phone_number(self, number: PhoneNumber) -> None: ...
+    async def delete_phone_number(self, account_sid: str, sid: str) -> bool: ...
+    async def list_phone_numbers(
+        self,
+        account_sid: str,
+        phone_number: str | None,
+        friendly_name: str | None,
+        page: PageRequest,
+    ) -> Page[PhoneNumber]: ...
+
+    # Messaging Services and their sender pools
+    async def insert_service(self, service: MessagingService) -> None: ...
+    async def get_service(self, account_sid: str, sid: str) -> MessagingService | None: ...
+    async def update_service(self, service: MessagingService) -> None: ...
+    async def delete_service(self, account_sid: str, sid: str) -> bool: ...
+    async def list_services(
+        self, account_sid: str, page: PageRequest
+    ) -> Page[MessagingService]: ...
+    async def add_service_number(self, entry: ServicePhoneNumber) -> None: ...
+    async def get_service_number(self, service_sid: str, sid: str) -> ServicePhoneNumber | None: ...
+    async def remove_service_number(self, service_sid: str, sid: str) -> bool: ...
+    async def list_service_numbers(
+        self, service_sid: str, page: PageRequest
+    ) -> Page[ServicePhoneNumber]: ...
+    async def service_for_number(self, phone_number_sid: str) -> str | None: ...
+
+    # Messages, media and their timelines
+    async def insert_message(
+        self,
+        message: Message,
+        media: Sequence[Media] = (),
+        jobs: Sequence[NewJob] = (),
+        media_content: Mapping[str, bytes] | None = None,
+    ) -> Message: ...
+    async def get_message(self, account_sid: str, sid: str) -> Message | None: ...
+    async def find_message(self, sid: str) -> Message | None: ...
+    async def update_message(
+        self,
+        message: Message,
+        jobs: Sequence[NewJob] = (),
+        events: Sequence[StatusEvent] = (),
+    ) -> None: ...
+    async def delete_message(self, account_sid: str, sid: str) -> bool: ...
+    async def list_messages(
+        self, account_sid: str, filters: MessageFilter, page: PageRequest
+    ) -> Page[Message]: ...
+    async def list_media(
+        self, account_sid: str, message_sid: str, page: PageRequest
+    ) -> Page[Media]: ...
+    async def get_media(self, account_sid: str, message_sid: str, sid: str) -> Media | None: ...
+    async def delete_media(self, account_sid: str, message_sid: str, sid: str) -> bool: ...
+    async def get_media_content(self, sid: str) -> bytes | None: ...
+    async def list_status_events(self, message_sid: str) -> list[StatusEvent]: ...
+
+    # The outbox
+    async def claim_jobs(self, now: datetime, limit: int, lease_seconds: float) -> list[Job]: ...
+    async def next_job_due(self) -> datetime | None: ...
+    async def finish_job(self, job: Job, outcome: JobOutcome) -> None: ...
+    async def release_all_leases(self) -> int: ...
+
+    # The attempt log and the simulator's control plane
+    async def list_attempts(self, filters: AttemptFilter) -> list[WebhookAttempt]: ...
+    async def get_attempt(self, sid: str) -> WebhookAttempt | None: ...
+    async def reset(self, keep_numbers: bool = True) -> None: ...

@@ -1,0 +1,186 @@
+"""Accounts, subaccounts, API keys and authentication.
+
+A main account may act on its subaccounts' resources; an API key acts only on its own account
+and, like Twilio's Standard keys, may not manage accounts or keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import secrets
+
+from switchboard.domain.errors import NotFound, TwilioError
+from switchboard.domain.models import Account, ApiKey
+from switchboard.domain.sids import SidPrefix, is_sid
+from switchboard.ports import Page, PageRequest
+from switchboard.services.runtime import Runtime
+
+ACCOUNT_STATUSES = frozenset({"active", "suspended", "closed"})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an account, possibly through one of its API keys."""
+
+    account: Account
+    key: ApiKey | None = None
+
+
+class AccountService:
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+
+    async def bootstrap_main_account(
+        self, account_sid: str | None, auth_token: str | None
+    ) -> tuple[Account, bool]:
+        """The main account: fixed by the given credentials, else the stored one, else new.
+
+        Returns the account and whether it was created now.
+        """
+        store, now = self._rt.store, self._rt.clock.now()
+        if account_sid is not None:
+            if not is_sid(account_sid, SidPrefix.ACCOUNT):
+                raise ValueError(f"SWITCHBOARD_ACCOUNT_SID is not an account SID: {account_sid}")
+            existing = await store.get_account(account_sid)
+            token = auth_token or (existing.auth_token if existing else self._rt.new_token())
+            if existing is None:
+                account = self._new_account(account_sid, account_sid, "Main account", token)
+                await store.insert_account(account)
+                return account, True
+            if existing.auth_token != token:
+                existing = dataclasses.replace(existing, auth_token=token, date_updated=now)
+                await store.update_account(existing)
+            return existing, False
+        existing = await store.find_main_account()
+        if existing is not None:
+            if auth_token and existing.auth_token != auth_token:
+                existing = dataclasses.replace(existing, auth_token=auth_token, date_updated=now)
+                await store.update_account(existing)
+            return existing, False
+        sid = self._rt.new_sid(SidPrefix.ACCOUNT)
+        account = self._new_account(sid, sid, "Main account", auth_token or self._rt.new_token())
+        await store.insert_account(account)
+        return account, True
+
+    def _new_account(self, sid: str, owner: str, name: str, token: str) -> Account:
+        now = self._rt.clock.now()
+        return Account(
+            sid=sid,
+            friendly_name=name,
+            auth_token=token,
+            owner_account_sid=owner,
+            status="active",
+            date_created=now,
+            date_updated=now,
+        )
+
+    async def authenticate(self, username: str, password: str) -> Principal | None:
+        store = self._rt.store
+        if is_sid(username, SidPrefix.ACCOUNT):
+            account = await store.get_account(username)
+            if account is None or account.status == "closed":
+                return None
+            if not hmac.compare_digest(account.auth_token.encode(), password.encode()):
+                return None
+            return Principal(account)
+        if is_sid(username, SidPrefix.API_KEY):
+            key = await store.get_api_key(username)
+            if key is None or not hmac.compare_digest(key.secret.encode(), password.encode()):
+                return None
+            account = await store.get_account(key.account_sid)
+            if account is None or account.status == "closed":
+                return None
+            return Principal(account, key)
+        return None
+
+    async def resolve(self, principal: Principal, account_sid: str) -> Account:
+        """The account named in a request path, if the principal may act on it (else 20404)."""
+        if account_sid == principal.account.sid:
+            return principal.account
+        if principal.key is None and is_sid(account_sid, SidPrefix.ACCOUNT):
+            account = await self._rt.store.get_account(account_sid)
+            if account is not None and account.owner_account_sid == principal.account.sid:
+                return account
+        raise NotFound()
+
+    @staticmethod
+    def require_account_admin(principal: Principal) -> None:
+        if principal.key is not None:
+            raise TwilioError(20003, "API keys cannot manage accounts or keys", http_status=401)
+
+    async def create_subaccount(self, principal: Principal, friendly_name: str | None) -> Account:
+        self.require_account_admin(principal)
+        if principal.account.is_subaccount:
+            raise TwilioError(20403, "Subaccounts cannot create subaccounts")
+        now = self._rt.clock.now()
+        sid = self._rt.new_sid(SidPrefix.ACCOUNT)
+        name = friendly_name or f"SubAccount Created at {now:%Y-%m-%d %I:%M %p}"
+        account = self._new_account(sid, principal.account.sid, name, self._rt.new_token())
+        await self._rt.store.insert_account(account)
+        return account
+
+    async def list_accounts(
+        self,
+        principal: Principal,
+        friendly_name: str | None,
+        status: str | None,
+        page: PageRequest,
+    ) -> Page[Account]:
+        self.require_account_admin(principal)
+        return await self._rt.store.list_accounts(
+            principal.account.sid, friendly_name, status, page
+        )
+
+    async def update_account(
+        self, account: Account, friendly_name: str | None, status: str | None
+    ) -> Account:
+        if status is not None and status not in ACCOUNT_STATUSES:
+            raise TwilioError(20001, f"Invalid Status: {status}", http_status=400)
+        if account.status == "closed" and status not in (None, "closed"):
+            raise TwilioError(20005, "A closed account cannot be reopened")
+        updated = dataclasses.replace(
+            account,
+            friendly_name=account.friendly_name if friendly_name is None else friendly_name,
+            status=account.status if status is None else status,
+            date_updated=self._rt.clock.now(),
+        )
+        await self._rt.store.update_account(updated)
+        return updated
+
+    # API keys -------------------------------------------------------------------------------
+
+    async def create_key(self, account: Account, friendly_name: str | None) -> ApiKey:
+        now = self._rt.clock.now()
+        key = ApiKey(
+            sid=self._rt.new_sid(SidPrefix.API_KEY),
+            account_sid=account.sid,
+            friendly_name=friendly_name or "",
+            secret=secrets.token_urlsafe(24)[:32],
+            date_created=now,
+            date_updated=now,
+        )
+        await self._rt.store.insert_api_key(key)
+        return key
+
+    async def get_key(self, account: Account, sid: str) -> ApiKey:
+        key = await self._rt.store.get_api_key(sid)
+        if key is None or key.account_sid != account.sid:
+            raise NotFound()
+        return key
+
+    async def update_key(self, account: Account, sid: str, friendly_name: str | None) -> ApiKey:
+        key = await self.get_key(account, sid)
+        if friendly_name is not None:
+            key = dataclasses.replace(
+                key, friendly_name=friendly_name, date_updated=self._rt.clock.now()
+            )
+            await self._rt.store.update_api_key(key)
+        return key
+
+    async def delete_key(self, account: Account, sid: str) -> None:
+        if not await self._rt.store.delete_api_key(account.sid, sid):
+            raise NotFound()
+
+    async def list_keys(self, account: Account, page: PageRequest) -> Page[ApiKey]:
+        return await self._rt.store.list_api_keys(account.sid, page)

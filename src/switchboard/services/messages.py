@@ -1,0 +1,349 @@
+"""Outbound messages through the REST API: validation, creation, updates, deletion.
+
+Creation validates in Twilio's order (To, sender, content, sizes, options), writes the message,
+its media and the carrier's first step in one transaction, and answers with the initial status
+(``queued``, ``accepted`` with a Messaging Service, ``scheduled`` with SendAt).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from switchboard.carrier.plan import next_step
+from switchboard.domain.encoding import check_body_length, segment
+from switchboard.domain.errors import NotFound, TwilioError
+from switchboard.domain.lifecycle import (
+    CANCELABLE_STATUSES,
+    SETTLED_STATUSES,
+    Event,
+    MessageStatus,
+    apply_event,
+    initial_status,
+)
+from switchboard.domain.models import (
+    Account,
+    Direction,
+    Media,
+    Message,
+    MessagingService,
+    StatusEvent,
+)
+from switchboard.domain.phone import Address, AddressKind, Channel, parse_from, parse_to
+from switchboard.domain.sids import SidPrefix, is_sid
+from switchboard.ports import MessageFilter, Page, PageRequest
+from switchboard.services.runtime import Runtime
+from switchboard.timeline import CARRIER_JOB, carrier_job, status_callback_job
+
+MAX_MEDIA = 10
+SCHEDULE_MIN = timedelta(minutes=5)
+SCHEDULE_MAX = timedelta(days=35)
+
+
+@dataclass(frozen=True, slots=True)
+class CreateMessage:
+    """The CreateMessage parameters switchboard acts on (others are accepted and ignored)."""
+
+    to: str | None
+    from_: str | None = None
+    messaging_service_sid: str | None = None
+    body: str | None = None
+    media_urls: Sequence[str] = ()
+    status_callback: str | None = None
+    validity_period: str | None = None
+    send_at: str | None = None
+    schedule_type: str | None = None
+    smart_encoded: bool = False
+    content_sid: str | None = None
+
+
+def is_callback_url(url: str) -> bool:
+    """An absolute http(s) URL whose host has no underscore (Twilio rejects those)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    return parts.scheme in ("http", "https") and bool(host) and "_" not in host
+
+
+def parse_send_at(raw: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise TwilioError(35114, f"SendAt {raw!r} is not a valid ISO 8601 timestamp") from None
+    if moment.tzinfo is None:
+        raise TwilioError(35114, "SendAt must include a time zone (e.g. 2026-01-01T12:00:00Z)")
+    return moment
+
+
+def segments_for(body: str, media_count: int, to: Address, smart: bool) -> int:
+    """num_segments as Twilio reports it: SMS segments, 1 for MMS and non-SMS channels."""
+    if media_count or to.channel is not Channel.SMS:
+        return 1
+    return segment(body, smart_encoding=smart).num_segments
+
+
+class MessageService:
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+
+    async def create(self, account: Account, request: CreateMessage) -> Message:
+        to = parse_to(request.to)
+        if not request.from_ and not request.messaging_service_sid:
+            raise TwilioError(21603)
+        service = await self._service(account, request.messaging_service_sid)
+        sender = await self._sender(account, request.from_, service, to)
+        body = request.body or ""
+        media_urls = list(request.media_urls)
+        if not body and not media_urls and not request.content_sid:
+            raise TwilioError(21619 if service else 21602)
+        check_body_length(body)
+        self._check_media(media_urls)
+        status_callback = (request.status_callback or "").strip() or None
+        if status_callback is not None and not is_callback_url(status_callback):
+            raise TwilioError(21609, f"The StatusCallback URL {status_callback} is not valid.")
+        validity = self._validity(request.validity_period)
+        send_at = self._schedule(request, service)
+
+        now = self._rt.clock.now()
+        smart = request.smart_encoded or bool(service and service.smart_encoding)
+        prefix = SidPrefix.MEDIA_MESSAGE if media_urls else SidPrefix.MESSAGE
+        status = initial_status(
+            messaging_service=service is not None, scheduled=send_at is not None
+        )
+        # With a service and no From, Twilio picks the sender after answering (``accepted``).
+        deferred_sender = service is not None and sender is None
+        message = Message(
+            sid=self._rt.new_sid(prefix),
+            account_sid=account.sid,
+            messaging_service_sid=service.sid if service else None,
+            direction=Direction.OUTBOUND_API,
+            from_=None if sender is None else sender.value,
+            to=to.value,
+            body=body,
+            status=status.value,
+            num_segments=0 if deferred_sender else segments_for(body, len(media_urls), to, smart),
+            num_media=len(media_urls),
+            date_created=now,
+            date_updated=now,
+            status_callback=status_callback or (service.status_callback if service else None),
+            validity_period=validity,
+            send_at=send_at,
+        )
+        media = [
+            Media(
+                sid=self._rt.new_sid(SidPrefix.MEDIA),
+                account_sid=account.sid,
+                message_sid=message.sid,
+                content_type=guess_content_type(url),
+                source_url=url,
+                date_created=now,
+                date_updated=now,
+            )
+            for url in media_urls
+        ]
+        jobs = []
+        if send_at is not None:
+            jobs.append(carrier_job(message, Event.DUE, send_at))
+        else:
+            step = next_step(message.status, self._rt.config.carrier)
+            if step is not None:
+                jobs.append(
+                    carrier_job(message, step.event, now + timedelta(seconds=step.delay_seconds))
+                )
+        stored = await self._rt.store.insert_message(message, media, jobs)
+        self._rt.on_new_jobs()
+        return stored
+
+    async def _service(self, account: Account, sid: str | None) -> MessagingService | None:
+        if not sid:
+            return None
+        service = None
+        if is_sid(sid, SidPrefix.MESSAGING_SERVICE):
+            service = await self._rt.store.get_service(account.sid, sid)
+        if service is None:
+            raise TwilioError(
+                21701, f"The Messaging Service Sid {sid} is invalid.", http_status=400
+            )
+        return service
+
+    async def _sender(
+        self,
+        account: Account,
+        raw_from: str | None,
+        service: MessagingService | None,
+        to: Address,
+    ) -> Address | None:
+        if not raw_from:
+            if service is not None and not await self._pool(service):
+                raise TwilioError(21703)
+            return None
+        sender = parse_from(raw_from)
+        if sender.kind is AddressKind.ALPHANUMERIC:
+            return sender  # alphanumeric sender IDs need no ownership
+        number = await self._rt.store.find_phone_number(sender.identity)
+        if number is None or number.account_sid != account.sid:
+            raise TwilioError(
+                21606,
+                f"The 'From' phone number provided ({raw_from}) is not a valid message-capable "
+                "Twilio phone number for this destination/account.",
+            )
+        if service is not None and number.phone_number not in await self._pool(service):
+            raise TwilioError(21606, f"{raw_from} is not in the Messaging Service's sender pool")
+        return sender
+
+    async def _pool(self, service: MessagingService) -> list[str]:
+        page = await self._rt.store.list_service_numbers(service.sid, PageRequest(page_size=1000))
+        return [entry.phone_number for entry in page.items]
+
+    @staticmethod
+    def _check_media(urls: list[str]) -> None:
+        if len(urls) > MAX_MEDIA:
+            raise TwilioError(21623, f"Too many media URLs: {len(urls)} (at most {MAX_MEDIA})")
+        for url in urls:
+            if not is_callback_url(url):
+                raise TwilioError(21620, f"Invalid media URL: {url}")
+
+    @staticmethod
+    def _validity(raw: str | None) -> int | None:
+        if raw is None or raw == "":
+            return None
+        if not raw.strip().isdigit() or not 1 <= int(raw) <= 36000:
+            raise TwilioError(21624, f"Invalid validity period value: {raw}")
+        return int(raw)
+
+    def _schedule(
+        self, request: CreateMessage, service: MessagingService | None
+    ) -> datetime | None:
+        if not request.send_at and not request.schedule_type:
+            return None
+        if request.schedule_type != "fixed":
+            raise TwilioError(35111, "ScheduleType must be 'fixed' to schedule a message")
+        if not request.send_at:
+            raise TwilioError(35114, "SendAt is required when ScheduleType is set")
+        if service is None:
+            raise TwilioError(35118)
+        send_at = parse_send_at(request.send_at)
+        ahead = send_at - self._rt.clock.now()
+        if not SCHEDULE_MIN < ahead <= SCHEDULE_MAX:
+            raise TwilioError(35115, "SendAt must be between 5 minutes and 35 days in the future")
+        return send_at
+
+    # Sender choice for service sends, used by the timeline when the message is dispatched.
+
+    async def choose_sender(self, message: Message) -> str | None:
+        if message.messaging_service_sid is None:
+            return message.from_
+        service = await self._rt.store.get_service(
+            message.account_sid, message.messaging_service_sid
+        )
+        pool = await self._pool(service) if service else []
+        if not pool:
+            return None
+        # Sticky sender: the same recipient always maps to the same pool member.
+        return sorted(pool)[zlib.crc32(message.to.encode()) % len(pool)]
+
+    # Fetch, list, update, delete ------------------------------------------------------------
+
+    async def get(self, account: Account, sid: str) -> Message:
+        message = await self._rt.store.get_message(account.sid, sid)
+        if message is None:
+            raise NotFound()
+        return message
+
+    async def list(
+        self, account: Account, filters: MessageFilter, page: PageRequest
+    ) -> Page[Message]:
+        return await self._rt.store.list_messages(account.sid, filters, page)
+
+    async def update(
+        self, account: Account, sid: str, body: str | None, status: str | None
+    ) -> Message:
+        message = await self.get(account, sid)
+        now = self._rt.clock.now()
+        if status is not None and status != "":
+            if status != "canceled":
+                raise TwilioError(
+                    20001, f"Invalid Status {status!r}: only 'canceled' is allowed", http_status=400
+                )
+            if MessageStatus(message.status) not in CANCELABLE_STATUSES:
+                raise TwilioError(30409)
+            message = dataclasses.replace(
+                message,
+                status=apply_event(MessageStatus(message.status), Event.CANCEL).value,
+                date_updated=now,
+            )
+            jobs = [j for j in [status_callback_job(message, now)] if j is not None]
+            await self._rt.store.update_message(
+                message, jobs=jobs, events=[StatusEvent(message.sid, message.status, now)]
+            )
+            self._rt.on_new_jobs()
+        if body is not None:
+            if body != "":
+                raise TwilioError(
+                    20001,
+                    "Body can only be updated to an empty string (redaction)",
+                    http_status=400,
+                )
+            message = dataclasses.replace(message, body="", date_updated=now)
+            await self._rt.store.update_message(message)
+        return message
+
+    async def delete(self, account: Account, sid: str) -> None:
+        message = await self.get(account, sid)
+        if message.direction is not Direction.INBOUND and (
+            MessageStatus(message.status) not in SETTLED_STATUSES | {MessageStatus.CANCELED}
+        ):
+            raise TwilioError(20009)
+        await self._rt.store.delete_message(account.sid, sid)
+
+    async def list_media(
+        self, account: Account, message_sid: str, page: PageRequest
+    ) -> Page[Media]:
+        await self.get(account, message_sid)
+        return await self._rt.store.list_media(account.sid, message_sid, page)
+
+    async def get_media(self, account: Account, message_sid: str, sid: str) -> Media:
+        media = await self._rt.store.get_media(account.sid, message_sid, sid)
+        if media is None:
+            raise NotFound()
+        return media
+
+    async def delete_media(self, account: Account, message_sid: str, sid: str) -> None:
+        if not await self._rt.store.delete_media(account.sid, message_sid, sid):
+            raise NotFound()
+
+    async def media_content(
+        self, account: Account, message_sid: str, sid: str
+    ) -> tuple[Media, bytes | None]:
+        media = await self.get_media(account, message_sid, sid)
+        return media, await self._rt.store.get_media_content(sid)
+
+
+_EXTENSION_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "mp4": "video/mp4",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "pdf": "application/pdf",
+    "vcf": "text/vcard",
+    "txt": "text/plain",
+}
+
+
+def guess_content_type(url: str) -> str:
+    path = urlsplit(url).path
+    extension = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    return _EXTENSION_TYPES.get(extension, "application/octet-stream")
+
+
+_ = CARRIER_JOB  # re-exported for callers that schedule carrier work

@@ -1,0 +1,1 @@
+"""Storage adapters behind the Store port (SQLite now; PostgreSQL later)."""

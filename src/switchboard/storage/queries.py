@@ -1,0 +1,55 @@
+"""Named SQL queries loaded from ``sql/<dialect>/queries.sql`` and versioned migrations.
+
+Keeping SQL in .sql files lets each dialect say things its own way while the Python adapter
+code stays the same shape; a block starts with ``-- name: <name>``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+
+_NAME_RE = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+_MIGRATION_RE = re.compile(r"^(\d{4})_(\w+)\.sql$")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_queries(dialect: str) -> MappingProxyType[str, str]:
+    text = resources.files("switchboard.storage").joinpath("sql", dialect, "queries.sql")
+    return MappingProxyType(parse_queries(text.read_text(encoding="utf-8")))
+
+
+def parse_queries(text: str) -> dict[str, str]:
+    queries: dict[str, str] = {}
+    matches = list(_NAME_RE.finditer(text))
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        name = match.group(1)
+        if name in queries:
+            raise ValueError(f"query {name!r} is defined twice")
+        queries[name] = text[match.end() : end].strip()
+    return queries
+
+
+def load_migrations(dialect: str) -> list[Migration]:
+    folder = resources.files("switchboard.storage").joinpath("sql", dialect, "migrations")
+    migrations = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_RE.match(entry.name)
+        if match:
+            migrations.append(
+                Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8"))
+            )
+    migrations.sort(key=lambda m: m.version)
+    expected = list(range(1, len(migrations) + 1))
+    if [m.version for m in migrations] != expected:
+        raise ValueError(f"{dialect} migrations must be numbered 1..n without gaps")
+    return migrations

@@ -1,0 +1,787 @@
+"""The SQLite store: the embedded default, a single file in WAL mode (or ``:memory:``).
+
+Every public method is one transaction run on the group-commit thread
+(:mod:`switchboard.storage.sqlite_executor`); the SQL lives in ``sql/sqlite/*.sql``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from switchboard.domain.models import (
+    Account,
+    ApiKey,
+    Direction,
+    Job,
+    Media,
+    Message,
+    MessagingService,
+    NewJob,
+    PhoneNumber,
+    ServicePhoneNumber,
+    StatusEvent,
+    WebhookAttempt,
+)
+from switchboard.ports import (
+    AttemptFilter,
+    InvalidPageToken,
+    JobOutcome,
+    MessageFilter,
+    Page,
+    PageRequest,
+    StoreConflict,
+)
+from switchboard.storage.queries import load_migrations, load_queries
+from switchboard.storage.rows import (
+    dump_json,
+    from_micros,
+    load_json,
+    opt_from_micros,
+    opt_micros,
+    to_micros,
+)
+from switchboard.storage.sqlite_executor import GroupCommitExecutor
+
+T = TypeVar("T")
+Q = load_queries("sqlite")
+Row = sqlite3.Row
+
+
+def _one(conn: sqlite3.Connection, name: str, params: Mapping[str, Any]) -> Row | None:
+    row: Row | None = conn.execute(Q[name], params).fetchone()
+    return row
+
+
+def _all(conn: sqlite3.Connection, name: str, params: Mapping[str, Any]) -> list[Row]:
+    return conn.execute(Q[name], params).fetchall()
+
+
+def _run(conn: sqlite3.Connection, name: str, params: Mapping[str, Any]) -> int:
+    return conn.execute(Q[name], params).rowcount
+
+
+def _cursor_seq(
+    conn: sqlite3.Connection, seq_query: str, page: PageRequest, **keys: Any
+) -> int | None:
+    if page.after is None:
+        return None
+    row = _one(conn, seq_query, {"sid": page.after, **keys})
+    if row is None:
+        raise InvalidPageToken(page.after)
+    return int(row["seq"])
+
+
+def _page(
+    conn: sqlite3.Connection,
+    list_query: str,
+    params: dict[str, Any],
+    page: PageRequest,
+    convert: Callable[[Row], T],
+) -> Page[T]:
+    rows = _all(conn, list_query, {**params, "limit": page.page_size + 1})
+    return Page([convert(r) for r in rows[: page.page_size]], len(rows) > page.page_size)
+
+
+# Row <-> record -------------------------------------------------------------------------------
+
+
+def _account(row: Row) -> Account:
+    return Account(
+        sid=row["sid"],
+        friendly_name=row["friendly_name"],
+        auth_token=row["auth_token"],
+        owner_account_sid=row["owner_account_sid"],
+        status=row["status"],
+        type=row["type"],
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+    )
+
+
+def _api_key(row: Row) -> ApiKey:
+    return ApiKey(
+        sid=row["sid"],
+        account_sid=row["account_sid"],
+        friendly_name=row["friendly_name"],
+        secret=row["secret"],
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+    )
+
+
+_NUMBER_TEXT_FIELDS = [
+    "sid",
+    "account_sid",
+    "phone_number",
+    "friendly_name",
+    "sms_url",
+    "sms_method",
+    "sms_fallback_url",
+    "sms_fallback_method",
+    "status_callback",
+    "status_callback_method",
+    "sms_application_sid",
+]
+
+
+def _phone_number(row: Row) -> PhoneNumber:
+    return PhoneNumber(
+        **{name: row[name] for name in _NUMBER_TEXT_FIELDS},
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+    )
+
+
+def _number_params(number: PhoneNumber) -> dict[str, Any]:
+    params: dict[str, Any] = {name: getattr(number, name) for name in _NUMBER_TEXT_FIELDS}
+    params["date_created"] = to_micros(number.date_created)
+    params["date_updated"] = to_micros(number.date_updated)
+    return params
+
+
+_SERVICE_BODY_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(MessagingService)
+    if f.name not in {"sid", "account_sid", "date_created", "date_updated"}
+)
+
+
+def _service(row: Row) -> MessagingService:
+    body = load_json(row["body"])
+    known = {name: body[name] for name in _SERVICE_BODY_FIELDS if name in body}
+    return MessagingService(
+        sid=row["sid"],
+        account_sid=row["account_sid"],
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+        **known,
+    )
+
+
+def _service_params(service: MessagingService) -> dict[str, Any]:
+    return {
+        "sid": service.sid,
+        "account_sid": service.account_sid,
+        "body": dump_json({name: getattr(service, name) for name in _SERVICE_BODY_FIELDS}),
+        "date_created": to_micros(service.date_created),
+        "date_updated": to_micros(service.date_updated),
+    }
+
+
+def _service_number(row: Row) -> ServicePhoneNumber:
+    return ServicePhoneNumber(
+        sid=row["sid"],
+        service_sid=row["service_sid"],
+        account_sid=row["account_sid"],
+        phone_number=row["phone_number"],
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+    )
+
+
+def _message(row: Row) -> Message:
+    return Message(
+        sid=row["sid"],
+        account_sid=row["account_sid"],
+        messaging_service_sid=row["messaging_service_sid"],
+        direction=Direction(row["direction"]),
+        from_=row["from_addr"],
+        to=row["to_addr"],
+        body=row["body"],
+        status=row["status"],
+        num_segments=row["num_segments"],
+        num_media=row["num_media"],
+        price=row["price"],
+        price_unit=row["price_unit"],
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        status_callback=row["status_callback"],
+        status_callback_method=row["status_callback_method"],
+        validity_period=row["validity_period"],
+        send_at=opt_from_micros(row["send_at"]),
+        extra=load_json(row["extra"]),
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+        date_sent=opt_from_micros(row["date_sent"]),
+        seq=row["seq"],
+    )
+
+
+def _message_params(m: Message) -> dict[str, Any]:
+    return {
+        "sid": m.sid,
+        "account_sid": m.account_sid,
+        "messaging_service_sid": m.messaging_service_sid,
+        "direction": m.direction.value,
+        "from_addr": m.from_,
+        "to_addr": m.to,
+        "body": m.body,
+        "status": m.status,
+        "num_segments": m.num_segments,
+        "num_media": m.num_media,
+        "price": m.price,
+        "price_unit": m.price_unit,
+        "error_code": m.error_code,
+        "error_message": m.error_message,
+        "status_callback": m.status_callback,
+        "status_callback_method": m.status_callback_method,
+        "validity_period": m.validity_period,
+        "send_at": opt_micros(m.send_at),
+        "extra": dump_json(m.extra),
+        "date_created": to_micros(m.date_created),
+        "date_updated": to_micros(m.date_updated),
+        "date_sent": opt_micros(m.date_sent),
+    }
+
+
+def _media(row: Row) -> Media:
+    return Media(
+        sid=row["sid"],
+        account_sid=row["account_sid"],
+        message_sid=row["message_sid"],
+        content_type=row["content_type"],
+        source_url=row["source_url"],
+        size=row["size"],
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+    )
+
+
+def _event(row: Row) -> StatusEvent:
+    return StatusEvent(
+        message_sid=row["message_sid"],
+        status=row["status"],
+        at=from_micros(row["at"]),
+        error_code=row["error_code"],
+    )
+
+
+def _job(row: Row) -> Job:
+    return Job(
+        id=row["id"],
+        kind=row["kind"],
+        due_at=from_micros(row["due_at"]),
+        payload=load_json(row["payload"]),
+        account_sid=row["account_sid"],
+        message_sid=row["message_sid"],
+        attempts=row["attempts"],
+    )
+
+
+def _attempt(row: Row) -> WebhookAttempt:
+    return WebhookAttempt(
+        sid=row["sid"],
+        account_sid=row["account_sid"],
+        message_sid=row["message_sid"],
+        kind=row["kind"],
+        attempt=row["attempt"],
+        url=row["url"],
+        method=row["method"],
+        request_headers=load_json(row["request_headers"]),
+        request_body=row["request_body"],
+        response_status=row["response_status"],
+        response_headers=load_json(row["response_headers"]),
+        response_body=row["response_body"],
+        duration_ms=row["duration_ms"],
+        error_code=row["error_code"],
+        error_detail=row["error_detail"],
+        idempotency_token=row["idempotency_token"],
+        signed_url=row["signed_url"],
+        date_created=from_micros(row["date_created"]),
+    )
+
+
+def _attempt_params(a: WebhookAttempt) -> dict[str, Any]:
+    return {
+        "sid": a.sid,
+        "account_sid": a.account_sid,
+        "message_sid": a.message_sid,
+        "kind": a.kind,
+        "attempt": a.attempt,
+        "url": a.url,
+        "method": a.method,
+        "request_headers": dump_json(a.request_headers),
+        "request_body": a.request_body,
+        "response_status": a.response_status,
+        "response_headers": dump_json(a.response_headers),
+        "response_body": a.response_body,
+        "duration_ms": a.duration_ms,
+        "error_code": a.error_code,
+        "error_detail": a.error_detail,
+        "idempotency_token": a.idempotency_token,
+        "signed_url": a.signed_url,
+        "date_created": to_micros(a.date_created),
+    }
+
+
+def _insert_jobs(conn: sqlite3.Connection, jobs: Sequence[NewJob]) -> None:
+    for job in jobs:
+        _run(
+            conn,
+            "insert_job",
+            {
+                "kind": job.kind,
+                "account_sid": job.account_sid,
+                "message_sid": job.message_sid,
+                "due_at": to_micros(job.due_at),
+                "payload": dump_json(job.payload),
+            },
+        )
+
+
+def _insert_events(conn: sqlite3.Connection, events: Sequence[StatusEvent]) -> None:
+    for event in events:
+        _run(
+            conn,
+            "insert_status_event",
+            {
+                "message_sid": event.message_sid,
+                "status": event.status,
+                "error_code": event.error_code,
+                "at": to_micros(event.at),
+            },
+        )
+
+
+def _insert_message(
+    conn: sqlite3.Connection,
+    message: Message,
+    media: Sequence[Media],
+    content: Mapping[str, bytes],
+) -> Message:
+    seq = conn.execute(Q["insert_message"], _message_params(message)).lastrowid
+    for item in media:
+        _run(
+            conn,
+            "insert_media",
+            {
+                "sid": item.sid,
+                "account_sid": item.account_sid,
+                "message_sid": item.message_sid,
+                "content_type": item.content_type,
+                "source_url": item.source_url,
+                "size": item.size,
+                "content": content.get(item.sid),
+                "date_created": to_micros(item.date_created),
+                "date_updated": to_micros(item.date_updated),
+            },
+        )
+    _insert_events(conn, [StatusEvent(message.sid, message.status, message.date_created)])
+    return dataclasses.replace(message, seq=seq or 0)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+    applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+    for migration in load_migrations("sqlite"):
+        if migration.version in applied:
+            continue
+        for statement in migration.sql.split(";\n"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (migration.version,))
+
+
+class SqliteStore:
+    """The Store port on SQLite. Open with :meth:`open` (it applies pending migrations)."""
+
+    def __init__(self, executor: GroupCommitExecutor) -> None:
+        self._db = executor
+
+    @classmethod
+    async def open(cls, path: str, *, durable: bool = True) -> SqliteStore:
+        store = cls(GroupCommitExecutor(path, durable=durable))
+        await store._db.run(_migrate)
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _do(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._db.run(fn)
+
+    # Accounts and credentials ---------------------------------------------------------------
+
+    async def insert_account(self, account: Account) -> None:
+        params = {f.name: getattr(account, f.name) for f in dataclasses.fields(Account)}
+        params["date_created"] = to_micros(account.date_created)
+        params["date_updated"] = to_micros(account.date_updated)
+        await self._do(lambda c: _run(c, "insert_account", params))
+
+    async def get_account(self, sid: str) -> Account | None:
+        row = await self._do(lambda c: _one(c, "get_account", {"sid": sid}))
+        return None if row is None else _account(row)
+
+    async def update_account(self, account: Account) -> None:
+        params = {
+            "sid": account.sid,
+            "friendly_name": account.friendly_name,
+            "auth_token": account.auth_token,
+            "status": account.status,
+            "date_updated": to_micros(account.date_updated),
+        }
+        await self._do(lambda c: _run(c, "update_account", params))
+
+    async def find_main_account(self) -> Account | None:
+        row = await self._do(lambda c: _one(c, "find_main_account", {}))
+        return None if row is None else _account(row)
+
+    async def list_accounts(
+        self, owner_sid: str, friendly_name: str | None, status: str | None, page: PageRequest
+    ) -> Page[Account]:
+        def work(c: sqlite3.Connection) -> Page[Account]:
+            after = _cursor_seq(c, "account_seq", page, owner_sid=owner_sid) or 0
+            params = {"owner_sid": owner_sid, "friendly_name": friendly_name, "status": status}
+            return _page(c, "list_accounts", {**params, "after_seq": after}, page, _account)
+
+        return await self._do(work)
+
+    async def insert_api_key(self, key: ApiKey) -> None:
+        params = {f.name: getattr(key, f.name) for f in dataclasses.fields(ApiKey)}
+        params["date_created"] = to_micros(key.date_created)
+        params["date_updated"] = to_micros(key.date_updated)
+        await self._do(lambda c: _run(c, "insert_api_key", params))
+
+    async def get_api_key(self, sid: str) -> ApiKey | None:
+        row = await self._do(lambda c: _one(c, "get_api_key", {"sid": sid}))
+        return None if row is None else _api_key(row)
+
+    async def update_api_key(self, key: ApiKey) -> None:
+        params = {
+            "sid": key.sid,
+            "friendly_name": key.friendly_name,
+            "date_updated": to_micros(key.date_updated),
+        }
+        await self._do(lambda c: _run(c, "update_api_key", params))
+
+    async def delete_api_key(self, account_sid: str, sid: str) -> bool:
+        params = {"account_sid": account_sid, "sid": sid}
+        return await self._do(lambda c: _run(c, "delete_api_key", params)) > 0
+
+    async def list_api_keys(self, account_sid: str, page: PageRequest) -> Page[ApiKey]:
+        def work(c: sqlite3.Connection) -> Page[ApiKey]:
+            after = _cursor_seq(c, "api_key_seq", page, account_sid=account_sid) or 0
+            params = {"account_sid": account_sid, "after_seq": after}
+            return _page(c, "list_api_keys", params, page, _api_key)
+
+        return await self._do(work)
+
+    # Phone numbers --------------------------------------------------------------------------
+
+    async def insert_phone_number(self, number: PhoneNumber) -> None:
+        params = _number_params(number)
+
+        def work(c: sqlite3.Connection) -> None:
+            try:
+                _run(c, "insert_phone_number", params)
+            except sqlite3.IntegrityError as exc:
+                raise StoreConflict(number.phone_number) from exc
+
+        await self._do(work)
+
+    async def get_phone_number(self, account_sid: str, sid: str) -> PhoneNumber | None:
+        params = {"account_sid": account_sid, "sid": sid}
+        row = await self._do(lambda c: _one(c, "get_phone_number", params))
+        return None if row is None else _phone_number(row)
+
+    async def find_phone_number(self, phone_number: str) -> PhoneNumber | None:
+        params = {"phone_number": phone_number}
+        row = await self._do(lambda c: _one(c, "find_phone_number", params))
+        return None if row is None else _phone_number(row)
+
+    async def update_phone_number(self, number: PhoneNumber) -> None:
+        params = _number_params(number)
+        del params["account_sid"], params["phone_number"], params["date_created"]
+        await self._do(lambda c: _run(c, "update_phone_number", params))
+
+    async def delete_phone_number(self, account_sid: str, sid: str) -> bool:
+        def work(c: sqlite3.Connection) -> bool:
+            deleted = _run(c, "delete_phone_number", {"account_sid": account_sid, "sid": sid})
+            if deleted:
+                _run(c, "delete_service_entry_for_number", {"sid": sid})
+            return deleted > 0
+
+        return await self._do(work)
+
+    async def list_phone_numbers(
+        self,
+        account_sid: str,
+        phone_number: str | None,
+        friendly_name: str | None,
+        page: PageRequest,
+    ) -> Page[PhoneNumber]:
+        def work(c: sqlite3.Connection) -> Page[PhoneNumber]:
+            after = _cursor_seq(c, "phone_number_seq", page, account_sid=account_sid) or 0
+            params = {
+                "account_sid": account_sid,
+                "phone_number": phone_number,
+                "friendly_name": friendly_name,
+                "after_seq": after,
+            }
+            return _page(c, "list_phone_numbers", params, page, _phone_number)
+
+        return await self._do(work)
+
+    # Messaging Services ---------------------------------------------------------------------
+
+    async def insert_service(self, service: MessagingService) -> None:
+        params = _service_params(service)
+        await self._do(lambda c: _run(c, "insert_service", params))
+
+    async def get_service(self, account_sid: str, sid: str) -> MessagingService | None:
+        params = {"account_sid": account_sid, "sid": sid}
+        row = await self._do(lambda c: _one(c, "get_service", params))
+        return None if row is None else _service(row)
+
+    async def update_service(self, service: MessagingService) -> None:
+        params = _service_params(service)
+        del params["account_sid"], params["date_created"]
+        await self._do(lambda c: _run(c, "update_service", params))
+
+    async def delete_service(self, account_sid: str, sid: str) -> bool:
+        def work(c: sqlite3.Connection) -> bool:
+            deleted = _run(c, "delete_service", {"account_sid": account_sid, "sid": sid})
+            if deleted:
+                _run(c, "delete_service_entries", {"service_sid": sid})
+            return deleted > 0
+
+        return await self._do(work)
+
+    async def list_services(self, account_sid: str, page: PageRequest) -> Page[MessagingService]:
+        def work(c: sqlite3.Connection) -> Page[MessagingService]:
+            after = _cursor_seq(c, "service_seq", page, account_sid=account_sid) or 0
+            params = {"account_sid": account_sid, "after_seq": after}
+            return _page(c, "list_services", params, page, _service)
+
+        return await self._do(work)
+
+    async def add_service_number(self, entry: ServicePhoneNumber) -> None:
+        params = {
+            "sid": entry.sid,
+            "service_sid": entry.service_sid,
+            "account_sid": entry.account_sid,
+            "phone_number": entry.phone_number,
+            "date_created": to_micros(entry.date_created),
+            "date_updated": to_micros(entry.date_updated),
+        }
+
+        def work(c: sqlite3.Connection) -> None:
+            try:
+                _run(c, "insert_service_number", params)
+            except sqlite3.IntegrityError as exc:
+                raise StoreConflict(entry.sid) from exc
+
+        await self._do(work)
+
+    async def get_service_number(self, service_sid: str, sid: str) -> ServicePhoneNumber | None:
+        params = {"service_sid": service_sid, "sid": sid}
+        row = await self._do(lambda c: _one(c, "get_service_number", params))
+        return None if row is None else _service_number(row)
+
+    async def remove_service_number(self, service_sid: str, sid: str) -> bool:
+        params = {"service_sid": service_sid, "sid": sid}
+        return await self._do(lambda c: _run(c, "delete_service_number", params)) > 0
+
+    async def list_service_numbers(
+        self, service_sid: str, page: PageRequest
+    ) -> Page[ServicePhoneNumber]:
+        def work(c: sqlite3.Connection) -> Page[ServicePhoneNumber]:
+            after = _cursor_seq(c, "service_number_seq", page, service_sid=service_sid) or 0
+            params = {"service_sid": service_sid, "after_seq": after}
+            return _page(c, "list_service_numbers", params, page, _service_number)
+
+        return await self._do(work)
+
+    async def service_for_number(self, phone_number_sid: str) -> str | None:
+        row = await self._do(lambda c: _one(c, "service_for_number", {"sid": phone_number_sid}))
+        return None if row is None else str(row["service_sid"])
+
+    # Messages and media ---------------------------------------------------------------------
+
+    async def insert_message(
+        self,
+        message: Message,
+        media: Sequence[Media] = (),
+        jobs: Sequence[NewJob] = (),
+        media_content: Mapping[str, bytes] | None = None,
+    ) -> Message:
+        content = media_content or {}
+
+        def work(c: sqlite3.Connection) -> Message:
+            stored = _insert_message(c, message, media, content)
+            _insert_jobs(c, jobs)
+            return stored
+
+        return await self._do(work)
+
+    async def get_message(self, account_sid: str, sid: str) -> Message | None:
+        params = {"account_sid": account_sid, "sid": sid}
+        row = await self._do(lambda c: _one(c, "get_message", params))
+        return None if row is None else _message(row)
+
+    async def find_message(self, sid: str) -> Message | None:
+        row = await self._do(lambda c: _one(c, "find_message", {"sid": sid}))
+        return None if row is None else _message(row)
+
+    async def update_message(
+        self,
+        message: Message,
+        jobs: Sequence[NewJob] = (),
+        events: Sequence[StatusEvent] = (),
+    ) -> None:
+        params = _message_params(message)
+        for unused in ("account_sid", "direction", "to_addr", "num_media", "status_callback",
+                       "status_callback_method", "validity_period", "send_at", "extra",
+                       "date_created"):  # fmt: skip
+            del params[unused]
+
+        def work(c: sqlite3.Connection) -> None:
+            _run(c, "update_message", params)
+            _insert_events(c, events)
+            _insert_jobs(c, jobs)
+
+        await self._do(work)
+
+    async def delete_message(self, account_sid: str, sid: str) -> bool:
+        def work(c: sqlite3.Connection) -> bool:
+            deleted = _run(c, "delete_message", {"account_sid": account_sid, "sid": sid})
+            if deleted:
+                _run(c, "delete_message_media", {"message_sid": sid})
+                _run(c, "delete_message_events", {"message_sid": sid})
+            return deleted > 0
+
+        return await self._do(work)
+
+    async def list_messages(
+        self, account_sid: str, filters: MessageFilter, page: PageRequest
+    ) -> Page[Message]:
+        def work(c: sqlite3.Connection) -> Page[Message]:
+            before = _cursor_seq(c, "message_seq", page, account_sid=account_sid)
+            params = {
+                "account_sid": account_sid,
+                "to_addr": filters.to,
+                "from_addr": filters.from_,
+                "sent_from": opt_micros(filters.sent_on_or_after),
+                "sent_before": opt_micros(filters.sent_before),
+                "before_seq": before,
+            }
+            return _page(c, "list_messages", params, page, _message)
+
+        return await self._do(work)
+
+    async def list_media(
+        self, account_sid: str, message_sid: str, page: PageRequest
+    ) -> Page[Media]:
+        def work(c: sqlite3.Connection) -> Page[Media]:
+            after = _cursor_seq(c, "media_seq", page, message_sid=message_sid) or 0
+            params = {"account_sid": account_sid, "message_sid": message_sid, "after_seq": after}
+            return _page(c, "list_media", params, page, _media)
+
+        return await self._do(work)
+
+    async def get_media(self, account_sid: str, message_sid: str, sid: str) -> Media | None:
+        params = {"account_sid": account_sid, "message_sid": message_sid, "sid": sid}
+        row = await self._do(lambda c: _one(c, "get_media", params))
+        return None if row is None else _media(row)
+
+    async def delete_media(self, account_sid: str, message_sid: str, sid: str) -> bool:
+        params = {"account_sid": account_sid, "message_sid": message_sid, "sid": sid}
+
+        def work(c: sqlite3.Connection) -> bool:
+            deleted = _run(c, "delete_media", params)
+            if deleted:
+                _run(c, "decrement_num_media", {"message_sid": message_sid})
+            return deleted > 0
+
+        return await self._do(work)
+
+    async def get_media_content(self, sid: str) -> bytes | None:
+        row = await self._do(lambda c: _one(c, "get_media_content", {"sid": sid}))
+        if row is None or row["content"] is None:
+            return None
+        return bytes(row["content"])
+
+    async def list_status_events(self, message_sid: str) -> list[StatusEvent]:
+        params = {"message_sid": message_sid}
+        rows = await self._do(lambda c: _all(c, "list_status_events", params))
+        return [_event(r) for r in rows]
+
+    # The outbox -----------------------------------------------------------------------------
+
+    async def claim_jobs(self, now: datetime, limit: int, lease_seconds: float) -> list[Job]:
+        now_us = to_micros(now)
+        leased_until = now_us + int(lease_seconds * 1_000_000)
+
+        def work(c: sqlite3.Connection) -> list[Job]:
+            rows = _all(c, "select_due_jobs", {"now": now_us, "limit": limit})
+            for row in rows:
+                _run(c, "lease_job", {"id": row["id"], "leased_until": leased_until})
+            return [dataclasses.replace(_job(r), attempts=r["attempts"] + 1) for r in rows]
+
+        return await self._do(work)
+
+    async def next_job_due(self) -> datetime | None:
+        row = await self._do(lambda c: _one(c, "next_job_due", {}))
+        return None if row is None or row["due"] is None else from_micros(row["due"])
+
+    async def finish_job(self, job: Job, outcome: JobOutcome) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            for attempt in outcome.attempts:
+                _run(c, "insert_attempt", _attempt_params(attempt))
+            for message, media in outcome.new_messages:
+                _insert_message(c, message, media, {})
+            for message in outcome.message_updates:
+                params = _message_params(message)
+                for unused in ("account_sid", "direction", "to_addr", "num_media",
+                               "status_callback", "status_callback_method", "validity_period",
+                               "send_at", "extra", "date_created"):  # fmt: skip
+                    del params[unused]
+                _run(c, "update_message", params)
+            _insert_events(c, outcome.events)
+            _insert_jobs(c, outcome.new_jobs)
+            if outcome.retry_at is None:
+                _run(c, "delete_job", {"id": job.id})
+            else:
+                payload = dump_json(outcome.payload if outcome.payload is not None else job.payload)
+                params = {"id": job.id, "due_at": to_micros(outcome.retry_at), "payload": payload}
+                _run(c, "retry_job", params)
+
+        await self._do(work)
+
+    async def release_all_leases(self) -> int:
+        return await self._do(lambda c: _run(c, "release_all_leases", {}))
+
+    # Attempts and control -------------------------------------------------------------------
+
+    async def list_attempts(self, filters: AttemptFilter) -> list[WebhookAttempt]:
+        def work(c: sqlite3.Connection) -> list[Row]:
+            if filters.message_sid is not None:
+                params = {"message_sid": filters.message_sid, "limit": filters.limit}
+                return _all(c, "list_attempts_for_message", params)
+            return _all(c, "list_recent_attempts", {"limit": filters.limit})
+
+        rows = await self._do(work)
+        attempts = [_attempt(r) for r in rows]
+        if filters.account_sids is not None:
+            allowed = set(filters.account_sids)
+            attempts = [a for a in attempts if a.account_sid in allowed]
+        return attempts
+
+    async def get_attempt(self, sid: str) -> WebhookAttempt | None:
+        row = await self._do(lambda c: _one(c, "get_attempt", {"sid": sid}))
+        return None if row is None else _attempt(row)
+
+    async def reset(self, keep_numbers: bool = True) -> None:
+        tables = ["messages", "media", "status_events", "jobs", "webhook_attempts"]
+        if not keep_numbers:
+            tables += ["phone_numbers", "messaging_services", "service_phone_numbers"]
+
+        def work(c: sqlite3.Connection) -> None:
+            for table in tables:
+                c.execute(f"DELETE FROM {table}")  # fixed table names, never user input
+
+        await self._do(work)
