@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from switchboard import __version__
+from switchboard.api.control import CONTROL_ROUTES
 from switchboard.api.http import handle_http_exception, handle_twilio_error, handle_unexpected
 from switchboard.api.routes import TWILIO_ROUTES
 from switchboard.clock import SystemClock, VirtualClock
@@ -29,6 +31,8 @@ from switchboard.ports import Clock, Store
 from switchboard.services.container import Services
 from switchboard.services.runtime import Runtime
 from switchboard.storage.sqlite import SqliteStore
+from switchboard.transport import HttpxTransport
+from switchboard.worker import build_dispatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     on_ready: Callable[[Ready], None] | None = None,
+    mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
 ) -> Starlette:
     """The switchboard ASGI app; storage opens and the main account exists on startup."""
 
@@ -75,15 +80,23 @@ def create_app(
             config.account_sid, config.auth_token
         )
         app.state.main_account = account
+        transport = HttpxTransport(mounts=mounts)
+        dispatcher = build_dispatcher(services, transport)
+        app.state.dispatcher = dispatcher
+        # One node owns this database: leases left by a previous (crashed) run are void.
+        await store.release_all_leases()
+        dispatcher.start()
         if on_ready is not None:
             on_ready(Ready(account, created, config))
         try:
             yield
         finally:
+            await dispatcher.stop()
+            await transport.aclose()
             await store.close()
 
     return Starlette(
-        routes=[Route("/healthz", health, methods=["GET"]), *TWILIO_ROUTES],
+        routes=[Route("/healthz", health, methods=["GET"]), *TWILIO_ROUTES, *CONTROL_ROUTES],
         lifespan=lifespan,
         exception_handlers={
             TwilioError: handle_twilio_error,

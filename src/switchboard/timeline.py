@@ -29,6 +29,7 @@ from switchboard.domain.lifecycle import (
 )
 from switchboard.domain.models import Job, Message, NewJob, StatusEvent
 from switchboard.ports import JobOutcome
+from switchboard.webhooks.delivery import delivery_token
 
 CARRIER_JOB = "carrier"
 STATUS_CALLBACK_JOB = "status_callback"
@@ -58,6 +59,7 @@ def status_callback_job(message: Message, now: datetime) -> NewJob | None:
             "url": message.status_callback,
             "method": message.status_callback_method or "POST",
             "params": status_params(message, now),
+            "token": delivery_token(message.sid, "status", message.status),
         },
         account_sid=message.account_sid,
         message_sid=message.sid,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
+from switchboard.domain.media import media_path
 from switchboard.domain.models import (
     API_VERSION,
     Account,
@@ -99,7 +100,7 @@ def message_json(message: Message) -> dict[str, Any]:
 
 def media_uri(media: Media) -> str:
     """The media content URL (no .json), as carried by ``MediaUrlN`` webhook parameters."""
-    return f"{V2010}/Accounts/{media.account_sid}/Messages/{media.message_sid}/Media/{media.sid}"
+    return media_path(media.account_sid, media.message_sid, media.sid)
 
 
 def media_json(media: Media) -> dict[str, Any]:

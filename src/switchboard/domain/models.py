@@ -125,6 +125,7 @@ class Message:
     send_at: datetime | None = None
     # Channel extras of an inbound message (ProfileName, Latitude, ...), sent on its webhook.
     extra: dict[str, str] = field(default_factory=dict)
+    in_reply_to: str | None = None  # the inbound message a TwiML reply answers
     seq: int = 0  # storage order, assigned by the store
 
 

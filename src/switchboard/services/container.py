@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from switchboard.services.accounts import AccountService
+from switchboard.services.inbound import InboundService
 from switchboard.services.messages import MessageService
 from switchboard.services.messaging_services import MessagingServiceService
 from switchboard.services.numbers import NumberService
@@ -18,6 +19,7 @@ class Services:
     numbers: NumberService
     messaging_services: MessagingServiceService
     messages: MessageService
+    inbound: InboundService
 
     @classmethod
     def build(cls, runtime: Runtime) -> Services:
@@ -27,4 +29,5 @@ class Services:
             numbers=NumberService(runtime),
             messaging_services=MessagingServiceService(runtime),
             messages=MessageService(runtime),
+            inbound=InboundService(runtime),
         )

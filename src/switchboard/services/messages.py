@@ -25,6 +25,7 @@ from switchboard.domain.lifecycle import (
     apply_event,
     initial_status,
 )
+from switchboard.domain.media import guess_content_type
 from switchboard.domain.models import (
     Account,
     Direction,
@@ -37,7 +38,7 @@ from switchboard.domain.phone import Address, AddressKind, Channel, parse_from, 
 from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import MessageFilter, Page, PageRequest
 from switchboard.services.runtime import Runtime
-from switchboard.timeline import CARRIER_JOB, carrier_job, status_callback_job
+from switchboard.timeline import carrier_job, status_callback_job
 
 MAX_MEDIA = 10
 SCHEDULE_MIN = timedelta(minutes=5)
@@ -323,27 +324,3 @@ class MessageService:
     ) -> tuple[Media, bytes | None]:
         media = await self.get_media(account, message_sid, sid)
         return media, await self._rt.store.get_media_content(sid)
-
-
-_EXTENSION_TYPES = {
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "gif": "image/gif",
-    "webp": "image/webp",
-    "mp4": "video/mp4",
-    "mp3": "audio/mpeg",
-    "ogg": "audio/ogg",
-    "pdf": "application/pdf",
-    "vcf": "text/vcard",
-    "txt": "text/plain",
-}
-
-
-def guess_content_type(url: str) -> str:
-    path = urlsplit(url).path
-    extension = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
-    return _EXTENSION_TYPES.get(extension, "application/octet-stream")
-
-
-_ = CARRIER_JOB  # re-exported for callers that schedule carrier work

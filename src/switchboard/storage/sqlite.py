@@ -204,6 +204,7 @@ def _message(row: Row) -> Message:
         validity_period=row["validity_period"],
         send_at=opt_from_micros(row["send_at"]),
         extra=load_json(row["extra"]),
+        in_reply_to=row["in_reply_to"],
         date_created=from_micros(row["date_created"]),
         date_updated=from_micros(row["date_updated"]),
         date_sent=opt_from_micros(row["date_sent"]),
@@ -232,10 +233,23 @@ def _message_params(m: Message) -> dict[str, Any]:
         "validity_period": m.validity_period,
         "send_at": opt_micros(m.send_at),
         "extra": dump_json(m.extra),
+        "in_reply_to": m.in_reply_to,
         "date_created": to_micros(m.date_created),
         "date_updated": to_micros(m.date_updated),
         "date_sent": opt_micros(m.date_sent),
     }
+
+
+# Columns fixed at creation; update_message does not bind them.
+_MESSAGE_INSERT_ONLY = frozenset(
+    {"account_sid", "direction", "to_addr", "num_media", "status_callback",
+     "status_callback_method", "validity_period", "send_at", "extra", "in_reply_to",
+     "date_created"}
+)  # fmt: skip
+
+
+def _message_update_params(m: Message) -> dict[str, Any]:
+    return {k: v for k, v in _message_params(m).items() if k not in _MESSAGE_INSERT_ONLY}
 
 
 def _media(row: Row) -> Media:
@@ -633,11 +647,7 @@ class SqliteStore:
         jobs: Sequence[NewJob] = (),
         events: Sequence[StatusEvent] = (),
     ) -> None:
-        params = _message_params(message)
-        for unused in ("account_sid", "direction", "to_addr", "num_media", "status_callback",
-                       "status_callback_method", "validity_period", "send_at", "extra",
-                       "date_created"):  # fmt: skip
-            del params[unused]
+        params = _message_update_params(message)
 
         def work(c: sqlite3.Connection) -> None:
             _run(c, "update_message", params)
@@ -672,6 +682,15 @@ class SqliteStore:
             return _page(c, "list_messages", params, page, _message)
 
         return await self._do(work)
+
+    async def list_replies(self, message_sid: str) -> list[Message]:
+        rows = await self._do(lambda c: _all(c, "list_replies", {"sid": message_sid}))
+        return [_message(r) for r in rows]
+
+    async def pending_jobs(self, message_sid: str, kind: str) -> int:
+        params = {"message_sid": message_sid, "kind": kind}
+        row = await self._do(lambda c: _one(c, "pending_jobs_for_message", params))
+        return 0 if row is None else int(row["n"])
 
     async def list_media(
         self, account_sid: str, message_sid: str, page: PageRequest
@@ -735,12 +754,7 @@ class SqliteStore:
             for message, media in outcome.new_messages:
                 _insert_message(c, message, media, {})
             for message in outcome.message_updates:
-                params = _message_params(message)
-                for unused in ("account_sid", "direction", "to_addr", "num_media",
-                               "status_callback", "status_callback_method", "validity_period",
-                               "send_at", "extra", "date_created"):  # fmt: skip
-                    del params[unused]
-                _run(c, "update_message", params)
+                _run(c, "update_message", _message_update_params(message))
             _insert_events(c, outcome.events)
             _insert_jobs(c, outcome.new_jobs)
             if outcome.retry_at is None:

@@ -132,11 +132,11 @@ SELECT service_sid FROM service_phone_numbers WHERE sid = :sid;
 -- name: insert_message
 INSERT INTO messages (sid, account_sid, messaging_service_sid, direction, from_addr, to_addr, body,
     status, num_segments, num_media, price, price_unit, error_code, error_message,
-    status_callback, status_callback_method, validity_period, send_at, extra,
+    status_callback, status_callback_method, validity_period, send_at, extra, in_reply_to,
     date_created, date_updated, date_sent)
 VALUES (:sid, :account_sid, :messaging_service_sid, :direction, :from_addr, :to_addr, :body,
     :status, :num_segments, :num_media, :price, :price_unit, :error_code, :error_message,
-    :status_callback, :status_callback_method, :validity_period, :send_at, :extra,
+    :status_callback, :status_callback_method, :validity_period, :send_at, :extra, :in_reply_to,
     :date_created, :date_updated, :date_sent);
 
 -- name: get_message
@@ -173,6 +173,12 @@ WHERE account_sid = :account_sid
   AND (:sent_before IS NULL OR COALESCE(date_sent, date_created) < :sent_before)
   AND (:before_seq IS NULL OR seq < :before_seq)
 ORDER BY seq DESC LIMIT :limit;
+
+-- name: list_replies
+SELECT * FROM messages WHERE in_reply_to = :sid ORDER BY seq;
+
+-- name: pending_jobs_for_message
+SELECT COUNT(*) AS n FROM jobs WHERE message_sid = :message_sid AND kind = :kind;
 
 -- name: insert_media
 INSERT INTO media (sid, account_sid, message_sid, content_type, source_url, size, content,

@@ -84,11 +84,13 @@ CREATE TABLE messages (
     validity_period INTEGER,
     send_at INTEGER,
     extra TEXT NOT NULL,
+    in_reply_to TEXT,
     date_created INTEGER NOT NULL,
     date_updated INTEGER NOT NULL,
     date_sent INTEGER
 );
 CREATE INDEX messages_account ON messages (account_sid, seq);
+CREATE INDEX messages_in_reply_to ON messages (in_reply_to) WHERE in_reply_to IS NOT NULL;
 
 CREATE TABLE media (
     seq INTEGER PRIMARY KEY,

@@ -1,0 +1,150 @@
+"""The simulator control plane (``/_sim``): handsets, the attempt log, reset.
+
+Same Basic auth as the REST API; a caller sees its own account and its subaccounts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from switchboard.api.http import authenticate, json_response, services
+from switchboard.api.params import Params, read_params
+from switchboard.api.render import iso8601, message_json
+from switchboard.domain.callbacks import INBOUND_EXTRAS
+from switchboard.domain.errors import NotFound, TwilioError
+from switchboard.domain.models import WebhookAttempt
+from switchboard.ports import AttemptFilter, PageRequest
+from switchboard.services.accounts import Principal
+from switchboard.services.inbound import InboundMedia, InboundMessage
+from switchboard.webhooks.incoming import INCOMING_JOB
+
+
+async def _scope(request: Request) -> tuple[Principal, set[str]]:
+    principal = await authenticate(request)
+    subaccounts = await services(request).runtime.store.list_accounts(
+        principal.account.sid, None, None, PageRequest(page_size=1000)
+    )
+    allowed = {principal.account.sid}
+    if principal.key is None:
+        allowed |= {a.sid for a in subaccounts.items}
+    return principal, allowed
+
+
+def attempt_json(attempt: WebhookAttempt) -> dict[str, Any]:
+    return {
+        "sid": attempt.sid,
+        "account_sid": attempt.account_sid,
+        "message_sid": attempt.message_sid,
+        "kind": attempt.kind,
+        "attempt": attempt.attempt,
+        "url": attempt.url,
+        "signed_url": attempt.signed_url,
+        "method": attempt.method,
+        "request": {"headers": attempt.request_headers, "body": attempt.request_body},
+        "response": {
+            "status": attempt.response_status,
+            "headers": attempt.response_headers,
+            "body": attempt.response_body,
+        },
+        "duration_ms": attempt.duration_ms,
+        "error_code": attempt.error_code,
+        "error_detail": attempt.error_detail,
+        "idempotency_token": attempt.idempotency_token,
+        "date_created": iso8601(attempt.date_created),
+    }
+
+
+def _inbound_from(params: Params) -> InboundMessage:
+    urls = params.getlist("MediaUrl")
+    types = params.getlist("MediaContentType")
+    media = [
+        InboundMedia(content_type=types[i] if i < len(types) else None, url=url)
+        for i, url in enumerate(urls)
+    ]
+    extras = {name: params[name] for name in INBOUND_EXTRAS if name in params}
+    return InboundMessage(
+        from_=params.text("From") or "",
+        to=params.text("To") or "",
+        body=params.text("Body") or "",
+        media=media,
+        extras=extras,
+    )
+
+
+async def create_inbound(request: Request) -> Response:
+    _, allowed = await _scope(request)
+    params = await read_params(request, allow_json=True)
+    inbound = _inbound_from(params)
+    if params.files:
+        uploads = [
+            InboundMedia(content_type=upload.content_type, content=await upload.read())
+            for _, upload in params.files
+        ]
+        inbound = InboundMessage(
+            inbound.from_, inbound.to, inbound.body, [*inbound.media, *uploads], inbound.extras
+        )
+    message = await services(request).inbound.receive(allowed, inbound)
+    return json_response(message_json(message), 201)
+
+
+async def list_webhooks(request: Request) -> Response:
+    _, allowed = await _scope(request)
+    params = await read_params(request)
+    limit_raw = params.text("Limit") or "200"
+    if not limit_raw.isdigit():
+        raise TwilioError(21000, "Limit must be a positive integer")
+    attempts = await services(request).runtime.store.list_attempts(
+        AttemptFilter(
+            account_sids=sorted(allowed),
+            message_sid=params.text("MessageSid") or None,
+            limit=min(int(limit_raw), 5000),
+        )
+    )
+    return json_response({"webhooks": [attempt_json(a) for a in attempts]})
+
+
+async def fetch_exchange(request: Request) -> Response:
+    """A message with everything that happened to it: timeline, attempts, replies."""
+    _, allowed = await _scope(request)
+    store = services(request).runtime.store
+    message = await store.find_message(request.path_params["sid"])
+    if message is None or message.account_sid not in allowed:
+        raise NotFound()
+    events = await store.list_status_events(message.sid)
+    attempts = await store.list_attempts(AttemptFilter(message_sid=message.sid, limit=1000))
+    replies = await store.list_replies(message.sid)
+    pending = await store.pending_jobs(message.sid, INCOMING_JOB)
+    return json_response(
+        {
+            "message": message_json(message),
+            "timeline": [
+                {"status": e.status, "at": iso8601(e.at), "error_code": e.error_code}
+                for e in events
+            ],
+            "webhooks": [attempt_json(a) for a in attempts],
+            "replies": [message_json(r) for r in replies],
+            "webhook_pending": pending > 0,
+        }
+    )
+
+
+async def reset(request: Request) -> Response:
+    principal, _ = await _scope(request)
+    if principal.key is not None or principal.account.is_subaccount:
+        raise TwilioError(20403, "Only the main account's credentials can reset the simulator")
+    params = await read_params(request, allow_json=True)
+    keep_numbers = params.boolean("KeepNumbers", default=True)
+    await services(request).runtime.store.reset(keep_numbers=keep_numbers)
+    return json_response({"reset": True, "kept_numbers": keep_numbers})
+
+
+CONTROL_ROUTES = [
+    Route("/_sim/inbound", create_inbound, methods=["POST"]),
+    Route("/_sim/webhooks", list_webhooks, methods=["GET"]),
+    Route("/_sim/messages/{sid}", fetch_exchange, methods=["GET"]),
+    Route("/_sim/reset", reset, methods=["POST"]),
+]

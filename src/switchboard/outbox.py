@@ -1,0 +1,139 @@
+"""The outbox dispatcher: runs every due job exactly like a worker would.
+
+Theory of operation. Jobs (incoming webhooks, status callbacks, carrier steps) are rows written
+in the same transaction as the state change that caused them. The dispatcher claims due jobs
+with a lease, runs up to ``concurrency`` at once, and commits each job's outcome together with
+the job's removal. A job whose worker dies keeps its row; when the lease expires (or at the next
+start, which releases all leases) it runs again: delivery is at-least-once. The loop sleeps until
+the next job is due on the injected clock, or until ``wake()`` says new work was written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from switchboard.domain.models import Job
+from switchboard.ports import Clock, JobOutcome, Store
+
+log = logging.getLogger("switchboard.outbox")
+
+Handler = Callable[[Job], Awaitable[JobOutcome]]
+LEASE_SECONDS = 120.0
+RETRY_AFTER_CRASH = timedelta(seconds=5)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        handlers: dict[str, Handler],
+        *,
+        concurrency: int = 256,
+        batch: int = 256,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._handlers = handlers
+        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._batch = batch
+        self._wakeup = asyncio.Event()
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopping = False
+        self._loop_task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """New work was written; look for due jobs now rather than at the next deadline."""
+        self._wakeup.set()
+
+    def start(self) -> None:
+        self._loop_task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def drain(self) -> None:
+        """Wait until no job is due now and none is running (callers bound it with a timeout)."""
+        while True:
+            self.wake()
+            await asyncio.sleep(0)
+            await self._idle.wait()
+            due = await self._store.next_job_due()
+            if not self._in_flight and (due is None or due > self._clock.now()):
+                return
+            await asyncio.sleep(0.005)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                claimed = await self._claim()
+            except Exception:  # the store hiccuped: never let the loop die
+                log.exception("claiming jobs failed")
+                await asyncio.sleep(0.5)
+                continue
+            if claimed:
+                continue
+            await self._sleep_until_due()
+
+    async def _claim(self) -> int:
+        room = self._concurrency - len(self._in_flight)
+        if room <= 0:
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            return 1
+        self._wakeup.clear()
+        jobs = await self._store.claim_jobs(
+            self._clock.now(), min(room, self._batch), LEASE_SECONDS
+        )
+        for job in jobs:
+            task = asyncio.get_running_loop().create_task(self._execute(job))
+            self._in_flight.add(task)
+            self._idle.clear()
+            task.add_done_callback(self._finished)
+        return len(jobs)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        if not self._in_flight:
+            self._idle.set()
+        self._wakeup.set()  # a finished job may have written new due work
+
+    async def _sleep_until_due(self) -> None:
+        due = await self._store.next_job_due()
+        waiters: list[asyncio.Future[object]] = [asyncio.ensure_future(self._wakeup.wait())]
+        if due is not None:
+            waiters.append(asyncio.ensure_future(self._clock.sleep_until(due)))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _execute(self, job: Job) -> None:
+        handler = self._handlers.get(job.kind)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            outcome = await handler(job)
+        except Exception:
+            log.exception("job %s (%s) failed; it will be retried", job.id, job.kind)
+            outcome = JobOutcome(retry_at=self._clock.now() + RETRY_AFTER_CRASH)
+        try:
+            await self._store.finish_job(job, outcome)
+        except Exception:
+            log.exception(
+                "recording job %s failed; its lease will expire and it will rerun", job.id
+            )

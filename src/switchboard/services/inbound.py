@@ -1,0 +1,140 @@
+"""A simulated handset sends a message to one of our numbers (``/_sim/inbound``).
+
+The inbound Message (direction ``inbound``, status ``received``), its media and the
+incoming-webhook job are written in one transaction; the webhook follows asynchronously.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from switchboard.domain.callbacks import INBOUND_EXTRAS, inbound_params
+from switchboard.domain.encoding import check_body_length, segment
+from switchboard.domain.errors import TwilioError
+from switchboard.domain.media import guess_content_type, media_path
+from switchboard.domain.models import Account, Direction, Media, Message, NewJob
+from switchboard.domain.phone import Channel, parse_address
+from switchboard.domain.routing import route_inbound
+from switchboard.domain.sids import SidPrefix
+from switchboard.services.runtime import Runtime
+from switchboard.webhooks.delivery import delivery_token
+from switchboard.webhooks.incoming import INCOMING_JOB
+
+MAX_MEDIA = 10
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMedia:
+    content_type: str | None = None
+    url: str | None = None  # media the handset points at
+    content: bytes | None = None  # media the handset uploads
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    from_: str
+    to: str
+    body: str = ""
+    media: Sequence[InboundMedia] = ()
+    extras: Mapping[str, str] = field(default_factory=dict)
+
+
+class InboundService:
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+
+    async def receive(self, allowed_accounts: set[str], inbound: InboundMessage) -> Message:
+        to = parse_address(inbound.to or "")
+        if to is None:
+            raise TwilioError(21211, f"The 'To' number {inbound.to!r} is not a valid address.")
+        sender = parse_address(inbound.from_ or "")
+        if sender is None:
+            raise TwilioError(21212, f"The 'From' number {inbound.from_!r} is not a valid address.")
+        number = await self._rt.store.find_phone_number(to.identity)
+        if number is None or number.account_sid not in allowed_accounts:
+            raise TwilioError(
+                21211, f"{to.identity} is not a phone number of this account", http_status=404
+            )
+        check_body_length(inbound.body)
+        if len(inbound.media) > MAX_MEDIA:
+            raise TwilioError(21623, f"At most {MAX_MEDIA} media items, not {len(inbound.media)}")
+        service_sid = await self._rt.store.service_for_number(number.sid)
+        service = (
+            await self._rt.store.get_service(number.account_sid, service_sid)
+            if service_sid
+            else None
+        )
+        now = self._rt.clock.now()
+        sid = self._rt.new_sid(SidPrefix.MEDIA_MESSAGE if inbound.media else SidPrefix.MESSAGE)
+        segments = 1 if to.channel is not Channel.SMS else segment(inbound.body).num_segments
+        extras = {k: v for k, v in inbound.extras.items() if k in INBOUND_EXTRAS}
+        if sender.channel is Channel.WHATSAPP and sender.is_phone_number:
+            extras.setdefault("WaId", sender.identity.lstrip("+"))
+        message = Message(
+            sid=sid,
+            account_sid=number.account_sid,
+            messaging_service_sid=service.sid if service else None,
+            direction=Direction.INBOUND,
+            from_=sender.value,
+            to=to.value,
+            body=inbound.body,
+            status="received",
+            num_segments=segments,
+            num_media=len(inbound.media),
+            date_created=now,
+            date_updated=now,
+            date_sent=now,
+            extra=extras,
+        )
+        media, content = self._media(number.account_sid, sid, inbound.media)
+        jobs: list[NewJob] = []
+        route = route_inbound(number, service)
+        if route is not None:
+            base = self._rt.config.base_url
+            links = [
+                (f"{base}{media_path(m.account_sid, m.message_sid, m.sid)}", m.content_type)
+                for m in media
+            ]
+            payload = {
+                "url": route.url,
+                "method": route.method,
+                "fallback_url": route.fallback_url,
+                "fallback_method": route.fallback_method,
+                "params": inbound_params(message, links),
+                "token": delivery_token(sid, "incoming"),
+            }
+            jobs.append(NewJob(INCOMING_JOB, now, payload, number.account_sid, sid))
+        stored = await self._rt.store.insert_message(message, media, jobs, content)
+        if jobs:
+            self._rt.on_new_jobs()
+        return stored
+
+    def _media(
+        self, account_sid: str, message_sid: str, items: Sequence[InboundMedia]
+    ) -> tuple[list[Media], dict[str, bytes]]:
+        now = self._rt.clock.now()
+        media: list[Media] = []
+        content: dict[str, bytes] = {}
+        for item in items:
+            sid = self._rt.new_sid(SidPrefix.MEDIA)
+            kind = item.content_type or (guess_content_type(item.url) if item.url else None)
+            media.append(
+                Media(
+                    sid=sid,
+                    account_sid=account_sid,
+                    message_sid=message_sid,
+                    content_type=kind or "application/octet-stream",
+                    source_url=item.url,
+                    size=len(item.content or b""),
+                    date_created=now,
+                    date_updated=now,
+                )
+            )
+            if item.content is not None:
+                content[sid] = item.content
+        return media, content
+
+
+def allowed_accounts(account: Account, subaccounts: Sequence[Account]) -> set[str]:
+    return {account.sid, *(sub.sid for sub in subaccounts)}

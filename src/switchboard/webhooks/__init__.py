@@ -1,0 +1,1 @@
+"""Webhook delivery in three steps: prepare (pure) -> send (the network) -> record (the store)."""

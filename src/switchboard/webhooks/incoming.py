@@ -1,0 +1,231 @@
+"""The incoming-message webhook and the reply contract (SPEC §1, §4).
+
+Theory of operation. One ``incoming`` job = one inbound message. We request the primary URL;
+if that fails to produce executable TwiML (network failure, timeout, non-2xx, bad content type,
+unparseable TwiML) we request the fallback URL with ``ErrorCode`` and ``ErrorUrl`` added.
+The TwiML that comes back is carried out: each ``<Message>`` becomes an ``outbound-reply``
+message (with its first carrier step), ``<Redirect>`` fetches the next document with the same
+parameters. Everything -- attempts, replies, carrier jobs -- is returned as one JobOutcome and
+committed together with the job's removal, so a crash replays the whole exchange (at-least-once).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urljoin
+
+from switchboard.carrier.plan import next_step
+from switchboard.config import CarrierTiming
+from switchboard.domain.encoding import segment
+from switchboard.domain.errors import TwilioError
+from switchboard.domain.media import guess_content_type
+from switchboard.domain.models import Direction, Media, Message, NewJob, WebhookAttempt
+from switchboard.domain.phone import AddressKind, Channel, parse_from, parse_to
+from switchboard.domain.sids import SidPrefix
+from switchboard.ports import JobOutcome, Store
+from switchboard.timeline import carrier_job
+from switchboard.twiml import Message as MessageVerb
+from switchboard.twiml import TwimlResponse, interpret_reply
+from switchboard.webhooks.delivery import Deliverer, Delivery, Target
+
+INCOMING_JOB = "incoming"
+MAX_DOCUMENTS = 50  # per reply session, counting redirects (14106)
+MAX_REPLIES = 10  # per incoming message (14109)
+TWIML_FAILURES = frozenset({12100, 12101, 12102, 12300, 11750})
+
+
+@dataclass
+class _Session:
+    """What one incoming exchange has done so far."""
+
+    attempts: list[WebhookAttempt] = field(default_factory=list)
+    replies: list[tuple[Message, list[Media]]] = field(default_factory=list)
+    jobs: list[NewJob] = field(default_factory=list)
+    documents: int = 0
+
+
+def resolve(base: str, url: str) -> str:
+    """A TwiML URL relative to the document that named it (absolute URLs pass through)."""
+    return urljoin(base, url)
+
+
+class IncomingWebhooks:
+    def __init__(
+        self,
+        store: Store,
+        deliverer: Deliverer,
+        new_sid: Callable[[str], str],
+        now: Callable[[], datetime],
+        timing: CarrierTiming,
+    ) -> None:
+        self._store = store
+        self._deliverer = deliverer
+        self._new_sid = new_sid
+        self._now = now
+        self._timing = timing
+
+    async def run(self, payload: dict[str, object], message: Message | None) -> JobOutcome:
+        if message is None:
+            return JobOutcome()
+        account = await self._store.get_account(message.account_sid)
+        if account is None:
+            return JobOutcome()
+        params = {str(k): str(v) for k, v in dict(payload["params"]).items()}  # type: ignore[call-overload]
+        token = str(payload["token"])
+        session = _Session()
+        primary = Target(
+            "incoming",
+            str(payload["url"]),
+            str(payload["method"]),
+            message.account_sid,
+            message.sid,
+        )
+        twiml, failure = await self._fetch(session, primary, params, account.auth_token, token)
+        fallback_url = str(payload.get("fallback_url") or "")
+        if failure is not None and fallback_url:
+            fallback = Target(
+                "fallback",
+                fallback_url,
+                str(payload.get("fallback_method") or "POST"),
+                message.account_sid,
+                message.sid,
+            )
+            extra = {
+                **params,
+                "ErrorCode": str(failure.code),
+                "ErrorUrl": primary.url.split("#")[0],
+            }
+            twiml, failure = await self._fetch(session, fallback, extra, account.auth_token, token)
+            primary = fallback
+        document_url = primary.url
+        while twiml is not None and failure is None:
+            await self._carry_out(session, twiml, message, document_url)
+            redirect = twiml.redirect
+            if redirect is None:
+                break
+            if session.documents >= MAX_DOCUMENTS:
+                self._note(session, 14106, f"stopped after {MAX_DOCUMENTS} documents")
+                break
+            document_url = resolve(document_url, redirect.url)
+            target = Target(
+                "redirect", document_url, redirect.method, message.account_sid, message.sid
+            )
+            twiml, failure = await self._fetch(session, target, params, account.auth_token, token)
+        new_messages = [(reply, media) for reply, media in session.replies]
+        return JobOutcome(
+            attempts=session.attempts, new_messages=new_messages, new_jobs=session.jobs
+        )
+
+    async def _fetch(
+        self,
+        session: _Session,
+        target: Target,
+        params: dict[str, str],
+        auth_token: str,
+        token: str,
+    ) -> tuple[TwimlResponse | None, TwilioError | None]:
+        """Request one TwiML document; (twiml, None) on success, (None, error) on failure."""
+        session.documents += 1
+        delivery: Delivery = await self._deliverer.deliver(target, params, auth_token, token)
+        session.attempts.extend(delivery.attempts)
+        result = delivery.result
+        if not result.ok:
+            return None, TwilioError(result.error_code or 11200, result.error_detail or None)
+        try:
+            twiml = interpret_reply(result.headers.get("content-type"), result.body)
+        except TwilioError as error:
+            self._amend_last(session, error.code, f"{error.code}: {error.message}")
+            return None, error
+        if twiml.warnings:
+            notes = "; ".join(f"warning {w.code}: {w.detail}" for w in twiml.warnings)
+            self._amend_last(session, None, notes)
+        return twiml, None
+
+    @staticmethod
+    def _amend_last(session: _Session, code: int | None, detail: str) -> None:
+        last = session.attempts[-1]
+        session.attempts[-1] = dataclasses.replace(
+            last,
+            error_code=code if code is not None else last.error_code,
+            error_detail="; ".join(p for p in (last.error_detail, detail) if p),
+        )
+
+    def _note(self, session: _Session, code: int, detail: str) -> None:
+        if session.attempts:
+            self._amend_last(session, None, f"warning {code}: {detail}")
+
+    async def _carry_out(
+        self, session: _Session, twiml: TwimlResponse, inbound: Message, document_url: str
+    ) -> None:
+        for verb in twiml.messages:
+            if len(session.replies) >= MAX_REPLIES:
+                self._note(session, 14109, f"more than {MAX_REPLIES} replies; the rest dropped")
+                return
+            try:
+                reply, media = await self._reply(verb, inbound, document_url)
+            except TwilioError as error:
+                self._note(session, error.code, error.message)
+                continue
+            session.replies.append((reply, media))
+            step = next_step(reply.status, self._timing)
+            if step is not None:
+                due = reply.date_created + timedelta(seconds=step.delay_seconds)
+                session.jobs.append(carrier_job(reply, step.event, due))
+
+    async def _reply(
+        self, verb: MessageVerb, inbound: Message, document_url: str
+    ) -> tuple[Message, list[Media]]:
+        to_raw = verb.to if verb.to is not None else (inbound.from_ or "")
+        try:
+            to = parse_to(to_raw)
+        except TwilioError:
+            raise TwilioError(14101, f"invalid 'to' attribute {to_raw!r}") from None
+        from_raw = verb.from_ if verb.from_ is not None else inbound.to
+        try:
+            sender = parse_from(from_raw)
+        except TwilioError:
+            raise TwilioError(14102, f"invalid 'from' attribute {from_raw!r}") from None
+        if verb.from_ is not None and sender.kind is not AddressKind.ALPHANUMERIC:
+            owned = await self._store.find_phone_number(sender.identity)
+            if owned is None or owned.account_sid != inbound.account_sid:
+                raise TwilioError(14108, f"{from_raw} is not a number of this account")
+        now = self._now()
+        media_urls = [resolve(document_url, url) for url in verb.media]
+        callback = verb.action or verb.status_callback
+        sid = self._new_sid(SidPrefix.MEDIA_MESSAGE if media_urls else SidPrefix.MESSAGE)
+        segments = (
+            1 if media_urls or to.channel is not Channel.SMS else segment(verb.body).num_segments
+        )
+        reply = Message(
+            sid=sid,
+            account_sid=inbound.account_sid,
+            messaging_service_sid=inbound.messaging_service_sid,
+            direction=Direction.OUTBOUND_REPLY,
+            from_=sender.value,
+            to=to.value,
+            body=verb.body,
+            status="queued",
+            num_segments=segments,
+            num_media=len(media_urls),
+            date_created=now,
+            date_updated=now,
+            status_callback=resolve(document_url, callback) if callback else None,
+            status_callback_method=verb.callback_method,
+            in_reply_to=inbound.sid,
+        )
+        media = [
+            Media(
+                sid=self._new_sid(SidPrefix.MEDIA),
+                account_sid=inbound.account_sid,
+                message_sid=sid,
+                content_type=guess_content_type(url),
+                source_url=url,
+                date_created=now,
+                date_updated=now,
+            )
+            for url in media_urls
+        ]
+        return reply, media

@@ -1,0 +1,66 @@
+"""Prepare a webhook request exactly as Twilio would send it (pure: no I/O).
+
+The configured URL's fragment carries connection overrides and is neither sent nor signed.
+POST puts the parameters in a form body and signs URL + sorted parameters; GET appends them to
+the URL's query string (keeping any query already there) and signs the resulting URL alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from switchboard.domain.connection import ConnectionPolicy, parse_connection_overrides
+from switchboard.signing import compute_signature, string_to_sign
+from switchboard.transport import OutboundRequest
+
+USER_AGENT = "TwilioProxy/1.1"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedWebhook:
+    request: OutboundRequest
+    policy: ConnectionPolicy
+    signed_url: str
+    string_to_sign: str
+    signature: str
+
+
+def prepare_webhook(
+    url: str,
+    method: str,
+    params: Mapping[str, str],
+    auth_token: str,
+    idempotency_token: str,
+) -> PreparedWebhook:
+    """The request for ``url``; raises TwilioError 11100/11240/11243 for a bad URL or fragment."""
+    bare_url, policy = parse_connection_overrides(url)
+    method = method.upper()
+    headers = {
+        "Accept": "*/*",
+        "User-Agent": USER_AGENT,
+        "I-Twilio-Idempotency-Token": idempotency_token,
+        "X-Home-Region": "us1",
+    }
+    if method == "GET":
+        query = urlencode(list(params.items()))
+        target = f"{bare_url}{'&' if '?' in bare_url else '?'}{query}" if query else bare_url
+        signature = compute_signature(auth_token, target)
+        signed = string_to_sign(target)
+        body = b""
+    else:
+        target = bare_url
+        signature = compute_signature(auth_token, target, params)
+        signed = string_to_sign(target, params)
+        body = urlencode(list(params.items())).encode()
+        headers["Content-Type"] = FORM_CONTENT_TYPE
+    headers["X-Twilio-Signature"] = signature
+    return PreparedWebhook(
+        request=OutboundRequest(method=method, url=target, headers=headers, body=body),
+        policy=policy,
+        signed_url=target,
+        string_to_sign=signed,
+        signature=signature,
+    )

@@ -1,0 +1,43 @@
+"""Wiring of the background work: the outbox dispatcher and its job handlers."""
+
+from __future__ import annotations
+
+from switchboard.domain.models import Job
+from switchboard.outbox import Dispatcher
+from switchboard.ports import JobOutcome
+from switchboard.services.container import Services
+from switchboard.timeline import CARRIER_JOB, STATUS_CALLBACK_JOB, Timeline
+from switchboard.transport import HttpxTransport
+from switchboard.webhooks.delivery import Deliverer
+from switchboard.webhooks.incoming import INCOMING_JOB, IncomingWebhooks
+from switchboard.webhooks.status import StatusCallbacks
+
+
+def build_dispatcher(services: Services, transport: HttpxTransport) -> Dispatcher:
+    runtime = services.runtime
+    store, clock = runtime.store, runtime.clock
+    deliverer = Deliverer(transport, clock, runtime.new_sid)
+    timeline = Timeline(runtime.config.carrier, services.messages.choose_sender, clock.now)
+    incoming = IncomingWebhooks(
+        store, deliverer, runtime.new_sid, clock.now, runtime.config.carrier
+    )
+    status_callbacks = StatusCallbacks(store, deliverer)
+
+    async def run_carrier_step(job: Job) -> JobOutcome:
+        return await timeline.advance(job, await store.find_message(job.message_sid or ""))
+
+    async def run_incoming(job: Job) -> JobOutcome:
+        return await incoming.run(job.payload, await store.find_message(job.message_sid or ""))
+
+    dispatcher = Dispatcher(
+        store,
+        clock,
+        {
+            CARRIER_JOB: run_carrier_step,
+            INCOMING_JOB: run_incoming,
+            STATUS_CALLBACK_JOB: status_callbacks.run,
+        },
+        concurrency=runtime.config.webhook_concurrency,
+    )
+    runtime.on_new_jobs = dispatcher.wake
+    return dispatcher

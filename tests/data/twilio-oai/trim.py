@@ -1,0 +1,85 @@
+"""Rebuild the trimmed OpenAPI copies in this folder from Twilio's full specs.
+
+Usage: python tests/data/twilio-oai/trim.py /path/to/twilio-oai/spec/json
+
+Keeps only the paths switchboard serves (every operation on them, with its parameters, request
+body and responses) and the component schemas they reference, transitively. Nothing else is
+changed, so each kept operation is byte-for-byte Twilio's contract for that operation.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+KEEP = {
+    "twilio_api_v2010.json": [
+        "/2010-04-01/Accounts.json",
+        "/2010-04-01/Accounts/{Sid}.json",
+        "/2010-04-01/Accounts/{AccountSid}/Keys.json",
+        "/2010-04-01/Accounts/{AccountSid}/Keys/{Sid}.json",
+        "/2010-04-01/Accounts/{AccountSid}/Messages.json",
+        "/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json",
+        "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media.json",
+        "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid}.json",
+        "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
+        "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json",
+    ],
+    "twilio_messaging_v1.json": [
+        "/v1/Services",
+        "/v1/Services/{Sid}",
+        "/v1/Services/{ServiceSid}/PhoneNumbers",
+        "/v1/Services/{ServiceSid}/PhoneNumbers/{Sid}",
+    ],
+}
+
+
+def refs(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.add(ref.rsplit("/", 1)[1])
+        for value in node.values():
+            found |= refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= refs(value)
+    return found
+
+
+def trim(spec: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    kept_paths = {path: spec["paths"][path] for path in paths}
+    schemas = spec["components"]["schemas"]
+    wanted: set[str] = set()
+    todo = refs(kept_paths)
+    while todo:
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo |= refs(schemas[name]) - wanted
+    return {
+        "openapi": spec["openapi"],
+        "info": spec["info"],
+        "servers": spec.get("servers", []),
+        "paths": kept_paths,
+        "components": {
+            "securitySchemes": spec["components"].get("securitySchemes", {}),
+            "schemas": {name: schemas[name] for name in sorted(wanted)},
+        },
+    }
+
+
+def main(source: str) -> None:
+    for name, paths in KEEP.items():
+        spec = json.loads((Path(source) / name).read_text(encoding="utf-8"))
+        out = trim(spec, paths)
+        (HERE / name).write_text(json.dumps(out, indent=1, sort_keys=False) + "\n", "utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
