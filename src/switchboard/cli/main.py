@@ -11,6 +11,7 @@ from rich.console import Console
 
 from switchboard import __version__
 from switchboard.app import Ready, create_app
+from switchboard.cli.text import text
 from switchboard.config import DEFAULT_PORT, Config
 
 console = Console(stderr=False, highlight=False)
@@ -64,6 +65,9 @@ def serve(host: str, port: int, database: str, public_url: str | None) -> None:
     )
     app = create_app(config, on_ready=_announce)
     uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
+
+
+cli.add_command(text)
 
 
 def main() -> None:

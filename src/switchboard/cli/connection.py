@@ -1,0 +1,90 @@
+"""How CLI commands reach a running server: base URL and credentials.
+
+Credentials come from flags, else ``SWITCHBOARD_ACCOUNT_SID``/``SWITCHBOARD_AUTH_TOKEN``, else the
+main account stored in the local database file that ``switchboard serve`` created, so
+``switchboard text`` works in the same folder with no setup.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConnection:
+    url: str
+    account_sid: str
+    auth_token: str
+
+    def client(self, timeout: float = 30.0) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, auth=(self.account_sid, self.auth_token), timeout=timeout
+        )
+
+
+def _stored_credentials(database: str) -> tuple[str, str] | None:
+    path = Path(database)
+    if not path.is_file():
+        return None
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            row = conn.execute(
+                "SELECT sid, auth_token FROM accounts WHERE owner_account_sid = sid "
+                "ORDER BY seq LIMIT 1"
+            ).fetchone()
+    except sqlite3.Error:
+        return None
+    return (str(row[0]), str(row[1])) if row else None
+
+
+def connection_options(command: Any) -> Any:
+    """The options every client command shares."""
+    options = [
+        click.option("--url", envvar="SWITCHBOARD_URL", default=DEFAULT_URL, show_default=True,
+                     help="Base URL of the running server."),
+        click.option("--account-sid", envvar="SWITCHBOARD_ACCOUNT_SID", default=None,
+                     help="Account SID (default: the local database's main account)."),
+        click.option("--auth-token", envvar="SWITCHBOARD_AUTH_TOKEN", default=None,
+                     help="Auth token for --account-sid."),
+        click.option("--database", envvar="SWITCHBOARD_DATABASE", default="switchboard.db",
+                     show_default=True, help="Where to find stored credentials."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def resolve_connection(
+    url: str, account_sid: str | None, auth_token: str | None, database: str
+) -> ServerConnection:
+    if account_sid and auth_token:
+        return ServerConnection(url.rstrip("/"), account_sid, auth_token)
+    stored = _stored_credentials(database)
+    if stored is None:
+        raise click.UsageError(
+            "no credentials: pass --account-sid/--auth-token, set SWITCHBOARD_ACCOUNT_SID and "
+            "SWITCHBOARD_AUTH_TOKEN, or run in the folder of switchboard serve's database"
+        )
+    sid, token = stored
+    return ServerConnection(url.rstrip("/"), account_sid or sid, auth_token or token)
+
+
+def fail_on_error(response: httpx.Response) -> dict[str, Any]:
+    """The JSON body of a successful response; a readable CLI error otherwise."""
+    try:
+        body: dict[str, Any] = response.json() if response.content else {}
+    except ValueError:
+        body = {}
+    if response.status_code >= 400:
+        code = body.get("code", response.status_code)
+        message = body.get("message", response.text[:200])
+        raise click.ClickException(f"{message} (error {code}, HTTP {response.status_code})")
+    return body
