@@ -31,7 +31,7 @@ from switchboard.ports import Clock, Store
 from switchboard.services.container import Services
 from switchboard.services.runtime import Runtime
 from switchboard.storage.sqlite import SqliteStore
-from switchboard.transport import HttpxTransport
+from switchboard.transport import AiohttpTransport, RoutingTransport
 from switchboard.worker import build_dispatcher
 
 
@@ -80,7 +80,7 @@ def create_app(
             config.account_sid, config.auth_token
         )
         app.state.main_account = account
-        transport = HttpxTransport(mounts=mounts)
+        transport = RoutingTransport(AiohttpTransport(), mounts)
         dispatcher = build_dispatcher(services, transport)
         app.state.dispatcher = dispatcher
         # One node owns this database: leases left by a previous (crashed) run are void.

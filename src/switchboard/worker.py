@@ -7,13 +7,13 @@ from switchboard.outbox import Dispatcher
 from switchboard.ports import JobOutcome
 from switchboard.services.container import Services
 from switchboard.timeline import CARRIER_JOB, STATUS_CALLBACK_JOB, Timeline
-from switchboard.transport import HttpxTransport
+from switchboard.transport import Transport
 from switchboard.webhooks.delivery import Deliverer
 from switchboard.webhooks.incoming import INCOMING_JOB, IncomingWebhooks
 from switchboard.webhooks.status import StatusCallbacks
 
 
-def build_dispatcher(services: Services, transport: HttpxTransport) -> Dispatcher:
+def build_dispatcher(services: Services, transport: Transport) -> Dispatcher:
     runtime = services.runtime
     store, clock = runtime.store, runtime.clock
     deliverer = Deliverer(transport, clock, runtime.new_sid)

@@ -18,7 +18,7 @@ from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import WebhookAttempt
 from switchboard.domain.sids import SidPrefix
 from switchboard.ports import Clock
-from switchboard.transport import Failure, HttpResult, HttpxTransport
+from switchboard.transport import Failure, HttpResult, Transport
 from switchboard.webhooks.prepare import PreparedWebhook, prepare_webhook
 
 _RETRY_CLASS = {
@@ -63,7 +63,7 @@ def _text(data: bytes) -> str:
 class Deliverer:
     def __init__(
         self,
-        transport: HttpxTransport,
+        transport: Transport,
         clock: Clock,
         new_sid: Callable[[str], str],
     ) -> None:

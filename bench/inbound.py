@@ -1,0 +1,179 @@
+"""Benchmark: inbound messages -> signed webhooks, against a minimal receiver.
+
+It starts ``switchboard serve`` (SQLite file, full durability) and a minimal receiver
+(bench/receiver.py) as subprocesses, injects N inbound messages through ``POST /_sim/inbound``
+and reports webhooks per second and the latency from injection to receipt at the receiver
+(p50/p99). The same number of signed POSTs sent straight to the receiver by a bare client is
+the baseline, so the ratio shows what switchboard's durability and bookkeeping cost.
+
+    python bench/inbound.py --count 5000                  # as fast as it goes (throughput)
+    python bench/inbound.py --count 5000 --rate 500       # paced (latency at a given rate)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+import httpx
+
+from switchboard.signing import compute_signature
+from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
+
+HERE = Path(__file__).parent
+NUMBER = "+15555550100"
+
+
+def start(command: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_http(url: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=0.5)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise TimeoutError(url)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def session(concurrency: int) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency))
+
+
+async def inject(base: str, count: int, rate: float | None, concurrency: int) -> dict[str, float]:
+    sent: dict[str, float] = {}
+    auth = aiohttp.BasicAuth(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
+    async with session(concurrency) as http:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for index in range(count):
+            queue.put_nowait(index)
+        started = time.monotonic()
+
+        async def worker() -> None:
+            while not queue.empty():
+                index = queue.get_nowait()
+                if rate:
+                    delay = started + index / rate - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                at = time.time()
+                async with http.post(
+                    f"{base}/_sim/inbound",
+                    data={"From": "+14155550123", "To": NUMBER, "Body": f"bench {index}"},
+                    auth=auth,
+                ) as response:
+                    response.raise_for_status()
+                    sent[(await response.json())["sid"]] = at
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return sent
+
+
+async def baseline(url: str, count: int, concurrency: int) -> tuple[float, list[float]]:
+    """The same number of signed form POSTs sent straight to the receiver."""
+    latencies: list[float] = []
+    async with session(concurrency) as http:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for index in range(count):
+            queue.put_nowait(index)
+
+        async def worker() -> None:
+            while not queue.empty():
+                index = queue.get_nowait()
+                params = {"MessageSid": f"SMbaseline{index}", "Body": f"bench {index}",
+                          "From": "+14155550123", "To": NUMBER}  # fmt: skip
+                headers = {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "X-Twilio-Signature": compute_signature(TEST_AUTH_TOKEN, url, params),
+                }
+                at = time.perf_counter()
+                async with http.post(url, data=urlencode(params), headers=headers) as response:
+                    await response.read()
+                latencies.append((time.perf_counter() - at) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return count / (time.perf_counter() - started), latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=5000)
+    parser.add_argument("--rate", type=float, default=None, help="messages/s (default: max)")
+    parser.add_argument("--concurrency", type=int, default=64)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
+    server_port, receiver_port = free_port(), free_port()
+    received_file = workdir / "received.txt"
+    env = {**os.environ, "SWITCHBOARD_ACCOUNT_SID": TEST_ACCOUNT_SID,
+           "SWITCHBOARD_AUTH_TOKEN": TEST_AUTH_TOKEN}  # fmt: skip
+    receiver = start([sys.executable, str(HERE / "receiver.py"), str(receiver_port), str(received_file)])
+    server = start([sys.executable, "-m", "switchboard", "serve", "--port", str(server_port),
+                    "--database", str(workdir / "bench.db")], env)  # fmt: skip
+    base = f"http://127.0.0.1:{server_port}"
+    receiver_url = f"http://127.0.0.1:{receiver_port}/sms"
+    try:
+        wait_http(f"{base}/healthz")
+        wait_http(receiver_url)
+        httpx.post(
+            f"{base}/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/IncomingPhoneNumbers.json",
+            data={"PhoneNumber": NUMBER, "SmsUrl": receiver_url},
+            auth=(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN),
+        ).raise_for_status()
+        started = time.time()
+        sent = asyncio.run(inject(base, args.count, args.rate, args.concurrency))
+        injected = time.time()
+        deadline = time.monotonic() + 120
+        received: dict[str, float] = {}
+        while time.monotonic() < deadline:
+            receiver.send_signal(signal.SIGUSR1)
+            time.sleep(0.5)
+            if received_file.exists():
+                received = {}
+                for line in received_file.read_text().splitlines():
+                    sid, at = line.split()
+                    received.setdefault(sid, float(at))
+            if set(sent) <= set(received):
+                break
+        latencies = [(received[sid] - at) * 1000 for sid, at in sent.items() if sid in received]
+        finished = max(received[sid] for sid in sent if sid in received)
+        base_rate, base_lat = asyncio.run(baseline(receiver_url, args.count, args.concurrency))
+    finally:
+        server.terminate()
+        receiver.terminate()
+        server.wait(10)
+        receiver.wait(10)
+
+    duration = finished - started
+    print(f"machine: {os.cpu_count()} cores; count={args.count} rate={args.rate or 'max'} "
+          f"concurrency={args.concurrency}")  # fmt: skip
+    print(f"switchboard: {len(latencies)}/{args.count} webhooks delivered in {duration:.2f} s "
+          f"-> {len(latencies) / duration:,.0f} webhooks/s (injection took {injected - started:.2f} s)")  # fmt: skip
+    print(f"  injection -> receipt latency ms: p50 {statistics.median(latencies):.1f}  "
+          f"p99 {percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}")  # fmt: skip
+    print(f"baseline (bare signed POSTs): {base_rate:,.0f} requests/s; latency ms: "
+          f"p50 {statistics.median(base_lat):.1f}  p99 {percentile(base_lat, 0.99):.1f}")  # fmt: skip
+    print(f"ratio: switchboard runs at {len(latencies) / duration / base_rate:.0%} of the bare client")
+
+
+if __name__ == "__main__":
+    main()
