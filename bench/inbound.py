@@ -60,7 +60,7 @@ def session(concurrency: int) -> aiohttp.ClientSession:
 
 async def inject(base: str, count: int, rate: float | None, concurrency: int) -> dict[str, float]:
     sent: dict[str, float] = {}
-    auth = aiohttp.BasicAuth(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
+    auth = {"Authorization": aiohttp.encode_basic_auth(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)}
     async with session(concurrency) as http:
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in range(count):
@@ -78,7 +78,7 @@ async def inject(base: str, count: int, rate: float | None, concurrency: int) ->
                 async with http.post(
                     f"{base}/_sim/inbound",
                     data={"From": "+14155550123", "To": NUMBER, "Body": f"bench {index}"},
-                    auth=auth,
+                    headers=auth,
                 ) as response:
                     response.raise_for_status()
                     sent[(await response.json())["sid"]] = at
@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=None, help="messages/s (default: max)")
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=1, help="switchboard serve --workers")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
@@ -128,7 +129,7 @@ def main() -> None:
            "SWITCHBOARD_AUTH_TOKEN": TEST_AUTH_TOKEN}  # fmt: skip
     receiver = start([sys.executable, str(HERE / "receiver.py"), str(receiver_port), str(received_file)])
     server = start([sys.executable, "-m", "switchboard", "serve", "--port", str(server_port),
-                    "--database", str(workdir / "bench.db")], env)  # fmt: skip
+                    "--database", str(workdir / "bench.db"), "--workers", str(args.workers)], env)  # fmt: skip
     base = f"http://127.0.0.1:{server_port}"
     receiver_url = f"http://127.0.0.1:{receiver_port}/sms"
     try:
@@ -165,7 +166,7 @@ def main() -> None:
 
     duration = finished - started
     print(f"machine: {os.cpu_count()} cores; count={args.count} rate={args.rate or 'max'} "
-          f"concurrency={args.concurrency}")  # fmt: skip
+          f"concurrency={args.concurrency} workers={args.workers}")  # fmt: skip
     print(f"switchboard: {len(latencies)}/{args.count} webhooks delivered in {duration:.2f} s "
           f"-> {len(latencies) / duration:,.0f} webhooks/s (injection took {injected - started:.2f} s)")  # fmt: skip
     print(f"  injection -> receipt latency ms: p50 {statistics.median(latencies):.1f}  "

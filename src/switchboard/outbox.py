@@ -24,6 +24,9 @@ log = logging.getLogger("switchboard.outbox")
 Handler = Callable[[Job], Awaitable[JobOutcome]]
 LEASE_SECONDS = 120.0
 RETRY_AFTER_CRASH = timedelta(seconds=5)
+# Other processes sharing the database add jobs this one is not told about: look at least
+# this often (virtual clocks included, since their jobs are only ever written in-process).
+POLL_SECONDS = 0.5
 
 
 class Dispatcher:
@@ -113,7 +116,10 @@ class Dispatcher:
 
     async def _sleep_until_due(self) -> None:
         due = await self._store.next_job_due()
-        waiters: list[asyncio.Future[object]] = [asyncio.ensure_future(self._wakeup.wait())]
+        waiters: list[asyncio.Future[object]] = [
+            asyncio.ensure_future(self._wakeup.wait()),
+            asyncio.ensure_future(asyncio.sleep(POLL_SECONDS)),
+        ]
         if due is not None:
             waiters.append(asyncio.ensure_future(self._clock.sleep_until(due)))
         try:

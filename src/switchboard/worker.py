@@ -18,16 +18,21 @@ def build_dispatcher(services: Services, transport: Transport) -> Dispatcher:
     store, clock = runtime.store, runtime.clock
     deliverer = Deliverer(transport, clock, runtime.new_sid)
     timeline = Timeline(runtime.config.carrier, services.messages.choose_sender, clock.now)
+
+    async def auth_token(account_sid: str) -> str | None:
+        account = await services.accounts.account(account_sid)
+        return None if account is None else account.auth_token
+
     incoming = IncomingWebhooks(
-        store, deliverer, runtime.new_sid, clock.now, runtime.config.carrier
+        store, auth_token, deliverer, runtime.new_sid, clock.now, runtime.config.carrier
     )
-    status_callbacks = StatusCallbacks(store, deliverer)
+    status_callbacks = StatusCallbacks(auth_token, deliverer)
 
     async def run_carrier_step(job: Job) -> JobOutcome:
         return await timeline.advance(job, await store.find_message(job.message_sid or ""))
 
     async def run_incoming(job: Job) -> JobOutcome:
-        return await incoming.run(job.payload, await store.find_message(job.message_sid or ""))
+        return await incoming.run(job.payload)
 
     dispatcher = Dispatcher(
         store,

@@ -76,7 +76,7 @@ def _inbound_from(params: Params) -> InboundMessage:
 
 
 async def create_inbound(request: Request) -> Response:
-    _, allowed = await _scope(request)
+    principal = await authenticate(request)
     params = await read_params(request, allow_json=True)
     inbound = _inbound_from(params)
     if params.files:
@@ -87,7 +87,9 @@ async def create_inbound(request: Request) -> Response:
         inbound = InboundMessage(
             inbound.from_, inbound.to, inbound.body, [*inbound.media, *uploads], inbound.extras
         )
-    message = await services(request).inbound.receive(allowed, inbound)
+    message = await services(request).inbound.receive(
+        principal.account, principal.key is not None, inbound
+    )
     return json_response(message_json(message), 201)
 
 

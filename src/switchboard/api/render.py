@@ -7,7 +7,6 @@ types as strings (``num_segments``, ``num_media``) stay strings.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from typing import Any
 
 from switchboard.domain.media import media_path
@@ -26,8 +25,19 @@ from switchboard.domain.phone import country_of, parse_address
 V2010 = f"/{API_VERSION}"
 
 
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def rfc2822(moment: datetime | None) -> str | None:
-    return None if moment is None else format_datetime(moment.astimezone(UTC))
+    """``Thu, 24 Aug 2023 05:01:45 +0000`` (what email.utils.format_datetime gives, faster)."""
+    if moment is None:
+        return None
+    t = moment.astimezone(UTC)
+    return (
+        f"{_DAYS[t.weekday()]}, {t.day:02d} {_MONTHS[t.month - 1]} {t.year} "
+        f"{t.hour:02d}:{t.minute:02d}:{t.second:02d} +0000"
+    )
 
 
 def iso8601(moment: datetime | None) -> str | None:

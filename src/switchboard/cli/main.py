@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+from dataclasses import replace
+from typing import Any
 
 import click
 import uvicorn
 from rich.console import Console
 
 from switchboard import __version__
-from switchboard.app import Ready, create_app
+from switchboard.app import CONFIG_ENV, Ready, create_app, prepare_database
 from switchboard.cli.text import text
 from switchboard.config import DEFAULT_PORT, Config
 
@@ -53,7 +56,14 @@ def _announce(ready: Ready) -> None:
     envvar="SWITCHBOARD_PUBLIC_URL",
     help="The base URL apps use to reach this server (for media URLs in webhooks).",
 )
-def serve(host: str, port: int, database: str, public_url: str | None) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the database (use the machine's cores).",
+)
+def serve(host: str, port: int, database: str, public_url: str | None, workers: int) -> None:
     """Run the server (REST API, webhooks, simulated carrier) until interrupted."""
     config = Config(
         host=host,
@@ -62,9 +72,21 @@ def serve(host: str, port: int, database: str, public_url: str | None) -> None:
         public_url=public_url,
         account_sid=os.environ.get("SWITCHBOARD_ACCOUNT_SID") or None,
         auth_token=os.environ.get("SWITCHBOARD_AUTH_TOKEN") or None,
+        workers=workers,
     )
-    app = create_app(config, on_ready=_announce)
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
+    options: dict[str, Any] = {"log_level": "warning", "lifespan": "on", "access_log": False}
+    if workers == 1:
+        app = create_app(config, on_ready=_announce)
+        uvicorn.run(app, host=host, port=port, **options)
+        return
+    if database == ":memory:":
+        raise click.UsageError("--workers needs a database file the processes can share")
+    _announce(asyncio.run(prepare_database(config)))
+    os.environ[CONFIG_ENV] = replace(config, release_leases_on_start=False).to_env()
+    uvicorn.run(
+        "switchboard.app:app_from_env", factory=True, workers=workers, host=host, port=port,
+        **options,
+    )  # fmt: skip
 
 
 cli.add_command(text)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
 
@@ -272,6 +273,9 @@ _PREFIXES: Final = MappingProxyType(
 )
 
 
+# Pure, immutable result, called several times per message with few distinct inputs: memoised
+# (measured: a third of the inbound service time before caching).
+@lru_cache(maxsize=8192)
 def parse_address(raw: str) -> Address | None:
     """Parse any ``To``/``From`` value into a canonical :class:`Address`, or None."""
     text = raw.strip()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hmac
 import secrets
+import time
 
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.models import Account, ApiKey
@@ -27,9 +28,31 @@ class Principal:
     key: ApiKey | None = None
 
 
+# Credentials checked within this many seconds are trusted again without a store read. Every
+# change made through this process (token, status, key deletion) drops the cache at once.
+AUTH_CACHE_SECONDS = 2.0
+
+
 class AccountService:
     def __init__(self, runtime: Runtime) -> None:
         self._rt = runtime
+        self._principals: dict[tuple[str, str], tuple[float, Principal]] = {}
+        self._accounts: dict[str, tuple[float, Account]] = {}
+
+    def forget_cached(self) -> None:
+        self._principals.clear()
+        self._accounts.clear()
+
+    async def account(self, sid: str) -> Account | None:
+        """An account by SID, from a short-lived cache (the webhook hot path needs its token)."""
+        cached = self._accounts.get(sid)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        account = await self._rt.store.get_account(sid)
+        if account is not None:
+            self._accounts[sid] = (now + AUTH_CACHE_SECONDS, account)
+        return account
 
     async def bootstrap_main_account(
         self, account_sid: str | None, auth_token: str | None
@@ -51,12 +74,14 @@ class AccountService:
             if existing.auth_token != token:
                 existing = dataclasses.replace(existing, auth_token=token, date_updated=now)
                 await store.update_account(existing)
+                self.forget_cached()
             return existing, False
         existing = await store.find_main_account()
         if existing is not None:
             if auth_token and existing.auth_token != auth_token:
                 existing = dataclasses.replace(existing, auth_token=auth_token, date_updated=now)
                 await store.update_account(existing)
+                self.forget_cached()
             return existing, False
         sid = self._rt.new_sid(SidPrefix.ACCOUNT)
         account = self._new_account(sid, sid, "Main account", auth_token or self._rt.new_token())
@@ -76,6 +101,19 @@ class AccountService:
         )
 
     async def authenticate(self, username: str, password: str) -> Principal | None:
+        key = (username, password)
+        cached = self._principals.get(key)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        principal = await self._authenticate(username, password)
+        if principal is not None:
+            if len(self._principals) > 10_000:
+                self._principals.clear()
+            self._principals[key] = (now + AUTH_CACHE_SECONDS, principal)
+        return principal
+
+    async def _authenticate(self, username: str, password: str) -> Principal | None:
         store = self._rt.store
         if is_sid(username, SidPrefix.ACCOUNT):
             account = await store.get_account(username)
@@ -146,6 +184,7 @@ class AccountService:
             date_updated=self._rt.clock.now(),
         )
         await self._rt.store.update_account(updated)
+        self.forget_cached()
         return updated
 
     # API keys -------------------------------------------------------------------------------
@@ -181,6 +220,7 @@ class AccountService:
     async def delete_key(self, account: Account, sid: str) -> None:
         if not await self._rt.store.delete_api_key(account.sid, sid):
             raise NotFound()
+        self.forget_cached()
 
     async def list_keys(self, account: Account, page: PageRequest) -> Page[ApiKey]:
         return await self._rt.store.list_api_keys(account.sid, page)

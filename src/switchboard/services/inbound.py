@@ -44,27 +44,24 @@ class InboundService:
     def __init__(self, runtime: Runtime) -> None:
         self._rt = runtime
 
-    async def receive(self, allowed_accounts: set[str], inbound: InboundMessage) -> Message:
+    async def receive(self, caller: Account, via_key: bool, inbound: InboundMessage) -> Message:
+        """Store ``inbound`` for the number it is addressed to, which ``caller`` must own (or,
+        for a main account's own credentials, one of its subaccounts must own)."""
         to = parse_address(inbound.to or "")
         if to is None:
             raise TwilioError(21211, f"The 'To' number {inbound.to!r} is not a valid address.")
         sender = parse_address(inbound.from_ or "")
         if sender is None:
             raise TwilioError(21212, f"The 'From' number {inbound.from_!r} is not a valid address.")
-        number = await self._rt.store.find_phone_number(to.identity)
-        if number is None or number.account_sid not in allowed_accounts:
+        found = await self._rt.store.find_number_and_service(to.identity)
+        if found is None or not await self._may_use(caller, via_key, found[0].account_sid):
             raise TwilioError(
                 21211, f"{to.identity} is not a phone number of this account", http_status=404
             )
+        number, service = found
         check_body_length(inbound.body)
         if len(inbound.media) > MAX_MEDIA:
             raise TwilioError(21623, f"At most {MAX_MEDIA} media items, not {len(inbound.media)}")
-        service_sid = await self._rt.store.service_for_number(number.sid)
-        service = (
-            await self._rt.store.get_service(number.account_sid, service_sid)
-            if service_sid
-            else None
-        )
         now = self._rt.clock.now()
         sid = self._rt.new_sid(SidPrefix.MEDIA_MESSAGE if inbound.media else SidPrefix.MESSAGE)
         segments = 1 if to.channel is not Channel.SMS else segment(inbound.body).num_segments
@@ -110,6 +107,14 @@ class InboundService:
             self._rt.on_new_jobs()
         return stored
 
+    async def _may_use(self, caller: Account, via_key: bool, owner_sid: str) -> bool:
+        if owner_sid == caller.sid:
+            return True
+        if via_key:
+            return False
+        owner = await self._rt.store.get_account(owner_sid)
+        return owner is not None and owner.owner_account_sid == caller.sid
+
     def _media(
         self, account_sid: str, message_sid: str, items: Sequence[InboundMedia]
     ) -> tuple[list[Media], dict[str, bytes]]:
@@ -134,7 +139,3 @@ class InboundService:
             if item.content is not None:
                 content[sid] = item.content
         return media, content
-
-
-def allowed_accounts(account: Account, subaccounts: Sequence[Account]) -> set[str]:
-    return {account.sid, *(sub.sid for sub in subaccounts)}

@@ -150,15 +150,23 @@ _SERVICE_BODY_FIELDS = tuple(
 )
 
 
-def _service(row: Row) -> MessagingService:
-    body = load_json(row["body"])
-    known = {name: body[name] for name in _SERVICE_BODY_FIELDS if name in body}
+def _service_from(
+    sid: str, account_sid: str, body: str, created: int, updated: int
+) -> MessagingService:
+    fields = load_json(body)
+    known = {name: fields[name] for name in _SERVICE_BODY_FIELDS if name in fields}
     return MessagingService(
-        sid=row["sid"],
-        account_sid=row["account_sid"],
-        date_created=from_micros(row["date_created"]),
-        date_updated=from_micros(row["date_updated"]),
+        sid=sid,
+        account_sid=account_sid,
+        date_created=from_micros(created),
+        date_updated=from_micros(updated),
         **known,
+    )
+
+
+def _service(row: Row) -> MessagingService:
+    return _service_from(
+        row["sid"], row["account_sid"], row["body"], row["date_created"], row["date_updated"]
     )
 
 
@@ -506,6 +514,24 @@ class SqliteStore:
         params = {"phone_number": phone_number}
         row = await self._do(lambda c: _one(c, "find_phone_number", params))
         return None if row is None else _phone_number(row)
+
+    async def find_number_and_service(
+        self, phone_number: str
+    ) -> tuple[PhoneNumber, MessagingService | None] | None:
+        params = {"phone_number": phone_number}
+        row = await self._do(lambda c: _one(c, "find_number_and_service", params))
+        if row is None:
+            return None
+        service = None
+        if row["service_sid"] is not None:
+            service = _service_from(
+                row["service_sid"],
+                row["service_account_sid"],
+                row["service_body"],
+                row["service_date_created"],
+                row["service_date_updated"],
+            )
+        return _phone_number(row), service
 
     async def update_phone_number(self, number: PhoneNumber) -> None:
         params = _number_params(number)

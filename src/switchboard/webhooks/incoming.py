@@ -12,9 +12,10 @@ committed together with the job's removal, so a crash replays the whole exchange
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urljoin
 
 from switchboard.carrier.plan import next_step
@@ -37,6 +38,31 @@ MAX_REPLIES = 10  # per incoming message (14109)
 TWIML_FAILURES = frozenset({12100, 12101, 12102, 12300, 11750})
 
 
+@dataclass(frozen=True, slots=True)
+class InboundContext:
+    """The inbound message a webhook is about, read back from the job's own parameters so
+    the hot path needs no store read."""
+
+    sid: str
+    account_sid: str
+    from_: str
+    to: str
+    messaging_service_sid: str | None
+
+    @classmethod
+    def from_params(cls, params: dict[str, str]) -> InboundContext:
+        return cls(
+            sid=params["MessageSid"],
+            account_sid=params["AccountSid"],
+            from_=params["From"],
+            to=params["To"],
+            messaging_service_sid=params.get("MessagingServiceSid") or None,
+        )
+
+
+TokenLookup = Callable[[str], Awaitable[str | None]]
+
+
 @dataclass
 class _Session:
     """What one incoming exchange has done so far."""
@@ -56,24 +82,25 @@ class IncomingWebhooks:
     def __init__(
         self,
         store: Store,
+        auth_token: TokenLookup,
         deliverer: Deliverer,
         new_sid: Callable[[str], str],
         now: Callable[[], datetime],
         timing: CarrierTiming,
     ) -> None:
         self._store = store
+        self._auth_token = auth_token
         self._deliverer = deliverer
         self._new_sid = new_sid
         self._now = now
         self._timing = timing
 
-    async def run(self, payload: dict[str, object], message: Message | None) -> JobOutcome:
-        if message is None:
-            return JobOutcome()
-        account = await self._store.get_account(message.account_sid)
-        if account is None:
-            return JobOutcome()
-        params = {str(k): str(v) for k, v in dict(payload["params"]).items()}  # type: ignore[call-overload]
+    async def run(self, payload: dict[str, Any]) -> JobOutcome:
+        params = {str(k): str(v) for k, v in payload["params"].items()}
+        message = InboundContext.from_params(params)
+        auth_token = await self._auth_token(message.account_sid)
+        if auth_token is None:
+            return JobOutcome()  # the account is gone
         token = str(payload["token"])
         session = _Session()
         primary = Target(
@@ -83,7 +110,7 @@ class IncomingWebhooks:
             message.account_sid,
             message.sid,
         )
-        twiml, failure = await self._fetch(session, primary, params, account.auth_token, token)
+        twiml, failure = await self._fetch(session, primary, params, auth_token, token)
         fallback_url = str(payload.get("fallback_url") or "")
         if failure is not None and fallback_url:
             fallback = Target(
@@ -98,7 +125,7 @@ class IncomingWebhooks:
                 "ErrorCode": str(failure.code),
                 "ErrorUrl": primary.url.split("#")[0],
             }
-            twiml, failure = await self._fetch(session, fallback, extra, account.auth_token, token)
+            twiml, failure = await self._fetch(session, fallback, extra, auth_token, token)
             primary = fallback
         document_url = primary.url
         while twiml is not None and failure is None:
@@ -113,7 +140,7 @@ class IncomingWebhooks:
             target = Target(
                 "redirect", document_url, redirect.method, message.account_sid, message.sid
             )
-            twiml, failure = await self._fetch(session, target, params, account.auth_token, token)
+            twiml, failure = await self._fetch(session, target, params, auth_token, token)
         new_messages = [(reply, media) for reply, media in session.replies]
         return JobOutcome(
             attempts=session.attempts, new_messages=new_messages, new_jobs=session.jobs
@@ -158,7 +185,7 @@ class IncomingWebhooks:
             self._amend_last(session, None, f"warning {code}: {detail}")
 
     async def _carry_out(
-        self, session: _Session, twiml: TwimlResponse, inbound: Message, document_url: str
+        self, session: _Session, twiml: TwimlResponse, inbound: InboundContext, document_url: str
     ) -> None:
         for verb in twiml.messages:
             if len(session.replies) >= MAX_REPLIES:
@@ -176,9 +203,9 @@ class IncomingWebhooks:
                 session.jobs.append(carrier_job(reply, step.event, due))
 
     async def _reply(
-        self, verb: MessageVerb, inbound: Message, document_url: str
+        self, verb: MessageVerb, inbound: InboundContext, document_url: str
     ) -> tuple[Message, list[Media]]:
-        to_raw = verb.to if verb.to is not None else (inbound.from_ or "")
+        to_raw = verb.to if verb.to is not None else inbound.from_
         try:
             to = parse_to(to_raw)
         except TwilioError:

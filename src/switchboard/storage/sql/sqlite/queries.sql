@@ -61,6 +61,14 @@ SELECT * FROM phone_numbers WHERE account_sid = :account_sid AND sid = :sid;
 -- name: find_phone_number
 SELECT * FROM phone_numbers WHERE phone_number = :phone_number;
 
+-- name: find_number_and_service
+SELECT n.*, s.sid AS service_sid, s.account_sid AS service_account_sid, s.body AS service_body,
+    s.date_created AS service_date_created, s.date_updated AS service_date_updated
+FROM phone_numbers n
+LEFT JOIN service_phone_numbers p ON p.sid = n.sid
+LEFT JOIN messaging_services s ON s.sid = p.service_sid
+WHERE n.phone_number = :phone_number;
+
 -- name: update_phone_number
 UPDATE phone_numbers SET friendly_name = :friendly_name, sms_url = :sms_url,
     sms_method = :sms_method, sms_fallback_url = :sms_fallback_url,
