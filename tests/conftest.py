@@ -10,6 +10,8 @@ import pytest
 
 from switchboard.testing import LiveServer, live_server, sdk_client
 
+pytest_plugins = ["pytester"]
+
 # Both rewrite the SDK's host ("127.0.0.1" -> "127.us1.0.1"); tests must never inherit them.
 for _name in ("TWILIO_EDGE", "TWILIO_REGION"):
     os.environ.pop(_name, None)

@@ -84,6 +84,7 @@ def create_app(
         )
         app.state.main_account = account
         transport = RoutingTransport(AiohttpTransport(), mounts)
+        app.state.transport = transport
         dispatcher = build_dispatcher(services, transport)
         app.state.dispatcher = dispatcher
         if config.release_leases_on_start:

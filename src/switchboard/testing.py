@@ -8,12 +8,18 @@ HTTP while the test keeps running.
 from __future__ import annotations
 
 import asyncio
+import inspect
+import re
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
 
+import httpx
 import uvicorn
 
 from switchboard.app import Ready, create_app
@@ -137,3 +143,229 @@ def sdk_client(
     client.api.base_url = server.base_url
     client.messaging.base_url = server.base_url
     return client
+
+
+# ---------------------------------------------------------------------------------------------
+# The pytest plugin's harness: one switchboard per test, driven like a phone.
+
+DEFAULT_HANDSET = "+15555550123"
+DEFAULT_NUMBER = "+15005550006"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message the app sent back (an ``outbound-reply``)."""
+
+    sid: str
+    to: str
+    from_: str
+    body: str
+    status: str
+    num_media: int
+
+
+class Replies(list[Reply]):
+    @property
+    def bodies(self) -> list[str]:
+        return [reply.body for reply in self]
+
+
+class ThreadedWSGITransport(httpx.AsyncBaseTransport):
+    """Calls a WSGI app (Flask, Django, ...) on a worker thread, so the event loop stays free."""
+
+    def __init__(self, app: Any) -> None:
+        self._sync = httpx.WSGITransport(app=app)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+
+        def call() -> tuple[int, httpx.Headers, bytes]:
+            response = self._sync.handle_request(request)
+            return response.status_code, response.headers, response.read()
+
+        status, headers, content = await asyncio.to_thread(call)
+        return httpx.Response(status, headers=headers, content=content)
+
+
+def is_asgi(app: Any) -> bool:
+    call = app if inspect.isfunction(app) else getattr(app, "__call__", None)  # noqa: B004
+    return inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(app)
+
+
+class Switchboard:
+    """switchboard for one test: numbers wired to your app, texts, messages, the clock."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self.server = server
+        self._http = httpx.Client(
+            base_url=server.base_url, auth=(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN), timeout=30
+        )
+        self._client: Any = None
+        self._apps = 0
+        self._numbers: list[str] = []
+        self.expected_webhook_errors = 0
+
+    @classmethod
+    @contextmanager
+    def running(cls) -> Iterator[Switchboard]:
+        with live_server(clock=VirtualClock()) as server:
+            harness = cls(server)
+            try:
+                yield harness
+            finally:
+                harness._http.close()
+
+    # Credentials and clients ----------------------------------------------------------------
+
+    base_url = property(lambda self: self.server.base_url)
+    account_sid = TEST_ACCOUNT_SID
+    auth_token = TEST_AUTH_TOKEN
+
+    @property
+    def client(self) -> Any:
+        """An official ``twilio.rest.Client`` pointed at this switchboard."""
+        if self._client is None:
+            self._client = sdk_client(self.server)
+        return self._client
+
+    # Numbers ----------------------------------------------------------------------------------
+
+    def number(
+        self,
+        app: Any = None,
+        *,
+        phone_number: str | None = None,
+        path: str = "/",
+        method: str = "POST",
+        fallback: str | None = None,
+    ) -> str:
+        """Claim a number whose incoming messages go to ``app``: a URL, or an ASGI or WSGI
+        application object called in-process (no port needed). Returns the number."""
+        phone = phone_number or (DEFAULT_NUMBER if not self._numbers else None)
+        if phone is None:
+            phone = f"+1555010{len(self._numbers):04d}"
+        data = {"PhoneNumber": phone, "SmsMethod": method}
+        if app is not None:
+            data["SmsUrl"] = app if isinstance(app, str) else self.mount(app) + path
+        if fallback:
+            data["SmsFallbackUrl"] = fallback
+        self._check(self._http.post(self._v2010("IncomingPhoneNumbers.json"), data=data))
+        self._numbers.append(phone)
+        return phone
+
+    def mount(self, app: Any) -> str:
+        """Serve ``app`` in-process at a private origin and return that origin."""
+        self._apps += 1
+        origin = f"http://app{self._apps}.switchboard.test"
+        transport: httpx.AsyncBaseTransport = (
+            httpx.ASGITransport(app=app) if is_asgi(app) else ThreadedWSGITransport(app)
+        )
+        self.server.app.state.transport.mount(origin, transport)
+        return origin
+
+    # Texting --------------------------------------------------------------------------------
+
+    def text(
+        self,
+        body: str = "",
+        *,
+        to: str | None = None,
+        from_: str = DEFAULT_HANDSET,
+        media_urls: Sequence[str] = (),
+        **extras: str,
+    ) -> Replies:
+        """Send ``body`` from a handset to one of your numbers; return the app's replies."""
+        if to is None:
+            if not self._numbers:
+                raise RuntimeError("create a number first: switchboard.number(app)")
+            to = self._numbers[-1]
+        data: list[tuple[str, str]] = [("From", from_), ("To", to), ("Body", body)]
+        data += [("MediaUrl", url) for url in media_urls]
+        data += list(extras.items())
+        response = self._http.post(
+            "/_sim/inbound",
+            content=urlencode(data),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        message = self._check(response)
+        self.settle()
+        exchange = self._check(self._http.get(f"/_sim/messages/{message['sid']}"))
+        return Replies(
+            Reply(r["sid"], r["to"], r["from"], r["body"], r["status"], int(r["num_media"]))
+            for r in exchange["replies"]
+        )
+
+    # Looking around -------------------------------------------------------------------------
+
+    def messages(self, **filters: str) -> list[dict[str, Any]]:
+        """Messages as Twilio JSON, newest first (filters: To, From, DateSent...)."""
+        params = {"PageSize": "1000", **filters}
+        page = self._check(self._http.get(self._v2010("Messages.json"), params=params))
+        messages: list[dict[str, Any]] = page["messages"]
+        return messages
+
+    def webhooks(self, message_sid: str | None = None) -> list[dict[str, Any]]:
+        """Every webhook attempt (requests to your app and their responses)."""
+        params = {"MessageSid": message_sid} if message_sid else {}
+        attempts: list[dict[str, Any]] = self._check(
+            self._http.get("/_sim/webhooks", params=params)
+        )["webhooks"]
+        return attempts
+
+    def failed_webhooks(self) -> list[dict[str, Any]]:
+        return [attempt for attempt in self.webhooks() if attempt["error_code"]]
+
+    def wait_for_message(
+        self,
+        *,
+        body: str | None = None,
+        to: str | None = None,
+        status: str | None = None,
+        timeout: float = 5.0,
+    ) -> dict[str, Any]:
+        """The newest message matching a body regex, recipient and/or status."""
+        pattern = re.compile(body) if body is not None else None
+        deadline = time.monotonic() + timeout
+        while True:
+            self.settle()
+            for message in self.messages():
+                if pattern is not None and not pattern.search(message["body"] or ""):
+                    continue
+                if to is not None and message["to"] != to:
+                    continue
+                if status is not None and message["status"] != status:
+                    continue
+                return message
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"no message matched body={body!r} to={to!r} status={status!r}"
+                )
+            time.sleep(0.02)
+
+    # Time -------------------------------------------------------------------------------------
+
+    def advance(self, seconds: float) -> None:
+        """Move the virtual clock; everything due by then (carrier steps, callbacks) runs."""
+        self.server.advance(seconds)
+        self.settle()
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until no job is due now and none is running."""
+        dispatcher = self.server.app.state.dispatcher
+
+        async def drained() -> None:
+            async with asyncio.timeout(timeout):
+                await dispatcher.drain()
+
+        self.server.call(drained())
+
+    # ------------------------------------------------------------------------------------------
+
+    def _v2010(self, path: str) -> str:
+        return f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/{path}"
+
+    @staticmethod
+    def _check(response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            raise AssertionError(f"switchboard answered {response.status_code}: {response.text}")
+        return response.json()

@@ -88,7 +88,9 @@ class Timeline:
             status = apply_event(MessageStatus(message.status), event)
         except InvalidTransition:
             return JobOutcome()  # overtaken (e.g. canceled before it was due)
-        now = self._now()
+        # A step happens at its scheduled time, not when a (possibly virtual) clock got round to
+        # it: advancing a virtual clock by 5 s plays the whole timeline, with exact timestamps.
+        now = min(job.due_at, self._now())
         updated = dataclasses.replace(message, status=status.value, date_updated=now)
         error_code = job.payload.get("error_code") or EVENT_ERROR_CODES.get(event)
         if event in (Event.SENDER_CHOSEN, Event.DUE):

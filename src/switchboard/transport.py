@@ -251,17 +251,24 @@ class RoutingTransport:
         self, network: Transport, mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None
     ) -> None:
         self._network = network
-        self._origins = {_origin(origin) for origin in (mounts or {})}
-        self._local = InProcessTransport(mounts) if mounts else None
+        self._local: dict[str, InProcessTransport] = {}
+        for origin, transport in (mounts or {}).items():
+            self.mount(origin, transport)
+
+    def mount(self, origin: str, transport: httpx.AsyncBaseTransport) -> None:
+        """Route requests for ``origin`` (``scheme://host[:port]``) to an in-process app."""
+        key = _origin(origin)
+        self._local[key] = InProcessTransport({key: transport})
 
     async def send(
         self, request: OutboundRequest, connect_ms: int, read_ms: int, budget_ms: float
     ) -> HttpResult:
-        if self._local is not None and _origin(request.url) in self._origins:
-            return await self._local.send(request, connect_ms, read_ms, budget_ms)
+        local = self._local.get(_origin(request.url))
+        if local is not None:
+            return await local.send(request, connect_ms, read_ms, budget_ms)
         return await self._network.send(request, connect_ms, read_ms, budget_ms)
 
     async def aclose(self) -> None:
         await self._network.aclose()
-        if self._local is not None:
-            await self._local.aclose()
+        for local in self._local.values():
+            await local.aclose()

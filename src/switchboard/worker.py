@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from switchboard.domain.models import Job
+from switchboard.domain.models import Job, WebhookAttempt
 from switchboard.outbox import Dispatcher
 from switchboard.ports import JobOutcome
 from switchboard.services.container import Services
@@ -10,6 +10,7 @@ from switchboard.timeline import CARRIER_JOB, STATUS_CALLBACK_JOB, Timeline
 from switchboard.transport import Transport
 from switchboard.webhooks.delivery import Deliverer
 from switchboard.webhooks.incoming import INCOMING_JOB, IncomingWebhooks
+from switchboard.webhooks.replay import replay_attempt
 from switchboard.webhooks.status import StatusCallbacks
 
 
@@ -45,4 +46,12 @@ def build_dispatcher(services: Services, transport: Transport) -> Dispatcher:
         concurrency=runtime.config.webhook_concurrency,
     )
     runtime.on_new_jobs = dispatcher.wake
+
+    async def replay(attempt: WebhookAttempt) -> list[WebhookAttempt]:
+        token = await auth_token(attempt.account_sid)
+        attempts = await replay_attempt(deliverer, attempt, token or "")
+        await store.insert_attempts(attempts)
+        return attempts
+
+    services.replay = replay
     return dispatcher

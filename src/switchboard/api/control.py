@@ -134,6 +134,27 @@ async def fetch_exchange(request: Request) -> Response:
     )
 
 
+async def fetch_webhook(request: Request) -> Response:
+    _, allowed = await _scope(request)
+    attempt = await services(request).runtime.store.get_attempt(request.path_params["sid"])
+    if attempt is None or attempt.account_sid not in allowed:
+        raise NotFound()
+    return json_response(attempt_json(attempt))
+
+
+async def replay_webhook(request: Request) -> Response:
+    """Send a recorded attempt's request again; answers with the new attempt(s)."""
+    _, allowed = await _scope(request)
+    svc = services(request)
+    attempt = await svc.runtime.store.get_attempt(request.path_params["sid"])
+    if attempt is None or attempt.account_sid not in allowed:
+        raise NotFound()
+    if svc.replay is None:
+        raise TwilioError(20500, "replay is not available in this process")
+    attempts = await svc.replay(attempt)
+    return json_response({"webhooks": [attempt_json(a) for a in attempts]}, 201)
+
+
 async def reset(request: Request) -> Response:
     principal, _ = await _scope(request)
     if principal.key is not None or principal.account.is_subaccount:
@@ -147,6 +168,8 @@ async def reset(request: Request) -> Response:
 CONTROL_ROUTES = [
     Route("/_sim/inbound", create_inbound, methods=["POST"]),
     Route("/_sim/webhooks", list_webhooks, methods=["GET"]),
+    Route("/_sim/webhooks/{sid}", fetch_webhook, methods=["GET"]),
+    Route("/_sim/webhooks/{sid}/replay", replay_webhook, methods=["POST"]),
     Route("/_sim/messages/{sid}", fetch_exchange, methods=["GET"]),
     Route("/_sim/reset", reset, methods=["POST"]),
 ]

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
+from switchboard.domain.models import WebhookAttempt
 from switchboard.services.accounts import AccountService
 from switchboard.services.inbound import InboundService
 from switchboard.services.messages import MessageService
 from switchboard.services.messaging_services import MessagingServiceService
 from switchboard.services.numbers import NumberService
 from switchboard.services.runtime import Runtime
+
+
+class Replayer(Protocol):
+    async def __call__(self, attempt: WebhookAttempt) -> list[WebhookAttempt]: ...
 
 
 @dataclass
@@ -20,6 +26,8 @@ class Services:
     messaging_services: MessagingServiceService
     messages: MessageService
     inbound: InboundService
+    # Set by the worker wiring once the transport exists (replaying needs the network).
+    replay: Replayer | None = None
 
     @classmethod
     def build(cls, runtime: Runtime) -> Services:

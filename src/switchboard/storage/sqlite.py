@@ -797,6 +797,15 @@ class SqliteStore:
 
     # Attempts and control -------------------------------------------------------------------
 
+    async def insert_attempts(self, attempts: Sequence[WebhookAttempt]) -> None:
+        rows = [_attempt_params(a) for a in attempts]
+
+        def work(c: sqlite3.Connection) -> None:
+            for row in rows:
+                _run(c, "insert_attempt", row)
+
+        await self._do(work)
+
     async def list_attempts(self, filters: AttemptFilter) -> list[WebhookAttempt]:
         def work(c: sqlite3.Connection) -> list[Row]:
             if filters.message_sid is not None:

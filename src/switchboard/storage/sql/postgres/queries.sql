@@ -1,0 +1,295 @@
+-- Named queries for the PostgreSQL store. Each block starts with "-- name: <name>".
+-- Parameters are written ":name" as in the SQLite file and compiled to $n when loaded
+-- (switchboard.storage.postgres); a "::type" cast is left alone.
+-- Optional filters are written "(:x::text IS NULL OR col = :x)" so one statement serves every
+-- combination; the cast tells PostgreSQL the type of a parameter it would otherwise not know.
+
+-- name: insert_account
+INSERT INTO accounts (sid, owner_account_sid, friendly_name, auth_token, status, type, date_created, date_updated)
+VALUES (:sid, :owner_account_sid, :friendly_name, :auth_token, :status, :type, :date_created, :date_updated);
+
+-- name: get_account
+SELECT * FROM accounts WHERE sid = :sid;
+
+-- name: update_account
+UPDATE accounts SET friendly_name = :friendly_name, auth_token = :auth_token, status = :status,
+    date_updated = :date_updated
+WHERE sid = :sid;
+
+-- name: find_main_account
+SELECT * FROM accounts WHERE owner_account_sid = sid ORDER BY seq LIMIT 1;
+
+-- name: account_seq
+SELECT seq FROM accounts WHERE sid = :sid AND (sid = :owner_sid OR owner_account_sid = :owner_sid);
+
+-- name: list_accounts
+SELECT * FROM accounts
+WHERE (sid = :owner_sid OR owner_account_sid = :owner_sid)
+  AND (:friendly_name::text IS NULL OR friendly_name = :friendly_name)
+  AND (:status::text IS NULL OR status = :status)
+  AND seq > :after_seq
+ORDER BY seq LIMIT :limit;
+
+-- name: insert_api_key
+INSERT INTO api_keys (sid, account_sid, friendly_name, secret, date_created, date_updated)
+VALUES (:sid, :account_sid, :friendly_name, :secret, :date_created, :date_updated);
+
+-- name: get_api_key
+SELECT * FROM api_keys WHERE sid = :sid;
+
+-- name: update_api_key
+UPDATE api_keys SET friendly_name = :friendly_name, date_updated = :date_updated WHERE sid = :sid;
+
+-- name: delete_api_key
+DELETE FROM api_keys WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: api_key_seq
+SELECT seq FROM api_keys WHERE sid = :sid AND account_sid = :account_sid;
+
+-- name: list_api_keys
+SELECT * FROM api_keys WHERE account_sid = :account_sid AND seq > :after_seq
+ORDER BY seq LIMIT :limit;
+
+-- name: insert_phone_number
+INSERT INTO phone_numbers (sid, account_sid, phone_number, friendly_name, sms_url, sms_method,
+    sms_fallback_url, sms_fallback_method, status_callback, status_callback_method,
+    sms_application_sid, date_created, date_updated)
+VALUES (:sid, :account_sid, :phone_number, :friendly_name, :sms_url, :sms_method,
+    :sms_fallback_url, :sms_fallback_method, :status_callback, :status_callback_method,
+    :sms_application_sid, :date_created, :date_updated);
+
+-- name: get_phone_number
+SELECT * FROM phone_numbers WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: find_phone_number
+SELECT * FROM phone_numbers WHERE phone_number = :phone_number;
+
+-- name: find_number_and_service
+SELECT n.*, s.sid AS service_sid, s.account_sid AS service_account_sid, s.body AS service_body,
+    s.date_created AS service_date_created, s.date_updated AS service_date_updated
+FROM phone_numbers n
+LEFT JOIN service_phone_numbers p ON p.sid = n.sid
+LEFT JOIN messaging_services s ON s.sid = p.service_sid
+WHERE n.phone_number = :phone_number;
+
+-- name: update_phone_number
+UPDATE phone_numbers SET friendly_name = :friendly_name, sms_url = :sms_url,
+    sms_method = :sms_method, sms_fallback_url = :sms_fallback_url,
+    sms_fallback_method = :sms_fallback_method, status_callback = :status_callback,
+    status_callback_method = :status_callback_method,
+    sms_application_sid = :sms_application_sid, date_updated = :date_updated
+WHERE sid = :sid;
+
+-- name: delete_phone_number
+DELETE FROM phone_numbers WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: delete_service_entry_for_number
+DELETE FROM service_phone_numbers WHERE sid = :sid;
+
+-- name: phone_number_seq
+SELECT seq FROM phone_numbers WHERE sid = :sid AND account_sid = :account_sid;
+
+-- name: list_phone_numbers
+SELECT * FROM phone_numbers
+WHERE account_sid = :account_sid
+  AND (:phone_number::text IS NULL OR phone_number = :phone_number)
+  AND (:friendly_name::text IS NULL OR friendly_name = :friendly_name)
+  AND seq > :after_seq
+ORDER BY seq LIMIT :limit;
+
+-- name: insert_service
+INSERT INTO messaging_services (sid, account_sid, body, date_created, date_updated)
+VALUES (:sid, :account_sid, :body, :date_created, :date_updated);
+
+-- name: get_service
+SELECT * FROM messaging_services WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: update_service
+UPDATE messaging_services SET body = :body, date_updated = :date_updated WHERE sid = :sid;
+
+-- name: delete_service
+DELETE FROM messaging_services WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: delete_service_entries
+DELETE FROM service_phone_numbers WHERE service_sid = :service_sid;
+
+-- name: service_seq
+SELECT seq FROM messaging_services WHERE sid = :sid AND account_sid = :account_sid;
+
+-- name: list_services
+SELECT * FROM messaging_services WHERE account_sid = :account_sid AND seq > :after_seq
+ORDER BY seq LIMIT :limit;
+
+-- name: insert_service_number
+INSERT INTO service_phone_numbers (sid, service_sid, account_sid, phone_number, date_created, date_updated)
+VALUES (:sid, :service_sid, :account_sid, :phone_number, :date_created, :date_updated);
+
+-- name: get_service_number
+SELECT * FROM service_phone_numbers WHERE service_sid = :service_sid AND sid = :sid;
+
+-- name: delete_service_number
+DELETE FROM service_phone_numbers WHERE service_sid = :service_sid AND sid = :sid;
+
+-- name: service_number_seq
+SELECT seq FROM service_phone_numbers WHERE sid = :sid AND service_sid = :service_sid;
+
+-- name: list_service_numbers
+SELECT * FROM service_phone_numbers WHERE service_sid = :service_sid AND seq > :after_seq
+ORDER BY seq LIMIT :limit;
+
+-- name: service_for_number
+SELECT service_sid FROM service_phone_numbers WHERE sid = :sid;
+
+-- name: insert_message
+INSERT INTO messages (sid, account_sid, messaging_service_sid, direction, from_addr, to_addr, body,
+    status, num_segments, num_media, price, price_unit, error_code, error_message,
+    status_callback, status_callback_method, validity_period, send_at, extra, in_reply_to,
+    date_created, date_updated, date_sent)
+VALUES (:sid, :account_sid, :messaging_service_sid, :direction, :from_addr, :to_addr, :body,
+    :status, :num_segments, :num_media, :price, :price_unit, :error_code, :error_message,
+    :status_callback, :status_callback_method, :validity_period, :send_at, :extra, :in_reply_to,
+    :date_created, :date_updated, :date_sent)
+RETURNING seq;
+
+-- name: get_message
+SELECT * FROM messages WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: find_message
+SELECT * FROM messages WHERE sid = :sid;
+
+-- name: update_message
+UPDATE messages SET messaging_service_sid = :messaging_service_sid, from_addr = :from_addr,
+    body = :body, status = :status, num_segments = :num_segments, price = :price,
+    price_unit = :price_unit, error_code = :error_code, error_message = :error_message,
+    date_updated = :date_updated, date_sent = :date_sent
+WHERE sid = :sid;
+
+-- name: delete_message
+DELETE FROM messages WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: delete_message_media
+DELETE FROM media WHERE message_sid = :message_sid;
+
+-- name: delete_message_events
+DELETE FROM status_events WHERE message_sid = :message_sid;
+
+-- name: message_seq
+SELECT seq FROM messages WHERE sid = :sid AND account_sid = :account_sid;
+
+-- name: list_messages
+SELECT * FROM messages
+WHERE account_sid = :account_sid
+  AND (:to_addr::text IS NULL OR to_addr = :to_addr)
+  AND (:from_addr::text IS NULL OR from_addr = :from_addr)
+  AND (:sent_from::bigint IS NULL OR COALESCE(date_sent, date_created) >= :sent_from)
+  AND (:sent_before::bigint IS NULL OR COALESCE(date_sent, date_created) < :sent_before)
+  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: list_replies
+SELECT * FROM messages WHERE in_reply_to = :sid ORDER BY seq;
+
+-- name: pending_jobs_for_message
+SELECT COUNT(*) AS n FROM jobs WHERE message_sid = :message_sid AND kind = :kind;
+
+-- name: insert_media
+INSERT INTO media (sid, account_sid, message_sid, content_type, source_url, size, content,
+    date_created, date_updated)
+VALUES (:sid, :account_sid, :message_sid, :content_type, :source_url, :size, :content,
+    :date_created, :date_updated);
+
+-- name: media_seq
+SELECT seq FROM media WHERE sid = :sid AND message_sid = :message_sid;
+
+-- name: list_media
+SELECT sid, account_sid, message_sid, content_type, source_url, size, date_created, date_updated
+FROM media WHERE account_sid = :account_sid AND message_sid = :message_sid AND seq > :after_seq
+ORDER BY seq LIMIT :limit;
+
+-- name: get_media
+SELECT sid, account_sid, message_sid, content_type, source_url, size, date_created, date_updated
+FROM media WHERE account_sid = :account_sid AND message_sid = :message_sid AND sid = :sid;
+
+-- name: delete_media
+DELETE FROM media WHERE account_sid = :account_sid AND message_sid = :message_sid AND sid = :sid;
+
+-- name: decrement_num_media
+UPDATE messages SET num_media = num_media - 1 WHERE sid = :message_sid AND num_media > 0;
+
+-- name: get_media_content
+SELECT content FROM media WHERE sid = :sid;
+
+-- name: insert_status_event
+INSERT INTO status_events (message_sid, status, error_code, at)
+VALUES (:message_sid, :status, :error_code, :at);
+
+-- name: list_status_events
+SELECT * FROM status_events WHERE message_sid = :message_sid ORDER BY seq;
+
+-- name: insert_job
+INSERT INTO jobs (kind, account_sid, message_sid, due_at, leased_until, attempts, payload)
+VALUES (:kind, :account_sid, :message_sid, :due_at, NULL, 0, :payload);
+
+-- name: claim_jobs
+-- SKIP LOCKED: a row another worker is claiming right now is passed over, not waited for; a row
+-- it has just claimed fails the re-check of the WHERE clause (its lease is in the future).
+-- MATERIALIZED keeps the locking subquery evaluated once. RETURNING has no order: the caller sorts.
+WITH due AS MATERIALIZED (
+    SELECT id FROM jobs
+    WHERE due_at <= :now AND (leased_until IS NULL OR leased_until < :now)
+    ORDER BY due_at, id LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE jobs SET leased_until = :leased_until, attempts = jobs.attempts + 1
+FROM due WHERE jobs.id = due.id
+RETURNING jobs.*;
+
+-- name: next_job_due
+SELECT MIN(CASE WHEN leased_until IS NULL THEN due_at ELSE GREATEST(due_at, leased_until) END) AS due
+FROM jobs;
+
+-- name: delete_job
+DELETE FROM jobs WHERE id = :id;
+
+-- name: retry_job
+UPDATE jobs SET due_at = :due_at, leased_until = NULL, payload = :payload WHERE id = :id;
+
+-- name: release_all_leases
+UPDATE jobs SET leased_until = NULL WHERE leased_until IS NOT NULL;
+
+-- name: insert_attempt
+INSERT INTO webhook_attempts (sid, account_sid, message_sid, kind, attempt, url, method,
+    request_headers, request_body, response_status, response_headers, response_body,
+    duration_ms, error_code, error_detail, idempotency_token, signed_url, date_created)
+VALUES (:sid, :account_sid, :message_sid, :kind, :attempt, :url, :method,
+    :request_headers, :request_body, :response_status, :response_headers, :response_body,
+    :duration_ms, :error_code, :error_detail, :idempotency_token, :signed_url, :date_created);
+
+-- name: list_attempts_for_message
+SELECT * FROM webhook_attempts WHERE message_sid = :message_sid ORDER BY seq LIMIT :limit;
+
+-- name: list_recent_attempts
+SELECT * FROM (SELECT * FROM webhook_attempts ORDER BY seq DESC LIMIT :limit) AS recent
+ORDER BY seq;
+
+-- name: get_attempt
+SELECT * FROM webhook_attempts WHERE sid = :sid;
+
+-- name: reset_messages
+TRUNCATE messages, media, status_events, jobs, webhook_attempts;
+
+-- name: reset_numbers
+TRUNCATE phone_numbers, messaging_services, service_phone_numbers;
+
+-- name: migration_lock
+-- Held until the migrating transaction ends, so nodes starting together migrate one at a time.
+SELECT pg_advisory_xact_lock(:key);
+
+-- name: create_schema_migrations
+CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY);
+
+-- name: applied_migrations
+SELECT version FROM schema_migrations ORDER BY version;
+
+-- name: record_migration
+INSERT INTO schema_migrations (version) VALUES (:version);

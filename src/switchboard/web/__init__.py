@@ -1,0 +1,1 @@
+"""The web dashboard: numbers, conversations, a phone simulator and the webhook inspector."""

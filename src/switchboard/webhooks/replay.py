@@ -1,0 +1,34 @@
+"""Replaying a recorded webhook attempt: the same request again, as a new delivery.
+
+The stored request (URL, method, form body) is re-signed with the account's current auth
+token and a fresh idempotency token, sent under the URL's connection policy, and recorded as a
+``replay`` attempt. The response is recorded, not carried out: replay is for debugging a
+receiver, and must not send a second round of replies.
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from switchboard.domain.models import WebhookAttempt
+from switchboard.webhooks.delivery import Deliverer, Target
+
+
+async def replay_attempt(
+    deliverer: Deliverer, attempt: WebhookAttempt, auth_token: str
+) -> list[WebhookAttempt]:
+    if attempt.method == "GET":
+        # The parameters travelled in the query string, which prepare_webhook appends again.
+        parts = urlsplit(attempt.url)
+        url = urlunsplit(parts._replace(query=""))
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    else:
+        url = attempt.url
+        params = dict(parse_qsl(attempt.request_body, keep_blank_values=True))
+    target = Target("replay", url, attempt.method, attempt.account_sid, attempt.message_sid)
+    token = str(uuid.uuid4())  # a replay is a new delivery
+    delivery = await deliverer.deliver(
+        target, params, auth_token, token, note=f"replay of {attempt.sid}"
+    )
+    return delivery.attempts

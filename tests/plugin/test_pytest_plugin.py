@@ -1,0 +1,160 @@
+"""The ``switchboard`` fixture, exercised the way users run it: in a pytest session of its own."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+
+ASGI_APP = """
+from urllib.parse import parse_qsl
+
+async def sms_app(scope, receive, send):
+    body = b""
+    while True:
+        event = await receive()
+        body += event.get("body", b"")
+        if not event.get("more_body"):
+            break
+    params = dict(parse_qsl(body.decode()))
+    twiml = f"<Response><Message>ASGI heard: {params['Body']}</Message></Response>".encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/xml")]})
+    await send({"type": "http.response.body", "body": twiml})
+"""
+
+WSGI_APP = """
+from urllib.parse import parse_qsl
+
+def sms_app(environ, start_response):
+    size = int(environ.get("CONTENT_LENGTH") or 0)
+    params = dict(parse_qsl(environ["wsgi.input"].read(size).decode()))
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [f"WSGI heard: {params['Body']}".encode()]
+"""
+
+
+def test_asgi_app_in_process(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        ASGI_APP
+        + """
+def test_reply(switchboard):
+    number = switchboard.number(sms_app)
+    replies = switchboard.text("hello", to=number)
+    assert replies.bodies == ["ASGI heard: hello"]
+    assert replies[0].to == "+15555550123" and replies[0].from_ == number
+"""
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_wsgi_app_in_process(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        WSGI_APP
+        + """
+def test_reply(switchboard):
+    switchboard.number(sms_app)
+    assert switchboard.text("hi").bodies == ["WSGI heard: hi"]
+    [inbound] = [m for m in switchboard.messages() if m["direction"] == "inbound"]
+    assert inbound["body"] == "hi"
+"""
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_url_app_over_real_http(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from twilio.request_validator import RequestValidator
+from urllib.parse import parse_qsl
+
+def test_reply(switchboard):
+    seen = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            params = dict(parse_qsl(body, keep_blank_values=True))
+            url = f"http://127.0.0.1:{self.server.server_port}{self.path}"
+            seen["valid"] = RequestValidator(switchboard.auth_token).validate(
+                url, params, self.headers["X-Twilio-Signature"])
+            reply = b"<Response><Message>over HTTP</Message></Response>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        switchboard.number(f"http://127.0.0.1:{server.server_port}/sms")
+        assert switchboard.text("ping").bodies == ["over HTTP"]
+        assert seen["valid"] is True
+    finally:
+        server.shutdown()
+"""
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+FAILING_APP = """
+async def sms_app(scope, receive, send):
+    await receive()
+    await send({"type": "http.response.start", "status": 500, "headers": []})
+    await send({"type": "http.response.body", "body": b"boom"})
+"""
+
+
+def test_failing_webhook_fails_the_test_at_teardown(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        FAILING_APP
+        + """
+def test_app_errors(switchboard):
+    switchboard.number(sms_app)
+    assert switchboard.text("hi").bodies == []
+"""
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*webhooks to your app failed*", "*error 11200*", "*boom*"])
+
+
+def test_failing_webhook_allowed_by_marker(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        FAILING_APP
+        + """
+import pytest
+
+@pytest.mark.switchboard(allow_webhook_errors=True)
+def test_app_errors(switchboard):
+    switchboard.number(sms_app)
+    switchboard.text("hi")
+    [attempt] = switchboard.failed_webhooks()
+    assert attempt["response"]["status"] == 500
+"""
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_clock_advance_moves_outbound_messages(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+def test_lifecycle(switchboard):
+    number = switchboard.number()
+    message = switchboard.client.messages.create(to="+15555550199", from_=number, body="hi")
+    assert message.status == "queued"
+    switchboard.settle()
+    assert switchboard.client.messages(message.sid).fetch().status == "queued"
+    switchboard.advance(5)
+    assert switchboard.client.messages(message.sid).fetch().status == "delivered"
+    found = switchboard.wait_for_message(body="^hi$", status="delivered")
+    assert found["sid"] == message.sid
+"""
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
