@@ -31,6 +31,7 @@ from switchboard.domain.sids import SidFactory
 from switchboard.ports import Clock, Store
 from switchboard.services.container import Services
 from switchboard.services.runtime import Runtime
+from switchboard.storage.postgres import PostgresStore
 from switchboard.storage.sqlite import SqliteStore
 from switchboard.transport import AiohttpTransport, RoutingTransport
 from switchboard.worker import build_dispatcher
@@ -48,7 +49,7 @@ class Ready:
 async def open_store(config: Config) -> Store:
     database = config.database
     if database.startswith(("postgresql://", "postgres://")):
-        raise SystemExit("PostgreSQL support is not available yet; use a SQLite file path")
+        return await PostgresStore.open(database)
     path = database.removeprefix("sqlite:///").removeprefix("sqlite://")
     return await SqliteStore.open(path or ":memory:")
 

@@ -153,7 +153,12 @@ class AiohttpTransport:
                 allow_redirects=True,
                 max_redirects=MAX_REDIRECTS,
             ) as response:
-                body, truncated = await _read_capped_aiohttp(response)
+                try:
+                    body, truncated = await _read_capped_aiohttp(response)
+                except aiohttp.SocketTimeoutError:
+                    # A response that started and then stalled is not retried (SPEC §2).
+                    detail = f"HTTP {response.status} response stalled after it started"
+                    return failed(Failure.OTHER, 11205, detail, started)
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 return answered(response.status, headers, body, truncated, started)
         except aiohttp.ConnectionTimeoutError as exc:

@@ -17,10 +17,14 @@ The helpers build TwiML with the official ``twilio.twiml.messaging_response.Mess
 
 The **simulator driver** (:class:`Sim`, fixture ``sim``) wraps ``/_sim`` (raw httpx with Basic
 auth) and the official SDK client: create numbers/services, inject inbound messages, and wait --
-by bounded polling, never by fixed sleeps -- until an exchange has settled.
+by bounded polling (0.02 s steps, 10 s at most), never by fixed sleeps -- until an exchange has
+settled (``Sim.settled``), a message reached a status (``Sim.status``) or N requests reached a
+route (``Receiver.wait``). The one deliberate pause is ``Receiver.quiet``, which proves that
+*no more* requests follow (for "exactly N callbacks" checks).
 
 Test modules run under ``--import-mode=importlib`` and cannot import this file; everything they
-need is reached through the fixtures (``receiver``, ``sim``, ``twiml``, ``closed_url``).
+need is reached through the fixtures (``receiver``, ``sim``, ``twiml``, ``reply``,
+``closed_url``).
 """
 
 from __future__ import annotations
@@ -45,9 +49,7 @@ POLL_LIMIT = 10.0
 
 # Fictional NANP numbers (555-01xx).
 OUR_NUMBER = "+14155550100"
-OTHER_NUMBER = "+14155550101"
 HANDSET = "+14155550199"
-HANDSET_2 = "+14155550198"
 
 TWIML = "text/xml"
 
@@ -105,6 +107,7 @@ class Reply:
     body: bytes | str = b""
     content_type: str | None = TWIML
     delay: float = 0.0  # seconds before the status line is written
+    stall: float = 0.0  # seconds to pause after the headers and half of the body
     headers: dict[str, str] = field(default_factory=dict)
 
     def encoded(self) -> bytes:
@@ -124,6 +127,7 @@ class Receiver:
         self.requests: list[Request] = []
         self._routes: dict[str, Program] = {}
         self._served: dict[str, int] = {}
+        self._unsigned: set[str] = set()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._stopping = threading.Event()
@@ -152,11 +156,18 @@ class Receiver:
         full = f"http://127.0.0.1:{self.port}{path}"
         return f"{full}#{fragment}" if fragment else full
 
-    def route(self, path: str, program: Program) -> str:
-        """Make ``path`` answer with ``program``; returns its URL."""
+    def route(self, path: str, program: Program, *, signed: bool = True) -> str:
+        """Make ``path`` answer with ``program``; returns its URL.
+
+        ``signed=False`` exempts the route from the teardown signature check (its requests
+        are still validated and recorded): only for targets of HTTP redirects, whose
+        signature Twilio computes for the URL it was configured with, not the one it lands on.
+        """
         with self._lock:
             self._routes[path] = program
             self._served[path] = 0
+            if not signed:
+                self._unsigned.add(path)
         return self.url(path)
 
     def _answer(self, request: Request) -> Reply:
@@ -206,7 +217,9 @@ class Receiver:
 
     def invalid_signatures(self) -> list[Request]:
         with self._lock:
-            return [r for r in self.requests if not r.signature_valid]
+            return [
+                r for r in self.requests if not r.signature_valid and r.path not in self._unsigned
+            ]
 
 
 class _Server(ThreadingHTTPServer):
@@ -292,6 +305,14 @@ def _make_handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 if self.command != "HEAD":
+                    if reply.stall:
+                        half = len(payload) // 2
+                        self.wfile.write(payload[:half])
+                        self.wfile.flush()
+                        if receiver._stopping.wait(reply.stall):
+                            self.close_connection = True
+                            return
+                        payload = payload[half:]
                     self.wfile.write(payload)
                 self.wfile.flush()
             except OSError:  # the client gave up (timeout, body too large): expected
@@ -407,8 +428,14 @@ class Sim:
         attempts: int = 1,
         timeout: float = POLL_LIMIT,
     ) -> dict[str, Any]:
-        """Poll until the incoming exchange of ``sid`` is done (no webhook job pending) and has
-        at least ``attempts`` recorded attempts and ``replies`` replies."""
+        """Poll ``GET /_sim/messages/{sid}`` until the incoming exchange is done: no webhook
+        job pending, at least ``attempts`` recorded attempts and ``replies`` replies.
+
+        Both conditions matter: an exchange's attempts and replies are committed together with
+        the removal of its job, but the endpoint reads them and the pending flag in separate
+        queries, so "not pending" alone can be reported with a stale, empty attempt list
+        (see test_sim_control.py). Once one attempt is visible, all of the job's are.
+        """
         deadline = time.monotonic() + timeout
         while True:
             state = self.exchange(sid)
@@ -419,10 +446,14 @@ class Sim:
             ):
                 return state
             if time.monotonic() > deadline:
+                summary = [
+                    (a["kind"], a["attempt"], a["error_code"], a["error_detail"])
+                    for a in state["webhooks"]
+                ]
                 raise AssertionError(
                     f"exchange {sid} did not settle in {timeout}s: pending="
-                    f"{state['webhook_pending']} attempts={len(state['webhooks'])} "
-                    f"replies={len(state['replies'])}"
+                    f"{state['webhook_pending']}, {len(state['replies'])} of {replies} "
+                    f"replies, attempts {summary} (expected {attempts})"
                 )
             time.sleep(POLL_STEP)
 
@@ -437,19 +468,18 @@ class Sim:
                 raise AssertionError(f"{sid} is {message.status!r}, never became {wanted!r}")
             time.sleep(POLL_STEP)
 
-    def healthy(self, receiver: Receiver, to: str = OUR_NUMBER) -> None:
-        """The server still works: point the number at a good route and run one exchange."""
-        path = "/healthy"
-        url = receiver.route(path, Twiml().message("still alive"))
-        number = self.client.incoming_phone_numbers.list(phone_number=to)[0]
+    def healthy(self, receiver: Receiver, number: Any) -> None:
+        """The server still works: point ``number`` at a good route and run one exchange."""
+        url = receiver.route("/healthy", Twiml().message("still alive"))
         self.client.incoming_phone_numbers(number.sid).update(
             sms_url=url, sms_method="POST", sms_fallback_url=""
         )
-        inbound = self.inbound("are you there?", to=to)
+        inbound = self.inbound("are you there?", to=number.phone_number)
         state = self.settled(inbound["sid"], replies=1)
         assert state["webhooks"][-1]["error_code"] is None
         assert [r["body"] for r in state["replies"]] == ["still alive"]
-        assert self.server.loop is not None and self.server.loop.is_running()
+        assert self.server.loop is not None
+        assert self.server.loop.is_running()
 
 
 # --- Fixtures --------------------------------------------------------------------------------
@@ -494,10 +524,6 @@ def closed_url() -> Callable[[str], str]:
 
 
 @pytest.fixture
-def numbers() -> dict[str, str]:
-    return {
-        "ours": OUR_NUMBER,
-        "other": OTHER_NUMBER,
-        "handset": HANDSET,
-        "handset_2": HANDSET_2,
-    }
+def reply() -> type[Reply]:
+    """The :class:`Reply` type, for programming receiver routes in test modules."""
+    return Reply

@@ -80,10 +80,7 @@ async def create_inbound(request: Request) -> Response:
     params = await read_params(request, allow_json=True)
     inbound = _inbound_from(params)
     if params.files:
-        uploads = [
-            InboundMedia(content_type=upload.content_type, content=await upload.read())
-            for _, upload in params.files
-        ]
+        uploads = [InboundMedia(content_type=f.content_type, content=f.data) for f in params.files]
         inbound = InboundMessage(
             inbound.from_, inbound.to, inbound.body, [*inbound.media, *uploads], inbound.extras
         )
@@ -116,10 +113,12 @@ async def fetch_exchange(request: Request) -> Response:
     message = await store.find_message(request.path_params["sid"])
     if message is None or message.account_sid not in allowed:
         raise NotFound()
+    # Pending first: a job finishing between these reads then shows as "still pending" with
+    # partial results (harmless), never as "done" without its attempts and replies.
+    pending = await store.pending_jobs(message.sid, INCOMING_JOB)
     events = await store.list_status_events(message.sid)
     attempts = await store.list_attempts(AttemptFilter(message_sid=message.sid, limit=1000))
     replies = await store.list_replies(message.sid)
-    pending = await store.pending_jobs(message.sid, INCOMING_JOB)
     return json_response(
         {
             "message": message_json(message),

@@ -7,6 +7,7 @@ unknown names are ignored. Bodies are size-bounded and malformed ones are a 400,
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 import orjson
@@ -18,14 +19,22 @@ from switchboard.domain.errors import TwilioError
 MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file part of a multipart body, read into memory (bodies are size-bounded)."""
+
+    field: str
+    filename: str
+    content_type: str | None
+    data: bytes
+
+
 class Params(Mapping[str, str]):
     """An ordered multi-map of request parameters; ``params[name]`` is the first value."""
 
     __slots__ = ("_first", "_pairs", "files")
 
-    def __init__(
-        self, pairs: Iterable[tuple[str, str]], files: list[tuple[str, UploadFile]] | None = None
-    ) -> None:
+    def __init__(self, pairs: Iterable[tuple[str, str]], files: list[Upload] | None = None) -> None:
         self._pairs = list(pairs)
         self._first: dict[str, str] = {}
         for name, value in self._pairs:
@@ -95,12 +104,16 @@ async def read_params(request: Request, *, allow_json: bool = False) -> Params:
         except Exception:
             raise TwilioError(21000, "The multipart body could not be parsed") from None
         pairs: list[tuple[str, str]] = []
-        files: list[tuple[str, UploadFile]] = []
-        for name, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                files.append((name, value))
-            else:
-                pairs.append((name, value))
+        files: list[Upload] = []
+        try:
+            for name, value in form.multi_items():
+                if isinstance(value, UploadFile):
+                    data = await value.read()
+                    files.append(Upload(name, value.filename or "", value.content_type, data))
+                else:
+                    pairs.append((name, value))
+        finally:
+            await form.close()  # temporary files go away whatever the endpoint does
         return Params(pairs, files)
     body = await read_body(request)
     if allow_json and content_type == "application/json":

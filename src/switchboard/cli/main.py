@@ -7,17 +7,28 @@ import os
 import sys
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 import uvicorn
 from rich.console import Console
 
 from switchboard import __version__
-from switchboard.app import CONFIG_ENV, Ready, create_app, prepare_database
+from switchboard.app import CONFIG_ENV, Ready, create_app, open_store, prepare_database
 from switchboard.cli.text import text
 from switchboard.config import DEFAULT_PORT, Config
 
 console = Console(stderr=False, highlight=False)
+DATABASE_HELP = "A SQLite file path (or :memory:), or a postgresql://user@host/dbname URL."
+
+
+def _shown(database: str) -> str:
+    """The database as printed: a URL's password is replaced by ***."""
+    parts = urlsplit(database)
+    if parts.password is None:
+        return database
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,7 +47,7 @@ def _announce(ready: Ready) -> None:
     )
     console.print(f"  Account SID    {account.sid}   ({verb})")
     console.print(f"  Auth token     {account.auth_token}")
-    console.print(f"  Database       {config.database}")
+    console.print(f"  Database       {_shown(config.database)}")
     sys.stdout.flush()
 
 
@@ -48,7 +59,7 @@ def _announce(ready: Ready) -> None:
     default="switchboard.db",
     show_default=True,
     envvar="SWITCHBOARD_DATABASE",
-    help="A SQLite file path (or :memory:).",
+    help=DATABASE_HELP,
 )
 @click.option(
     "--public-url",
@@ -87,6 +98,30 @@ def serve(host: str, port: int, database: str, public_url: str | None, workers: 
         "switchboard.app:app_from_env", factory=True, workers=workers, host=host, port=port,
         **options,
     )  # fmt: skip
+
+
+@cli.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command()
+@click.option(
+    "--database",
+    default="switchboard.db",
+    show_default=True,
+    envvar="SWITCHBOARD_DATABASE",
+    help=DATABASE_HELP,
+)
+def migrate(database: str) -> None:
+    """Apply pending schema migrations and exit (a server also does this when it starts)."""
+
+    async def run() -> None:
+        store = await open_store(Config(database=database))
+        await store.close()
+
+    asyncio.run(run())
+    console.print(f"Database {_shown(database)} is up to date.")
 
 
 cli.add_command(text)

@@ -30,7 +30,7 @@ from switchboard.ports import JobOutcome, Store
 from switchboard.timeline import carrier_job
 from switchboard.twiml import Message as MessageVerb
 from switchboard.twiml import TwimlResponse, interpret_reply
-from switchboard.webhooks.delivery import Deliverer, Delivery, Target
+from switchboard.webhooks.delivery import Deliverer, Delivery, Target, delivery_token
 
 INCOMING_JOB = "incoming"
 MAX_DOCUMENTS = 50  # per reply session, counting redirects (14106)
@@ -156,7 +156,12 @@ class IncomingWebhooks:
     ) -> tuple[TwimlResponse | None, TwilioError | None]:
         """Request one TwiML document; (twiml, None) on success, (None, error) on failure."""
         session.documents += 1
-        delivery: Delivery = await self._deliverer.deliver(target, params, auth_token, token)
+        # Each document request is a delivery of its own (its retries share the token); the
+        # token is derived, so a replay after a crash sends the same tokens again.
+        document_token = delivery_token(token, target.kind, str(session.documents))
+        delivery: Delivery = await self._deliverer.deliver(
+            target, params, auth_token, document_token
+        )
         session.attempts.extend(delivery.attempts)
         result = delivery.result
         if not result.ok:
