@@ -34,6 +34,7 @@ from switchboard.services.runtime import Runtime
 from switchboard.storage.postgres import PostgresStore
 from switchboard.storage.sqlite import SqliteStore
 from switchboard.transport import AiohttpTransport, RoutingTransport
+from switchboard.web.routes import DASHBOARD_ROUTES
 from switchboard.worker import build_dispatcher
 
 
@@ -102,7 +103,12 @@ def create_app(
             await store.close()
 
     return Starlette(
-        routes=[Route("/healthz", health, methods=["GET"]), *CONTROL_ROUTES, *TWILIO_ROUTES],
+        routes=[
+            *DASHBOARD_ROUTES,
+            Route("/healthz", health, methods=["GET"]),
+            *CONTROL_ROUTES,
+            *TWILIO_ROUTES,
+        ],
         lifespan=lifespan,
         exception_handlers={
             TwilioError: handle_twilio_error,

@@ -88,3 +88,20 @@ def fail_on_error(response: httpx.Response) -> dict[str, Any]:
         message = body.get("message", response.text[:200])
         raise click.ClickException(f"{message} (error {code}, HTTP {response.status_code})")
     return body
+
+
+def call(http: httpx.Client, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    """One request to the server: its JSON body, or a readable CLI error (also when the server
+    cannot be reached)."""
+    try:
+        response = http.request(method, path, **kwargs)
+    except httpx.TransportError as error:
+        raise click.ClickException(
+            f"cannot reach switchboard at {http.base_url} ({type(error).__name__})"
+        ) from None
+    return fail_on_error(response)
+
+
+def api_path(connection: ServerConnection, resource: str) -> str:
+    """The 2010-04-01 path of one of the account's resources, e.g. ``Messages.json``."""
+    return f"/2010-04-01/Accounts/{connection.account_sid}/{resource}"

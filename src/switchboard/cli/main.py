@@ -15,7 +15,12 @@ from rich.console import Console
 
 from switchboard import __version__
 from switchboard.app import CONFIG_ENV, Ready, create_app, open_store, prepare_database
+from switchboard.cli.load import load
+from switchboard.cli.messages import messages
+from switchboard.cli.numbers import numbers
+from switchboard.cli.reset import reset
 from switchboard.cli.text import text
+from switchboard.cli.webhooks import webhooks
 from switchboard.config import DEFAULT_PORT, Config
 
 console = Console(stderr=False, highlight=False)
@@ -125,6 +130,11 @@ def migrate(database: str) -> None:
 
 
 cli.add_command(text)
+cli.add_command(numbers)
+cli.add_command(messages)
+cli.add_command(webhooks)
+cli.add_command(reset)
+cli.add_command(load)
 
 
 def main() -> None:

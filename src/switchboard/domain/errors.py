@@ -86,6 +86,12 @@ CATALOGUE: Final = _catalogue(
     E(21212, "Invalid 'From' Phone Number", 400),
     E(21401, "Invalid Phone Number", 400),
     E(21403, "Invalid Method", 400),
+    E(
+        21408,
+        "Permission to send an SMS has not been enabled for the region indicated by the"
+        " 'To' number",
+        400,
+    ),
     E(21421, "PhoneNumber is invalid", 400),
     E(21422, "PhoneNumber is not available", 400),
     E(21452, "No numbers found", 400),
@@ -101,6 +107,7 @@ CATALOGUE: Final = _catalogue(
     ),
     E(21609, "Invalid StatusCallback url", 400),
     E(21610, "Attempt to send to unsubscribed recipient", 400),
+    E(21611, "This 'From' number has exceeded the maximum number of queued messages", 400),
     E(21612, "The 'To' phone number is not currently reachable via SMS.", 400),
     E(21614, "'To' number is not a valid mobile number", 400),
     E(21617, "The concatenated message body exceeds the 1600 character limit.", 400),

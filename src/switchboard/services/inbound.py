@@ -8,16 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from switchboard.carrier.plan import next_step
 from switchboard.domain.callbacks import INBOUND_EXTRAS, inbound_params
 from switchboard.domain.encoding import check_body_length, segment
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.media import guess_content_type, media_path
-from switchboard.domain.models import Account, Direction, Media, Message, NewJob
+from switchboard.domain.models import (
+    Account,
+    Direction,
+    Media,
+    Message,
+    MessagingService,
+    NewJob,
+)
+from switchboard.domain.optout import DEFAULT_REPLIES, Keyword, classify, sender_key
 from switchboard.domain.phone import Channel, parse_address
 from switchboard.domain.routing import route_inbound
 from switchboard.domain.sids import SidPrefix
 from switchboard.services.runtime import Runtime
+from switchboard.timeline import carrier_job
 from switchboard.webhooks.delivery import delivery_token
 from switchboard.webhooks.incoming import INCOMING_JOB
 
@@ -102,10 +113,53 @@ class InboundService:
                 "token": delivery_token(sid, "incoming"),
             }
             jobs.append(NewJob(INCOMING_JOB, now, payload, number.account_sid, sid))
+        keyword = classify(inbound.body) if to.channel is Channel.SMS else None
+        auto_reply = None
+        if keyword is not None:
+            # Before the inbound message (and its webhook job) exists, so that the app's own
+            # TwiML reply to a STOP is already blocked.
+            auto_reply = await self._apply_keyword(keyword, message, service)
         stored = await self._rt.store.insert_message(message, media, jobs, content)
-        if jobs:
+        if auto_reply is not None:
+            step = next_step(auto_reply.status, self._rt.config.carrier)
+            reply_jobs = []
+            if step is not None:
+                due = now + timedelta(seconds=step.delay_seconds)
+                reply_jobs.append(carrier_job(auto_reply, step.event, due))
+            await self._rt.store.insert_message(auto_reply, (), reply_jobs)
+        if jobs or auto_reply is not None:
             self._rt.on_new_jobs()
         return stored
+
+    async def _apply_keyword(
+        self, keyword: Keyword, inbound: Message, service: MessagingService | None
+    ) -> Message | None:
+        """Opt the handset out or in, and Twilio's default reply (None when none is due)."""
+        store, now = self._rt.store, self._rt.clock.now()
+        handset = inbound.from_ or ""
+        key = sender_key(inbound.to, service.sid if service else None)
+        if keyword is Keyword.STOP:
+            await store.set_opt_out(inbound.account_sid, key, handset, True, now)
+        elif keyword is Keyword.START:
+            await store.set_opt_out(inbound.account_sid, key, handset, False, now)
+        elif await store.is_opted_out(inbound.account_sid, key, handset):
+            return None  # HELP from an opted-out handset gets no reply
+        body = DEFAULT_REPLIES[keyword]
+        return Message(
+            sid=self._rt.new_sid(SidPrefix.MESSAGE),
+            account_sid=inbound.account_sid,
+            messaging_service_sid=inbound.messaging_service_sid,
+            direction=Direction.OUTBOUND_REPLY,
+            from_=inbound.to,
+            to=handset,
+            body=body,
+            status="queued",
+            num_segments=segment(body).num_segments,
+            num_media=0,
+            date_created=now,
+            date_updated=now,
+            in_reply_to=inbound.sid,
+        )
 
     async def _may_use(self, caller: Account, via_key: bool, owner_sid: str) -> bool:
         if owner_sid == caller.sid:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from switchboard.carrier import magic
 from switchboard.carrier.plan import next_step
 from switchboard.domain.encoding import check_body_length, segment
 from switchboard.domain.errors import NotFound, TwilioError
@@ -95,10 +96,13 @@ class MessageService:
 
     async def create(self, account: Account, request: CreateMessage) -> Message:
         to = parse_to(request.to)
+        if to.is_phone_number and (code := magic.to_error(to.identity)) is not None:
+            raise TwilioError(code)
         if not request.from_ and not request.messaging_service_sid:
             raise TwilioError(21603)
         service = await self._service(account, request.messaging_service_sid)
-        sender = await self._sender(account, request.from_, service, to)
+        sender, pool_service = await self._sender(account, request.from_, service, to)
+        await self._check_opt_out(account, to, service, sender, pool_service)
         body = request.body or ""
         media_urls = list(request.media_urls)
         if not body and not media_urls and not request.content_sid:
@@ -179,24 +183,45 @@ class MessageService:
         raw_from: str | None,
         service: MessagingService | None,
         to: Address,
-    ) -> Address | None:
+    ) -> tuple[Address | None, str | None]:
+        """The sender, and the Messaging Service its number belongs to (for opt-outs)."""
         if not raw_from:
             if service is not None and not await self._pool(service):
                 raise TwilioError(21703)
-            return None
+            return None, None
         sender = parse_from(raw_from)
         if sender.kind is AddressKind.ALPHANUMERIC:
-            return sender  # alphanumeric sender IDs need no ownership
-        number = await self._rt.store.find_phone_number(sender.identity)
-        if number is None or number.account_sid != account.sid:
+            return sender, None  # alphanumeric sender IDs need no ownership
+        if (code := magic.from_error(sender.identity)) is not None:
+            raise TwilioError(code)
+        if sender.identity == magic.VALID_FROM and service is None:
+            return sender, None  # Twilio's always-valid test sender
+        found = await self._rt.store.find_number_and_service(sender.identity)
+        if found is None or found[0].account_sid != account.sid:
             raise TwilioError(
                 21606,
                 f"The 'From' phone number provided ({raw_from}) is not a valid message-capable "
                 "Twilio phone number for this destination/account.",
             )
+        number, pool = found
         if service is not None and number.phone_number not in await self._pool(service):
             raise TwilioError(21606, f"{raw_from} is not in the Messaging Service's sender pool")
-        return sender
+        return sender, pool.sid if pool else None
+
+    async def _check_opt_out(
+        self,
+        account: Account,
+        to: Address,
+        service: MessagingService | None,
+        sender: Address | None,
+        pool_service: str | None,
+    ) -> None:
+        """21610 when the handset texted STOP to this sender (or to its service)."""
+        if to.channel is not Channel.SMS:
+            return
+        key = service.sid if service else pool_service or (sender.identity if sender else None)
+        if key is not None and await self._rt.store.is_opted_out(account.sid, key, to.identity):
+            raise TwilioError(21610, f"Attempt to send to unsubscribed recipient {to.identity}")
 
     async def _pool(self, service: MessagingService) -> list[str]:
         page = await self._rt.store.list_service_numbers(service.sid, PageRequest(page_size=1000))

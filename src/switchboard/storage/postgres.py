@@ -50,7 +50,7 @@ from switchboard.ports import (
 )
 from switchboard.storage import postgres_rows as rows
 from switchboard.storage.queries import load_migrations, load_queries
-from switchboard.storage.rows import dump_json, from_micros, opt_micros, to_micros
+from switchboard.storage.rows import dump_json, from_micros, load_json, opt_micros, to_micros
 
 T = TypeVar("T")
 Conn = Any  # asyncpg.Connection (or a pool proxy of one); asyncpg ships no type hints
@@ -502,6 +502,32 @@ class PostgresStore:
 
     async def release_all_leases(self) -> int:
         return await _run(self._pool, "release_all_leases", {})
+
+    # Opt-outs and scenarios -----------------------------------------------------------------
+
+    async def set_opt_out(
+        self, account_sid: str, sender: str, recipient: str, opted_out: bool, at: datetime
+    ) -> bool:
+        params = {"account_sid": account_sid, "sender": sender, "recipient": recipient}
+        if opted_out:
+            return (
+                await _run(self._pool, "insert_opt_out", {**params, "date_created": to_micros(at)})
+                > 0
+            )
+        return await _run(self._pool, "delete_opt_out", params) > 0
+
+    async def is_opted_out(self, account_sid: str, sender: str, recipient: str) -> bool:
+        params = {"account_sid": account_sid, "sender": sender, "recipient": recipient}
+        return await _one(self._pool, "get_opt_out", params) is not None
+
+    async def list_scenarios(self) -> list[dict[str, Any]]:
+        return [load_json(row["body"]) for row in await _all(self._pool, "list_scenarios", {})]
+
+    async def replace_scenarios(self, scenarios: Sequence[Mapping[str, Any]]) -> None:
+        bodies = [{"body": dump_json(dict(scenario))} for scenario in scenarios]
+        async with self._transaction() as c:
+            await _run(c, "delete_scenarios", {})
+            await _run_many(c, "insert_scenario", bodies)
 
     # Attempts and control -------------------------------------------------------------------
 

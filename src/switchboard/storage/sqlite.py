@@ -795,6 +795,39 @@ class SqliteStore:
     async def release_all_leases(self) -> int:
         return await self._do(lambda c: _run(c, "release_all_leases", {}))
 
+    # Opt-outs and scenarios -----------------------------------------------------------------
+
+    async def set_opt_out(
+        self, account_sid: str, sender: str, recipient: str, opted_out: bool, at: datetime
+    ) -> bool:
+        params: dict[str, Any] = {
+            "account_sid": account_sid,
+            "sender": sender,
+            "recipient": recipient,
+        }
+        if opted_out:
+            params["date_created"] = to_micros(at)
+            return await self._do(lambda c: _run(c, "insert_opt_out", params)) > 0
+        return await self._do(lambda c: _run(c, "delete_opt_out", params)) > 0
+
+    async def is_opted_out(self, account_sid: str, sender: str, recipient: str) -> bool:
+        params = {"account_sid": account_sid, "sender": sender, "recipient": recipient}
+        return await self._do(lambda c: _one(c, "get_opt_out", params)) is not None
+
+    async def list_scenarios(self) -> list[dict[str, Any]]:
+        rows = await self._do(lambda c: _all(c, "list_scenarios", {}))
+        return [load_json(row["body"]) for row in rows]
+
+    async def replace_scenarios(self, scenarios: Sequence[Mapping[str, Any]]) -> None:
+        bodies = [dump_json(dict(scenario)) for scenario in scenarios]
+
+        def work(c: sqlite3.Connection) -> None:
+            _run(c, "delete_scenarios", {})
+            for body in bodies:
+                _run(c, "insert_scenario", {"body": body})
+
+        await self._do(work)
+
     # Attempts and control -------------------------------------------------------------------
 
     async def insert_attempts(self, attempts: Sequence[WebhookAttempt]) -> None:
@@ -825,9 +858,9 @@ class SqliteStore:
         return None if row is None else _attempt(row)
 
     async def reset(self, keep_numbers: bool = True) -> None:
-        tables = ["messages", "media", "status_events", "jobs", "webhook_attempts"]
+        tables = ["messages", "media", "status_events", "jobs", "webhook_attempts", "scenarios"]
         if not keep_numbers:
-            tables += ["phone_numbers", "messaging_services", "service_phone_numbers"]
+            tables += ["phone_numbers", "messaging_services", "service_phone_numbers", "opt_outs"]
 
         def work(c: sqlite3.Connection) -> None:
             for table in tables:

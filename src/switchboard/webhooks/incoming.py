@@ -21,9 +21,10 @@ from urllib.parse import urljoin
 from switchboard.carrier.plan import next_step
 from switchboard.config import CarrierTiming
 from switchboard.domain.encoding import segment
-from switchboard.domain.errors import TwilioError
+from switchboard.domain.errors import TwilioError, describe
 from switchboard.domain.media import guess_content_type
 from switchboard.domain.models import Direction, Media, Message, NewJob, WebhookAttempt
+from switchboard.domain.optout import sender_key
 from switchboard.domain.phone import AddressKind, Channel, parse_from, parse_to
 from switchboard.domain.sids import SidPrefix
 from switchboard.ports import JobOutcome, Store
@@ -225,6 +226,11 @@ class IncomingWebhooks:
             if owned is None or owned.account_sid != inbound.account_sid:
                 raise TwilioError(14108, f"{from_raw} is not a number of this account")
         now = self._now()
+        blocked = to.channel is Channel.SMS and await self._store.is_opted_out(
+            inbound.account_sid,
+            sender_key(sender.identity, inbound.messaging_service_sid),
+            to.identity,
+        )
         media_urls = [resolve(document_url, url) for url in verb.media]
         callback = verb.action or verb.status_callback
         sid = self._new_sid(SidPrefix.MEDIA_MESSAGE if media_urls else SidPrefix.MESSAGE)
@@ -239,7 +245,10 @@ class IncomingWebhooks:
             from_=sender.value,
             to=to.value,
             body=verb.body,
-            status="queued",
+            # A reply to a handset that texted STOP fails at once, as a REST send would (21610).
+            status="failed" if blocked else "queued",
+            error_code=21610 if blocked else None,
+            error_message=describe(21610).message if blocked else None,
             num_segments=segments,
             num_media=len(media_urls),
             date_created=now,

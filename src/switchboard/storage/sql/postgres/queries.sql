@@ -275,11 +275,32 @@ ORDER BY seq;
 -- name: get_attempt
 SELECT * FROM webhook_attempts WHERE sid = :sid;
 
+-- name: insert_opt_out
+INSERT INTO opt_outs (account_sid, sender, recipient, date_created)
+VALUES (:account_sid, :sender, :recipient, :date_created)
+ON CONFLICT DO NOTHING;
+
+-- name: delete_opt_out
+DELETE FROM opt_outs WHERE account_sid = :account_sid AND sender = :sender AND recipient = :recipient;
+
+-- name: get_opt_out
+SELECT 1 AS found FROM opt_outs
+WHERE account_sid = :account_sid AND sender = :sender AND recipient = :recipient;
+
+-- name: list_scenarios
+SELECT body FROM scenarios ORDER BY seq;
+
+-- name: delete_scenarios
+DELETE FROM scenarios;
+
+-- name: insert_scenario
+INSERT INTO scenarios (body) VALUES (:body);
+
 -- name: reset_messages
-TRUNCATE messages, media, status_events, jobs, webhook_attempts;
+TRUNCATE messages, media, status_events, jobs, webhook_attempts, scenarios;
 
 -- name: reset_numbers
-TRUNCATE phone_numbers, messaging_services, service_phone_numbers;
+TRUNCATE phone_numbers, messaging_services, service_phone_numbers, opt_outs;
 
 -- name: migration_lock
 -- Held until the migrating transaction ends, so nodes starting together migrate one at a time.

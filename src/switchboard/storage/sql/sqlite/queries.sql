@@ -263,3 +263,23 @@ SELECT * FROM (SELECT * FROM webhook_attempts ORDER BY seq DESC LIMIT :limit) OR
 
 -- name: get_attempt
 SELECT * FROM webhook_attempts WHERE sid = :sid;
+
+-- name: insert_opt_out
+INSERT OR IGNORE INTO opt_outs (account_sid, sender, recipient, date_created)
+VALUES (:account_sid, :sender, :recipient, :date_created);
+
+-- name: delete_opt_out
+DELETE FROM opt_outs WHERE account_sid = :account_sid AND sender = :sender AND recipient = :recipient;
+
+-- name: get_opt_out
+SELECT 1 AS found FROM opt_outs
+WHERE account_sid = :account_sid AND sender = :sender AND recipient = :recipient;
+
+-- name: list_scenarios
+SELECT body FROM scenarios ORDER BY seq;
+
+-- name: delete_scenarios
+DELETE FROM scenarios;
+
+-- name: insert_scenario
+INSERT INTO scenarios (body) VALUES (:body);

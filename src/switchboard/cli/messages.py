@@ -1,0 +1,260 @@
+"""``switchboard messages``: list, inspect and tail the account's messages."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import click
+import httpx
+from rich.console import Console
+from rich.text import Text
+
+from switchboard.cli.connection import (
+    ServerConnection,
+    api_path,
+    call,
+    connection_options,
+    resolve_connection,
+)
+from switchboard.cli.output import (
+    Cell,
+    json_option,
+    make_console,
+    one_line,
+    print_fields,
+    print_json,
+    print_table,
+    status_style,
+    when,
+)
+from switchboard.cli.webhooks import print_attempts
+
+POLL_PAGE = 200  # messages per request while following
+MAX_POLL_PAGES = 10  # a burst larger than this between two polls is partly skipped
+
+
+def fetch_messages(
+    http: httpx.Client, connection: ServerConnection, filters: dict[str, str], limit: int,
+    known: set[str] | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Up to ``limit`` messages, newest first; with ``known``, stop at the first page that
+    holds a message already seen."""
+    params: dict[str, str | int] = {**filters, "PageSize": min(limit, 1000)}
+    page = call(http, "GET", api_path(connection, "Messages.json"), params=params)
+    found: list[dict[str, Any]] = []
+    while True:
+        found.extend(page["messages"])
+        if len(found) >= limit or not page.get("next_page_uri"):
+            return found[:limit]
+        if known is not None and any(m["sid"] in known for m in page["messages"]):
+            return found
+        page = call(http, "GET", page["next_page_uri"])
+
+
+def _status(message: dict[str, Any]) -> tuple[str, str]:
+    status = message["status"]
+    error = message.get("error_code")
+    return (f"{status} ({error})" if error else status, status_style(status))
+
+
+def message_row(message: dict[str, Any], *, wide: bool) -> list[Cell]:
+    return [
+        message["sid"],
+        when(message["date_created"]),
+        message["direction"],
+        message["from"],
+        message["to"],
+        _status(message),
+        message["num_media"] if message["num_media"] != "0" else "",
+        one_line(message["body"], None if wide else 40),
+    ]
+
+
+MESSAGE_HEADERS = ["SID", "CREATED (UTC)", "DIRECTION", "FROM", "TO", "STATUS", "MEDIA", "BODY"]
+
+
+def print_messages(console: Console, messages: list[dict[str, Any]], title: str | None) -> None:
+    rows = [message_row(m, wide=not console.is_terminal) for m in messages]
+    print_table(console, MESSAGE_HEADERS, rows, title=title, empty="No messages.")
+
+
+@click.group()
+def messages() -> None:
+    """List, inspect and follow messages."""
+
+
+@messages.command("list")
+@click.option("--to", help="Only messages to this address.")
+@click.option("--from", "from_", help="Only messages from this address.")
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="At most N messages (newest first).",
+)
+@click.option(
+    "--follow",
+    "-f",
+    is_flag=True,
+    help="Keep running: print new messages and status changes as they happen.",
+)
+@click.option(
+    "--interval",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(min=0.05),
+    help="Seconds between polls with --follow.",
+)
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(min=0),
+    help="Stop following after this long (default: until Ctrl-C).",
+)
+@json_option
+@connection_options
+def list_command(
+    to: str | None, from_: str | None, limit: int, follow: bool, interval: float,
+    max_seconds: float | None, as_json: bool, url: str, account_sid: str | None,
+    auth_token: str | None, database: str,
+) -> None:  # fmt: skip
+    """List messages, newest first, or tail them with --follow.
+
+    \b
+    With --follow the most recent messages (up to --limit) are printed oldest first, then one
+    line per new message or status change; --json prints one JSON object per line.
+    """
+    connection = resolve_connection(url, account_sid, auth_token, database)
+    filters = {k: v for k, v in (("To", to), ("From", from_)) if v}
+    with connection.client() as http:
+        if follow:
+            _Follower(http, connection, filters, as_json).run(limit, interval, max_seconds)
+            return
+        found = fetch_messages(http, connection, filters, limit)
+    if as_json:
+        print_json(found)
+        return
+    print_messages(make_console(), found, None)
+
+
+@messages.command("show")
+@click.argument("sid")
+@json_option
+@connection_options
+def show_command(
+    sid: str, as_json: bool, url: str, account_sid: str | None, auth_token: str | None,
+    database: str,
+) -> None:  # fmt: skip
+    """Show message SID with its status timeline, webhook attempts and replies."""
+    connection = resolve_connection(url, account_sid, auth_token, database)
+    with connection.client() as http:
+        exchange = call(http, "GET", f"/_sim/messages/{sid}")
+    if as_json:
+        print_json(exchange)
+        return
+    console = make_console()
+    message = exchange["message"]
+    fields: list[tuple[str, Cell]] = [
+        ("SID", message["sid"]),
+        ("Direction", message["direction"]),
+        ("From", message["from"]),
+        ("To", message["to"]),
+        ("Status", _status(message)),
+        ("Body", message["body"]),
+        ("Segments", message["num_segments"]),
+        ("Media", message["num_media"]),
+        ("Created", when(message["date_created"])),
+        ("Sent", when(message["date_sent"]) or "-"),
+    ]
+    if message.get("error_message"):
+        fields.append(("Error", (str(message["error_message"]), "red")))
+    if message.get("messaging_service_sid"):
+        fields.append(("Service", message["messaging_service_sid"]))
+    print_fields(console, fields)
+    timeline: list[list[Cell]] = [
+        [when(e["at"]), (e["status"], status_style(e["status"])), str(e["error_code"] or "")]
+        for e in exchange["timeline"]
+    ]
+    print_table(console, ["AT (UTC)", "STATUS", "ERROR"], timeline, title="Timeline")
+    print_attempts(console, exchange["webhooks"], "Webhooks")
+    if exchange["webhook_pending"]:
+        console.print("(the webhook is still pending)", style="yellow", markup=False)
+    print_messages(console, exchange["replies"], "Replies")
+
+
+class _Follower:
+    """Polls the message list and prints what changed since the previous poll."""
+
+    def __init__(
+        self, http: httpx.Client, connection: ServerConnection, filters: dict[str, str],
+        as_json: bool,
+    ) -> None:  # fmt: skip
+        self.http, self.connection, self.filters, self.as_json = http, connection, filters, as_json
+        self.console = make_console()
+        self.status: dict[str, str] = {}  # sid -> last status printed
+        self.printed: dict[str, set[str]] = {}  # sid -> every status printed
+
+    def run(self, limit: int, interval: float, max_seconds: float | None) -> None:
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        try:
+            self.poll(limit, first=True)
+            while deadline is None or time.monotonic() < deadline:
+                pause = interval if deadline is None else min(interval, deadline - time.monotonic())
+                time.sleep(max(pause, 0))
+                self.poll(POLL_PAGE * MAX_POLL_PAGES, first=False)
+        except KeyboardInterrupt:
+            pass
+
+    def poll(self, limit: int, *, first: bool) -> None:
+        known = None if first else set(self.status)
+        found = fetch_messages(self.http, self.connection, self.filters, limit, known)
+        for message in reversed(found):
+            sid, status = message["sid"], message["status"]
+            if sid not in self.status:
+                self.new_message(message)
+            elif status != self.status[sid]:
+                self.status_changes(message)
+            self.status[sid] = status
+            self.printed.setdefault(sid, set()).add(status)
+
+    def new_message(self, message: dict[str, Any]) -> None:
+        if self.as_json:
+            self.emit({"event": "message", "message": message})
+            return
+        line = self._prefix(when(message["date_created"], time_only=True), message["sid"])
+        status, style = _status(message)
+        line.append(status.ljust(12), style=style)
+        line.append(f"{message['direction']}  {message['from']} → {message['to']}  ")
+        line.append(one_line(message["body"]))
+        self.console.print(line)
+
+    def status_changes(self, message: dict[str, Any]) -> None:
+        """Every status the message went through since the last poll, from its timeline."""
+        response = self.http.get(f"/_sim/messages/{message['sid']}")
+        events = response.json()["timeline"] if response.status_code == 200 else []
+        seen = self.printed.setdefault(message["sid"], set())
+        missed = [e for e in events if e["status"] not in seen]
+        if not any(e["status"] == message["status"] for e in missed):
+            missed.append({"status": message["status"], "at": message["date_updated"],
+                           "error_code": message.get("error_code")})  # fmt: skip
+        for event in missed:
+            seen.add(event["status"])
+            if self.as_json:
+                self.emit({"event": "status", "sid": message["sid"], **event})
+                continue
+            line = self._prefix(when(event["at"], time_only=True), message["sid"])
+            line.append(event["status"], style=status_style(event["status"]))
+            if event["error_code"]:
+                line.append(f"  error {event['error_code']}", style="red")
+            self.console.print(line)
+
+    @staticmethod
+    def _prefix(at: str, sid: str) -> Text:
+        line = Text(f"{at}  ", style="dim")
+        line.append(f"{sid}  ")
+        return line
+
+    def emit(self, event: dict[str, Any]) -> None:
+        click.echo(json.dumps(event, ensure_ascii=False))

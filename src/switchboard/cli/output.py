@@ -1,0 +1,127 @@
+"""Shared rendering for the client commands: rich on a terminal, plain text when piped, JSON.
+
+On a terminal, tables are rich tables with coloured statuses. Piped (or redirected), the same
+tables are plain columns separated by two spaces with one header line and no truncation, so the
+output can be read by grep, awk and cut; ``--json`` prints the server's own JSON instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+GOOD = frozenset({"received", "delivered", "read", "sent", "accepted"})
+BAD = frozenset({"failed", "undelivered", "canceled"})
+
+
+def make_console() -> Console:
+    """A console for stdout: colours and wrapping on a terminal, neither when piped."""
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.soft_wrap = True  # never break long lines (URLs, bodies) at 80 columns
+    return console
+
+
+def json_option(command: F) -> F:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Print JSON (the server's fields) for scripts."
+    )(command)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def status_style(status: str | None) -> str:
+    if status in GOOD:
+        return "green"
+    if status in BAD:
+        return "red"
+    return "yellow"
+
+
+def http_style(status: int | None) -> str:
+    return "green" if status is not None and 200 <= status < 300 else "red"
+
+
+def when(value: str | None, *, time_only: bool = False) -> str:
+    """A server timestamp (RFC 2822 or ISO 8601, UTC) as ``YYYY-MM-DD HH:MM:SS``."""
+    if not value:
+        return ""
+    moment: datetime
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return value
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%H:%M:%S" if time_only else "%Y-%m-%d %H:%M:%S")
+
+
+def one_line(text: str | None, width: int | None = None) -> str:
+    """Text on one line (newlines shown as ⏎), cut to ``width`` characters with an ellipsis."""
+    flat = (text or "").replace("\r\n", "⏎").replace("\n", "⏎").replace("\t", " ")
+    if width is not None and len(flat) > width:
+        return flat[: width - 1] + "…"
+    return flat
+
+
+Cell = str | tuple[str, str]  # plain text, or (text, rich style)
+
+
+def print_table(
+    console: Console,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+    *,
+    title: str | None = None,
+    empty: str = "(none)",
+) -> None:
+    """A table: rich with styles on a terminal; aligned plain columns when piped."""
+    if title:
+        section(console, title)
+    if not rows:
+        console.print(empty, style="dim", markup=False)
+        return
+    if console.is_terminal:
+        table = Table(*headers, header_style="bold", box=None, pad_edge=False)
+        for row in rows:
+            table.add_row(
+                *(Text(c[0], style=c[1]) if isinstance(c, tuple) else Text(c) for c in row)
+            )
+        console.print(table)
+        return
+    texts = [[c[0] if isinstance(c, tuple) else c for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in texts)) for i, h in enumerate(headers)]
+    for line in [list(headers), *texts]:
+        padded = [cell.ljust(widths[i]) for i, cell in enumerate(line)]
+        click.echo("  ".join(padded).rstrip())
+
+
+def print_fields(console: Console, fields: Sequence[tuple[str, Cell]]) -> None:
+    """``name  value`` lines, names aligned."""
+    width = max((len(name) for name, _ in fields), default=0)
+    for name, value in fields:
+        text, style = value if isinstance(value, tuple) else (value, "")
+        line = Text(f"{name.ljust(width)}  ", style="bold")
+        line.append(text, style=style)
+        line.rstrip()
+        console.print(line)
+
+
+def section(console: Console, title: str) -> None:
+    console.print()
+    console.print(f"[bold underline]{escape(title)}[/]")

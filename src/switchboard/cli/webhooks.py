@@ -1,0 +1,186 @@
+"""``switchboard webhooks``: the log of every HTTP request switchboard made to your app."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from switchboard.cli.connection import call, connection_options, resolve_connection
+from switchboard.cli.output import (
+    Cell,
+    http_style,
+    json_option,
+    make_console,
+    one_line,
+    print_fields,
+    print_json,
+    print_table,
+    section,
+    when,
+)
+
+ATTEMPT_HEADERS = ["SID", "TIME", "KIND", "MESSAGE", "REQUEST", "HTTP", "MS", "ERROR"]
+
+
+def attempt_row(attempt: dict[str, Any], *, wide: bool) -> list[Cell]:
+    status = attempt["response"]["status"]
+    error = attempt["error_code"]
+    base, query, _ = attempt["url"].partition("?")
+    request = f"{attempt['method']} {base}{'?…' if query else ''}"
+    return [
+        attempt["sid"],
+        when(attempt["date_created"], time_only=True),
+        attempt["kind"],
+        attempt["message_sid"] or "-",
+        request if wide else one_line(request, 60),
+        (str(status) if status is not None else "-", http_style(status)),
+        f"{attempt['duration_ms']:.0f}",
+        (str(error), "red") if error else "",
+    ]
+
+
+def print_attempts(console: Console, attempts: list[dict[str, Any]], title: str | None) -> None:
+    rows = [attempt_row(a, wide=not console.is_terminal) for a in attempts]
+    print_table(console, ATTEMPT_HEADERS, rows, title=title, empty="No webhook attempts.")
+
+
+def _headers(console: Console, headers: dict[str, str]) -> None:
+    for name, value in headers.items():
+        line = Text(name, style="cyan")
+        line.append(f": {value}")
+        console.print(line)
+
+
+def _body(console: Console, body: str, content_type: str) -> None:
+    if not body:
+        console.print("(empty body)", style="dim", markup=False)
+    elif "x-www-form-urlencoded" in content_type:
+        for name, value in parse_qsl(body, keep_blank_values=True):
+            console.print(f"{name}={value}", markup=False)
+    else:
+        console.print(body, markup=False)
+
+
+def _content_type(headers: dict[str, str]) -> str:
+    return next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+
+
+def print_attempt(console: Console, attempt: dict[str, Any]) -> None:
+    """One attempt in full: what was sent, what came back, what went wrong."""
+    status = attempt["response"]["status"]
+    error = attempt["error_code"]
+    print_fields(
+        console,
+        [
+            ("SID", attempt["sid"]),
+            ("Kind", f"{attempt['kind']} (attempt {attempt['attempt']})"),
+            ("Message", attempt["message_sid"] or "-"),
+            ("Time", when(attempt["date_created"])),
+            ("Duration", f"{attempt['duration_ms']:.1f} ms"),
+            ("HTTP status", (str(status) if status is not None else "no response",
+                             http_style(status))),
+            ("Error", (f"{error}: {attempt['error_detail']}", "red") if error
+             else attempt["error_detail"] or "-"),
+            ("Idempotency", attempt["idempotency_token"] or "-"),
+        ],
+    )  # fmt: skip
+    request, response = attempt["request"], attempt["response"]
+    section(console, "Request")
+    console.print(f"{attempt['method']} {attempt['url']}", markup=False)
+    _headers(console, request["headers"])
+    console.print()
+    base, query, _ = attempt["url"].partition("?")
+    if attempt["method"] == "GET" and query:  # the parameters travel in the query string
+        console.print(f"(query parameters of {base})", style="dim", markup=False)
+        _body(console, query, "x-www-form-urlencoded")
+    else:
+        _body(console, request["body"], _content_type(request["headers"]))
+    section(console, "Response")
+    if status is None:
+        console.print("(no response)", style="dim", markup=False)
+        return
+    console.print(f"HTTP {status}", style=http_style(status), markup=False)
+    _headers(console, response["headers"])
+    console.print()
+    _body(console, response["body"], "")
+
+
+@click.group()
+def webhooks() -> None:
+    """Inspect and replay the webhooks and callbacks sent to your app."""
+
+
+@webhooks.command("list")
+@click.option("--message", "message_sid", help="Only the attempts for this message (SM/MM sid).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 5000),
+              help="The most recent N attempts.")  # fmt: skip
+@json_option
+@connection_options
+def list_command(
+    message_sid: str | None,
+    limit: int,
+    as_json: bool,
+    url: str,
+    account_sid: str | None,
+    auth_token: str | None,
+    database: str,
+) -> None:
+    """List webhook and status-callback attempts, oldest first."""
+    connection = resolve_connection(url, account_sid, auth_token, database)
+    params: dict[str, str | int] = {"Limit": limit}
+    if message_sid:
+        params["MessageSid"] = message_sid
+    with connection.client() as http:
+        attempts = call(http, "GET", "/_sim/webhooks", params=params)["webhooks"]
+    if as_json:
+        print_json(attempts)
+        return
+    print_attempts(make_console(), attempts, None)
+
+
+@webhooks.command("show")
+@click.argument("sid")
+@json_option
+@connection_options
+def show_command(
+    sid: str, as_json: bool, url: str, account_sid: str | None, auth_token: str | None,
+    database: str,
+) -> None:  # fmt: skip
+    """Show attempt SID (NO...): request headers and body, response, error."""
+    connection = resolve_connection(url, account_sid, auth_token, database)
+    with connection.client() as http:
+        attempt = call(http, "GET", f"/_sim/webhooks/{sid}")
+    if as_json:
+        print_json(attempt)
+        return
+    print_attempt(make_console(), attempt)
+
+
+@webhooks.command("replay")
+@click.argument("sid")
+@json_option
+@connection_options
+def replay_command(
+    sid: str, as_json: bool, url: str, account_sid: str | None, auth_token: str | None,
+    database: str,
+) -> None:  # fmt: skip
+    """Send attempt SID's request again (re-signed, fresh idempotency token) and show the result.
+
+    The response is recorded but not carried out: no replies are sent. Exits 1 when the
+    new attempt fails.
+    """
+    connection = resolve_connection(url, account_sid, auth_token, database)
+    with connection.client() as http:
+        attempts = call(http, "POST", f"/_sim/webhooks/{sid}/replay")["webhooks"]
+    if as_json:
+        print_json(attempts)
+    else:
+        console = make_console()
+        for attempt in attempts:
+            print_attempt(console, attempt)
+    if any(a["error_code"] for a in attempts):
+        raise SystemExit(1)

@@ -1,0 +1,105 @@
+"""Who may use the dashboard.
+
+On a loopback bind a request whose ``Host`` is a loopback name acts as the main account without
+credentials (the developer's own machine). Everything else -- a non-loopback bind, or a loopback
+bind reached under another name (a tunnel, DNS rebinding) -- needs HTTP Basic auth with the main
+account's SID and auth token. Requests that change something must also carry
+``X-Switchboard-Dashboard: 1``: a custom header cannot be sent cross-site without a CORS
+preflight, which this server never grants, so another web page cannot drive the simulator.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from switchboard.domain.models import Account
+from switchboard.services.container import Services
+
+REALM = 'Basic realm="switchboard"'
+MUTATION_HEADER = "x-switchboard-dashboard"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+Handler = Callable[[Request, Account], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def is_loopback_host(host_header: str) -> bool:
+    """Whether a ``Host`` header names this machine (``localhost``, ``127.x``, ``[::1]``)."""
+    try:
+        hostname = urlsplit("//" + host_header).hostname or ""
+    except ValueError:
+        return False
+    return (
+        hostname in ("localhost", "::1")
+        or hostname.endswith(".localhost")
+        or hostname.startswith("127.")
+    )
+
+
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, colon, password = decoded.partition(":")
+    return (username, password) if colon else None
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+async def dashboard_account(request: Request) -> Account | None:
+    """The main account if this request may use the dashboard, else None."""
+    svc = services(request)
+    main: Account = request.app.state.main_account
+    # Read through the short-lived cache so a rotated auth token takes effect.
+    current = await svc.accounts.account(main.sid) or main
+    if svc.runtime.config.is_loopback and is_loopback_host(request.headers.get("host", "")):
+        return current
+    credentials = basic_credentials(request.headers.get("authorization", ""))
+    if credentials is None:
+        return None
+    username, password = credentials
+    # Both comparisons always run, so timing does not tell which part was wrong.
+    sid_ok = _same(username, current.sid)
+    token_ok = _same(password, current.auth_token)
+    return current if sid_ok and token_ok else None
+
+
+def guarded(handler: Handler) -> Endpoint:
+    """Wrap a dashboard handler with the access rules above."""
+
+    async def endpoint(request: Request) -> Response:
+        account = await dashboard_account(request)
+        if account is None:
+            return PlainTextResponse(
+                "switchboard dashboard: sign in with the main account's SID and auth token\n",
+                status_code=401,
+                headers={"WWW-Authenticate": REALM},
+            )
+        if request.method not in SAFE_METHODS and request.headers.get(MUTATION_HEADER) != "1":
+            return PlainTextResponse(
+                f"dashboard requests that change state need the {MUTATION_HEADER} header\n",
+                status_code=403,
+            )
+        return await handler(request, account)
+
+    endpoint.__name__ = handler.__name__
+    endpoint.__doc__ = handler.__doc__
+    return endpoint

@@ -1,0 +1,162 @@
+"""The dashboard's JSON shapes (its own: not Twilio's wire format, free to change with the UI).
+
+A message carries its ``thread``: conversations are grouped like a phone's messaging app, by the
+pair (our number, the handset), so an inbound message and the replies to it share one thread.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from switchboard.domain.models import (
+    Direction,
+    Media,
+    Message,
+    MessagingService,
+    PhoneNumber,
+    ServicePhoneNumber,
+    StatusEvent,
+    WebhookAttempt,
+)
+from switchboard.domain.phone import parse_address
+
+
+def when(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds: carrier steps are tens of milliseconds apart."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def channel(address: str | None) -> str:
+    parsed = parse_address(address) if address else None
+    return parsed.channel.value if parsed is not None else "sms"
+
+
+def thread_of(message: Message) -> dict[str, str]:
+    """(our side, the handset) of a message, whichever way it travelled."""
+    if message.direction is Direction.INBOUND:
+        ours, handset = message.to, message.from_ or ""
+    else:
+        ours = message.from_ or message.messaging_service_sid or ""
+        handset = message.to
+    return {
+        "key": f"{ours}|{handset}",
+        "ours": ours,
+        "handset": handset,
+        "channel": channel(handset),
+    }
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return {
+        "sid": message.sid,
+        "seq": message.seq,
+        "account_sid": message.account_sid,
+        "direction": message.direction.value,
+        "from": message.from_,
+        "to": message.to,
+        "body": message.body,
+        "status": message.status,
+        "num_segments": message.num_segments,
+        "num_media": message.num_media,
+        "error_code": message.error_code,
+        "error_message": message.error_message,
+        "messaging_service_sid": message.messaging_service_sid,
+        "in_reply_to": message.in_reply_to,
+        "extra": message.extra,
+        "date_created": when(message.date_created),
+        "date_updated": when(message.date_updated),
+        "thread": thread_of(message),
+    }
+
+
+def event_json(event: StatusEvent) -> dict[str, Any]:
+    return {"status": event.status, "at": when(event.at), "error_code": event.error_code}
+
+
+def media_json(media: Media) -> dict[str, Any]:
+    return {
+        "sid": media.sid,
+        "content_type": media.content_type,
+        "size": media.size,
+        "source_url": media.source_url,
+        "url": f"/_dashboard/api/messages/{media.message_sid}/media/{media.sid}",
+    }
+
+
+def header(headers: dict[str, str], name: str) -> str:
+    """A header's value whatever the case of its recorded name ("" when absent)."""
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return ""
+
+
+def attempt_summary(attempt: WebhookAttempt) -> dict[str, Any]:
+    return {
+        "sid": attempt.sid,
+        "account_sid": attempt.account_sid,
+        "message_sid": attempt.message_sid,
+        "kind": attempt.kind,
+        "attempt": attempt.attempt,
+        "method": attempt.method,
+        "url": attempt.url,
+        "status": attempt.response_status,
+        "error_code": attempt.error_code,
+        "error_detail": attempt.error_detail,
+        "duration_ms": round(attempt.duration_ms, 1),
+        "date_created": when(attempt.date_created),
+    }
+
+
+def attempt_json(attempt: WebhookAttempt) -> dict[str, Any]:
+    form = header(attempt.request_headers, "content-type").startswith(
+        "application/x-www-form-urlencoded"
+    )
+    params = parse_qsl(attempt.request_body, keep_blank_values=True) if form else []
+    return {
+        **attempt_summary(attempt),
+        "signed_url": attempt.signed_url,
+        "idempotency_token": attempt.idempotency_token,
+        "request": {
+            "headers": attempt.request_headers,
+            "body": attempt.request_body,
+            "params": [list(pair) for pair in params],
+        },
+        "response": {
+            "status": attempt.response_status,
+            "headers": attempt.response_headers,
+            "body": attempt.response_body,
+        },
+    }
+
+
+def number_json(number: PhoneNumber, service_sid: str | None) -> dict[str, Any]:
+    return {
+        "sid": number.sid,
+        "account_sid": number.account_sid,
+        "phone_number": number.phone_number,
+        "friendly_name": number.friendly_name,
+        "sms_url": number.sms_url,
+        "sms_method": number.sms_method,
+        "sms_fallback_url": number.sms_fallback_url,
+        "status_callback": number.status_callback,
+        "service_sid": service_sid,
+    }
+
+
+def service_json(service: MessagingService, pool: list[ServicePhoneNumber]) -> dict[str, Any]:
+    return {
+        "sid": service.sid,
+        "account_sid": service.account_sid,
+        "friendly_name": service.friendly_name,
+        "inbound_request_url": service.inbound_request_url,
+        "inbound_method": service.inbound_method,
+        "fallback_url": service.fallback_url,
+        "status_callback": service.status_callback,
+        "use_inbound_webhook_on_number": service.use_inbound_webhook_on_number,
+        "numbers": [entry.phone_number for entry in pool],
+    }
