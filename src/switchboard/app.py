@@ -23,7 +23,7 @@ from switchboard import __version__
 from switchboard.api.control import CONTROL_ROUTES
 from switchboard.api.http import handle_http_exception, handle_twilio_error, handle_unexpected
 from switchboard.api.routes import TWILIO_ROUTES
-from switchboard.clock import SystemClock, VirtualClock
+from switchboard.clock import ControllableClock, SystemClock, VirtualClock
 from switchboard.config import Config
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import Account
@@ -73,7 +73,7 @@ def create_app(
         store = await open_store(config)
         runtime = Runtime(
             store=store,
-            clock=clock or SystemClock(),
+            clock=clock or ControllableClock(),
             # SIDs are identifiers, not secrets: a PRNG seeded from the OS is enough and
             # avoids a getrandom() call per SID (measured: 4% of the inbound hot path).
             new_sid=SidFactory(random.Random(os.urandom(32)).randbytes),

@@ -33,7 +33,8 @@ T = TypeVar("T")
 class Clock(Protocol):
     """The one source of time (system or virtual, see switchboard.clock)."""
 
-    virtual: bool
+    @property
+    def virtual(self) -> bool: ...
 
     def now(self) -> datetime: ...
     async def sleep_until(self, deadline: datetime) -> None: ...

@@ -23,7 +23,7 @@ import httpx
 import uvicorn
 
 from switchboard.app import Ready, create_app
-from switchboard.clock import VirtualClock
+from switchboard.clock import ControllableClock, VirtualClock
 from switchboard.config import Config
 from switchboard.domain.models import Account
 from switchboard.ports import Clock
@@ -105,8 +105,8 @@ class LiveServer:
     def advance(self, seconds: float) -> None:
         """Move a virtual clock forward, waking whatever was waiting on it."""
         clock = self.clock
-        if not isinstance(clock, VirtualClock):
-            raise TypeError("advance() needs a server started with a VirtualClock")
+        if not isinstance(clock, ControllableClock):
+            raise TypeError("advance() needs a server started with a ControllableClock")
         assert self.loop is not None
 
         async def step() -> None:

@@ -5,6 +5,7 @@ Same Basic auth as the REST API; a caller sees its own account and its subaccoun
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -14,6 +15,7 @@ from starlette.routing import Route
 from switchboard.api.http import authenticate, json_response, services
 from switchboard.api.params import Params, read_params
 from switchboard.api.render import iso8601, message_json
+from switchboard.clock import ControllableClock
 from switchboard.domain.callbacks import INBOUND_EXTRAS
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.models import WebhookAttempt
@@ -154,6 +156,41 @@ async def replay_webhook(request: Request) -> Response:
     return json_response({"webhooks": [attempt_json(a) for a in attempts]}, 201)
 
 
+def _clock_json(clock: ControllableClock) -> dict[str, Any]:
+    return {"now": iso8601(clock.now()), "frozen": clock.virtual}
+
+
+async def fetch_clock(request: Request) -> Response:
+    await authenticate(request)
+    return json_response(_clock_json(_controllable(request)))
+
+
+async def update_clock(request: Request) -> Response:
+    """Freeze=true|false, Advance=<seconds>, Set=<ISO 8601>: applied in that order."""
+    await authenticate(request)
+    clock = _controllable(request)
+    params = await read_params(request, allow_json=True)
+    try:
+        if params.text("Freeze"):
+            clock.freeze() if params.boolean("Freeze") else clock.unfreeze()
+        if params.text("Advance"):
+            clock.advance(float(params["Advance"]))
+        if params.text("Set"):
+            moment = datetime.fromisoformat(params["Set"].replace("Z", "+00:00"))
+            clock.set(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    except ValueError as error:
+        raise TwilioError(21000, f"Invalid clock change: {error}") from None
+    services(request).runtime.on_new_jobs()
+    return json_response(_clock_json(clock))
+
+
+def _controllable(request: Request) -> ControllableClock:
+    clock = services(request).runtime.clock
+    if not isinstance(clock, ControllableClock):
+        raise TwilioError(21000, "this server's clock cannot be controlled")
+    return clock
+
+
 async def reset(request: Request) -> Response:
     principal, _ = await _scope(request)
     if principal.key is not None or principal.account.is_subaccount:
@@ -170,5 +207,7 @@ CONTROL_ROUTES = [
     Route("/_sim/webhooks/{sid}", fetch_webhook, methods=["GET"]),
     Route("/_sim/webhooks/{sid}/replay", replay_webhook, methods=["POST"]),
     Route("/_sim/messages/{sid}", fetch_exchange, methods=["GET"]),
+    Route("/_sim/clock", fetch_clock, methods=["GET"]),
+    Route("/_sim/clock", update_clock, methods=["POST"]),
     Route("/_sim/reset", reset, methods=["POST"]),
 ]
