@@ -33,6 +33,11 @@ class Config:
     # With one server process, leases left in the database belong to a dead run and are
     # released at start; with several (--workers), the parent releases them before forking.
     release_leases_on_start: bool = True
+    # Carrier: a seed makes SIDs and every random draw reproducible; throughput turns on
+    # per-sender queues at Twilio's default rates.
+    seed: int | None = None
+    throughput: bool = False
+    scenarios_file: str | None = None  # JSON: a list of scenarios, loaded at start
     workers: int = 1
 
     def to_env(self) -> str:

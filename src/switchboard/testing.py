@@ -342,6 +342,18 @@ class Switchboard:
                 )
             time.sleep(0.02)
 
+    # The carrier --------------------------------------------------------------------------------
+
+    def scenario(self, **rule: Any) -> None:
+        """Add a carrier scenario, e.g. ``scenario(to="+1555*", outcome="undelivered",
+        error_code=30003)`` (use ``from_`` for the sender pattern; see docs/carrier.md)."""
+        if "from_" in rule:
+            rule["from"] = rule.pop("from_")
+        self._check(self._http.post("/_sim/scenarios", json=rule))
+
+    def clear_scenarios(self) -> None:
+        self._check(self._http.delete("/_sim/scenarios"))
+
     # Time -------------------------------------------------------------------------------------
 
     def advance(self, seconds: float) -> None:

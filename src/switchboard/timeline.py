@@ -1,24 +1,28 @@
-"""The outbound timeline: carrier steps move a message through its lifecycle.
+"""The outbound timeline: the simulated carrier moves each message through its lifecycle.
 
 Theory of operation. A message's next carrier step is a ``carrier`` job in the outbox. Running
-it applies one lifecycle event (:mod:`switchboard.domain.lifecycle`), and in the same
-transaction writes the updated message, its timeline event, a ``status_callback`` job when the
-transition emits one, and the next carrier step. A crash between steps loses nothing: the
-job is still in the outbox and runs again.
+it applies one lifecycle event (:mod:`switchboard.domain.lifecycle`) and, in the same
+transaction, writes the updated message, its timeline event, the status callback(s) the
+transition emits, and the next step. What the next step is comes from the first matching
+scenario (:mod:`switchboard.carrier.scenarios`) with a generator seeded by (seed, SID, status),
+so the same seed, scenarios and clock steps replay the same history. A step happens at its
+scheduled time, not when a (possibly virtual) clock got round to it. A crash between steps loses
+nothing: the job is still in the outbox.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+import zlib
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from switchboard.carrier.plan import next_step
+from switchboard.carrier.scenarios import Scenario, next_step, scenario_for, step_rng
 from switchboard.config import CarrierTiming
-from switchboard.domain.callbacks import status_params
+from switchboard.domain.callbacks import channel_of, status_params
 from switchboard.domain.encoding import segment
-from switchboard.domain.errors import describe
+from switchboard.domain.errors import CATALOGUE, describe
 from switchboard.domain.lifecycle import (
     EVENT_ERROR_CODES,
     Event,
@@ -28,24 +32,25 @@ from switchboard.domain.lifecycle import (
     emits_callback,
 )
 from switchboard.domain.models import Job, Message, NewJob, StatusEvent
-from switchboard.ports import JobOutcome
+from switchboard.domain.phone import AddressKind, parse_address
+from switchboard.ports import JobOutcome, PageRequest, Store
 from switchboard.webhooks.delivery import delivery_token
 
 CARRIER_JOB = "carrier"
 STATUS_CALLBACK_JOB = "status_callback"
 PRICE_PER_SEGMENT = Decimal("0.0079")
+QUEUE_LIMIT = timedelta(hours=4)  # a sender's queue holds this much backlog (30001 beyond)
 
-SenderChooser = Callable[[Message], Awaitable[str | None]]
+ScenarioSource = Callable[[], Awaitable[Sequence[Scenario]]]
 
 
-def carrier_job(message: Message, event: Event, due_at: datetime) -> NewJob:
-    return NewJob(
-        kind=CARRIER_JOB,
-        due_at=due_at,
-        payload={"event": event.value},
-        account_sid=message.account_sid,
-        message_sid=message.sid,
-    )
+def carrier_job(
+    message: Message, event: Event, due_at: datetime, error_code: int | None = None
+) -> NewJob:
+    payload: dict[str, object] = {"event": event.value}
+    if error_code is not None:
+        payload["error_code"] = error_code
+    return NewJob(CARRIER_JOB, due_at, payload, message.account_sid, message.sid)
 
 
 def status_callback_job(message: Message, now: datetime) -> NewJob | None:
@@ -59,6 +64,7 @@ def status_callback_job(message: Message, now: datetime) -> NewJob | None:
             "url": message.status_callback,
             "method": message.status_callback_method or "POST",
             "params": status_params(message, now),
+            # A chaos duplicate is the same delivery again: it keeps the token.
             "token": delivery_token(message.sid, "status", message.status),
         },
         account_sid=message.account_sid,
@@ -66,64 +72,155 @@ def status_callback_job(message: Message, now: datetime) -> NewJob | None:
     )
 
 
+def default_mps(sender: str | None) -> float:
+    """Twilio's default sender throughput: short code 100, toll-free 3, long code 1 (per s)."""
+    address = parse_address(sender or "")
+    if address is None:
+        return 1.0
+    if address.kind is AddressKind.SHORT_CODE:
+        return 100.0
+    if address.identity[:5] in {"+1800", "+1833", "+1844", "+1855", "+1866", "+1877", "+1888"}:
+        return 3.0
+    return 1.0
+
+
 def _price(message: Message) -> str:
-    segments = max(message.num_segments, 1)
-    return f"-{PRICE_PER_SEGMENT * segments:.5f}"
+    return f"-{PRICE_PER_SEGMENT * max(message.num_segments, 1):.5f}"
 
 
 class Timeline:
     def __init__(
-        self, timing: CarrierTiming, choose_sender: SenderChooser, now: Callable[[], datetime]
+        self,
+        store: Store,
+        scenarios: ScenarioSource,
+        timing: CarrierTiming,
+        now: Callable[[], datetime],
+        *,
+        seed: int | str = 0,
+        throughput: bool = False,
     ) -> None:
+        self._store = store
+        self._scenarios = scenarios
         self._timing = timing
-        self._choose_sender = choose_sender
         self._now = now
+        self._seed = seed
+        self._throughput = throughput
+        self._free_at: dict[str, datetime] = {}  # per sender: when its queue is next free
+
+    async def _scenario(self, message: Message) -> Scenario:
+        return scenario_for(
+            await self._scenarios(), message.to, message.from_, channel_of(message.to).value
+        )
+
+    async def first_job(self, message: Message, at: datetime) -> NewJob | None:
+        """The carrier's first step for a message just created in its initial status."""
+        if message.send_at is not None and message.status == MessageStatus.SCHEDULED:
+            return carrier_job(message, Event.DUE, message.send_at)
+        return await self._next_job(message, at)
+
+    async def _next_job(self, message: Message, at: datetime) -> NewJob | None:
+        scenario = await self._scenario(message)
+        rng = step_rng(self._seed, message.sid, message.status)
+        step = next_step(message.status, scenario, self._timing, rng, message.num_segments)
+        if step is None:
+            return None
+        due = at + timedelta(seconds=step.delay_seconds)
+        return carrier_job(message, step.event, due, step.error_code)
 
     async def advance(self, job: Job, message: Message | None) -> JobOutcome:
         """Apply the job's event to ``message`` and plan what follows."""
         if message is None:
             return JobOutcome()  # deleted meanwhile: nothing left to do
         event = Event(job.payload["event"])
+        now = min(job.due_at, self._now())
+        error_code = job.payload.get("error_code") or EVENT_ERROR_CODES.get(event)
+        if event is Event.DISPATCH and not job.payload.get("slot"):
+            throttled = await self._throttle(job, message, now)
+            if isinstance(throttled, JobOutcome):
+                return throttled
+            event, error_code = throttled or (event, error_code)
         try:
             status = apply_event(MessageStatus(message.status), event)
         except InvalidTransition:
             return JobOutcome()  # overtaken (e.g. canceled before it was due)
-        # A step happens at its scheduled time, not when a (possibly virtual) clock got round to
-        # it: advancing a virtual clock by 5 s plays the whole timeline, with exact timestamps.
-        now = min(job.due_at, self._now())
         updated = dataclasses.replace(message, status=status.value, date_updated=now)
-        error_code = job.payload.get("error_code") or EVENT_ERROR_CODES.get(event)
         if event in (Event.SENDER_CHOSEN, Event.DUE):
             updated = await self._with_sender(updated)
             if updated.from_ is None:  # the pool emptied since creation
-                updated = dataclasses.replace(
-                    updated, status=MessageStatus.FAILED.value, error_code=21703
-                )
+                updated = dataclasses.replace(updated, status="failed")
+                error_code = 21703
         if status is MessageStatus.SENT:
             updated = dataclasses.replace(updated, date_sent=now, price=_price(updated))
         if error_code is not None and updated.status in ("failed", "undelivered"):
+            code = int(error_code)
             updated = dataclasses.replace(
-                updated, error_code=int(error_code), error_message=describe(int(error_code)).message
+                updated,
+                error_code=code,
+                error_message=describe(code).message if code in CATALOGUE else None,
             )
-        jobs: list[NewJob] = []
-        if emits_callback(MessageStatus(message.status), MessageStatus(updated.status)):
-            callback = status_callback_job(updated, now)
-            if callback is not None:
-                jobs.append(callback)
-        step = next_step(updated.status, self._timing)
-        if step is not None:
-            jobs.append(
-                carrier_job(updated, step.event, now + timedelta(seconds=step.delay_seconds))
-            )
+        jobs = await self._callbacks(message, updated, now)
+        following = await self._next_job(updated, now)
+        if following is not None:
+            jobs.append(following)
         return JobOutcome(
             message_updates=[updated],
             events=[StatusEvent(updated.sid, updated.status, now, updated.error_code)],
             new_jobs=jobs,
         )
 
+    async def _callbacks(self, before: Message, after: Message, now: datetime) -> list[NewJob]:
+        if not emits_callback(MessageStatus(before.status), MessageStatus(after.status)):
+            return []
+        callback = status_callback_job(after, now)
+        if callback is None:
+            return []
+        chaos = (await self._scenario(after)).chaos
+        rng = step_rng(self._seed, after.sid, f"chaos-{after.status}")
+        if after.status == "sent" and rng.random() < chaos.reorder:
+            # Held back past the final status, so the receiver sees it out of order.
+            late = self._timing.sent_to_delivered + 1.0
+            callback = dataclasses.replace(callback, due_at=now + timedelta(seconds=late))
+        jobs = [callback]
+        if rng.random() < chaos.duplicate:
+            jobs.append(callback)
+        return jobs
+
+    async def _throttle(
+        self, job: Job, message: Message, now: datetime
+    ) -> JobOutcome | tuple[Event, int] | None:
+        """Queue the message behind its sender's earlier messages (when throughput is on)."""
+        scenario = await self._scenario(message)
+        rate = scenario.mps or (default_mps(message.from_) if self._throughput else None)
+        if rate is None:
+            return None
+        sender = message.from_ or ""
+        start = max(self._free_at.get(sender, now), now)
+        if message.validity_period is not None and start > message.date_created + timedelta(
+            seconds=message.validity_period
+        ):
+            return Event.EXPIRED, 30036
+        if start - now > QUEUE_LIMIT:
+            return Event.SEND_FAILED, 30001
+        self._free_at[sender] = start + timedelta(seconds=max(message.num_segments, 1) / rate)
+        if start > now:
+            return JobOutcome(retry_at=start, payload={**job.payload, "slot": True})
+        return None
+
     async def _with_sender(self, message: Message) -> Message:
-        sender = message.from_ or await self._choose_sender(message)
+        sender = message.from_ or await self.choose_sender(message)
         if sender is None:
             return message
         segments = 1 if message.num_media else segment(message.body).num_segments
         return dataclasses.replace(message, from_=sender, num_segments=segments)
+
+    async def choose_sender(self, message: Message) -> str | None:
+        """A sender from the Messaging Service's pool, sticky per recipient."""
+        if message.messaging_service_sid is None:
+            return message.from_
+        page = await self._store.list_service_numbers(
+            message.messaging_service_sid, PageRequest(page_size=1000)
+        )
+        pool = sorted(entry.phone_number for entry in page.items)
+        if not pool:
+            return None
+        return pool[zlib.crc32(message.to.encode()) % len(pool)]

@@ -6,7 +6,7 @@ from switchboard.domain.models import Job, WebhookAttempt
 from switchboard.outbox import Dispatcher
 from switchboard.ports import JobOutcome
 from switchboard.services.container import Services
-from switchboard.timeline import CARRIER_JOB, STATUS_CALLBACK_JOB, Timeline
+from switchboard.timeline import CARRIER_JOB, STATUS_CALLBACK_JOB
 from switchboard.transport import Transport
 from switchboard.webhooks.delivery import Deliverer
 from switchboard.webhooks.incoming import INCOMING_JOB, IncomingWebhooks
@@ -18,15 +18,13 @@ def build_dispatcher(services: Services, transport: Transport) -> Dispatcher:
     runtime = services.runtime
     store, clock = runtime.store, runtime.clock
     deliverer = Deliverer(transport, clock, runtime.new_sid)
-    timeline = Timeline(runtime.config.carrier, services.messages.choose_sender, clock.now)
+    timeline = services.timeline
 
     async def auth_token(account_sid: str) -> str | None:
         account = await services.accounts.account(account_sid)
         return None if account is None else account.auth_token
 
-    incoming = IncomingWebhooks(
-        store, auth_token, deliverer, runtime.new_sid, clock.now, runtime.config.carrier
-    )
+    incoming = IncomingWebhooks(store, auth_token, deliverer, runtime.new_sid, clock.now, timeline)
     status_callbacks = StatusCallbacks(auth_token, deliverer)
 
     async def run_carrier_step(job: Job) -> JobOutcome:

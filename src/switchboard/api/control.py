@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from switchboard.api.http import authenticate, json_response, services
-from switchboard.api.params import Params, read_params
+from switchboard.api.params import Params, read_body, read_params
 from switchboard.api.render import iso8601, message_json
 from switchboard.clock import ControllableClock
 from switchboard.domain.callbacks import INBOUND_EXTRAS
@@ -156,6 +157,45 @@ async def replay_webhook(request: Request) -> Response:
     return json_response({"webhooks": [attempt_json(a) for a in attempts]}, 201)
 
 
+async def _json_body(request: Request) -> Any:
+    body = await read_body(request)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise TwilioError(21000, "The request body must be JSON") from None
+
+
+async def list_scenarios(request: Request) -> Response:
+    await authenticate(request)
+    return json_response({"scenarios": await services(request).scenarios.documents()})
+
+
+async def add_scenario(request: Request) -> Response:
+    """Append one scenario (a JSON object); rules match in order, first match wins."""
+    await authenticate(request)
+    document = await _json_body(request)
+    scenarios = await services(request).scenarios.add(document)
+    return json_response({"scenarios": scenarios}, 201)
+
+
+async def replace_scenarios(request: Request) -> Response:
+    """Replace every scenario: a JSON list, or {"scenarios": [...]}."""
+    await authenticate(request)
+    document = await _json_body(request)
+    if isinstance(document, dict):
+        document = document.get("scenarios", [])
+    if not isinstance(document, list):
+        raise TwilioError(21000, 'Send a JSON list of scenarios or {"scenarios": [...]}')
+    scenarios = await services(request).scenarios.replace(document)
+    return json_response({"scenarios": scenarios})
+
+
+async def clear_scenarios(request: Request) -> Response:
+    await authenticate(request)
+    await services(request).scenarios.replace([])
+    return json_response({"scenarios": []})
+
+
 def _clock_json(clock: ControllableClock) -> dict[str, Any]:
     return {"now": iso8601(clock.now()), "frozen": clock.virtual}
 
@@ -207,6 +247,10 @@ CONTROL_ROUTES = [
     Route("/_sim/webhooks/{sid}", fetch_webhook, methods=["GET"]),
     Route("/_sim/webhooks/{sid}/replay", replay_webhook, methods=["POST"]),
     Route("/_sim/messages/{sid}", fetch_exchange, methods=["GET"]),
+    Route("/_sim/scenarios", list_scenarios, methods=["GET"]),
+    Route("/_sim/scenarios", add_scenario, methods=["POST"]),
+    Route("/_sim/scenarios", replace_scenarios, methods=["PUT"]),
+    Route("/_sim/scenarios", clear_scenarios, methods=["DELETE"]),
     Route("/_sim/clock", fetch_clock, methods=["GET"]),
     Route("/_sim/clock", update_clock, methods=["POST"]),
     Route("/_sim/reset", reset, methods=["POST"]),

@@ -79,7 +79,25 @@ def _announce(ready: Ready) -> None:
     type=click.IntRange(1, 64),
     help="Server processes sharing the database (use the machine's cores).",
 )
-def serve(host: str, port: int, database: str, public_url: str | None, workers: int) -> None:
+@click.option(
+    "--scenarios",
+    "scenarios_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="A JSON file of carrier scenarios (see docs/carrier.md).",
+)
+@click.option("--seed", type=int, default=None, help="Make SIDs and carrier randomness repeatable.")
+@click.option("--throughput", is_flag=True, help="Queue messages per sender at Twilio's rates.")
+def serve(
+    host: str,
+    port: int,
+    database: str,
+    public_url: str | None,
+    workers: int,
+    scenarios_file: str | None,
+    seed: int | None,
+    throughput: bool,
+) -> None:
     """Run the server (REST API, webhooks, simulated carrier) until interrupted."""
     config = Config(
         host=host,
@@ -89,6 +107,9 @@ def serve(host: str, port: int, database: str, public_url: str | None, workers: 
         account_sid=os.environ.get("SWITCHBOARD_ACCOUNT_SID") or None,
         auth_token=os.environ.get("SWITCHBOARD_AUTH_TOKEN") or None,
         workers=workers,
+        scenarios_file=scenarios_file,
+        seed=seed,
+        throughput=throughput,
     )
     options: dict[str, Any] = {"log_level": "warning", "lifespan": "on", "access_log": False}
     if workers == 1:

@@ -39,9 +39,10 @@ def fetch_messages(
     http: httpx.Client, connection: ServerConnection, filters: dict[str, str], limit: int,
     known: set[str] | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Up to ``limit`` messages, newest first; with ``known``, stop at the first page that
-    holds a message already seen."""
-    params: dict[str, str | int] = {**filters, "PageSize": min(limit, 1000)}
+    """Up to ``limit`` messages, newest first; with ``known``, pages of POLL_PAGE that stop at
+    the first page holding a message already seen."""
+    size = min(limit, 1000) if known is None else POLL_PAGE
+    params: dict[str, str | int] = {**filters, "PageSize": size}
     page = call(http, "GET", api_path(connection, "Messages.json"), params=params)
     found: list[dict[str, Any]] = []
     while True:
@@ -139,7 +140,7 @@ def list_command(
     print_messages(make_console(), found, None)
 
 
-@messages.command("show")
+@messages.command("show", short_help="Show a message, its timeline, webhooks and replies.")
 @click.argument("sid")
 @json_option
 @connection_options
@@ -208,16 +209,23 @@ class _Follower:
             pass
 
     def poll(self, limit: int, *, first: bool) -> None:
-        known = None if first else set(self.status)
-        found = fetch_messages(self.http, self.connection, self.filters, limit, known)
-        for message in reversed(found):
+        found = fetch_messages(
+            self.http, self.connection, self.filters, limit, None if first else set(self.status)
+        )
+        # Newest first: unknown messages above the first known one are new; unknown ones
+        # below it are older than the window printed at the start, and stay unprinted.
+        boundary = next((i for i, m in enumerate(found) if m["sid"] in self.status), len(found))
+        for index in reversed(range(len(found))):
+            message = found[index]
             sid, status = message["sid"], message["status"]
             if sid not in self.status:
+                if index > boundary:
+                    continue
                 self.new_message(message)
+                self.printed[sid] = {status}
             elif status != self.status[sid]:
                 self.status_changes(message)
             self.status[sid] = status
-            self.printed.setdefault(sid, set()).add(status)
 
     def new_message(self, message: dict[str, Any]) -> None:
         if self.as_json:
@@ -235,8 +243,10 @@ class _Follower:
         response = self.http.get(f"/_sim/messages/{message['sid']}")
         events = response.json()["timeline"] if response.status_code == 200 else []
         seen = self.printed.setdefault(message["sid"], set())
-        missed = [e for e in events if e["status"] not in seen]
-        if not any(e["status"] == message["status"] for e in missed):
+        # Only what came after the last status already printed.
+        last = max((i for i, e in enumerate(events) if e["status"] in seen), default=-1)
+        missed = [e for e in events[last + 1 :] if e["status"] not in seen]
+        if message["status"] not in seen and all(e["status"] != message["status"] for e in missed):
             missed.append({"status": message["status"], "at": message["date_updated"],
                            "error_code": message.get("error_code")})  # fmt: skip
         for event in missed:

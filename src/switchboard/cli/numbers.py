@@ -131,7 +131,7 @@ def add_command(
     database: str,
     **settings: str | None,
 ) -> None:
-    """Add PHONE_NUMBER (E.164, e.g. +15555550100) to the account.
+    """Add PHONE_NUMBER (E.164, like +15555550100) to the account.
 
     \b
     Example:
@@ -144,7 +144,7 @@ def add_command(
     _show(number, as_json)
 
 
-@numbers.command("update")
+@numbers.command("update", short_help="Change where a number's messages go.")
 @click.argument("number")
 @number_settings
 @json_option
@@ -158,7 +158,7 @@ def update_command(
     database: str,
     **settings: str | None,
 ) -> None:
-    """Change the webhook configuration of NUMBER (a phone number or its PN... sid).
+    """Change where NUMBER's messages go (NUMBER: +1555... or its PN sid).
 
     Only the options given change; pass an empty string (--fallback-url "") to clear a URL.
     """
@@ -174,13 +174,13 @@ def update_command(
     _show(updated, as_json)
 
 
-@numbers.command("remove")
+@numbers.command("remove", short_help="Release a number from the account.")
 @click.argument("number")
 @connection_options
 def remove_command(
     number: str, url: str, account_sid: str | None, auth_token: str | None, database: str
 ) -> None:
-    """Release NUMBER (a phone number or its PN... sid) from the account."""
+    """Release NUMBER (+1555... or its PN sid) from the account."""
     connection = resolve_connection(url, account_sid, auth_token, database)
     with connection.client() as http:
         found = find_number(http, connection, number)

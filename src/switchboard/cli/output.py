@@ -116,7 +116,8 @@ def print_fields(console: Console, fields: Sequence[tuple[str, Cell]]) -> None:
     width = max((len(name) for name, _ in fields), default=0)
     for name, value in fields:
         text, style = value if isinstance(value, tuple) else (value, "")
-        line = Text(f"{name.ljust(width)}  ", style="bold")
+        line = Text()
+        line.append(f"{name.ljust(width)}  ", style="bold")
         line.append(text, style=style)
         line.rstrip()
         console.print(line)

@@ -29,7 +29,7 @@ ATTEMPT_HEADERS = ["SID", "TIME", "KIND", "MESSAGE", "REQUEST", "HTTP", "MS", "E
 def attempt_row(attempt: dict[str, Any], *, wide: bool) -> list[Cell]:
     status = attempt["response"]["status"]
     error = attempt["error_code"]
-    base, query, _ = attempt["url"].partition("?")
+    base, _, query = attempt["url"].partition("?")
     request = f"{attempt['method']} {base}{'?…' if query else ''}"
     return [
         attempt["sid"],
@@ -93,7 +93,7 @@ def print_attempt(console: Console, attempt: dict[str, Any]) -> None:
     console.print(f"{attempt['method']} {attempt['url']}", markup=False)
     _headers(console, request["headers"])
     console.print()
-    base, query, _ = attempt["url"].partition("?")
+    base, _, query = attempt["url"].partition("?")
     if attempt["method"] == "GET" and query:  # the parameters travel in the query string
         console.print(f"(query parameters of {base})", style="dim", markup=False)
         _body(console, query, "x-www-form-urlencoded")
@@ -142,7 +142,7 @@ def list_command(
     print_attempts(make_console(), attempts, None)
 
 
-@webhooks.command("show")
+@webhooks.command("show", short_help="Show one attempt: request, response, error.")
 @click.argument("sid")
 @json_option
 @connection_options
@@ -160,7 +160,7 @@ def show_command(
     print_attempt(make_console(), attempt)
 
 
-@webhooks.command("replay")
+@webhooks.command("replay", short_help="Send an attempt's request again.")
 @click.argument("sid")
 @json_option
 @connection_options

@@ -12,6 +12,8 @@ from switchboard.services.messages import MessageService
 from switchboard.services.messaging_services import MessagingServiceService
 from switchboard.services.numbers import NumberService
 from switchboard.services.runtime import Runtime
+from switchboard.services.scenarios import ScenarioBook
+from switchboard.timeline import Timeline
 
 
 class Replayer(Protocol):
@@ -26,16 +28,30 @@ class Services:
     messaging_services: MessagingServiceService
     messages: MessageService
     inbound: InboundService
+    scenarios: ScenarioBook
+    timeline: Timeline
     # Set by the worker wiring once the transport exists (replaying needs the network).
     replay: Replayer | None = None
 
     @classmethod
     def build(cls, runtime: Runtime) -> Services:
+        book = ScenarioBook(runtime.store)
+        config = runtime.config
+        timeline = Timeline(
+            runtime.store,
+            book.scenarios,
+            config.carrier,
+            runtime.clock.now,
+            seed=config.seed if config.seed is not None else 0,
+            throughput=config.throughput,
+        )
         return cls(
             runtime=runtime,
             accounts=AccountService(runtime),
             numbers=NumberService(runtime),
             messaging_services=MessagingServiceService(runtime),
-            messages=MessageService(runtime),
-            inbound=InboundService(runtime),
+            messages=MessageService(runtime, timeline),
+            inbound=InboundService(runtime, timeline),
+            scenarios=book,
+            timeline=timeline,
         )

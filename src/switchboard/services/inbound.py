@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from switchboard.carrier.plan import next_step
 from switchboard.domain.callbacks import INBOUND_EXTRAS, inbound_params
 from switchboard.domain.encoding import check_body_length, segment
 from switchboard.domain.errors import TwilioError
@@ -28,7 +26,7 @@ from switchboard.domain.phone import Channel, parse_address
 from switchboard.domain.routing import route_inbound
 from switchboard.domain.sids import SidPrefix
 from switchboard.services.runtime import Runtime
-from switchboard.timeline import carrier_job
+from switchboard.timeline import Timeline
 from switchboard.webhooks.delivery import delivery_token
 from switchboard.webhooks.incoming import INCOMING_JOB
 
@@ -52,8 +50,9 @@ class InboundMessage:
 
 
 class InboundService:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, timeline: Timeline) -> None:
         self._rt = runtime
+        self._timeline = timeline
 
     async def receive(self, caller: Account, via_key: bool, inbound: InboundMessage) -> Message:
         """Store ``inbound`` for the number it is addressed to, which ``caller`` must own (or,
@@ -121,11 +120,8 @@ class InboundService:
             auto_reply = await self._apply_keyword(keyword, message, service)
         stored = await self._rt.store.insert_message(message, media, jobs, content)
         if auto_reply is not None:
-            step = next_step(auto_reply.status, self._rt.config.carrier)
-            reply_jobs = []
-            if step is not None:
-                due = now + timedelta(seconds=step.delay_seconds)
-                reply_jobs.append(carrier_job(auto_reply, step.event, due))
+            first = await self._timeline.first_job(auto_reply, now)
+            reply_jobs = [first] if first is not None else []
             await self._rt.store.insert_message(auto_reply, (), reply_jobs)
         if jobs or auto_reply is not None:
             self._rt.on_new_jobs()

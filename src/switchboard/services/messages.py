@@ -8,14 +8,12 @@ its media and the carrier's first step in one transaction, and answers with the 
 from __future__ import annotations
 
 import dataclasses
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from switchboard.carrier import magic
-from switchboard.carrier.plan import next_step
 from switchboard.domain.encoding import check_body_length, segment
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.lifecycle import (
@@ -39,7 +37,7 @@ from switchboard.domain.phone import Address, AddressKind, Channel, parse_from, 
 from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import MessageFilter, Page, PageRequest
 from switchboard.services.runtime import Runtime
-from switchboard.timeline import carrier_job, status_callback_job
+from switchboard.timeline import Timeline, status_callback_job
 
 MAX_MEDIA = 10
 SCHEDULE_MIN = timedelta(minutes=5)
@@ -91,8 +89,9 @@ def segments_for(body: str, media_count: int, to: Address, smart: bool) -> int:
 
 
 class MessageService:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, timeline: Timeline) -> None:
         self._rt = runtime
+        self._timeline = timeline
 
     async def create(self, account: Account, request: CreateMessage) -> Message:
         to = parse_to(request.to)
@@ -152,15 +151,8 @@ class MessageService:
             )
             for url in media_urls
         ]
-        jobs = []
-        if send_at is not None:
-            jobs.append(carrier_job(message, Event.DUE, send_at))
-        else:
-            step = next_step(message.status, self._rt.config.carrier)
-            if step is not None:
-                jobs.append(
-                    carrier_job(message, step.event, now + timedelta(seconds=step.delay_seconds))
-                )
+        first = await self._timeline.first_job(message, now)
+        jobs = [first] if first is not None else []
         stored = await self._rt.store.insert_message(message, media, jobs)
         self._rt.on_new_jobs()
         return stored
@@ -259,20 +251,6 @@ class MessageService:
         if not SCHEDULE_MIN < ahead <= SCHEDULE_MAX:
             raise TwilioError(35115, "SendAt must be between 5 minutes and 35 days in the future")
         return send_at
-
-    # Sender choice for service sends, used by the timeline when the message is dispatched.
-
-    async def choose_sender(self, message: Message) -> str | None:
-        if message.messaging_service_sid is None:
-            return message.from_
-        service = await self._rt.store.get_service(
-            message.account_sid, message.messaging_service_sid
-        )
-        pool = await self._pool(service) if service else []
-        if not pool:
-            return None
-        # Sticky sender: the same recipient always maps to the same pool member.
-        return sorted(pool)[zlib.crc32(message.to.encode()) % len(pool)]
 
     # Fetch, list, update, delete ------------------------------------------------------------
 

@@ -211,9 +211,12 @@ class PostgresStore:
             yield conn
 
     @contextlib.asynccontextmanager
-    async def _connection(self) -> AsyncIterator[Conn]:
-        """One connection for a read of several statements (a page and its cursor)."""
-        async with self._pool.acquire() as conn:
+    async def _snapshot(self) -> AsyncIterator[Conn]:
+        """A read of several statements (a page and its cursor) that sees one snapshot."""
+        async with (
+            self._pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
             yield conn
 
     # Accounts and credentials ---------------------------------------------------------------
@@ -235,7 +238,7 @@ class PostgresStore:
     async def list_accounts(
         self, owner_sid: str, friendly_name: str | None, status: str | None, page: PageRequest
     ) -> Page[Account]:
-        async with self._connection() as c:
+        async with self._snapshot() as c:
             after = await _cursor_seq(c, "account_seq", page, owner_sid=owner_sid) or 0
             params = {
                 "owner_sid": owner_sid,
@@ -260,7 +263,7 @@ class PostgresStore:
         return await _run(self._pool, "delete_api_key", params) > 0
 
     async def list_api_keys(self, account_sid: str, page: PageRequest) -> Page[ApiKey]:
-        async with self._connection() as c:
+        async with self._snapshot() as c:
             after = await _cursor_seq(c, "api_key_seq", page, account_sid=account_sid) or 0
             params = {"account_sid": account_sid, "after_seq": after}
             return await _page(c, "list_api_keys", params, page, rows.api_key)
@@ -305,7 +308,7 @@ class PostgresStore:
         friendly_name: str | None,
         page: PageRequest,
     ) -> Page[PhoneNumber]:
-        async with self._connection() as c:
+        async with self._snapshot() as c:
             after = await _cursor_seq(c, "phone_number_seq", page, account_sid=account_sid) or 0
             params = {
                 "account_sid": account_sid,
@@ -335,7 +338,7 @@ class PostgresStore:
             return deleted > 0
 
     async def list_services(self, account_sid: str, page: PageRequest) -> Page[MessagingService]:
-        async with self._connection() as c:
+        async with self._snapshot() as c:
             after = await _cursor_seq(c, "service_seq", page, account_sid=account_sid) or 0
             params = {"account_sid": account_sid, "after_seq": after}
             return await _page(c, "list_services", params, page, rows.service)
@@ -358,7 +361,7 @@ class PostgresStore:
     async def list_service_numbers(
         self, service_sid: str, page: PageRequest
     ) -> Page[ServicePhoneNumber]:
-        async with self._connection() as c:
+        async with self._snapshot() as c:
             after = await _cursor_seq(c, "service_number_seq", page, service_sid=service_sid) or 0
             params = {"service_sid": service_sid, "after_seq": after}
             return await _page(c, "list_service_numbers", params, page, rows.service_number)
@@ -412,7 +415,7 @@ class PostgresStore:
     async def list_messages(
         self, account_sid: str, filters: MessageFilter, page: PageRequest
     ) -> Page[Message]:
-        async with self._connection() as c:
+        async with self._snapshot() as c:
             before = await _cursor_seq(c, "message_seq", page, account_sid=account_sid)
             params = {
                 "account_sid": account_sid,
@@ -436,7 +439,7 @@ class PostgresStore:
     async def list_media(
         self, account_sid: str, message_sid: str, page: PageRequest
     ) -> Page[Media]:
-        async with self._connection() as c:
+        async with self._snapshot() as c:
             after = await _cursor_seq(c, "media_seq", page, message_sid=message_sid) or 0
             params = {"account_sid": account_sid, "message_sid": message_sid, "after_seq": after}
             return await _page(c, "list_media", params, page, rows.media)

@@ -159,8 +159,7 @@ def _param_variants(
         ),
         (
             "raw body appended",
-            "The string is the URL followed by name + value pairs, not by the raw "
-            "'a=1&b=2' body.",
+            "The string is the URL followed by name + value pairs, not by the raw 'a=1&b=2' body.",
             url + body,
         ),
     ]
@@ -292,7 +291,9 @@ def _check(
         if their_signature == signature:
             their_variant = "the signed URL (correct)"
         else:
-            their_variant = next((v.label for v in variants if v.signature == their_signature), None)
+            their_variant = next(
+                (v.label for v in variants if v.signature == their_signature), None
+            )
     return Check(
         url=url,
         string_to_sign=string_to_sign(url, params),

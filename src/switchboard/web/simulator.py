@@ -21,21 +21,22 @@ from switchboard.web.views import json
 
 async def send_inbound(request: Request, account: Account) -> Response:
     config = services(request).runtime.config
-    # A malformed or oversized body raises HTTPException(400): Twilio error JSON, like the API.
-    form = await request.form(
-        max_files=MAX_MEDIA + 1, max_fields=200, max_part_size=config.max_request_bytes
-    )
     text: dict[str, str] = {}
     media: list[InboundMedia] = []
-    for name, value in form.multi_items():
-        if isinstance(value, UploadFile):
-            content = await value.read()
-            if name == "Media" and (content or value.filename):
-                media.append(InboundMedia(content_type=value.content_type, content=content))
-        elif name == "MediaUrl" and value.strip():
-            media.append(InboundMedia(url=value.strip()))
-        elif value.strip():
-            text[name] = value.strip() if name != "Body" else value
+    # A malformed or oversized body raises HTTPException(400): Twilio error JSON, like the API.
+    # The context manager closes the uploads' temporary files.
+    async with request.form(
+        max_files=MAX_MEDIA + 1, max_fields=200, max_part_size=config.max_request_bytes
+    ) as form:
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                content = await value.read()
+                if name == "Media" and (content or value.filename):
+                    media.append(InboundMedia(content_type=value.content_type, content=content))
+            elif name == "MediaUrl" and value.strip():
+                media.append(InboundMedia(url=value.strip()))
+            elif value.strip():
+                text[name] = value if name == "Body" else value.strip()
     extras = {name: text[name] for name in INBOUND_EXTRAS if name in text}
     inbound = InboundMessage(
         from_=text.get("From", ""),

@@ -13,7 +13,6 @@ from switchboard import __version__
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.models import Account
 from switchboard.ports import PageRequest
-from switchboard.webhooks.incoming import INCOMING_JOB
 from switchboard.web.auth import services
 from switchboard.web.inspector import inspect
 from switchboard.web.reader import DashboardReader, Scope
@@ -26,6 +25,7 @@ from switchboard.web.render import (
     number_json,
     service_json,
 )
+from switchboard.webhooks.incoming import INCOMING_JOB
 
 
 def json(data: Any, status_code: int = 200) -> Response:

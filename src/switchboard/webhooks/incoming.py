@@ -14,12 +14,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from switchboard.carrier.plan import next_step
-from switchboard.config import CarrierTiming
 from switchboard.domain.encoding import segment
 from switchboard.domain.errors import TwilioError, describe
 from switchboard.domain.media import guess_content_type
@@ -28,7 +26,7 @@ from switchboard.domain.optout import sender_key
 from switchboard.domain.phone import AddressKind, Channel, parse_from, parse_to
 from switchboard.domain.sids import SidPrefix
 from switchboard.ports import JobOutcome, Store
-from switchboard.timeline import carrier_job
+from switchboard.timeline import Timeline
 from switchboard.twiml import Message as MessageVerb
 from switchboard.twiml import TwimlResponse, interpret_reply
 from switchboard.webhooks.delivery import Deliverer, Delivery, Target, delivery_token
@@ -87,14 +85,14 @@ class IncomingWebhooks:
         deliverer: Deliverer,
         new_sid: Callable[[str], str],
         now: Callable[[], datetime],
-        timing: CarrierTiming,
+        timeline: Timeline,
     ) -> None:
         self._store = store
         self._auth_token = auth_token
         self._deliverer = deliverer
         self._new_sid = new_sid
         self._now = now
-        self._timing = timing
+        self._timeline = timeline
 
     async def run(self, payload: dict[str, Any]) -> JobOutcome:
         params = {str(k): str(v) for k, v in payload["params"].items()}
@@ -203,10 +201,9 @@ class IncomingWebhooks:
                 self._note(session, error.code, error.message)
                 continue
             session.replies.append((reply, media))
-            step = next_step(reply.status, self._timing)
-            if step is not None:
-                due = reply.date_created + timedelta(seconds=step.delay_seconds)
-                session.jobs.append(carrier_job(reply, step.event, due))
+            first = await self._timeline.first_job(reply, reply.date_created)
+            if first is not None:
+                session.jobs.append(first)
 
     async def _reply(
         self, verb: MessageVerb, inbound: InboundContext, document_url: str
