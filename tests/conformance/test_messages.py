@@ -224,9 +224,7 @@ def test_cancel_a_scheduled_message(client: Any, pool_service: Any) -> None:
     assert client.messages(scheduled.sid).fetch().status == "canceled"
 
 
-def test_canceling_a_queued_message_is_30409(
-    client: Any, number: str, twilio_error: Any
-) -> None:
+def test_canceling_a_queued_message_is_30409(client: Any, number: str, twilio_error: Any) -> None:
     queued = client.messages.create(to=RECIPIENT, from_=number, body="now")
     with twilio_error(30409, 400):
         client.messages(queued.sid).update(status="canceled")
@@ -335,6 +333,6 @@ def test_media_content_url_redirects_to_the_source(
         assert response.headers["location"] == MEDIA[0]
 
 
-def test_media_of_an_unknown_message_is_20404(client: Any, twilio_error: Any) -> None:
-    with twilio_error(20404, 404):
+def test_media_of_an_unknown_message_is_20404(client: Any, page_error: Any) -> None:
+    with page_error(20404, 404):
         client.messages("SM" + "0" * 32).media.list()

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 import orjson
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
+from starlette.types import Message
 
 from switchboard.domain.errors import TwilioError
 
@@ -99,8 +100,13 @@ async def read_params(request: Request, *, allow_json: bool = False) -> Params:
         return Params(request.query_params.multi_items())
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
+        body = await read_body(request)  # bounded like every other body
+
+        async def replay() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
         try:
-            form = await request.form(max_files=20, max_fields=2000)
+            form = await Request(request.scope, replay).form(max_files=20, max_fields=2000)
         except Exception:
             raise TwilioError(21000, "The multipart body could not be parsed") from None
         pairs: list[tuple[str, str]] = []

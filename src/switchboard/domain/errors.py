@@ -84,6 +84,7 @@ CATALOGUE: Final = _catalogue(
     # Message creation.
     E(21211, "Invalid 'To' Phone Number", 400),
     E(21212, "Invalid 'From' Phone Number", 400),
+    E(21218, "Invalid ApplicationSid", 400),
     E(21401, "Invalid Phone Number", 400),
     E(21403, "Invalid Method", 400),
     E(

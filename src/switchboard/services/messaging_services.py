@@ -30,6 +30,7 @@ _BOOL_FIELDS = {
     "SynchronousValidation": "synchronous_validation",
     "UseInboundWebhookOnNumber": "use_inbound_webhook_on_number",
 }
+SCAN_MESSAGE_CONTENT = frozenset({"inherit", "enable", "disable"})
 _NULLABLE = frozenset({"inbound_request_url", "fallback_url", "status_callback"})
 
 
@@ -48,6 +49,11 @@ def _changes(params: Mapping[str, str]) -> dict[str, Any]:
         if param in params:
             value = params[param].strip()
             changes[name] = None if (value == "" and name in _NULLABLE) else value
+    scan = changes.get("scan_message_content")
+    if scan is not None and scan not in SCAN_MESSAGE_CONTENT:
+        raise TwilioError(
+            21000, f"ScanMessageContent must be one of inherit, enable, disable, not {scan!r}"
+        )
     for param, name in _METHOD_FIELDS.items():
         if params.get(param):
             method = params[param].strip().upper()

@@ -13,7 +13,7 @@ from typing import Any
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.models import Account, PhoneNumber
 from switchboard.domain.phone import normalize_e164
-from switchboard.domain.sids import SidPrefix
+from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import Page, PageRequest, StoreConflict
 from switchboard.services.runtime import Runtime
 
@@ -46,6 +46,9 @@ def _changes(params: Mapping[str, str]) -> dict[str, Any]:
     for param, name in URL_FIELDS.items():
         if param in params:
             changes[name] = params[param].strip()
+    application = changes.get("sms_application_sid")
+    if application and not is_sid(application, SidPrefix.APPLICATION):
+        raise TwilioError(21218, f"SmsApplicationSid {application!r} is not an application SID")
     for param, name in METHOD_FIELDS.items():
         if param in params and params[param] != "":
             method = params[param].strip().upper()

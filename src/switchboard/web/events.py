@@ -31,7 +31,7 @@ from switchboard.web.render import attempt_summary, message_json
 from switchboard.web.views import overview_data
 
 POLL_SECONDS = 0.5
-STREAM_SECONDS = 15.0
+STREAM_SECONDS = 10.0
 OVERVIEW_EVERY = 4  # polls; numbers and services change rarely
 RETRY_MS = 500
 

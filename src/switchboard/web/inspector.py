@@ -11,6 +11,7 @@ A developer finds the value their app computed among those and knows what to fix
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -219,87 +220,76 @@ def inspect(
     signed_url = signed_url_of(attempt)
     params = signed_params(attempt)
     header = _header(attempt.request_headers, "x-twilio-signature")
-    signature = compute_signature(auth_token, signed_url, params)
+    text = string_to_sign(signed_url, params)
+    signature = _sign(auth_token, text)
+    candidates = [
+        (label, why, url, string_to_sign(url, params))
+        for label, why, url in url_variants(signed_url)
+    ]
+    candidates += [
+        (label, why, signed_url, variant_text)
+        for label, why, variant_text in _param_variants(signed_url, params, attempt.request_body)
+    ]
     variants: list[Variant] = []
-    for label, why, url in url_variants(signed_url):
-        text = string_to_sign(url, params)
-        variants.append(Variant(label, why, url, text, compute_signature(auth_token, url, params)))
-    for label, why, text in _param_variants(signed_url, params, attempt.request_body):
-        variants.append(Variant(label, why, signed_url, text, _sign(auth_token, text)))
-    variants = [_mark(v, header) for v in _distinct(variants, signature)]
+    seen = {signature}  # a "mistake" that signs the same string is no mistake here
+    for label, why, url, variant_text in candidates:
+        variant_signature = _sign(auth_token, variant_text)
+        if variant_signature not in seen:
+            seen.add(variant_signature)
+            variants.append(
+                Variant(
+                    label, why, url, variant_text, variant_signature, variant_signature == header
+                )
+            )
     notes = list(NOTES)
     if strip_fragment(attempt.url) != attempt.url:
         notes.insert(0, Note("Fragment", "The #fragment of the configured URL was not signed."))
-    check = None
-    if received_url or their_signature:
-        check = _check(
-            auth_token, signed_url, params, header, received_url or signed_url, variants,
-            their_signature or "", signature,
-        )  # fmt: skip
-    return Inspection(
+    inspection = Inspection(
         configured_url=attempt.url,
         signed_url=signed_url,
         method=attempt.method.upper(),
         content_type=_header(attempt.request_headers, "content-type"),
         params=sorted(params),
-        string_to_sign=string_to_sign(signed_url, params),
+        string_to_sign=text,
         signature=signature,
         header_signature=header,
         consistent=bool(header) and header == signature,
         variants=variants,
         notes=notes,
-        check=check,
     )
+    if not (received_url or their_signature):
+        return inspection
+    check = _check(inspection, auth_token, params, received_url or signed_url, their_signature)
+    return dataclasses.replace(inspection, check=check)
 
 
 def _sign(auth_token: str, text: str) -> str:
-    """HMAC-SHA1 over an arbitrary string to sign (compute_signature would cut it at '#')."""
+    """HMAC-SHA1 over a string to sign (compute_signature takes a URL and cuts it at '#')."""
     digest = hmac.new(auth_token.encode("utf-8"), text.encode("utf-8"), hashlib.sha1).digest()
     return base64.b64encode(digest).decode("ascii")
 
 
-def _distinct(variants: list[Variant], signature: str) -> list[Variant]:
-    seen = {signature}
-    kept = []
-    for variant in variants:
-        if variant.signature not in seen:
-            seen.add(variant.signature)
-            kept.append(variant)
-    return kept
-
-
-def _mark(variant: Variant, header: str) -> Variant:
-    return Variant(
-        variant.label, variant.why, variant.url, variant.string_to_sign, variant.signature,
-        matches_header=variant.signature == header,
-    )  # fmt: skip
-
-
 def _check(
+    inspection: Inspection,
     auth_token: str,
-    signed_url: str,
     params: list[tuple[str, str]],
-    header: str,
     received_url: str,
-    variants: list[Variant],
-    their_signature: str,
-    signature: str,
+    their_signature: str | None,
 ) -> Check:
     url = strip_fragment(received_url)
     their_variant = None
-    if their_signature:
-        if their_signature == signature:
-            their_variant = "the signed URL (correct)"
-        else:
-            their_variant = next(
-                (v.label for v in variants if v.signature == their_signature), None
-            )
+    if their_signature == inspection.signature:
+        their_variant = "the signed URL (correct)"
+    elif their_signature:
+        matching = (v.label for v in inspection.variants if v.signature == their_signature)
+        their_variant = next(matching, None)
+    header = inspection.header_signature
     return Check(
         url=url,
         string_to_sign=string_to_sign(url, params),
         signature=compute_signature(auth_token, url, params),
         valid=bool(header) and validate_signature(auth_token, url, params, header),
-        differences=differences(signed_url, url),
-        their_signature=their_signature,
+        differences=differences(inspection.signed_url, url),
+        their_signature=their_signature or "",
         their_variant=their_variant,
     )

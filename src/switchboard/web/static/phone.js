@@ -123,6 +123,7 @@ async function send(event) {
     state.thread = message.thread.key;
     byId("body").value = "";
     for (const id of ["media-files", "media-url", "latitude", "longitude", "address", "label"]) byId(id).value = "";
+    byId("extras").open = false;
     notify("threads", "thread");
     select("message", message.sid);
   } catch (e) {
