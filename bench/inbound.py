@@ -127,9 +127,12 @@ def main() -> None:
     received_file = workdir / "received.txt"
     env = {**os.environ, "SWITCHBOARD_ACCOUNT_SID": TEST_ACCOUNT_SID,
            "SWITCHBOARD_AUTH_TOKEN": TEST_AUTH_TOKEN}  # fmt: skip
-    receiver = start([sys.executable, str(HERE / "receiver.py"), str(receiver_port), str(received_file)])
-    server = start([sys.executable, "-m", "switchboard", "serve", "--port", str(server_port),
-                    "--database", str(workdir / "bench.db"), "--workers", str(args.workers)], env)  # fmt: skip
+    receiver = start(
+        [sys.executable, str(HERE / "receiver.py"), str(receiver_port), str(received_file)]
+    )
+    serve = ["serve", "--port", str(server_port), "--database", str(workdir / "bench.db"),
+             "--workers", str(args.workers)]  # fmt: skip
+    server = start([sys.executable, "-m", "switchboard", *serve], env)
     base = f"http://127.0.0.1:{server_port}"
     receiver_url = f"http://127.0.0.1:{receiver_port}/sms"
     try:
@@ -167,13 +170,18 @@ def main() -> None:
     duration = finished - started
     print(f"machine: {os.cpu_count()} cores; count={args.count} rate={args.rate or 'max'} "
           f"concurrency={args.concurrency} workers={args.workers}")  # fmt: skip
+    rate = len(latencies) / duration
     print(f"switchboard: {len(latencies)}/{args.count} webhooks delivered in {duration:.2f} s "
-          f"-> {len(latencies) / duration:,.0f} webhooks/s (injection took {injected - started:.2f} s)")  # fmt: skip
-    print(f"  injection -> receipt latency ms: p50 {statistics.median(latencies):.1f}  "
-          f"p99 {percentile(latencies, 0.99):.1f}  max {max(latencies):.1f}")  # fmt: skip
-    print(f"baseline (bare signed POSTs): {base_rate:,.0f} requests/s; latency ms: "
-          f"p50 {statistics.median(base_lat):.1f}  p99 {percentile(base_lat, 0.99):.1f}")  # fmt: skip
-    print(f"ratio: switchboard runs at {len(latencies) / duration / base_rate:.0%} of the bare client")
+          f"-> {rate:,.0f} webhooks/s (injection took {injected - started:.2f} s)")  # fmt: skip
+    p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
+    print(f"  injection -> receipt latency ms: p50 {p50:.1f}  p99 {p99:.1f}  "
+          f"max {max(latencies):.1f}")  # fmt: skip
+    b50, b99 = statistics.median(base_lat), percentile(base_lat, 0.99)
+    print(f"baseline (bare signed POSTs): {base_rate:,.0f} requests/s; "
+          f"latency ms: p50 {b50:.1f}  p99 {b99:.1f}")  # fmt: skip
+    print(
+        f"ratio: switchboard runs at {len(latencies) / duration / base_rate:.0%} of the bare client"
+    )
 
 
 if __name__ == "__main__":

@@ -50,9 +50,13 @@ class Ready:
     config: Config
 
 
+def is_postgres(config: Config) -> bool:
+    return config.database.startswith(("postgresql://", "postgres://"))
+
+
 async def open_store(config: Config) -> Store:
     database = config.database
-    if database.startswith(("postgresql://", "postgres://")):
+    if is_postgres(config):
         return await PostgresStore.open(database)
     path = database.removeprefix("sqlite:///").removeprefix("sqlite://")
     return await SqliteStore.open(path or ":memory:")
@@ -114,8 +118,9 @@ def create_app(
         app.state.transport = transport
         dispatcher = build_dispatcher(services, transport)
         app.state.dispatcher = dispatcher
-        if config.release_leases_on_start:
-            # One node owns this database: leases left by a previous (crashed) run are void.
+        if config.release_leases_on_start and not is_postgres(config):
+            # One node owns a SQLite file: leases left by a previous (crashed) run are void.
+            # On PostgreSQL other nodes may be running: their leases expire on their own.
             await store.release_all_leases()
         dispatcher.start()
         if on_ready is not None:
@@ -166,7 +171,8 @@ async def prepare_database(config: Config) -> Ready:
             config.account_sid, config.auth_token
         )
         await load_scenarios_file(services, config)
-        await store.release_all_leases()
+        if not is_postgres(config):
+            await store.release_all_leases()
         return Ready(account, created, config)
     finally:
         await store.close()

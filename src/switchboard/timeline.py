@@ -13,12 +13,13 @@ nothing: the job is still in the outbox.
 from __future__ import annotations
 
 import dataclasses
+import random
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from switchboard.carrier.scenarios import Scenario, next_step, scenario_for, step_rng
+from switchboard.carrier.scenarios import Scenario, next_step, scenario_for
 from switchboard.config import CarrierTiming
 from switchboard.domain.callbacks import channel_of, status_params
 from switchboard.domain.encoding import segment
@@ -82,6 +83,11 @@ def default_mps(sender: str | None) -> float:
     if address.identity[:5] in {"+1800", "+1833", "+1844", "+1855", "+1866", "+1877", "+1888"}:
         return 3.0
     return 1.0
+
+
+def step_rng(seed: int | str, message_sid: str, status: str) -> random.Random:
+    """The generator for one step of one message: same seed and SID, same draws."""
+    return random.Random(f"{seed}:{message_sid}:{status}")
 
 
 def _price(message: Message) -> str:

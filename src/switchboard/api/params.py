@@ -75,9 +75,18 @@ class Params(Mapping[str, str]):
 
 def _decode(raw: bytes) -> list[tuple[str, str]]:
     try:
-        return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, errors="strict")
     except (UnicodeDecodeError, ValueError):
         raise TwilioError(21000, "The request body is not valid UTF-8 form data") from None
+    return _without_nul(pairs)
+
+
+def _without_nul(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    # NUL cannot be stored by every backend (PostgreSQL text rejects it): refuse it up front.
+    for name, value in pairs:
+        if "\x00" in name or "\x00" in value:
+            raise TwilioError(21000, f"Parameter {name!r} contains a NUL character")
+    return pairs
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
@@ -97,7 +106,7 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
 async def read_params(request: Request, *, allow_json: bool = False) -> Params:
     """Query-string parameters for GET/DELETE; the form body (or JSON object) for POST."""
     if request.method in ("GET", "DELETE", "HEAD"):
-        return Params(request.query_params.multi_items())
+        return Params(_without_nul(request.query_params.multi_items()))
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         body = await read_body(request)  # bounded like every other body
@@ -118,6 +127,7 @@ async def read_params(request: Request, *, allow_json: bool = False) -> Params:
                     files.append(Upload(name, value.filename or "", value.content_type, data))
                 else:
                     pairs.append((name, value))
+            _without_nul(pairs)
         finally:
             await form.close()  # temporary files go away whatever the endpoint does
         return Params(pairs, files)
@@ -142,4 +152,4 @@ def _json_pairs(body: bytes) -> list[tuple[str, str]]:
                 pairs.append((name, "true" if item else "false"))
             elif item is not None:
                 pairs.append((name, str(item)))
-    return pairs
+    return _without_nul(pairs)

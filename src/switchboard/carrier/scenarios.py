@@ -12,11 +12,10 @@ wins; with none, messages are delivered after the default delays.
 from __future__ import annotations
 
 import fnmatch
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from switchboard.config import CarrierTiming
 from switchboard.domain.lifecycle import Event, MessageStatus
@@ -26,12 +25,19 @@ DEFAULT_ERRORS: Final = MappingProxyType({"undelivered": 30003, "failed": 30008}
 STEPS: Final = ("sending", "sent", "delivered", "read")
 
 
+class Draws(Protocol):
+    """The random draws a scenario needs; the caller seeds it (the core draws no randomness)."""
+
+    def random(self) -> float: ...
+    def uniform(self, a: float, b: float) -> float: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Delay:
     low: float
     high: float
 
-    def draw(self, rng: random.Random) -> float:
+    def draw(self, rng: Draws) -> float:
         return self.low if self.low == self.high else rng.uniform(self.low, self.high)
 
 
@@ -69,7 +75,7 @@ class Scenario:
             return False
         return self.channel is None or self.channel == channel
 
-    def delay(self, step: str, default: float, rng: random.Random) -> float:
+    def delay(self, step: str, default: float, rng: Draws) -> float:
         chosen = self.delays.get(step)
         return default if chosen is None else chosen.draw(rng)
 
@@ -152,16 +158,11 @@ def scenario_for(
     return DEFAULT_SCENARIO
 
 
-def step_rng(seed: int | str, message_sid: str, status: str) -> random.Random:
-    """The generator for one step of one message: same seed and SID, same draws."""
-    return random.Random(f"{seed}:{message_sid}:{status}")
-
-
 def next_step(
     status: str,
     scenario: Scenario,
     timing: CarrierTiming,
-    rng: random.Random,
+    rng: Draws,
     segments: int = 1,
 ) -> Step | None:
     """What the carrier does next to a message in ``status`` under ``scenario``."""

@@ -6,15 +6,13 @@ import asyncio
 import os
 import sys
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
-import uvicorn
 from rich.console import Console
 
 from switchboard import __version__
-from switchboard.app import CONFIG_ENV, Ready, create_app, open_store, prepare_database
 from switchboard.cli.load import load
 from switchboard.cli.messages import messages
 from switchboard.cli.numbers import numbers
@@ -22,6 +20,12 @@ from switchboard.cli.reset import reset
 from switchboard.cli.text import text
 from switchboard.cli.webhooks import webhooks
 from switchboard.config import DEFAULT_PORT, Config
+
+if TYPE_CHECKING:
+    from switchboard.app import Ready
+
+# The server stack (switchboard.app, uvicorn) is imported by the commands that run it, so the
+# client commands start in a fraction of the time.
 
 console = Console(stderr=False, highlight=False)
 DATABASE_HELP = "A SQLite file path (or :memory:), or a postgresql://user@host/dbname URL."
@@ -99,6 +103,10 @@ def serve(
     throughput: bool,
 ) -> None:
     """Run the server (REST API, webhooks, simulated carrier) until interrupted."""
+    import uvicorn
+
+    from switchboard.app import CONFIG_ENV, create_app, prepare_database
+
     config = Config(
         host=host,
         port=port,
@@ -141,6 +149,8 @@ def db() -> None:
 )
 def migrate(database: str) -> None:
     """Apply pending schema migrations and exit (a server also does this when it starts)."""
+
+    from switchboard.app import open_store
 
     async def run() -> None:
         store = await open_store(Config(database=database))

@@ -201,10 +201,18 @@ class _Follower:
         deadline = None if max_seconds is None else time.monotonic() + max_seconds
         try:
             self.poll(limit, first=True)
+            waiting = False
             while deadline is None or time.monotonic() < deadline:
                 pause = interval if deadline is None else min(interval, deadline - time.monotonic())
                 time.sleep(max(pause, 0))
-                self.poll(POLL_PAGE * MAX_POLL_PAGES, first=False)
+                try:
+                    self.poll(POLL_PAGE * MAX_POLL_PAGES, first=False)
+                except click.ClickException as error:  # e.g. the server restarting: keep trying
+                    if not waiting:
+                        click.echo(f"{error.format_message()}; retrying...", err=True)
+                    waiting = True
+                else:
+                    waiting = False
         except KeyboardInterrupt:
             pass
 
@@ -240,8 +248,10 @@ class _Follower:
 
     def status_changes(self, message: dict[str, Any]) -> None:
         """Every status the message went through since the last poll, from its timeline."""
-        response = self.http.get(f"/_sim/messages/{message['sid']}")
-        events = response.json()["timeline"] if response.status_code == 200 else []
+        try:
+            events = call(self.http, "GET", f"/_sim/messages/{message['sid']}")["timeline"]
+        except click.ClickException:  # gone (a reset) or unreachable: the status alone
+            events = []
         seen = self.printed.setdefault(message["sid"], set())
         # Only what came after the last status already printed.
         last = max((i for i, e in enumerate(events) if e["status"] in seen), default=-1)
@@ -262,7 +272,8 @@ class _Follower:
 
     @staticmethod
     def _prefix(at: str, sid: str) -> Text:
-        line = Text(f"{at}  ", style="dim")
+        line = Text()
+        line.append(f"{at}  ", style="dim")
         line.append(f"{sid}  ")
         return line
 

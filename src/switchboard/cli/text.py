@@ -15,6 +15,7 @@ from switchboard.cli.connection import (
     fail_on_error,
     resolve_connection,
 )
+from switchboard.cli.output import make_console
 
 
 def wait_for_exchange(http: httpx.Client, sid: str, timeout: float) -> dict[str, Any]:
@@ -70,7 +71,7 @@ def text(
 ) -> None:
     """Send BODY to one of your numbers as a handset would, then print the app's replies."""
     connection = resolve_connection(url, account_sid, auth_token, database)
-    console = Console(highlight=False)
+    console = make_console()
     data: list[tuple[str, str]] = [("From", from_), ("To", to), ("Body", body)]
     data += [("MediaUrl", item) for item in media_url]
     with connection.client() as http:

@@ -21,7 +21,7 @@ from switchboard.ports import AttemptFilter, MessageFilter, PageRequest
 from switchboard.services.container import Services
 
 RECENT_MESSAGES = 200
-RECENT_ATTEMPTS = 200
+RECENT_ATTEMPTS = 100  # attempts carry bodies: the live window stays modest
 ALL = PageRequest(page_size=1000)
 
 

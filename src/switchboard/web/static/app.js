@@ -56,7 +56,7 @@ function renderThreads() {
       },
       h("div", { class: "row" }, h("strong", {}, stripChannel(t.handset) || "(unknown)"), h("span", { class: "muted small" }, shortClock(last.date_created))),
       h("div", { class: "muted small" }, `${t.channel === "sms" ? "" : `${t.channel} · `}to ${stripChannel(t.ours)}`),
-      h("div", { class: "preview" }, last.body || (last.num_media ? "📎 media" : "")),
+      h("div", { class: "preview" }, last.body || (last.num_media ? "[media]" : "")),
     );
   });
   fill(byId("threads"), items.length ? items : h("li", { class: "muted" }, "No messages yet. Send one from the phone."));

@@ -12,7 +12,7 @@ function location(extra) {
   if (!extra || (!extra.Latitude && !extra.Address)) return null;
   const where = [extra.Label, extra.Address].filter(Boolean).join(" — ");
   const coords = extra.Latitude ? `(${extra.Latitude}, ${extra.Longitude || "?"})` : "";
-  return h("div", { class: "location" }, "📍 ", [where, coords].filter(Boolean).join(" "));
+  return h("div", { class: "location" }, h("span", { class: "label" }, "Location"), " ", [where, coords].filter(Boolean).join(" "));
 }
 
 async function loadMedia(message, holder) {
@@ -30,7 +30,7 @@ async function loadMedia(message, holder) {
     media.map((m) =>
       m.content_type.startsWith("image/")
         ? h("img", { src: m.url, alt: m.content_type, loading: "lazy" })
-        : h("span", { class: "attachment" }, `📎 ${m.content_type}${m.size ? ` · ${m.size} bytes` : ""}`),
+        : h("span", { class: "attachment" }, `Attachment: ${m.content_type}${m.size ? ` · ${m.size} bytes` : ""}`),
     ),
   );
 }

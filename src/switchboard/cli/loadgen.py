@@ -1,0 +1,199 @@
+"""The engine of ``switchboard load``: paced inbound messages, then the webhooks' results.
+
+Messages go through ``POST /_sim/inbound`` at a steady rate (aiohttp, bounded concurrency);
+then each message's exchange (``GET /_sim/messages/{sid}``) is polled until its webhook has
+finished, and the summary is computed from the recorded attempts' ``duration_ms``. Imported
+only when ``load`` runs, so other commands do not pay for aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import click
+from rich.progress import Progress
+
+from switchboard.cli.connection import ServerConnection
+
+POLL_PAUSE = 0.2  # seconds between passes over the messages whose webhook is still pending
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    to: str
+    from_prefix: str
+    count: int
+    rate: float
+    concurrency: int
+    body: str
+
+    def sender(self, index: int) -> str:
+        """A distinct handset per message: the prefix padded to a NANP-length number."""
+        digits = sum(ch.isdigit() for ch in self.from_prefix)
+        width = 11 - digits
+        if width <= 0:
+            return self.from_prefix
+        return f"{self.from_prefix}{(index + 1) % 10**width:0{width}d}"
+
+    def text(self, index: int) -> str:
+        return self.body.replace("{n}", str(index + 1))
+
+
+@dataclass
+class Results:
+    sids: list[str] = field(default_factory=list)
+    send_errors: Counter[str] = field(default_factory=Counter)
+    send_seconds: float = 0.0
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    replies: int = 0
+    pending: int = 0
+
+    @property
+    def failed_attempts(self) -> list[dict[str, Any]]:
+        return [a for a in self.attempts if a["error_code"]]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.send_errors or self.failed_attempts or self.pending)
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile of ``values`` (0 when empty)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def _error_text(status: int, body: Any) -> str:
+    if isinstance(body, dict) and "code" in body:
+        return f"{body['code']}: {body.get('message', '')}"
+    return f"HTTP {status}"
+
+
+class Driver:
+    def __init__(self, connection: ServerConnection, plan: Plan, progress: Progress) -> None:
+        self.connection, self.plan, self.progress = connection, plan, progress
+        self.results = Results()
+
+    async def run(self, wait_seconds: float) -> Results:
+        auth = aiohttp.BasicAuth(self.connection.account_sid, self.connection.auth_token)
+        connector = aiohttp.TCPConnector(limit=self.plan.concurrency)
+        client_timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(
+            auth=auth, connector=connector, timeout=client_timeout
+        ) as session:
+            self.session = session
+            await self.send_all()
+            await self.wait_for_webhooks(wait_seconds)
+        return self.results
+
+    async def _send(self, index: int) -> str | None:
+        """One inbound message; its sid, or None (the error is counted)."""
+        data = {"From": self.plan.sender(index), "To": self.plan.to, "Body": self.plan.text(index)}
+        try:
+            async with self.session.post(f"{self.connection.url}/_sim/inbound", data=data) as r:
+                body = await r.json(content_type=None)
+                if r.status == 201:
+                    return str(body["sid"])
+                self.results.send_errors[_error_text(r.status, body)] += 1
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            name = type(error).__name__
+            self.results.send_errors[f"{name}: {error}" if str(error) else name] += 1
+        return None
+
+    async def send_all(self) -> None:
+        task = self.progress.add_task("sending", total=self.plan.count)
+        started = time.monotonic()
+        # One message first, so a wrong number or bad credentials stop the run at once.
+        first = await self._send(0)
+        self.progress.advance(task)
+        if first is None:
+            raise click.ClickException(
+                f"the first message failed: {next(iter(self.results.send_errors))}"
+            )
+        self.results.sids.append(first)
+        semaphore = asyncio.Semaphore(self.plan.concurrency)
+
+        async def send(index: int) -> None:
+            try:
+                sid = await self._send(index)
+                if sid is not None:
+                    self.results.sids.append(sid)
+            finally:
+                semaphore.release()
+                self.progress.advance(task)
+
+        tasks: list[asyncio.Task[None]] = []
+        for index in range(1, self.plan.count):
+            if self.plan.rate > 0:
+                await asyncio.sleep(max(0.0, started + index / self.plan.rate - time.monotonic()))
+            await semaphore.acquire()
+            tasks.append(asyncio.create_task(send(index)))
+        await asyncio.gather(*tasks)
+        self.results.send_seconds = time.monotonic() - started
+
+    async def _exchange(self, sid: str) -> dict[str, Any] | None:
+        try:
+            async with self.session.get(f"{self.connection.url}/_sim/messages/{sid}") as r:
+                if r.status != 200:
+                    return None
+                body: dict[str, Any] = await r.json()
+                return body
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return None
+
+    async def wait_for_webhooks(self, wait_seconds: float) -> None:
+        pending = list(self.results.sids)
+        task = self.progress.add_task("webhooks", total=len(pending))
+        deadline = time.monotonic() + wait_seconds
+        semaphore = asyncio.Semaphore(self.plan.concurrency)
+
+        async def check(sid: str) -> bool:
+            async with semaphore:
+                exchange = await self._exchange(sid)
+            if exchange is None or exchange["webhook_pending"]:
+                return False
+            self.results.attempts.extend(exchange["webhooks"])
+            self.results.replies += len(exchange["replies"])
+            self.progress.advance(task)
+            return True
+
+        while pending and time.monotonic() < deadline:
+            done = await asyncio.gather(*(check(sid) for sid in pending))
+            pending = [sid for sid, finished in zip(pending, done, strict=True) if not finished]
+            if pending:
+                await asyncio.sleep(POLL_PAUSE)
+        self.results.pending = len(pending)
+
+
+def summary(plan: Plan, results: Results) -> dict[str, Any]:
+    durations = [float(a["duration_ms"]) for a in results.attempts]
+    errors: dict[str, dict[str, Any]] = {}
+    for attempt in results.failed_attempts:
+        entry = errors.setdefault(str(attempt["error_code"]), {"count": 0, "example": ""})
+        entry["count"] += 1
+        entry["example"] = entry["example"] or attempt["error_detail"]
+    sent = len(results.sids)
+    return {
+        "to": plan.to,
+        "messages_sent": sent,
+        "send_errors": dict(results.send_errors),
+        "send_seconds": round(results.send_seconds, 3),
+        "send_rate": round(sent / results.send_seconds, 1) if results.send_seconds else None,
+        "webhook_attempts": len(results.attempts),
+        "webhooks_pending": results.pending,
+        "latency_ms": {
+            name: round(percentile(durations, p), 1)
+            for name, p in (("p50", 50), ("p90", 90), ("p99", 99), ("max", 100))
+        },
+        "errors": errors,
+        "replies": results.replies,
+        "ok": results.ok,
+    }

@@ -1,0 +1,213 @@
+"""The Store contract, part two: the outbox (claims, leases, outcomes) and the attempt log.
+
+Every test runs against every backend (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+
+from switchboard.domain.models import Direction, Job
+from switchboard.ports import AttemptFilter, JobOutcome, PageRequest, Store
+
+Records = Any  # conftest.Records (test modules cannot import conftest)
+Database = Any  # conftest.Database
+
+SECOND = 1_000_000  # microseconds, for make.at()
+
+
+async def test_claim_respects_due_time_order_and_leases(store: Store, make: Records) -> None:
+    assert await store.claim_jobs(make.at(0), 10, 30) == []
+    assert await store.next_job_due() is None
+    acc = make.account()
+    message = make.message(acc.sid)
+    later = make.job(make.at(20 * SECOND), kind="status_callback")
+    first = make.job(make.at(0), account_sid=acc.sid, message_sid=message.sid)
+    second = make.job(make.at(10 * SECOND), kind="carrier")
+    await store.insert_message(message, (), [later, first, second])
+    assert await store.next_job_due() == make.at(0)
+
+    assert await store.claim_jobs(make.at(-1), 10, 30) == []  # nothing due yet
+    claimed = await store.claim_jobs(make.at(10 * SECOND), 10, 30)
+    assert [(j.kind, j.due_at, j.payload, j.attempts) for j in claimed] == [
+        ("incoming", first.due_at, first.payload, 1),
+        ("carrier", second.due_at, second.payload, 1),
+    ]
+    assert (claimed[0].account_sid, claimed[0].message_sid) == (acc.sid, message.sid)
+    assert (claimed[1].account_sid, claimed[1].message_sid) == (None, None)
+    assert claimed[0].id != claimed[1].id
+    # Leased jobs are not handed out again while the lease runs.
+    assert await store.claim_jobs(make.at(10 * SECOND), 10, 30) == []
+    assert await store.next_job_due() == make.at(20 * SECOND)
+
+    limited = await store.claim_jobs(make.at(25 * SECOND), 1, 30)
+    assert [j.kind for j in limited] == ["status_callback"]
+    # The earliest lease ends 30 s after the first claim.
+    assert await store.next_job_due() == make.at(40 * SECOND)
+
+
+async def test_concurrent_claims_get_disjoint_jobs(store: Store, make: Records) -> None:
+    await store.insert_message(make.message(make.sid("AC")), (), [make.job() for _ in range(10)])
+    first, second = await asyncio.gather(
+        store.claim_jobs(make.at(0), 6, 30), store.claim_jobs(make.at(0), 6, 30)
+    )
+    ids = [j.id for j in first + second]
+    assert sorted(len(batch) for batch in (first, second)) == [4, 6]
+    assert len(set(ids)) == 10
+
+
+async def test_an_expired_lease_is_claimable_again(store: Store, make: Records) -> None:
+    await store.insert_message(make.message(make.sid("AC")), (), [make.job()])
+    (job,) = await store.claim_jobs(make.at(0), 10, 30)
+    assert await store.claim_jobs(make.at(29 * SECOND), 10, 30) == []
+    (again,) = await store.claim_jobs(make.at(31 * SECOND), 10, 30)  # the worker died
+    assert (again.id, again.payload, again.attempts) == (job.id, job.payload, 2)
+    assert await store.claim_jobs(make.at(32 * SECOND), 10, 30) == []
+
+
+async def test_finish_job_commits_the_whole_outcome(store: Store, make: Records) -> None:
+    acc = make.account()
+    inbound = await store.insert_message(
+        make.message(acc.sid, direction=Direction.INBOUND),
+        jobs=[make.job(account_sid=acc.sid, message_sid=make.sid("SM"))],
+    )
+    (job,) = await store.claim_jobs(make.at(0), 10, 30)
+
+    reply = make.message(acc.sid, direction=Direction.OUTBOUND_REPLY, in_reply_to=inbound.sid)
+    reply_media = [make.media(reply)]
+    attempts = [make.attempt(acc.sid, inbound.sid, attempt=n) for n in (1, 2)]
+    received = dataclasses.replace(inbound, status="received", date_updated=make.at(60))
+    follow_up = make.job(make.at(5 * SECOND), kind="carrier", message_sid=reply.sid)
+    outcome = JobOutcome(
+        attempts=attempts,
+        new_messages=[(reply, reply_media)],
+        message_updates=[received],
+        events=[make.event(inbound.sid, "received", 60)],
+        new_jobs=[follow_up],
+    )
+    await store.finish_job(job, outcome)
+
+    assert await store.list_attempts(AttemptFilter(message_sid=inbound.sid)) == attempts
+    (stored_reply,) = await store.list_replies(inbound.sid)
+    assert stored_reply == dataclasses.replace(reply, seq=stored_reply.seq)
+    assert stored_reply.seq > inbound.seq
+    assert (await store.list_media(acc.sid, reply.sid, PageRequest())).items == reply_media
+    assert await store.find_message(inbound.sid) == received
+    assert [e.status for e in await store.list_status_events(inbound.sid)] == [
+        "queued",
+        "received",
+    ]
+    assert [e.status for e in await store.list_status_events(reply.sid)] == ["queued"]
+    # The finished job is gone; the new one is pending.
+    assert await store.pending_jobs(reply.sid, "carrier") == 1
+    remaining = await store.claim_jobs(make.at(3600 * SECOND), 10, 30)
+    assert [(j.kind, j.payload) for j in remaining] == [("carrier", follow_up.payload)]
+
+
+async def test_finish_job_with_retry_keeps_the_job(store: Store, make: Records) -> None:
+    acc = make.account()
+    await store.insert_message(make.message(acc.sid), (), [make.job()])
+    (job,) = await store.claim_jobs(make.at(0), 10, 30)
+    failure = make.attempt(acc.sid, None, response_status=None, error_code=11200)
+    retry_at = make.at(60 * SECOND)
+    await store.finish_job(
+        job, JobOutcome(attempts=[failure], retry_at=retry_at, payload={"step": 2})
+    )
+
+    assert await store.get_attempt(failure.sid) == failure
+    assert await store.next_job_due() == retry_at  # the lease was dropped with the retry
+    assert await store.claim_jobs(make.at(59 * SECOND), 10, 30) == []
+    (retried,) = await store.claim_jobs(retry_at, 10, 30)
+    assert (retried.id, retried.due_at, retried.payload, retried.attempts) == (
+        job.id,
+        retry_at,
+        {"step": 2},
+        2,
+    )
+    # Without a new payload the job keeps the one it has.
+    await store.finish_job(retried, JobOutcome(retry_at=make.at(61 * SECOND)))
+    (third,) = await store.claim_jobs(make.at(61 * SECOND), 10, 30)
+    assert (third.payload, third.attempts) == ({"step": 2}, 3)
+    await store.finish_job(third, JobOutcome())
+    assert await store.next_job_due() is None
+
+
+async def test_release_all_leases(store: Store, make: Records) -> None:
+    await store.insert_message(make.message(make.sid("AC")), (), [make.job() for _ in range(4)])
+    assert await store.release_all_leases() == 0
+    claimed = await store.claim_jobs(make.at(0), 3, 300)
+    assert len(claimed) == 3
+    assert await store.release_all_leases() == 3
+    assert await store.next_job_due() == make.at(0)
+    again = await store.claim_jobs(make.at(0), 10, 300)
+    assert sorted(j.attempts for j in again) == [1, 2, 2, 2]
+
+
+async def test_two_stores_claim_disjoint_jobs(database: Database, make: Records) -> None:
+    """Two nodes (two stores, two pools) with three workers each drain 200 due jobs."""
+    node_a, node_b = await database.open(), await database.open()
+    jobs = [make.job(make.at(i)) for i in range(200)]
+    await node_a.insert_message(make.message(make.sid("AC")), (), jobs)
+
+    async def worker(node: Store) -> list[Job]:
+        mine: list[Job] = []
+        while batch := await node.claim_jobs(make.at(1_000), 7, 60):
+            mine.extend(batch)
+            await asyncio.sleep(0)
+        return mine
+
+    results = await asyncio.gather(*(worker(node) for node in [node_a, node_b] * 3))
+    ids = [job.id for claimed in results for job in claimed]
+    assert len(ids) == 200
+    assert len(set(ids)) == 200
+    assert sorted(job.payload["n"] for claimed in results for job in claimed) == sorted(
+        job.payload["n"] for job in jobs
+    )
+    assert all(job.attempts == 1 for claimed in results for job in claimed)
+
+
+# The attempt log -----------------------------------------------------------------------------
+
+
+async def test_attempts_by_message_recent_and_by_account(store: Store, make: Records) -> None:
+    acc, other = make.account(), make.account()
+    m1, m2 = make.sid("SM"), make.sid("SM")
+    first = [make.attempt(acc.sid, m1, attempt=n) for n in (1, 2, 3)]
+    await store.insert_attempts(first[:2])
+    await store.insert_attempts([])
+    await store.insert_message(make.message(acc.sid), (), [make.job()])
+    (job,) = await store.claim_jobs(make.at(0), 1, 30)
+    foreign = make.attempt(other.sid, m2, kind="status_callback", response_headers={})
+    await store.finish_job(job, JobOutcome(attempts=[first[2], foreign]))
+    no_message = make.attempt(acc.sid, None, response_status=None, duration_ms=0.0)
+    await store.insert_attempts([no_message])
+
+    assert await store.list_attempts(AttemptFilter(message_sid=m1)) == first
+    assert await store.list_attempts(AttemptFilter(message_sid=m1, limit=2)) == first[:2]
+    assert await store.list_attempts(AttemptFilter(message_sid=make.sid("SM"))) == []
+    everything = [*first, foreign, no_message]
+    assert await store.list_attempts(AttemptFilter()) == everything
+    # The most recent ones, still oldest first.
+    assert await store.list_attempts(AttemptFilter(limit=2)) == [foreign, no_message]
+    mine = await store.list_attempts(AttemptFilter(account_sids=[acc.sid]))
+    assert mine == [*first, no_message]
+    assert await store.list_attempts(AttemptFilter(account_sids=[])) == []
+
+    got = await store.get_attempt(first[0].sid)
+    assert got == first[0]
+    assert got is not None
+    assert list(got.request_headers) == list(first[0].request_headers)  # order kept
+    assert await store.get_attempt(make.sid("WA")) is None
+
+
+async def test_next_job_due_counts_leases(store: Store, make: Records) -> None:
+    await store.insert_message(
+        make.message(make.sid("AC")), (), [make.job(make.at(0)), make.job(make.at(50 * SECOND))]
+    )
+    await store.claim_jobs(make.at(0), 1, 100)
+    # The leased job is due again when its lease ends (100 s), after the other one (50 s).
+    assert await store.next_job_due() == make.at(50 * SECOND)
+    await store.claim_jobs(make.at(50 * SECOND), 1, 10)
+    assert await store.next_job_due() == make.at(60 * SECOND)
