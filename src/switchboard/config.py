@@ -29,6 +29,9 @@ class Config:
     auth_token: str | None = None
     carrier: CarrierTiming = CarrierTiming()
     webhook_concurrency: int = 256
+    # How long a claimed job stays reserved without a heartbeat: the delay before the jobs of
+    # a node that died are picked up by another.
+    lease_seconds: float = 60.0
     max_request_bytes: int = 5 * 1024 * 1024
     # With one server process, leases left in the database belong to a dead run and are
     # released at start; with several (--workers), the parent releases them before forking.

@@ -22,7 +22,7 @@ from switchboard.ports import Clock, JobOutcome, Store
 log = logging.getLogger("switchboard.outbox")
 
 Handler = Callable[[Job], Awaitable[JobOutcome]]
-LEASE_SECONDS = 120.0
+LEASE_SECONDS = 60.0
 RETRY_AFTER_CRASH = timedelta(seconds=5)
 # Other processes sharing the database add jobs this one is not told about: look at least
 # this often (virtual clocks included, since their jobs are only ever written in-process).
@@ -38,6 +38,7 @@ class Dispatcher:
         *,
         concurrency: int = 256,
         batch: int = 256,
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -46,7 +47,10 @@ class Dispatcher:
         self._concurrency = concurrency
         self._batch = batch
         self._wakeup = asyncio.Event()
+        self._lease = lease_seconds
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], int] = {}  # task -> job id, for lease renewal
+        self._renewer: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = False
@@ -57,15 +61,18 @@ class Dispatcher:
         self._wakeup.set()
 
     def start(self) -> None:
-        self._loop_task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
+        loop = asyncio.get_running_loop()
+        self._loop_task = loop.create_task(self._run(), name="outbox")
+        self._renewer = loop.create_task(self._renew_leases(), name="outbox-leases")
 
     async def stop(self) -> None:
         self._stopping = True
         self._wakeup.set()
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+        for task in (self._loop_task, self._renewer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
@@ -110,9 +117,24 @@ class Dispatcher:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
+        self._running.pop(task, None)
         if not self._in_flight:
             self._idle.set()
         self._wakeup.set()  # a finished job may have written new due work
+
+    async def _renew_leases(self) -> None:
+        """Heartbeat: keep the leases of running jobs alive, so a short lease only ever lapses
+        for a worker that died (and its jobs are reclaimed soon after)."""
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            running = list(self._running.values())
+            if not running:
+                continue
+            until = self._clock.now() + timedelta(seconds=self._lease)
+            try:
+                await self._store.extend_leases(running, until)
+            except Exception:
+                log.exception("renewing job leases failed")
 
     async def _sleep_until_due(self) -> None:
         due = await self._store.next_job_due()

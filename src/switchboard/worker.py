@@ -42,6 +42,7 @@ def build_dispatcher(services: Services, transport: Transport) -> Dispatcher:
             STATUS_CALLBACK_JOB: status_callbacks.run,
         },
         concurrency=runtime.config.webhook_concurrency,
+        lease_seconds=runtime.config.lease_seconds,
     )
     runtime.on_new_jobs = dispatcher.wake
 

@@ -503,6 +503,10 @@ class PostgresStore:
                 }
                 await _run(c, "retry_job", params)
 
+    async def extend_leases(self, job_ids: Sequence[int], leased_until: datetime) -> None:
+        params = {"ids": list(job_ids), "leased_until": to_micros(leased_until)}
+        await _run(self._pool, "extend_leases", params)
+
     async def release_all_leases(self) -> int:
         return await _run(self._pool, "release_all_leases", {})
 

@@ -792,6 +792,16 @@ class SqliteStore:
 
         await self._do(work)
 
+    async def extend_leases(self, job_ids: Sequence[int], leased_until: datetime) -> None:
+        until = to_micros(leased_until)
+        ids = list(job_ids)
+
+        def work(c: sqlite3.Connection) -> None:
+            for job_id in ids:
+                _run(c, "extend_leases", {"id": job_id, "leased_until": until})
+
+        await self._do(work)
+
     async def release_all_leases(self) -> int:
         return await self._do(lambda c: _run(c, "release_all_leases", {}))
 

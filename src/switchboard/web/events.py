@@ -152,8 +152,6 @@ class EventStream:
                     sse(kind, data, digest if i == last else None)
                     for i, (kind, data) in enumerate(batch)
                 )
-            elif polls % 20 == 0:
-                yield b": keep-alive\n\n"
 
 
 async def stream_events(request: Request, account: Account) -> Response:

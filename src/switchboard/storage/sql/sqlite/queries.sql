@@ -244,6 +244,9 @@ DELETE FROM jobs WHERE id = :id;
 -- name: retry_job
 UPDATE jobs SET due_at = :due_at, leased_until = NULL, payload = :payload WHERE id = :id;
 
+-- name: extend_leases
+UPDATE jobs SET leased_until = :leased_until WHERE id = :id AND leased_until IS NOT NULL;
+
 -- name: release_all_leases
 UPDATE jobs SET leased_until = NULL WHERE leased_until IS NOT NULL;
 
