@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from switchboard.clock import ControllableClock
+from switchboard.config import Config
 from switchboard.domain.models import Job, WebhookAttempt
 from switchboard.outbox import Dispatcher
 from switchboard.ports import JobOutcome
 from switchboard.services.container import Services
+from switchboard.services.runtime import Runtime
 from switchboard.timeline import CARRIER_JOB, STATUS_CALLBACK_JOB
-from switchboard.transport import Transport
+from switchboard.transport import AiohttpTransport, RoutingTransport, Transport
 from switchboard.webhooks.delivery import Deliverer
 from switchboard.webhooks.incoming import INCOMING_JOB, IncomingWebhooks
 from switchboard.webhooks.replay import replay_attempt
 from switchboard.webhooks.status import StatusCallbacks
+from switchboard.wiring import open_store, sid_factory
 
 
 def build_dispatcher(services: Services, transport: Transport) -> Dispatcher:
@@ -54,3 +60,25 @@ def build_dispatcher(services: Services, transport: Transport) -> Dispatcher:
 
     services.replay = replay
     return dispatcher
+
+
+async def run_worker(config: Config, stop: asyncio.Event) -> None:
+    """A process that only delivers: it serves no HTTP and runs the outbox until ``stop``.
+
+    It shares the database with ``switchboard serve`` nodes and claims jobs like they do, so
+    adding workers adds delivery capacity without adding API endpoints.
+    """
+    store = await open_store(config)
+    runtime = Runtime(
+        store=store, clock=ControllableClock(), new_sid=sid_factory(config), config=config
+    )
+    services = Services.build(runtime)
+    transport = RoutingTransport(AiohttpTransport())
+    dispatcher = build_dispatcher(services, transport)
+    dispatcher.start()
+    try:
+        await stop.wait()
+    finally:
+        await dispatcher.stop()
+        await transport.aclose()
+        await store.close()

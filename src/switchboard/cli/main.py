@@ -150,7 +150,7 @@ def db() -> None:
 def migrate(database: str) -> None:
     """Apply pending schema migrations and exit (a server also does this when it starts)."""
 
-    from switchboard.app import open_store
+    from switchboard.wiring import open_store
 
     async def run() -> None:
         store = await open_store(Config(database=database))

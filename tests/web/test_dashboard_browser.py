@@ -1,0 +1,189 @@
+"""The dashboard end to end in a real browser (Playwright driving Debian's Chromium).
+
+A live switchboard sends its webhooks to a tiny TwiML app; the test opens the dashboard, sends
+messages from the phone simulator, watches the app's replies and the webhook attempts arrive
+over the event stream, and opens the signature inspector.
+
+The browser is the system's Chromium (``/usr/bin/chromium``, or ``SWITCHBOARD_CHROMIUM``);
+``playwright install`` is never needed. Without it the test is skipped locally and fails in CI
+(``CI`` set), where .ci/run installs it. ``SWITCHBOARD_SCREENSHOT=path`` saves a screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from switchboard.testing import LiveServer
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 10_000
+OUR_NUMBER = "+15005550006"
+
+
+def chromium_path() -> str:
+    return os.environ.get("SWITCHBOARD_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must provide it: .ci/run installs Debian's chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def page(dashboard_server: LiveServer) -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed (pip install -e '.[test]')")
+    executable = chromium_path()
+    if not os.access(executable, os.X_OK):
+        unavailable(f"no Chromium at {executable} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.set_default_timeout(TIMEOUT_MS)
+            yield page
+            assert errors == [], f"JavaScript errors: {errors}"
+        finally:
+            # Closing the browser ends its event stream before the server stops.
+            browser.close()
+
+
+def tiny_png(width: int = 96, height: int = 64) -> bytes:
+    """A gradient PNG, made here so the test ships no binary files."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((40 + x * 2, 110 + y, 230)) for x in range(width))
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_phone_simulator_reply_webhook_and_signature_inspector(
+    page: Any, dashboard_server: LiveServer, twiml_app: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(dashboard_server.base_url + "/")
+    expect(page.get_by_test_id("numbers")).to_contain_text(OUR_NUMBER)
+    expect(page.get_by_test_id("numbers")).to_contain_text(twiml_app.url)
+    expect(page.locator("#live")).to_have_class("live on")
+
+    # A text from the phone; the app's reply arrives over the event stream.
+    page.locator("#to").select_option(OUR_NUMBER)
+    page.locator("#body").fill("Hi! Is my order on its way?")
+    page.locator("#send").click()
+    conversation = page.get_by_test_id("conversation")
+    expect(conversation).to_contain_text("You said: Hi! Is my order on its way?")
+    expect(conversation.locator(".bubble.theirs")).to_have_count(1)
+    expect(page.get_by_test_id("threads")).to_contain_text("+15555550123")
+
+    # A picture uploaded from the phone reaches the app as media.
+    page.locator("#extras summary").click()
+    page.locator("#media-files").set_input_files(
+        {"name": "parcel.png", "mimeType": "image/png", "buffer": tiny_png()}
+    )
+    page.locator("#body").fill("Here's the parcel")
+    page.locator("#send").click()
+    expect(conversation).to_contain_text("Thanks for the picture! (1 attachment)")
+    expect(conversation.locator(".bubble.mine img")).to_have_count(1)
+    assert twiml_app.requests[-1]["MediaContentType0"] == "image/png"
+
+    # The sent message's status timeline and its webhook attempt.
+    detail = page.get_by_test_id("detail")
+    expect(detail.get_by_test_id("timeline")).to_contain_text("received")
+    attempts = page.get_by_test_id("attempts").locator("tbody tr")
+    expect(attempts).to_have_count(2)
+
+    # A WhatsApp user with a profile name shares a location: a conversation of its own.
+    page.locator("#new-thread").click()
+    page.locator("#from").fill("+447700900123")
+    page.locator("#channel").select_option("whatsapp")
+    page.locator("#extras summary").click()
+    page.locator("#profile-name").fill("Ada")
+    page.locator("#latitude").fill("51.5072")
+    page.locator("#longitude").fill("-0.1276")
+    page.locator("#label").fill("Office")
+    page.locator("#send").click()
+    expect(conversation).to_contain_text("~ Ada")
+    expect(conversation).to_contain_text("Office (51.5072, -0.1276)")
+    expect(conversation).to_contain_text("Thanks Ada! Pinned Office.")
+    expect(page.locator("#thread-sub")).to_contain_text("whatsapp")
+    expect(attempts).to_have_count(3)
+    sent = twiml_app.requests[-1]
+    assert (sent["From"], sent["ProfileName"], sent["Label"]) == (
+        "whatsapp:+447700900123",
+        "Ada",
+        "Office",
+    )
+    expect(page.get_by_test_id("threads").locator("li")).to_have_count(2)
+
+    # Markup in a message is shown as text, never interpreted.
+    page.locator("#body").fill('<img src=x onerror="window.__xss = 1">')
+    page.locator("#body").press("Enter")
+    expect(conversation.locator(".bubble.theirs")).to_have_count(2)
+    expect(conversation).to_contain_text('You said: <img src=x onerror="window.__xss = 1">')
+    assert conversation.locator("img").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+    page.get_by_test_id("threads").locator("li", has_text="+15555550123").click()
+    expect(conversation).to_contain_text("Here's the parcel")
+    expect(attempts.first).to_contain_text("200")  # newest first
+    expect(attempts.first).to_contain_text(twiml_app.url)
+
+    # The reply's timeline runs through the carrier to delivered.
+    conversation.locator(".bubble.theirs").first.click()
+    expect(detail.get_by_test_id("timeline")).to_contain_text("delivered")
+
+    # The signature inspector for the first webhook.
+    attempts.last.click()
+    page.locator("#inspect").click()
+    expect(page.get_by_test_id("signed-url")).to_have_text(twiml_app.url)
+    expect(page.get_by_test_id("string-to-sign")).to_contain_text(twiml_app.url + "AccountSid")
+    expect(detail).to_contain_text("the header we sent matches")
+    expect(detail).to_contain_text("https:// instead of http://")
+
+    screenshot = os.environ.get("SWITCHBOARD_SCREENSHOT")
+    if screenshot:
+        page.locator("#detail").evaluate("el => { el.scrollTop = 0; }")
+        page.screenshot(path=screenshot)
+
+    # What the app saw behind a TLS proxy: https. Our header does not validate there.
+    page.get_by_label("URL your app saw").fill(twiml_app.url.replace("http://", "https://"))
+    page.get_by_role("button", name="Check", exact=True).click()
+    expect(detail).to_contain_text("does NOT validate at this URL")
+    expect(detail).to_contain_text("scheme: we signed http, you have https")
+
+    # Replaying sends the same request again; the new attempt shows up in the list.
+    page.locator("#replay").click()
+    expect(detail).to_contain_text("Replayed:")
+    expect(attempts).to_have_count(5)
