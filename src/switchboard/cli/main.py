@@ -92,6 +92,14 @@ def _announce(ready: Ready) -> None:
 )
 @click.option("--seed", type=int, default=None, help="Make SIDs and carrier randomness repeatable.")
 @click.option("--throughput", is_flag=True, help="Queue messages per sender at Twilio's rates.")
+@click.option(
+    "--lease-seconds",
+    type=click.FloatRange(min=1.0),
+    default=60.0,
+    show_default=True,
+    help="How long a claimed job stays reserved without a heartbeat: how soon the jobs of a "
+    "node that died run on another node.",
+)
 def serve(
     host: str,
     port: int,
@@ -101,6 +109,7 @@ def serve(
     scenarios_file: str | None,
     seed: int | None,
     throughput: bool,
+    lease_seconds: float,
 ) -> None:
     """Run the server (REST API, webhooks, simulated carrier) until interrupted."""
     import uvicorn
@@ -118,6 +127,7 @@ def serve(
         scenarios_file=scenarios_file,
         seed=seed,
         throughput=throughput,
+        lease_seconds=lease_seconds,
     )
     options: dict[str, Any] = {"log_level": "warning", "lifespan": "on", "access_log": False}
     if workers == 1:

@@ -50,7 +50,8 @@ def print_attempts(console: Console, attempts: list[dict[str, Any]], title: str 
 
 def _headers(console: Console, headers: dict[str, str]) -> None:
     for name, value in headers.items():
-        line = Text(name, style="cyan")
+        line = Text()
+        line.append(name, style="cyan")
         line.append(f": {value}")
         console.print(line)
 
