@@ -1,0 +1,353 @@
+"""The client commands (numbers, messages, webhooks, reset, load) against a live server.
+
+Every command runs as ``python -m switchboard ...`` in a subprocess with its output piped, so
+it must print plain text (no ANSI codes); one test runs on a pseudo-terminal for the rich side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from switchboard.cli.main import cli
+from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
+
+NUMBER = "+15555550100"
+OTHER = "+15555550101"
+HANDSET = "+14155550123"
+API = f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}"
+CREDENTIALS = ["--account-sid", TEST_ACCOUNT_SID, "--auth-token", TEST_AUTH_TOKEN]
+# A terminal-looking environment: piped output must still come out plain.
+PLAIN_ENV = {
+    **{k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "TTY_COMPATIBLE"}},
+    "TERM": "xterm-256color",
+    "COLUMNS": "200",
+}
+
+
+def switchboard(server: Any, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the CLI piped, with --url and credential flags; no ANSI codes may appear."""
+    result = subprocess.run(
+        [sys.executable, "-m", "switchboard", *args, "--url", server.url, *CREDENTIALS],
+        capture_output=True, text=True, env=PLAIN_ENV, timeout=timeout, check=False,
+    )  # fmt: skip
+    assert "\x1b[" not in result.stdout + result.stderr, result.stdout + result.stderr
+    return result
+
+
+def settled(http: httpx.Client, sid: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while True:
+        exchange: dict[str, Any] = http.get(f"/_sim/messages/{sid}").json()
+        done = not exchange["webhook_pending"] and exchange["message"]["status"] in {
+            "received", "delivered", "failed", "undelivered",
+        }  # fmt: skip
+        if done or time.monotonic() > deadline:
+            return exchange
+        time.sleep(0.05)
+
+
+def inbound(http: httpx.Client, body: str, to: str = NUMBER) -> str:
+    response = http.post("/_sim/inbound", data={"From": HANDSET, "To": to, "Body": body})
+    assert response.status_code == 201, response.text
+    sid: str = response.json()["sid"]
+    settled(http, sid)
+    return sid
+
+
+def test_every_command_has_help() -> None:
+    runner = CliRunner()
+    commands = [["numbers", "list"], ["numbers", "add"], ["numbers", "update"],
+                ["numbers", "remove"], ["messages", "list"], ["messages", "show"],
+                ["webhooks", "list"], ["webhooks", "show"], ["webhooks", "replay"], ["reset"],
+                ["load"]]  # fmt: skip
+    for command in commands:
+        result = runner.invoke(cli, [*command, "--help"])
+        assert result.exit_code == 0, (command, result.output)
+        assert "--url" in result.output, command
+        assert "--account-sid" in result.output, command
+        assert "\x1b[" not in result.output
+
+
+def test_numbers_add_update_list_and_remove(server_process: Any, receiver: Any) -> None:
+    server = server_process.start()
+    added = switchboard(server, "numbers", "add", NUMBER, "--sms-url", f"{receiver.url}/sms",
+                        "--status-callback", f"{receiver.url}/status")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert f"SMS URL          {receiver.url}/sms" in added.stdout
+    updated = switchboard(server, "numbers", "update", NUMBER, "--sms-method", "get",
+                          "--fallback-url", f"{receiver.url}/fallback",
+                          "--friendly-name", "Front desk")  # fmt: skip
+    assert updated.returncode == 0, updated.stderr
+    assert "Front desk" in updated.stdout
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": OTHER})
+
+    listed = switchboard(server, "numbers", "list")
+    assert listed.returncode == 0, listed.stderr
+    header, *rows = listed.stdout.splitlines()
+    assert header.split()[:4] == ["NUMBER", "SID", "NAME", "METHOD"]
+    front = next(row for row in rows if row.startswith(NUMBER))
+    assert "Front desk" in front
+    assert "GET" in front
+    assert f"{receiver.url}/fallback" in front
+
+    with server.http() as http:
+        stored = http.get(f"{API}/IncomingPhoneNumbers.json", params={"PhoneNumber": NUMBER})
+        number = stored.json()["incoming_phone_numbers"][0]
+    assert number["sms_method"] == "GET"
+    assert number["sms_fallback_url"] == f"{receiver.url}/fallback"
+    assert number["status_callback"] == f"{receiver.url}/status"
+
+    as_json = json.loads(switchboard(server, "numbers", "list", "--json").stdout)
+    assert sorted(n["phone_number"] for n in as_json) == [NUMBER, OTHER]
+    other_sid = next(n["sid"] for n in as_json if n["phone_number"] == OTHER)
+    by_sid = switchboard(server, "numbers", "update", other_sid, "--sms-url", "http://x.test/")
+    assert by_sid.returncode == 0
+    assert "http://x.test/" in by_sid.stdout
+
+    duplicate = switchboard(server, "numbers", "add", NUMBER)
+    assert duplicate.returncode == 1
+    assert "error 21422" in duplicate.stderr
+    removed = switchboard(server, "numbers", "remove", OTHER)
+    assert removed.returncode == 0
+    assert f"Removed {OTHER}" in removed.stdout
+    with server.http() as http:
+        remaining = http.get(f"{API}/IncomingPhoneNumbers.json").json()["incoming_phone_numbers"]
+    assert [n["phone_number"] for n in remaining] == [NUMBER]
+    wrong = subprocess.run(
+        [sys.executable, "-m", "switchboard", "messages", "list", "--url", server.url,
+         "--account-sid", TEST_ACCOUNT_SID, "--auth-token", "wrong"],
+        capture_output=True, text=True, env=PLAIN_ENV, timeout=30, check=False,
+    )  # fmt: skip
+    assert wrong.returncode == 1
+    assert "error 20003" in wrong.stderr
+
+
+def test_usage_and_connection_errors_are_readable() -> None:
+    runner = CliRunner()
+    nowhere = ["--url", f"http://127.0.0.1:{free_port()}", *CREDENTIALS]
+    unreachable = runner.invoke(cli, ["webhooks", "list", *nowhere])
+    assert unreachable.exit_code == 1
+    assert "cannot reach switchboard" in unreachable.output
+    nothing = runner.invoke(cli, ["numbers", "update", NUMBER, *nowhere])
+    assert nothing.exit_code == 2
+    assert "nothing to change" in nothing.output
+    no_env = {"SWITCHBOARD_ACCOUNT_SID": "", "SWITCHBOARD_AUTH_TOKEN": ""}
+    missing = runner.invoke(
+        cli, ["messages", "list", "--database", "/nonexistent/switchboard.db"], env=no_env
+    )
+    assert missing.exit_code == 2
+    assert "no credentials" in missing.output
+
+
+def test_messages_list_and_show(server_process: Any, receiver: Any) -> None:
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json",
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.url}/sms"})  # fmt: skip
+        first = inbound(http, "hello there")
+        sent = http.post(
+            f"{API}/Messages.json", data={"To": HANDSET, "From": NUMBER, "Body": "out"}
+        )
+        outbound = sent.json()["sid"]
+        settled(http, outbound)
+        inbound(http, "elsewhere", to=NUMBER)
+
+    listed = switchboard(server, "messages", "list", "--from", HANDSET, "--limit", "5")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[0].split()[:2] == ["SID", "CREATED"]
+    assert len(lines) == 3  # the two inbound messages, newest first
+    assert lines[2].startswith(first)
+    assert "hello there" in lines[2]
+    assert "received" in lines[2]
+    limited = json.loads(switchboard(server, "messages", "list", "--limit", "1", "--json").stdout)
+    assert len(limited) == 1
+
+    shown = switchboard(server, "messages", "show", outbound)
+    assert shown.returncode == 0, shown.stderr
+    timeline = shown.stdout.split("Timeline")[1].split("Webhooks")[0]
+    assert [w for w in ("queued", "sending", "sent", "delivered") if w in timeline] == [
+        "queued", "sending", "sent", "delivered",
+    ]  # fmt: skip
+    shown = switchboard(server, "messages", "show", first)
+    assert "Status     received" in shown.stdout
+    webhooks = shown.stdout.split("Webhooks")[1].split("Replies")[0]
+    assert "incoming" in webhooks
+    assert f"POST {receiver.url}/sms" in webhooks
+    assert "200" in webhooks
+    missing = switchboard(server, "messages", "show", "SM" + "0" * 32)
+    assert missing.returncode == 1
+    assert "20404" in missing.stderr
+
+
+def test_messages_follow_prints_new_messages_and_status_changes(server_process: Any) -> None:
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER})
+        before = inbound(http, "already here")
+        follower = subprocess.Popen(
+            [sys.executable, "-m", "switchboard", "messages", "list", "--follow",
+             "--interval", "0.1", "--max-seconds", "3", "--url", server.url, *CREDENTIALS],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=PLAIN_ENV,
+        )  # fmt: skip
+        assert follower.stdout is not None
+        first = follower.stdout.readline()  # it is up and has printed what was there
+        sent = http.post(f"{API}/Messages.json", data={"To": HANDSET, "From": NUMBER, "Body": "hi"})
+        outbound = sent.json()["sid"]
+        out, err = follower.communicate(timeout=30)
+    assert follower.returncode == 0, err
+    assert before in first
+    assert "already here" in first
+    assert "\x1b[" not in first + out
+    lines = out.splitlines()
+    mine = [line.split()[2] for line in lines if outbound in line]
+    assert mine[-1] == "delivered", out
+    assert {"sent", "delivered"} <= set(mine), out
+    assert any("outbound-api" in line and "hi" in line for line in lines if outbound in line)
+
+
+def test_webhooks_list_show_and_replay(server_process: Any, receiver: Any) -> None:
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json",
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.url}/sms"})  # fmt: skip
+    texted = switchboard(server, "text", "--from", HANDSET, "--to", NUMBER, "webhook me")
+    assert texted.returncode == 0, texted.stderr
+    assert texted.stdout.strip() == "(no reply)"  # the receiver answers an empty <Response/>
+    [sid] = receiver.seen("/sms", "MessageSid")
+
+    listed = switchboard(server, "webhooks", "list", "--message", sid)
+    assert listed.returncode == 0, listed.stderr
+    header, row = listed.stdout.splitlines()
+    assert header.split() == ["SID", "TIME", "KIND", "MESSAGE", "REQUEST", "HTTP", "MS", "ERROR"]
+    attempt = row.split()[0]
+    assert attempt.startswith("NO")
+    assert "incoming" in row
+    assert sid in row
+    assert " 200 " in row
+
+    shown = switchboard(server, "webhooks", "show", attempt)
+    assert shown.returncode == 0, shown.stderr
+    request, response = shown.stdout.split("\nRequest\n")[1].split("\nResponse\n")
+    assert f"POST {receiver.url}/sms" in request
+    assert "X-Twilio-Signature: " in request
+    assert f"MessageSid={sid}" in request
+    assert "Body=webhook me" in request
+    assert "HTTP 200" in response
+    assert "<Response/>" in response
+
+    replayed = switchboard(server, "webhooks", "replay", attempt)
+    assert replayed.returncode == 0, replayed.stderr
+    assert "replay (attempt 1)" in replayed.stdout
+    assert "HTTP status  200" in replayed.stdout
+    assert receiver.seen("/sms", "MessageSid") == [sid, sid]
+    attempts = json.loads(switchboard(server, "webhooks", "list", "--json").stdout)
+    assert [a["kind"] for a in attempts] == ["incoming", "replay"]
+    assert switchboard(server, "webhooks", "show", "NO" + "0" * 32).returncode == 1
+
+
+def test_reset_keeps_numbers_unless_all(server_process: Any, receiver: Any) -> None:
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json",
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.url}/sms"})  # fmt: skip
+        inbound(http, "to be forgotten")
+        kept = switchboard(server, "reset")  # piped: no confirmation asked
+        assert kept.returncode == 0, kept.stderr
+        assert "Phone numbers and Messaging Services were kept" in kept.stdout
+        assert http.get(f"{API}/Messages.json").json()["messages"] == []
+        assert http.get("/_sim/webhooks").json()["webhooks"] == []
+        numbers = http.get(f"{API}/IncomingPhoneNumbers.json").json()["incoming_phone_numbers"]
+        assert len(numbers) == 1
+        everything = switchboard(server, "reset", "--all", "--yes")
+        assert everything.returncode == 0, everything.stderr
+        numbers = http.get(f"{API}/IncomingPhoneNumbers.json").json()["incoming_phone_numbers"]
+        assert numbers == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_on_a_terminal_tables_are_coloured_and_reset_asks_first(
+    server_process: Any, receiver: Any
+) -> None:
+    import pty
+
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json",
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.url}/sms"})  # fmt: skip
+        inbound(http, "on a terminal")
+
+    def on_terminal(*args: str, answer: bytes = b"") -> str:
+        controller, terminal = pty.openpty()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "switchboard", *args, "--url", server.url, *CREDENTIALS],
+            stdin=terminal, stdout=terminal, stderr=terminal, env=PLAIN_ENV,
+        )  # fmt: skip
+        os.close(terminal)
+        if answer:
+            os.write(controller, answer)
+        output = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed when the process exited
+                break
+            if not chunk:
+                break
+            output += chunk
+        process.wait(timeout=30)
+        os.close(controller)
+        return output.decode()
+
+    listed = on_terminal("messages", "list")
+    assert "\x1b[" in listed
+    assert "on a terminal" in listed
+    assert "received" in listed
+    declined = on_terminal("reset", answer=b"n\n")
+    assert "Delete all messages" in declined
+    assert "Aborted" in declined
+    with server.http() as http:
+        assert len(http.get(f"{API}/Messages.json").json()["messages"]) == 1
+
+
+def test_load_sends_messages_and_summarises_webhooks(server_process: Any, receiver: Any) -> None:
+    server = server_process.start()
+    dead = f"http://127.0.0.1:{free_port()}/sms"
+    with server.http() as http:
+        for number, url in ((NUMBER, f"{receiver.url}/sms"), (OTHER, dead)):
+            http.post(f"{API}/IncomingPhoneNumbers.json",
+                      data={"PhoneNumber": number, "SmsUrl": url})  # fmt: skip
+
+    result = switchboard(server, "load", "--to", NUMBER, "--count", "40", "--rate", "200",
+                         "--concurrency", "8", "--body", "load {n}")  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Messages sent     40 in" in result.stdout
+    assert "Webhook attempts  40" in result.stdout
+    assert "p50" in result.stdout
+    assert "p99" in result.stdout
+    assert "max" in result.stdout
+    assert "Replies           0" in result.stdout
+    assert "Webhook errors    none" in result.stdout
+    assert len(receiver.seen("/sms", "MessageSid")) == 40
+    assert len(set(receiver.seen("/sms", "From"))) == 40
+    assert set(receiver.seen("/sms", "Body")) == {f"load {n}" for n in range(1, 41)}
+
+    failing = switchboard(server, "load", "--to", OTHER, "--count", "5", "--rate", "0", "--json")
+    assert failing.returncode == 1, failing.stderr
+    report = json.loads(failing.stdout)
+    assert report["messages_sent"] == 5
+    assert report["ok"] is False
+    assert report["errors"]["11205"]["count"] == report["webhook_attempts"] >= 5
+    unknown = switchboard(server, "load", "--to", "+15555550199", "--count", "3")
+    assert unknown.returncode == 1
+    assert "not a phone number of this account" in unknown.stderr
