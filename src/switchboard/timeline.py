@@ -164,8 +164,8 @@ class Timeline:
                 error_code=code,
                 error_message=describe(code).message if code in CATALOGUE else None,
             )
-        jobs = await self._callbacks(message, updated, now)
         following = await self._next_job(updated, now)
+        jobs = await self._callbacks(message, updated, now, following)
         if following is not None:
             jobs.append(following)
         return JobOutcome(
@@ -174,7 +174,9 @@ class Timeline:
             new_jobs=jobs,
         )
 
-    async def _callbacks(self, before: Message, after: Message, now: datetime) -> list[NewJob]:
+    async def _callbacks(
+        self, before: Message, after: Message, now: datetime, following: NewJob | None
+    ) -> list[NewJob]:
         if not emits_callback(MessageStatus(before.status), MessageStatus(after.status)):
             return []
         callback = status_callback_job(after, now)
@@ -183,9 +185,9 @@ class Timeline:
         chaos = (await self._scenario(after)).chaos
         rng = step_rng(self._seed, after.sid, f"chaos-{after.status}")
         if after.status == "sent" and rng.random() < chaos.reorder:
-            # Held back past the final status, so the receiver sees it out of order.
-            late = self._timing.sent_to_delivered + 1.0
-            callback = dataclasses.replace(callback, due_at=now + timedelta(seconds=late))
+            # Held back past the next status, so the receiver sees them out of order.
+            after_next = following.due_at if following is not None else now
+            callback = dataclasses.replace(callback, due_at=after_next + timedelta(seconds=1))
         jobs = [callback]
         if rng.random() < chaos.duplicate:
             jobs.append(callback)
@@ -201,7 +203,8 @@ class Timeline:
             return None
         sender = message.from_ or ""
         start = max(self._free_at.get(sender, now), now)
-        if message.validity_period is not None and start > message.date_created + timedelta(
+        valid_from = message.send_at or message.date_created  # scheduled: from SendAt
+        if message.validity_period is not None and start > valid_from + timedelta(
             seconds=message.validity_period
         ):
             return Event.EXPIRED, 30036

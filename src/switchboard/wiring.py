@@ -28,5 +28,10 @@ def sid_factory(config: Config) -> SidFactory:
     # SIDs are identifiers, not secrets: a PRNG seeded from the OS is enough and avoids a
     # getrandom() call per SID (measured: 4% of the inbound hot path). A configured seed makes
     # them reproducible.
-    seed = config.seed if config.seed is not None else os.urandom(32)
-    return SidFactory(random.Random(seed).randbytes)
+    if config.seed is None:
+        return SidFactory(random.Random(os.urandom(32)).randbytes)
+    seed = config.seed
+    return SidFactory(
+        random.Random(seed).randbytes,
+        per_prefix=lambda prefix: random.Random(f"{seed}:{prefix}").randbytes,
+    )

@@ -45,15 +45,31 @@ def make_sid(prefix: SidPrefix | str, random_bytes: RandomBytes) -> str:
 
 
 class SidFactory:
-    """Callable SID source bound to one randomness function."""
+    """Callable SID source: one randomness function, or one per prefix.
 
-    __slots__ = ("_random_bytes",)
+    Per-prefix sources keep seeded runs reproducible: creating a webhook attempt's SID (which
+    happens whenever an app answers) then never shifts the SIDs of messages created later.
+    """
 
-    def __init__(self, random_bytes: RandomBytes) -> None:
+    __slots__ = ("_per_prefix", "_random_bytes", "_sources")
+
+    def __init__(
+        self,
+        random_bytes: RandomBytes,
+        per_prefix: Callable[[str], RandomBytes] | None = None,
+    ) -> None:
         self._random_bytes = random_bytes
+        self._per_prefix = per_prefix
+        self._sources: dict[str, RandomBytes] = {}
 
     def __call__(self, prefix: SidPrefix | str) -> str:
-        return make_sid(prefix, self._random_bytes)
+        if self._per_prefix is None:
+            return make_sid(prefix, self._random_bytes)
+        key = SidPrefix(prefix).value
+        source = self._sources.get(key)
+        if source is None:
+            source = self._sources[key] = self._per_prefix(key)
+        return make_sid(key, source)
 
 
 def is_sid(value: str, prefix: SidPrefix | str | frozenset[SidPrefix] | None = None) -> bool:

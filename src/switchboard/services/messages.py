@@ -112,6 +112,8 @@ class MessageService:
         if status_callback is not None and not is_callback_url(status_callback):
             raise TwilioError(21609, f"The StatusCallback URL {status_callback} is not valid.")
         validity = self._validity(request.validity_period)
+        if validity is None and service is not None:
+            validity = service.validity_period
         send_at = self._schedule(request, service)
 
         now = self._rt.clock.now()
