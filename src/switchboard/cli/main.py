@@ -51,9 +51,8 @@ def _announce(ready: Ready) -> None:
     base = config.base_url
     verb = "created" if ready.created else "using"
     console.print(f"[bold]switchboard {__version__}[/] listening on {base}")
-    console.print(
-        f"  API base URL   {base}   (set client.api.base_url and client.messaging.base_url)"
-    )
+    console.print(f"  Dashboard      {base}/")
+    console.print(f"  API base URL   {base}   (client.api.base_url, client.messaging.base_url)")
     console.print(f"  Account SID    {account.sid}   ({verb})")
     console.print(f"  Auth token     {account.auth_token}")
     console.print(f"  Database       {_shown(config.database)}")
