@@ -187,6 +187,36 @@ class ThreadedWSGITransport(httpx.AsyncBaseTransport):
         return httpx.Response(status, headers=headers, content=content)
 
 
+class ThreadedASGITransport(httpx.AsyncBaseTransport):
+    """Calls an ASGI app on an event loop of its own, in its own thread.
+
+    The app under test may make blocking calls back to switchboard (the synchronous twilio
+    Client); on the server's loop that would deadlock.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="switchboard-asgi-app", daemon=True
+        )
+        self._thread.start()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+
+        async def call() -> tuple[int, httpx.Headers, bytes]:
+            response = await self._inner.handle_async_request(request)
+            return response.status_code, response.headers, await response.aread()
+
+        future = asyncio.run_coroutine_threadsafe(call(), self._loop)
+        status, headers, content = await asyncio.wrap_future(future)
+        return httpx.Response(status, headers=headers, content=content)
+
+    async def aclose(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+
+
 def is_asgi(app: Any) -> bool:
     call = app if inspect.isfunction(app) else getattr(app, "__call__", None)  # noqa: B004
     return inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(app)
@@ -258,7 +288,7 @@ class Switchboard:
         self._apps += 1
         origin = f"http://app{self._apps}.switchboard.test"
         transport: httpx.AsyncBaseTransport = (
-            httpx.ASGITransport(app=app) if is_asgi(app) else ThreadedWSGITransport(app)
+            ThreadedASGITransport(app) if is_asgi(app) else ThreadedWSGITransport(app)
         )
         self.server.app.state.transport.mount(origin, transport)
         return origin

@@ -158,3 +158,31 @@ def test_lifecycle(switchboard):
 """
     )
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_asgi_app_may_call_switchboard_with_the_blocking_sdk(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+from urllib.parse import parse_qsl
+
+def make_app(switchboard):
+    async def app(scope, receive, send):
+        event = await receive()
+        params = dict(parse_qsl(event.get("body", b"").decode()))
+        # A blocking call back to switchboard from inside the app (the sync twilio Client).
+        switchboard.client.messages.create(
+            to=params["From"], from_=params["To"], body="sent through the REST API"
+        )
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/xml")]})
+        await send({"type": "http.response.body", "body": b"<Response/>"})
+    return app
+
+def test_rest_call_from_the_app(switchboard):
+    switchboard.number(make_app(switchboard))
+    assert switchboard.text("hi").bodies == []
+    found = switchboard.wait_for_message(body="sent through the REST API")
+    assert found["direction"] == "outbound-api"
+"""
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
