@@ -52,7 +52,7 @@ def _announce(ready: Ready) -> None:
     verb = "created" if ready.created else "using"
     console.print(f"[bold]switchboard {__version__}[/] listening on {base}")
     console.print(f"  Dashboard      {base}/")
-    console.print(f"  API base URL   {base}   (client.api.base_url, client.messaging.base_url)")
+    console.print(f"  API base URL   {base}", soft_wrap=True)
     console.print(f"  Account SID    {account.sid}   ({verb})")
     console.print(f"  Auth token     {account.auth_token}")
     console.print(f"  Database       {_shown(config.database)}")
