@@ -14,7 +14,7 @@ import time
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.models import Account, ApiKey
 from switchboard.domain.sids import SidPrefix, is_sid
-from switchboard.ports import Page, PageRequest
+from switchboard.ports import Page, PageRequest, StoreConflict
 from switchboard.services.runtime import Runtime
 
 ACCOUNT_STATUSES = frozenset({"active", "suspended", "closed"})
@@ -69,8 +69,13 @@ class AccountService:
             token = auth_token or (existing.auth_token if existing else self._rt.new_token())
             if existing is None:
                 account = self._new_account(account_sid, account_sid, "Main account", token)
-                await store.insert_account(account)
-                return account, True
+                try:
+                    await store.insert_account(account)
+                    return account, True
+                except StoreConflict:  # another node starting at the same moment created it
+                    existing = await store.get_account(account_sid)
+                    if existing is None:
+                        raise
             if existing.auth_token != token:
                 existing = dataclasses.replace(existing, auth_token=token, date_updated=now)
                 await store.update_account(existing)

@@ -222,7 +222,10 @@ class PostgresStore:
     # Accounts and credentials ---------------------------------------------------------------
 
     async def insert_account(self, account: Account) -> None:
-        await _run(self._pool, "insert_account", rows.account_params(account))
+        try:
+            await _run(self._pool, "insert_account", rows.account_params(account))
+        except asyncpg.UniqueViolationError as exc:
+            raise StoreConflict(account.sid) from exc
 
     async def get_account(self, sid: str) -> Account | None:
         row = await _one(self._pool, "get_account", {"sid": sid})

@@ -432,7 +432,14 @@ class SqliteStore:
         params = {f.name: getattr(account, f.name) for f in dataclasses.fields(Account)}
         params["date_created"] = to_micros(account.date_created)
         params["date_updated"] = to_micros(account.date_updated)
-        await self._do(lambda c: _run(c, "insert_account", params))
+
+        def work(c: sqlite3.Connection) -> None:
+            try:
+                _run(c, "insert_account", params)
+            except sqlite3.IntegrityError as exc:
+                raise StoreConflict(account.sid) from exc
+
+        await self._do(work)
 
     async def get_account(self, sid: str) -> Account | None:
         row = await self._do(lambda c: _one(c, "get_account", {"sid": sid}))
