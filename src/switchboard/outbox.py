@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from switchboard.domain.models import Job
-from switchboard.ports import Clock, JobOutcome, Store
+from switchboard.ports import Clock, JobOutcome, LeaseLost, Store
 
 log = logging.getLogger("switchboard.outbox")
 
@@ -68,13 +68,16 @@ class Dispatcher:
     async def stop(self) -> None:
         self._stopping = True
         self._wakeup.set()
-        for task in (self._loop_task, self._renewer):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
+        if self._renewer is not None:  # only now: running jobs keep their leases to the end
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer
 
     async def drain(self) -> None:
         """Wait until no job is due now and none is running (callers bound it with a timeout)."""
@@ -105,12 +108,11 @@ class Dispatcher:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
             return 1
         self._wakeup.clear()
-        jobs = await self._store.claim_jobs(
-            self._clock.now(), min(room, self._batch), LEASE_SECONDS
-        )
+        jobs = await self._store.claim_jobs(self._clock.now(), min(room, self._batch), self._lease)
         for job in jobs:
             task = asyncio.get_running_loop().create_task(self._execute(job))
             self._in_flight.add(task)
+            self._running[task] = job.id
             self._idle.clear()
             task.add_done_callback(self._finished)
         return len(jobs)
@@ -161,6 +163,10 @@ class Dispatcher:
             outcome = JobOutcome(retry_at=self._clock.now() + RETRY_AFTER_CRASH)
         try:
             await self._store.finish_job(job, outcome)
+        except LeaseLost:
+            log.warning(
+                "job %s (%s) was reclaimed by another worker; outcome discarded", job.id, job.kind
+            )
         except Exception:
             log.exception(
                 "recording job %s failed; its lease will expire and it will rerun", job.id

@@ -44,6 +44,10 @@ class StoreConflict(Exception):
     """A uniqueness rule was broken (a phone number already owned, a number already pooled)."""
 
 
+class LeaseLost(Exception):
+    """The job was claimed again elsewhere (its lease lapsed): this outcome is not committed."""
+
+
 class InvalidPageToken(Exception):
     """A PageToken that this store never issued."""
 

@@ -112,7 +112,11 @@ class AiohttpTransport:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._max_connections, ttl_dns_cache=300)
+            # Idle connections are dropped before common servers drop them (uvicorn and Node
+            # close after 5 s), so a delivery never goes out on a socket being closed.
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections, ttl_dns_cache=300, keepalive_timeout=4.0
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector, auto_decompress=True, trust_env=False
             )

@@ -9,8 +9,10 @@ import asyncio
 import dataclasses
 from typing import Any
 
+import pytest
+
 from switchboard.domain.models import Direction, Job
-from switchboard.ports import AttemptFilter, JobOutcome, PageRequest, Store
+from switchboard.ports import AttemptFilter, JobOutcome, LeaseLost, PageRequest, Store
 
 Records = Any  # conftest.Records (test modules cannot import conftest)
 Database = Any  # conftest.Database
@@ -211,3 +213,22 @@ async def test_next_job_due_counts_leases(store: Store, make: Records) -> None:
     assert await store.next_job_due() == make.at(50 * SECOND)
     await store.claim_jobs(make.at(50 * SECOND), 1, 10)
     assert await store.next_job_due() == make.at(60 * SECOND)
+
+
+async def test_a_reclaimed_job_cannot_be_finished_by_its_first_worker(
+    store: Store, make: Records
+) -> None:
+    acc = make.account()
+    inbound = await store.insert_message(make.message(acc.sid), (), [make.job()])
+    (first,) = await store.claim_jobs(make.at(0), 10, 30)
+    (second,) = await store.claim_jobs(make.at(31 * SECOND), 10, 30)  # the lease lapsed
+    late = JobOutcome(attempts=[make.attempt(acc.sid, inbound.sid)])
+    with pytest.raises(LeaseLost):
+        await store.finish_job(first, late)
+    # Nothing of the stale outcome was written, and the job still belongs to the new claim.
+    assert await store.list_attempts(AttemptFilter(message_sid=inbound.sid)) == []
+    await store.finish_job(second, JobOutcome(retry_at=make.at(3600 * SECOND)))
+    with pytest.raises(LeaseLost):
+        await store.finish_job(first, JobOutcome())
+    (third,) = await store.claim_jobs(make.at(3601 * SECOND), 10, 30)
+    assert third.attempts == 3

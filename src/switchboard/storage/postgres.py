@@ -43,6 +43,7 @@ from switchboard.ports import (
     AttemptFilter,
     InvalidPageToken,
     JobOutcome,
+    LeaseLost,
     MessageFilter,
     Page,
     PageRequest,
@@ -488,6 +489,19 @@ class PostgresStore:
 
     async def finish_job(self, job: Job, outcome: JobOutcome) -> None:
         async with self._transaction() as c:
+            fence = {"id": job.id, "attempts": job.attempts}
+            if outcome.retry_at is None:
+                held = await _run(c, "delete_job", fence)
+            else:
+                payload = outcome.payload if outcome.payload is not None else job.payload
+                params = {
+                    **fence,
+                    "due_at": to_micros(outcome.retry_at),
+                    "payload": dump_json(payload),
+                }
+                held = await _run(c, "retry_job", params)
+            if not held:
+                raise LeaseLost(job.id)  # the transaction rolls back: nothing is written
             await _run_many(c, "insert_attempt", [rows.attempt_params(a) for a in outcome.attempts])
             for message, media in outcome.new_messages:
                 await _insert_message(c, message, media, {})
@@ -495,16 +509,6 @@ class PostgresStore:
             await _run_many(c, "update_message", updates)
             await _insert_events(c, outcome.events)
             await _insert_jobs(c, outcome.new_jobs)
-            if outcome.retry_at is None:
-                await _run(c, "delete_job", {"id": job.id})
-            else:
-                payload = outcome.payload if outcome.payload is not None else job.payload
-                params = {
-                    "id": job.id,
-                    "due_at": to_micros(outcome.retry_at),
-                    "payload": dump_json(payload),
-                }
-                await _run(c, "retry_job", params)
 
     async def extend_leases(self, job_ids: Sequence[int], leased_until: datetime) -> None:
         params = {"ids": list(job_ids), "leased_until": to_micros(leased_until)}

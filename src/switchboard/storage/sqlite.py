@@ -30,6 +30,7 @@ from switchboard.ports import (
     AttemptFilter,
     InvalidPageToken,
     JobOutcome,
+    LeaseLost,
     MessageFilter,
     Page,
     PageRequest,
@@ -782,6 +783,15 @@ class SqliteStore:
 
     async def finish_job(self, job: Job, outcome: JobOutcome) -> None:
         def work(c: sqlite3.Connection) -> None:
+            fence = {"id": job.id, "attempts": job.attempts}
+            if outcome.retry_at is None:
+                held = _run(c, "delete_job", fence)
+            else:
+                payload = dump_json(outcome.payload if outcome.payload is not None else job.payload)
+                params = {**fence, "due_at": to_micros(outcome.retry_at), "payload": payload}
+                held = _run(c, "retry_job", params)
+            if not held:
+                raise LeaseLost(job.id)  # rolls back this call's savepoint: nothing is written
             for attempt in outcome.attempts:
                 _run(c, "insert_attempt", _attempt_params(attempt))
             for message, media in outcome.new_messages:
@@ -790,12 +800,6 @@ class SqliteStore:
                 _run(c, "update_message", _message_update_params(message))
             _insert_events(c, outcome.events)
             _insert_jobs(c, outcome.new_jobs)
-            if outcome.retry_at is None:
-                _run(c, "delete_job", {"id": job.id})
-            else:
-                payload = dump_json(outcome.payload if outcome.payload is not None else job.payload)
-                params = {"id": job.id, "due_at": to_micros(outcome.retry_at), "payload": payload}
-                _run(c, "retry_job", params)
 
         await self._do(work)
 

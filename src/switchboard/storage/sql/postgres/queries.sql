@@ -249,10 +249,12 @@ SELECT MIN(CASE WHEN leased_until IS NULL THEN due_at ELSE GREATEST(due_at, leas
 FROM jobs;
 
 -- name: delete_job
-DELETE FROM jobs WHERE id = :id;
+-- Fenced: only the claim that still holds the job (same attempts count) may finish it.
+DELETE FROM jobs WHERE id = :id AND attempts = :attempts;
 
 -- name: retry_job
-UPDATE jobs SET due_at = :due_at, leased_until = NULL, payload = :payload WHERE id = :id;
+UPDATE jobs SET due_at = :due_at, leased_until = NULL, payload = :payload
+WHERE id = :id AND attempts = :attempts;
 
 -- name: extend_leases
 UPDATE jobs SET leased_until = :leased_until

@@ -239,10 +239,12 @@ SELECT MIN(CASE WHEN leased_until IS NULL THEN due_at ELSE MAX(due_at, leased_un
 FROM jobs;
 
 -- name: delete_job
-DELETE FROM jobs WHERE id = :id;
+-- Fenced: only the claim that still holds the job (same attempts count) may finish it.
+DELETE FROM jobs WHERE id = :id AND attempts = :attempts;
 
 -- name: retry_job
-UPDATE jobs SET due_at = :due_at, leased_until = NULL, payload = :payload WHERE id = :id;
+UPDATE jobs SET due_at = :due_at, leased_until = NULL, payload = :payload
+WHERE id = :id AND attempts = :attempts;
 
 -- name: extend_leases
 UPDATE jobs SET leased_until = :leased_until WHERE id = :id AND leased_until IS NOT NULL;
