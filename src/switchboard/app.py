@@ -101,7 +101,10 @@ def create_app(
             # One node owns a SQLite file: leases left by a previous (crashed) run are void.
             # On PostgreSQL other nodes may be running: their leases expire on their own.
             await store.release_all_leases()
-        dispatcher.start()
+        if config.deliver:
+            dispatcher.start()
+        else:
+            runtime.on_new_jobs = lambda: None  # workers poll the database
         if on_ready is not None:
             on_ready(Ready(account, created, config))
         try:

@@ -32,6 +32,7 @@ class Config:
     # How long a claimed job stays reserved without a heartbeat: the delay before the jobs of
     # a node that died are picked up by another.
     lease_seconds: float = 60.0
+    deliver: bool = True  # False: an API-only node; `switchboard worker` processes deliver
     max_request_bytes: int = 5 * 1024 * 1024
     # With one server process, leases left in the database belong to a dead run and are
     # released at start; with several (--workers), the parent releases them before forking.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -99,6 +100,13 @@ def _announce(ready: Ready) -> None:
     help="How long a claimed job stays reserved without a heartbeat: how soon the jobs of a "
     "node that died run on another node.",
 )
+@click.option(
+    "--deliver/--no-deliver",
+    default=True,
+    show_default=True,
+    help="Run webhooks, callbacks and the carrier here; --no-deliver leaves them to "
+    "`switchboard worker` processes on the same database.",
+)
 def serve(
     host: str,
     port: int,
@@ -109,6 +117,7 @@ def serve(
     seed: int | None,
     throughput: bool,
     lease_seconds: float,
+    deliver: bool,
 ) -> None:
     """Run the server (REST API, webhooks, simulated carrier) until interrupted."""
     import uvicorn
@@ -127,6 +136,7 @@ def serve(
         seed=seed,
         throughput=throughput,
         lease_seconds=lease_seconds,
+        deliver=deliver,
     )
     options: dict[str, Any] = {"log_level": "warning", "lifespan": "on", "access_log": False}
     if workers == 1:
@@ -167,6 +177,41 @@ def migrate(database: str) -> None:
 
     asyncio.run(run())
     console.print(f"Database {_shown(database)} is up to date.")
+
+
+@cli.command()
+@click.option(
+    "--database",
+    default="switchboard.db",
+    show_default=True,
+    envvar="SWITCHBOARD_DATABASE",
+    help=DATABASE_HELP,
+)
+@click.option(
+    "--lease-seconds",
+    type=click.FloatRange(min=1.0),
+    default=60.0,
+    show_default=True,
+    help="As for serve.",
+)
+@click.option("--concurrency", type=click.IntRange(1, 4096), default=256, show_default=True,
+              help="Deliveries in flight at once.")  # fmt: skip
+def worker(database: str, lease_seconds: float, concurrency: int) -> None:
+    """Deliver webhooks, callbacks and carrier steps for the servers on DATABASE (no HTTP)."""
+    from switchboard.worker import run_worker
+
+    config = Config(database=database, lease_seconds=lease_seconds, webhook_concurrency=concurrency)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        console.print(f"switchboard worker delivering for {_shown(database)}")
+        sys.stdout.flush()
+        await run_worker(config, stop)
+
+    asyncio.run(main())
 
 
 cli.add_command(text)
