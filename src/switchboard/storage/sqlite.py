@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from switchboard.domain.models import (
     Account,
     ApiKey,
-    Direction,
     Job,
     Media,
     Message,
@@ -36,12 +35,12 @@ from switchboard.ports import (
     PageRequest,
     StoreConflict,
 )
+from switchboard.storage import sqlite_rows as records
 from switchboard.storage.queries import load_migrations, load_queries
 from switchboard.storage.rows import (
     dump_json,
     from_micros,
     load_json,
-    opt_from_micros,
     opt_micros,
     to_micros,
 )
@@ -87,260 +86,6 @@ def _page(
     return Page([convert(r) for r in rows[: page.page_size]], len(rows) > page.page_size)
 
 
-# Row <-> record -------------------------------------------------------------------------------
-
-
-def _account(row: Row) -> Account:
-    return Account(
-        sid=row["sid"],
-        friendly_name=row["friendly_name"],
-        auth_token=row["auth_token"],
-        owner_account_sid=row["owner_account_sid"],
-        status=row["status"],
-        type=row["type"],
-        date_created=from_micros(row["date_created"]),
-        date_updated=from_micros(row["date_updated"]),
-    )
-
-
-def _api_key(row: Row) -> ApiKey:
-    return ApiKey(
-        sid=row["sid"],
-        account_sid=row["account_sid"],
-        friendly_name=row["friendly_name"],
-        secret=row["secret"],
-        date_created=from_micros(row["date_created"]),
-        date_updated=from_micros(row["date_updated"]),
-    )
-
-
-_NUMBER_TEXT_FIELDS = [
-    "sid",
-    "account_sid",
-    "phone_number",
-    "friendly_name",
-    "sms_url",
-    "sms_method",
-    "sms_fallback_url",
-    "sms_fallback_method",
-    "status_callback",
-    "status_callback_method",
-    "sms_application_sid",
-]
-
-
-def _phone_number(row: Row) -> PhoneNumber:
-    return PhoneNumber(
-        **{name: row[name] for name in _NUMBER_TEXT_FIELDS},
-        date_created=from_micros(row["date_created"]),
-        date_updated=from_micros(row["date_updated"]),
-    )
-
-
-def _number_params(number: PhoneNumber) -> dict[str, Any]:
-    params: dict[str, Any] = {name: getattr(number, name) for name in _NUMBER_TEXT_FIELDS}
-    params["date_created"] = to_micros(number.date_created)
-    params["date_updated"] = to_micros(number.date_updated)
-    return params
-
-
-_SERVICE_BODY_FIELDS = tuple(
-    f.name
-    for f in dataclasses.fields(MessagingService)
-    if f.name not in {"sid", "account_sid", "date_created", "date_updated"}
-)
-
-
-def _service_from(
-    sid: str, account_sid: str, body: str, created: int, updated: int
-) -> MessagingService:
-    fields = load_json(body)
-    known = {name: fields[name] for name in _SERVICE_BODY_FIELDS if name in fields}
-    return MessagingService(
-        sid=sid,
-        account_sid=account_sid,
-        date_created=from_micros(created),
-        date_updated=from_micros(updated),
-        **known,
-    )
-
-
-def _service(row: Row) -> MessagingService:
-    return _service_from(
-        row["sid"], row["account_sid"], row["body"], row["date_created"], row["date_updated"]
-    )
-
-
-def _service_params(service: MessagingService) -> dict[str, Any]:
-    return {
-        "sid": service.sid,
-        "account_sid": service.account_sid,
-        "body": dump_json({name: getattr(service, name) for name in _SERVICE_BODY_FIELDS}),
-        "date_created": to_micros(service.date_created),
-        "date_updated": to_micros(service.date_updated),
-    }
-
-
-def _service_number(row: Row) -> ServicePhoneNumber:
-    return ServicePhoneNumber(
-        sid=row["sid"],
-        service_sid=row["service_sid"],
-        account_sid=row["account_sid"],
-        phone_number=row["phone_number"],
-        date_created=from_micros(row["date_created"]),
-        date_updated=from_micros(row["date_updated"]),
-    )
-
-
-def _message(row: Row) -> Message:
-    return Message(
-        sid=row["sid"],
-        account_sid=row["account_sid"],
-        messaging_service_sid=row["messaging_service_sid"],
-        direction=Direction(row["direction"]),
-        from_=row["from_addr"],
-        to=row["to_addr"],
-        body=row["body"],
-        status=row["status"],
-        num_segments=row["num_segments"],
-        num_media=row["num_media"],
-        price=row["price"],
-        price_unit=row["price_unit"],
-        error_code=row["error_code"],
-        error_message=row["error_message"],
-        status_callback=row["status_callback"],
-        status_callback_method=row["status_callback_method"],
-        validity_period=row["validity_period"],
-        send_at=opt_from_micros(row["send_at"]),
-        extra=load_json(row["extra"]),
-        in_reply_to=row["in_reply_to"],
-        date_created=from_micros(row["date_created"]),
-        date_updated=from_micros(row["date_updated"]),
-        date_sent=opt_from_micros(row["date_sent"]),
-        seq=row["seq"],
-    )
-
-
-def _message_params(m: Message) -> dict[str, Any]:
-    return {
-        "sid": m.sid,
-        "account_sid": m.account_sid,
-        "messaging_service_sid": m.messaging_service_sid,
-        "direction": m.direction.value,
-        "from_addr": m.from_,
-        "to_addr": m.to,
-        "body": m.body,
-        "status": m.status,
-        "num_segments": m.num_segments,
-        "num_media": m.num_media,
-        "price": m.price,
-        "price_unit": m.price_unit,
-        "error_code": m.error_code,
-        "error_message": m.error_message,
-        "status_callback": m.status_callback,
-        "status_callback_method": m.status_callback_method,
-        "validity_period": m.validity_period,
-        "send_at": opt_micros(m.send_at),
-        "extra": dump_json(m.extra),
-        "in_reply_to": m.in_reply_to,
-        "date_created": to_micros(m.date_created),
-        "date_updated": to_micros(m.date_updated),
-        "date_sent": opt_micros(m.date_sent),
-    }
-
-
-# Columns fixed at creation; update_message does not bind them.
-_MESSAGE_INSERT_ONLY = frozenset(
-    {"account_sid", "direction", "to_addr", "num_media", "status_callback",
-     "status_callback_method", "validity_period", "send_at", "extra", "in_reply_to",
-     "date_created"}
-)  # fmt: skip
-
-
-def _message_update_params(m: Message) -> dict[str, Any]:
-    return {k: v for k, v in _message_params(m).items() if k not in _MESSAGE_INSERT_ONLY}
-
-
-def _media(row: Row) -> Media:
-    return Media(
-        sid=row["sid"],
-        account_sid=row["account_sid"],
-        message_sid=row["message_sid"],
-        content_type=row["content_type"],
-        source_url=row["source_url"],
-        size=row["size"],
-        date_created=from_micros(row["date_created"]),
-        date_updated=from_micros(row["date_updated"]),
-    )
-
-
-def _event(row: Row) -> StatusEvent:
-    return StatusEvent(
-        message_sid=row["message_sid"],
-        status=row["status"],
-        at=from_micros(row["at"]),
-        error_code=row["error_code"],
-    )
-
-
-def _job(row: Row) -> Job:
-    return Job(
-        id=row["id"],
-        kind=row["kind"],
-        due_at=from_micros(row["due_at"]),
-        payload=load_json(row["payload"]),
-        account_sid=row["account_sid"],
-        message_sid=row["message_sid"],
-        attempts=row["attempts"],
-    )
-
-
-def _attempt(row: Row) -> WebhookAttempt:
-    return WebhookAttempt(
-        sid=row["sid"],
-        account_sid=row["account_sid"],
-        message_sid=row["message_sid"],
-        kind=row["kind"],
-        attempt=row["attempt"],
-        url=row["url"],
-        method=row["method"],
-        request_headers=load_json(row["request_headers"]),
-        request_body=row["request_body"],
-        response_status=row["response_status"],
-        response_headers=load_json(row["response_headers"]),
-        response_body=row["response_body"],
-        duration_ms=row["duration_ms"],
-        error_code=row["error_code"],
-        error_detail=row["error_detail"],
-        idempotency_token=row["idempotency_token"],
-        signed_url=row["signed_url"],
-        date_created=from_micros(row["date_created"]),
-    )
-
-
-def _attempt_params(a: WebhookAttempt) -> dict[str, Any]:
-    return {
-        "sid": a.sid,
-        "account_sid": a.account_sid,
-        "message_sid": a.message_sid,
-        "kind": a.kind,
-        "attempt": a.attempt,
-        "url": a.url,
-        "method": a.method,
-        "request_headers": dump_json(a.request_headers),
-        "request_body": a.request_body,
-        "response_status": a.response_status,
-        "response_headers": dump_json(a.response_headers),
-        "response_body": a.response_body,
-        "duration_ms": a.duration_ms,
-        "error_code": a.error_code,
-        "error_detail": a.error_detail,
-        "idempotency_token": a.idempotency_token,
-        "signed_url": a.signed_url,
-        "date_created": to_micros(a.date_created),
-    }
-
-
 def _insert_jobs(conn: sqlite3.Connection, jobs: Sequence[NewJob]) -> None:
     for job in jobs:
         _run(
@@ -376,7 +121,7 @@ def _insert_message(
     media: Sequence[Media],
     content: Mapping[str, bytes],
 ) -> Message:
-    seq = conn.execute(Q["insert_message"], _message_params(message)).lastrowid
+    seq = conn.execute(Q["insert_message"], records.message_params(message)).lastrowid
     for item in media:
         _run(
             conn,
@@ -444,7 +189,7 @@ class SqliteStore:
 
     async def get_account(self, sid: str) -> Account | None:
         row = await self._do(lambda c: _one(c, "get_account", {"sid": sid}))
-        return None if row is None else _account(row)
+        return None if row is None else records.account(row)
 
     async def update_account(self, account: Account) -> None:
         params = {
@@ -458,7 +203,7 @@ class SqliteStore:
 
     async def find_main_account(self) -> Account | None:
         row = await self._do(lambda c: _one(c, "find_main_account", {}))
-        return None if row is None else _account(row)
+        return None if row is None else records.account(row)
 
     async def list_accounts(
         self, owner_sid: str, friendly_name: str | None, status: str | None, page: PageRequest
@@ -466,7 +211,7 @@ class SqliteStore:
         def work(c: sqlite3.Connection) -> Page[Account]:
             after = _cursor_seq(c, "account_seq", page, owner_sid=owner_sid) or 0
             params = {"owner_sid": owner_sid, "friendly_name": friendly_name, "status": status}
-            return _page(c, "list_accounts", {**params, "after_seq": after}, page, _account)
+            return _page(c, "list_accounts", {**params, "after_seq": after}, page, records.account)
 
         return await self._do(work)
 
@@ -478,7 +223,7 @@ class SqliteStore:
 
     async def get_api_key(self, sid: str) -> ApiKey | None:
         row = await self._do(lambda c: _one(c, "get_api_key", {"sid": sid}))
-        return None if row is None else _api_key(row)
+        return None if row is None else records.api_key(row)
 
     async def update_api_key(self, key: ApiKey) -> None:
         params = {
@@ -496,14 +241,14 @@ class SqliteStore:
         def work(c: sqlite3.Connection) -> Page[ApiKey]:
             after = _cursor_seq(c, "api_key_seq", page, account_sid=account_sid) or 0
             params = {"account_sid": account_sid, "after_seq": after}
-            return _page(c, "list_api_keys", params, page, _api_key)
+            return _page(c, "list_api_keys", params, page, records.api_key)
 
         return await self._do(work)
 
     # Phone numbers --------------------------------------------------------------------------
 
     async def insert_phone_number(self, number: PhoneNumber) -> None:
-        params = _number_params(number)
+        params = records.number_params(number)
 
         def work(c: sqlite3.Connection) -> None:
             try:
@@ -516,12 +261,12 @@ class SqliteStore:
     async def get_phone_number(self, account_sid: str, sid: str) -> PhoneNumber | None:
         params = {"account_sid": account_sid, "sid": sid}
         row = await self._do(lambda c: _one(c, "get_phone_number", params))
-        return None if row is None else _phone_number(row)
+        return None if row is None else records.phone_number(row)
 
     async def find_phone_number(self, phone_number: str) -> PhoneNumber | None:
         params = {"phone_number": phone_number}
         row = await self._do(lambda c: _one(c, "find_phone_number", params))
-        return None if row is None else _phone_number(row)
+        return None if row is None else records.phone_number(row)
 
     async def find_number_and_service(
         self, phone_number: str
@@ -532,17 +277,17 @@ class SqliteStore:
             return None
         service = None
         if row["service_sid"] is not None:
-            service = _service_from(
+            service = records.service_from(
                 row["service_sid"],
                 row["service_account_sid"],
                 row["service_body"],
                 row["service_date_created"],
                 row["service_date_updated"],
             )
-        return _phone_number(row), service
+        return records.phone_number(row), service
 
     async def update_phone_number(self, number: PhoneNumber) -> None:
-        params = _number_params(number)
+        params = records.number_params(number)
         del params["account_sid"], params["phone_number"], params["date_created"]
         await self._do(lambda c: _run(c, "update_phone_number", params))
 
@@ -570,23 +315,23 @@ class SqliteStore:
                 "friendly_name": friendly_name,
                 "after_seq": after,
             }
-            return _page(c, "list_phone_numbers", params, page, _phone_number)
+            return _page(c, "list_phone_numbers", params, page, records.phone_number)
 
         return await self._do(work)
 
     # Messaging Services ---------------------------------------------------------------------
 
     async def insert_service(self, service: MessagingService) -> None:
-        params = _service_params(service)
+        params = records.service_params(service)
         await self._do(lambda c: _run(c, "insert_service", params))
 
     async def get_service(self, account_sid: str, sid: str) -> MessagingService | None:
         params = {"account_sid": account_sid, "sid": sid}
         row = await self._do(lambda c: _one(c, "get_service", params))
-        return None if row is None else _service(row)
+        return None if row is None else records.service(row)
 
     async def update_service(self, service: MessagingService) -> None:
-        params = _service_params(service)
+        params = records.service_params(service)
         del params["account_sid"], params["date_created"]
         await self._do(lambda c: _run(c, "update_service", params))
 
@@ -603,7 +348,7 @@ class SqliteStore:
         def work(c: sqlite3.Connection) -> Page[MessagingService]:
             after = _cursor_seq(c, "service_seq", page, account_sid=account_sid) or 0
             params = {"account_sid": account_sid, "after_seq": after}
-            return _page(c, "list_services", params, page, _service)
+            return _page(c, "list_services", params, page, records.service)
 
         return await self._do(work)
 
@@ -628,7 +373,7 @@ class SqliteStore:
     async def get_service_number(self, service_sid: str, sid: str) -> ServicePhoneNumber | None:
         params = {"service_sid": service_sid, "sid": sid}
         row = await self._do(lambda c: _one(c, "get_service_number", params))
-        return None if row is None else _service_number(row)
+        return None if row is None else records.service_number(row)
 
     async def remove_service_number(self, service_sid: str, sid: str) -> bool:
         params = {"service_sid": service_sid, "sid": sid}
@@ -640,7 +385,7 @@ class SqliteStore:
         def work(c: sqlite3.Connection) -> Page[ServicePhoneNumber]:
             after = _cursor_seq(c, "service_number_seq", page, service_sid=service_sid) or 0
             params = {"service_sid": service_sid, "after_seq": after}
-            return _page(c, "list_service_numbers", params, page, _service_number)
+            return _page(c, "list_service_numbers", params, page, records.service_number)
 
         return await self._do(work)
 
@@ -669,11 +414,11 @@ class SqliteStore:
     async def get_message(self, account_sid: str, sid: str) -> Message | None:
         params = {"account_sid": account_sid, "sid": sid}
         row = await self._do(lambda c: _one(c, "get_message", params))
-        return None if row is None else _message(row)
+        return None if row is None else records.message(row)
 
     async def find_message(self, sid: str) -> Message | None:
         row = await self._do(lambda c: _one(c, "find_message", {"sid": sid}))
-        return None if row is None else _message(row)
+        return None if row is None else records.message(row)
 
     async def update_message(
         self,
@@ -681,7 +426,7 @@ class SqliteStore:
         jobs: Sequence[NewJob] = (),
         events: Sequence[StatusEvent] = (),
     ) -> None:
-        params = _message_update_params(message)
+        params = records.message_update_params(message)
 
         def work(c: sqlite3.Connection) -> None:
             _run(c, "update_message", params)
@@ -713,13 +458,13 @@ class SqliteStore:
                 "sent_before": opt_micros(filters.sent_before),
                 "before_seq": before,
             }
-            return _page(c, "list_messages", params, page, _message)
+            return _page(c, "list_messages", params, page, records.message)
 
         return await self._do(work)
 
     async def list_replies(self, message_sid: str) -> list[Message]:
         rows = await self._do(lambda c: _all(c, "list_replies", {"sid": message_sid}))
-        return [_message(r) for r in rows]
+        return [records.message(r) for r in rows]
 
     async def pending_jobs(self, message_sid: str, kind: str) -> int:
         params = {"message_sid": message_sid, "kind": kind}
@@ -732,14 +477,14 @@ class SqliteStore:
         def work(c: sqlite3.Connection) -> Page[Media]:
             after = _cursor_seq(c, "media_seq", page, message_sid=message_sid) or 0
             params = {"account_sid": account_sid, "message_sid": message_sid, "after_seq": after}
-            return _page(c, "list_media", params, page, _media)
+            return _page(c, "list_media", params, page, records.media)
 
         return await self._do(work)
 
     async def get_media(self, account_sid: str, message_sid: str, sid: str) -> Media | None:
         params = {"account_sid": account_sid, "message_sid": message_sid, "sid": sid}
         row = await self._do(lambda c: _one(c, "get_media", params))
-        return None if row is None else _media(row)
+        return None if row is None else records.media(row)
 
     async def delete_media(self, account_sid: str, message_sid: str, sid: str) -> bool:
         params = {"account_sid": account_sid, "message_sid": message_sid, "sid": sid}
@@ -761,7 +506,7 @@ class SqliteStore:
     async def list_status_events(self, message_sid: str) -> list[StatusEvent]:
         params = {"message_sid": message_sid}
         rows = await self._do(lambda c: _all(c, "list_status_events", params))
-        return [_event(r) for r in rows]
+        return [records.event(r) for r in rows]
 
     # The outbox -----------------------------------------------------------------------------
 
@@ -773,7 +518,7 @@ class SqliteStore:
             rows = _all(c, "select_due_jobs", {"now": now_us, "limit": limit})
             for row in rows:
                 _run(c, "lease_job", {"id": row["id"], "leased_until": leased_until})
-            return [dataclasses.replace(_job(r), attempts=r["attempts"] + 1) for r in rows]
+            return [dataclasses.replace(records.job(r), attempts=r["attempts"] + 1) for r in rows]
 
         return await self._do(work)
 
@@ -793,11 +538,11 @@ class SqliteStore:
             if not held:
                 raise LeaseLost(job.id)  # rolls back this call's savepoint: nothing is written
             for attempt in outcome.attempts:
-                _run(c, "insert_attempt", _attempt_params(attempt))
+                _run(c, "insert_attempt", records.attempt_params(attempt))
             for message, media in outcome.new_messages:
                 _insert_message(c, message, media, {})
             for message in outcome.message_updates:
-                _run(c, "update_message", _message_update_params(message))
+                _run(c, "update_message", records.message_update_params(message))
             _insert_events(c, outcome.events)
             _insert_jobs(c, outcome.new_jobs)
 
@@ -852,7 +597,7 @@ class SqliteStore:
     # Attempts and control -------------------------------------------------------------------
 
     async def insert_attempts(self, attempts: Sequence[WebhookAttempt]) -> None:
-        rows = [_attempt_params(a) for a in attempts]
+        rows = [records.attempt_params(a) for a in attempts]
 
         def work(c: sqlite3.Connection) -> None:
             for row in rows:
@@ -868,7 +613,7 @@ class SqliteStore:
             return _all(c, "list_recent_attempts", {"limit": filters.limit})
 
         rows = await self._do(work)
-        attempts = [_attempt(r) for r in rows]
+        attempts = [records.attempt(r) for r in rows]
         if filters.account_sids is not None:
             allowed = set(filters.account_sids)
             attempts = [a for a in attempts if a.account_sid in allowed]
@@ -876,7 +621,7 @@ class SqliteStore:
 
     async def get_attempt(self, sid: str) -> WebhookAttempt | None:
         row = await self._do(lambda c: _one(c, "get_attempt", {"sid": sid}))
-        return None if row is None else _attempt(row)
+        return None if row is None else records.attempt(row)
 
     async def reset(self, keep_numbers: bool = True) -> None:
         tables = ["messages", "media", "status_events", "jobs", "webhook_attempts", "scenarios"]

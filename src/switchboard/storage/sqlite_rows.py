@@ -1,0 +1,282 @@
+"""Row <-> record conversions for the SQLite store (column names match the schema)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from typing import Any
+
+from switchboard.domain.models import (
+    Account,
+    ApiKey,
+    Direction,
+    Job,
+    Media,
+    Message,
+    MessagingService,
+    PhoneNumber,
+    ServicePhoneNumber,
+    StatusEvent,
+    WebhookAttempt,
+)
+from switchboard.storage.rows import (
+    dump_json,
+    from_micros,
+    load_json,
+    opt_from_micros,
+    opt_micros,
+    to_micros,
+)
+
+Row = sqlite3.Row
+
+
+def account(row: Row) -> Account:
+    return Account(
+        sid=row["sid"],
+        friendly_name=row["friendly_name"],
+        auth_token=row["auth_token"],
+        owner_account_sid=row["owner_account_sid"],
+        status=row["status"],
+        type=row["type"],
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+    )
+
+
+def api_key(row: Row) -> ApiKey:
+    return ApiKey(
+        sid=row["sid"],
+        account_sid=row["account_sid"],
+        friendly_name=row["friendly_name"],
+        secret=row["secret"],
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+    )
+
+
+_NUMBER_TEXT_FIELDS = [
+    "sid",
+    "account_sid",
+    "phone_number",
+    "friendly_name",
+    "sms_url",
+    "sms_method",
+    "sms_fallback_url",
+    "sms_fallback_method",
+    "status_callback",
+    "status_callback_method",
+    "sms_application_sid",
+]
+
+
+def phone_number(row: Row) -> PhoneNumber:
+    return PhoneNumber(
+        **{name: row[name] for name in _NUMBER_TEXT_FIELDS},
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+    )
+
+
+def number_params(number: PhoneNumber) -> dict[str, Any]:
+    params: dict[str, Any] = {name: getattr(number, name) for name in _NUMBER_TEXT_FIELDS}
+    params["date_created"] = to_micros(number.date_created)
+    params["date_updated"] = to_micros(number.date_updated)
+    return params
+
+
+_SERVICE_BODY_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(MessagingService)
+    if f.name not in {"sid", "account_sid", "date_created", "date_updated"}
+)
+
+
+def service_from(
+    sid: str, account_sid: str, body: str, created: int, updated: int
+) -> MessagingService:
+    fields = load_json(body)
+    known = {name: fields[name] for name in _SERVICE_BODY_FIELDS if name in fields}
+    return MessagingService(
+        sid=sid,
+        account_sid=account_sid,
+        date_created=from_micros(created),
+        date_updated=from_micros(updated),
+        **known,
+    )
+
+
+def service(row: Row) -> MessagingService:
+    return service_from(
+        row["sid"], row["account_sid"], row["body"], row["date_created"], row["date_updated"]
+    )
+
+
+def service_params(service: MessagingService) -> dict[str, Any]:
+    return {
+        "sid": service.sid,
+        "account_sid": service.account_sid,
+        "body": dump_json({name: getattr(service, name) for name in _SERVICE_BODY_FIELDS}),
+        "date_created": to_micros(service.date_created),
+        "date_updated": to_micros(service.date_updated),
+    }
+
+
+def service_number(row: Row) -> ServicePhoneNumber:
+    return ServicePhoneNumber(
+        sid=row["sid"],
+        service_sid=row["service_sid"],
+        account_sid=row["account_sid"],
+        phone_number=row["phone_number"],
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+    )
+
+
+def message(row: Row) -> Message:
+    return Message(
+        sid=row["sid"],
+        account_sid=row["account_sid"],
+        messaging_service_sid=row["messaging_service_sid"],
+        direction=Direction(row["direction"]),
+        from_=row["from_addr"],
+        to=row["to_addr"],
+        body=row["body"],
+        status=row["status"],
+        num_segments=row["num_segments"],
+        num_media=row["num_media"],
+        price=row["price"],
+        price_unit=row["price_unit"],
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        status_callback=row["status_callback"],
+        status_callback_method=row["status_callback_method"],
+        validity_period=row["validity_period"],
+        send_at=opt_from_micros(row["send_at"]),
+        extra=load_json(row["extra"]),
+        in_reply_to=row["in_reply_to"],
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+        date_sent=opt_from_micros(row["date_sent"]),
+        seq=row["seq"],
+    )
+
+
+def message_params(m: Message) -> dict[str, Any]:
+    return {
+        "sid": m.sid,
+        "account_sid": m.account_sid,
+        "messaging_service_sid": m.messaging_service_sid,
+        "direction": m.direction.value,
+        "from_addr": m.from_,
+        "to_addr": m.to,
+        "body": m.body,
+        "status": m.status,
+        "num_segments": m.num_segments,
+        "num_media": m.num_media,
+        "price": m.price,
+        "price_unit": m.price_unit,
+        "error_code": m.error_code,
+        "error_message": m.error_message,
+        "status_callback": m.status_callback,
+        "status_callback_method": m.status_callback_method,
+        "validity_period": m.validity_period,
+        "send_at": opt_micros(m.send_at),
+        "extra": dump_json(m.extra),
+        "in_reply_to": m.in_reply_to,
+        "date_created": to_micros(m.date_created),
+        "date_updated": to_micros(m.date_updated),
+        "date_sent": opt_micros(m.date_sent),
+    }
+
+
+# Columns fixed at creation; update_message does not bind them.
+_MESSAGE_INSERT_ONLY = frozenset(
+    {"account_sid", "direction", "to_addr", "num_media", "status_callback",
+     "status_callback_method", "validity_period", "send_at", "extra", "in_reply_to",
+     "date_created"}
+)  # fmt: skip
+
+
+def message_update_params(m: Message) -> dict[str, Any]:
+    return {k: v for k, v in message_params(m).items() if k not in _MESSAGE_INSERT_ONLY}
+
+
+def media(row: Row) -> Media:
+    return Media(
+        sid=row["sid"],
+        account_sid=row["account_sid"],
+        message_sid=row["message_sid"],
+        content_type=row["content_type"],
+        source_url=row["source_url"],
+        size=row["size"],
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+    )
+
+
+def event(row: Row) -> StatusEvent:
+    return StatusEvent(
+        message_sid=row["message_sid"],
+        status=row["status"],
+        at=from_micros(row["at"]),
+        error_code=row["error_code"],
+    )
+
+
+def job(row: Row) -> Job:
+    return Job(
+        id=row["id"],
+        kind=row["kind"],
+        due_at=from_micros(row["due_at"]),
+        payload=load_json(row["payload"]),
+        account_sid=row["account_sid"],
+        message_sid=row["message_sid"],
+        attempts=row["attempts"],
+    )
+
+
+def attempt(row: Row) -> WebhookAttempt:
+    return WebhookAttempt(
+        sid=row["sid"],
+        account_sid=row["account_sid"],
+        message_sid=row["message_sid"],
+        kind=row["kind"],
+        attempt=row["attempt"],
+        url=row["url"],
+        method=row["method"],
+        request_headers=load_json(row["request_headers"]),
+        request_body=row["request_body"],
+        response_status=row["response_status"],
+        response_headers=load_json(row["response_headers"]),
+        response_body=row["response_body"],
+        duration_ms=row["duration_ms"],
+        error_code=row["error_code"],
+        error_detail=row["error_detail"],
+        idempotency_token=row["idempotency_token"],
+        signed_url=row["signed_url"],
+        date_created=from_micros(row["date_created"]),
+    )
+
+
+def attempt_params(a: WebhookAttempt) -> dict[str, Any]:
+    return {
+        "sid": a.sid,
+        "account_sid": a.account_sid,
+        "message_sid": a.message_sid,
+        "kind": a.kind,
+        "attempt": a.attempt,
+        "url": a.url,
+        "method": a.method,
+        "request_headers": dump_json(a.request_headers),
+        "request_body": a.request_body,
+        "response_status": a.response_status,
+        "response_headers": dump_json(a.response_headers),
+        "response_body": a.response_body,
+        "duration_ms": a.duration_ms,
+        "error_code": a.error_code,
+        "error_detail": a.error_detail,
+        "idempotency_token": a.idempotency_token,
+        "signed_url": a.signed_url,
+        "date_created": to_micros(a.date_created),
+    }
