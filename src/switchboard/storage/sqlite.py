@@ -27,7 +27,6 @@ from switchboard.domain.models import (
 )
 from switchboard.ports import (
     AttemptFilter,
-    InvalidPageToken,
     JobOutcome,
     LeaseLost,
     MessageFilter,
@@ -36,7 +35,8 @@ from switchboard.ports import (
     StoreConflict,
 )
 from switchboard.storage import sqlite_rows as records
-from switchboard.storage.queries import load_migrations, load_queries
+from switchboard.storage import sqlite_sql as sql
+from switchboard.storage.queries import load_queries
 from switchboard.storage.rows import (
     dump_json,
     from_micros,
@@ -51,109 +51,6 @@ Q = load_queries("sqlite")
 Row = sqlite3.Row
 
 
-def _one(conn: sqlite3.Connection, name: str, params: Mapping[str, Any]) -> Row | None:
-    row: Row | None = conn.execute(Q[name], params).fetchone()
-    return row
-
-
-def _all(conn: sqlite3.Connection, name: str, params: Mapping[str, Any]) -> list[Row]:
-    return conn.execute(Q[name], params).fetchall()
-
-
-def _run(conn: sqlite3.Connection, name: str, params: Mapping[str, Any]) -> int:
-    return conn.execute(Q[name], params).rowcount
-
-
-def _cursor_seq(
-    conn: sqlite3.Connection, seq_query: str, page: PageRequest, **keys: Any
-) -> int | None:
-    if page.after is None:
-        return None
-    row = _one(conn, seq_query, {"sid": page.after, **keys})
-    if row is None:
-        raise InvalidPageToken(page.after)
-    return int(row["seq"])
-
-
-def _page(
-    conn: sqlite3.Connection,
-    list_query: str,
-    params: dict[str, Any],
-    page: PageRequest,
-    convert: Callable[[Row], T],
-) -> Page[T]:
-    rows = _all(conn, list_query, {**params, "limit": page.page_size + 1})
-    return Page([convert(r) for r in rows[: page.page_size]], len(rows) > page.page_size)
-
-
-def _insert_jobs(conn: sqlite3.Connection, jobs: Sequence[NewJob]) -> None:
-    for job in jobs:
-        _run(
-            conn,
-            "insert_job",
-            {
-                "kind": job.kind,
-                "account_sid": job.account_sid,
-                "message_sid": job.message_sid,
-                "due_at": to_micros(job.due_at),
-                "payload": dump_json(job.payload),
-            },
-        )
-
-
-def _insert_events(conn: sqlite3.Connection, events: Sequence[StatusEvent]) -> None:
-    for event in events:
-        _run(
-            conn,
-            "insert_status_event",
-            {
-                "message_sid": event.message_sid,
-                "status": event.status,
-                "error_code": event.error_code,
-                "at": to_micros(event.at),
-            },
-        )
-
-
-def _insert_message(
-    conn: sqlite3.Connection,
-    message: Message,
-    media: Sequence[Media],
-    content: Mapping[str, bytes],
-) -> Message:
-    seq = conn.execute(Q["insert_message"], records.message_params(message)).lastrowid
-    for item in media:
-        _run(
-            conn,
-            "insert_media",
-            {
-                "sid": item.sid,
-                "account_sid": item.account_sid,
-                "message_sid": item.message_sid,
-                "content_type": item.content_type,
-                "source_url": item.source_url,
-                "size": item.size,
-                "content": content.get(item.sid),
-                "date_created": to_micros(item.date_created),
-                "date_updated": to_micros(item.date_updated),
-            },
-        )
-    _insert_events(conn, [StatusEvent(message.sid, message.status, message.date_created)])
-    return dataclasses.replace(message, seq=seq or 0)
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-    applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
-    for migration in load_migrations("sqlite"):
-        if migration.version in applied:
-            continue
-        for statement in migration.sql.split(";\n"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute("INSERT INTO schema_migrations (version) VALUES (?)", (migration.version,))
-
-
 class SqliteStore:
     """The Store port on SQLite. Open with :meth:`open` (it applies pending migrations)."""
 
@@ -163,7 +60,7 @@ class SqliteStore:
     @classmethod
     async def open(cls, path: str, *, durable: bool = True) -> SqliteStore:
         store = cls(GroupCommitExecutor(path, durable=durable))
-        await store._db.run(_migrate)
+        await store._db.run(sql.migrate)
         return store
 
     async def close(self) -> None:
@@ -181,14 +78,14 @@ class SqliteStore:
 
         def work(c: sqlite3.Connection) -> None:
             try:
-                _run(c, "insert_account", params)
+                sql.run(c, "insert_account", params)
             except sqlite3.IntegrityError as exc:
                 raise StoreConflict(account.sid) from exc
 
         await self._do(work)
 
     async def get_account(self, sid: str) -> Account | None:
-        row = await self._do(lambda c: _one(c, "get_account", {"sid": sid}))
+        row = await self._do(lambda c: sql.one(c, "get_account", {"sid": sid}))
         return None if row is None else records.account(row)
 
     async def update_account(self, account: Account) -> None:
@@ -199,19 +96,21 @@ class SqliteStore:
             "status": account.status,
             "date_updated": to_micros(account.date_updated),
         }
-        await self._do(lambda c: _run(c, "update_account", params))
+        await self._do(lambda c: sql.run(c, "update_account", params))
 
     async def find_main_account(self) -> Account | None:
-        row = await self._do(lambda c: _one(c, "find_main_account", {}))
+        row = await self._do(lambda c: sql.one(c, "find_main_account", {}))
         return None if row is None else records.account(row)
 
     async def list_accounts(
         self, owner_sid: str, friendly_name: str | None, status: str | None, page: PageRequest
     ) -> Page[Account]:
         def work(c: sqlite3.Connection) -> Page[Account]:
-            after = _cursor_seq(c, "account_seq", page, owner_sid=owner_sid) or 0
+            after = sql.cursor_seq(c, "account_seq", page, owner_sid=owner_sid) or 0
             params = {"owner_sid": owner_sid, "friendly_name": friendly_name, "status": status}
-            return _page(c, "list_accounts", {**params, "after_seq": after}, page, records.account)
+            return sql.page(
+                c, "list_accounts", {**params, "after_seq": after}, page, records.account
+            )
 
         return await self._do(work)
 
@@ -219,10 +118,10 @@ class SqliteStore:
         params = {f.name: getattr(key, f.name) for f in dataclasses.fields(ApiKey)}
         params["date_created"] = to_micros(key.date_created)
         params["date_updated"] = to_micros(key.date_updated)
-        await self._do(lambda c: _run(c, "insert_api_key", params))
+        await self._do(lambda c: sql.run(c, "insert_api_key", params))
 
     async def get_api_key(self, sid: str) -> ApiKey | None:
-        row = await self._do(lambda c: _one(c, "get_api_key", {"sid": sid}))
+        row = await self._do(lambda c: sql.one(c, "get_api_key", {"sid": sid}))
         return None if row is None else records.api_key(row)
 
     async def update_api_key(self, key: ApiKey) -> None:
@@ -231,17 +130,17 @@ class SqliteStore:
             "friendly_name": key.friendly_name,
             "date_updated": to_micros(key.date_updated),
         }
-        await self._do(lambda c: _run(c, "update_api_key", params))
+        await self._do(lambda c: sql.run(c, "update_api_key", params))
 
     async def delete_api_key(self, account_sid: str, sid: str) -> bool:
         params = {"account_sid": account_sid, "sid": sid}
-        return await self._do(lambda c: _run(c, "delete_api_key", params)) > 0
+        return await self._do(lambda c: sql.run(c, "delete_api_key", params)) > 0
 
     async def list_api_keys(self, account_sid: str, page: PageRequest) -> Page[ApiKey]:
         def work(c: sqlite3.Connection) -> Page[ApiKey]:
-            after = _cursor_seq(c, "api_key_seq", page, account_sid=account_sid) or 0
+            after = sql.cursor_seq(c, "api_key_seq", page, account_sid=account_sid) or 0
             params = {"account_sid": account_sid, "after_seq": after}
-            return _page(c, "list_api_keys", params, page, records.api_key)
+            return sql.page(c, "list_api_keys", params, page, records.api_key)
 
         return await self._do(work)
 
@@ -252,7 +151,7 @@ class SqliteStore:
 
         def work(c: sqlite3.Connection) -> None:
             try:
-                _run(c, "insert_phone_number", params)
+                sql.run(c, "insert_phone_number", params)
             except sqlite3.IntegrityError as exc:
                 raise StoreConflict(number.phone_number) from exc
 
@@ -260,19 +159,19 @@ class SqliteStore:
 
     async def get_phone_number(self, account_sid: str, sid: str) -> PhoneNumber | None:
         params = {"account_sid": account_sid, "sid": sid}
-        row = await self._do(lambda c: _one(c, "get_phone_number", params))
+        row = await self._do(lambda c: sql.one(c, "get_phone_number", params))
         return None if row is None else records.phone_number(row)
 
     async def find_phone_number(self, phone_number: str) -> PhoneNumber | None:
         params = {"phone_number": phone_number}
-        row = await self._do(lambda c: _one(c, "find_phone_number", params))
+        row = await self._do(lambda c: sql.one(c, "find_phone_number", params))
         return None if row is None else records.phone_number(row)
 
     async def find_number_and_service(
         self, phone_number: str
     ) -> tuple[PhoneNumber, MessagingService | None] | None:
         params = {"phone_number": phone_number}
-        row = await self._do(lambda c: _one(c, "find_number_and_service", params))
+        row = await self._do(lambda c: sql.one(c, "find_number_and_service", params))
         if row is None:
             return None
         service = None
@@ -289,13 +188,13 @@ class SqliteStore:
     async def update_phone_number(self, number: PhoneNumber) -> None:
         params = records.number_params(number)
         del params["account_sid"], params["phone_number"], params["date_created"]
-        await self._do(lambda c: _run(c, "update_phone_number", params))
+        await self._do(lambda c: sql.run(c, "update_phone_number", params))
 
     async def delete_phone_number(self, account_sid: str, sid: str) -> bool:
         def work(c: sqlite3.Connection) -> bool:
-            deleted = _run(c, "delete_phone_number", {"account_sid": account_sid, "sid": sid})
+            deleted = sql.run(c, "delete_phone_number", {"account_sid": account_sid, "sid": sid})
             if deleted:
-                _run(c, "delete_service_entry_for_number", {"sid": sid})
+                sql.run(c, "delete_service_entry_for_number", {"sid": sid})
             return deleted > 0
 
         return await self._do(work)
@@ -308,14 +207,14 @@ class SqliteStore:
         page: PageRequest,
     ) -> Page[PhoneNumber]:
         def work(c: sqlite3.Connection) -> Page[PhoneNumber]:
-            after = _cursor_seq(c, "phone_number_seq", page, account_sid=account_sid) or 0
+            after = sql.cursor_seq(c, "phone_number_seq", page, account_sid=account_sid) or 0
             params = {
                 "account_sid": account_sid,
                 "phone_number": phone_number,
                 "friendly_name": friendly_name,
                 "after_seq": after,
             }
-            return _page(c, "list_phone_numbers", params, page, records.phone_number)
+            return sql.page(c, "list_phone_numbers", params, page, records.phone_number)
 
         return await self._do(work)
 
@@ -323,32 +222,32 @@ class SqliteStore:
 
     async def insert_service(self, service: MessagingService) -> None:
         params = records.service_params(service)
-        await self._do(lambda c: _run(c, "insert_service", params))
+        await self._do(lambda c: sql.run(c, "insert_service", params))
 
     async def get_service(self, account_sid: str, sid: str) -> MessagingService | None:
         params = {"account_sid": account_sid, "sid": sid}
-        row = await self._do(lambda c: _one(c, "get_service", params))
+        row = await self._do(lambda c: sql.one(c, "get_service", params))
         return None if row is None else records.service(row)
 
     async def update_service(self, service: MessagingService) -> None:
         params = records.service_params(service)
         del params["account_sid"], params["date_created"]
-        await self._do(lambda c: _run(c, "update_service", params))
+        await self._do(lambda c: sql.run(c, "update_service", params))
 
     async def delete_service(self, account_sid: str, sid: str) -> bool:
         def work(c: sqlite3.Connection) -> bool:
-            deleted = _run(c, "delete_service", {"account_sid": account_sid, "sid": sid})
+            deleted = sql.run(c, "delete_service", {"account_sid": account_sid, "sid": sid})
             if deleted:
-                _run(c, "delete_service_entries", {"service_sid": sid})
+                sql.run(c, "delete_service_entries", {"service_sid": sid})
             return deleted > 0
 
         return await self._do(work)
 
     async def list_services(self, account_sid: str, page: PageRequest) -> Page[MessagingService]:
         def work(c: sqlite3.Connection) -> Page[MessagingService]:
-            after = _cursor_seq(c, "service_seq", page, account_sid=account_sid) or 0
+            after = sql.cursor_seq(c, "service_seq", page, account_sid=account_sid) or 0
             params = {"account_sid": account_sid, "after_seq": after}
-            return _page(c, "list_services", params, page, records.service)
+            return sql.page(c, "list_services", params, page, records.service)
 
         return await self._do(work)
 
@@ -364,7 +263,7 @@ class SqliteStore:
 
         def work(c: sqlite3.Connection) -> None:
             try:
-                _run(c, "insert_service_number", params)
+                sql.run(c, "insert_service_number", params)
             except sqlite3.IntegrityError as exc:
                 raise StoreConflict(entry.sid) from exc
 
@@ -372,25 +271,25 @@ class SqliteStore:
 
     async def get_service_number(self, service_sid: str, sid: str) -> ServicePhoneNumber | None:
         params = {"service_sid": service_sid, "sid": sid}
-        row = await self._do(lambda c: _one(c, "get_service_number", params))
+        row = await self._do(lambda c: sql.one(c, "get_service_number", params))
         return None if row is None else records.service_number(row)
 
     async def remove_service_number(self, service_sid: str, sid: str) -> bool:
         params = {"service_sid": service_sid, "sid": sid}
-        return await self._do(lambda c: _run(c, "delete_service_number", params)) > 0
+        return await self._do(lambda c: sql.run(c, "delete_service_number", params)) > 0
 
     async def list_service_numbers(
         self, service_sid: str, page: PageRequest
     ) -> Page[ServicePhoneNumber]:
         def work(c: sqlite3.Connection) -> Page[ServicePhoneNumber]:
-            after = _cursor_seq(c, "service_number_seq", page, service_sid=service_sid) or 0
+            after = sql.cursor_seq(c, "service_number_seq", page, service_sid=service_sid) or 0
             params = {"service_sid": service_sid, "after_seq": after}
-            return _page(c, "list_service_numbers", params, page, records.service_number)
+            return sql.page(c, "list_service_numbers", params, page, records.service_number)
 
         return await self._do(work)
 
     async def service_for_number(self, phone_number_sid: str) -> str | None:
-        row = await self._do(lambda c: _one(c, "service_for_number", {"sid": phone_number_sid}))
+        row = await self._do(lambda c: sql.one(c, "service_for_number", {"sid": phone_number_sid}))
         return None if row is None else str(row["service_sid"])
 
     # Messages and media ---------------------------------------------------------------------
@@ -405,19 +304,19 @@ class SqliteStore:
         content = media_content or {}
 
         def work(c: sqlite3.Connection) -> Message:
-            stored = _insert_message(c, message, media, content)
-            _insert_jobs(c, jobs)
+            stored = sql.insert_message(c, message, media, content)
+            sql.insert_jobs(c, jobs)
             return stored
 
         return await self._do(work)
 
     async def get_message(self, account_sid: str, sid: str) -> Message | None:
         params = {"account_sid": account_sid, "sid": sid}
-        row = await self._do(lambda c: _one(c, "get_message", params))
+        row = await self._do(lambda c: sql.one(c, "get_message", params))
         return None if row is None else records.message(row)
 
     async def find_message(self, sid: str) -> Message | None:
-        row = await self._do(lambda c: _one(c, "find_message", {"sid": sid}))
+        row = await self._do(lambda c: sql.one(c, "find_message", {"sid": sid}))
         return None if row is None else records.message(row)
 
     async def update_message(
@@ -429,18 +328,18 @@ class SqliteStore:
         params = records.message_update_params(message)
 
         def work(c: sqlite3.Connection) -> None:
-            _run(c, "update_message", params)
-            _insert_events(c, events)
-            _insert_jobs(c, jobs)
+            sql.run(c, "update_message", params)
+            sql.insert_events(c, events)
+            sql.insert_jobs(c, jobs)
 
         await self._do(work)
 
     async def delete_message(self, account_sid: str, sid: str) -> bool:
         def work(c: sqlite3.Connection) -> bool:
-            deleted = _run(c, "delete_message", {"account_sid": account_sid, "sid": sid})
+            deleted = sql.run(c, "delete_message", {"account_sid": account_sid, "sid": sid})
             if deleted:
-                _run(c, "delete_message_media", {"message_sid": sid})
-                _run(c, "delete_message_events", {"message_sid": sid})
+                sql.run(c, "delete_message_media", {"message_sid": sid})
+                sql.run(c, "delete_message_events", {"message_sid": sid})
             return deleted > 0
 
         return await self._do(work)
@@ -449,7 +348,7 @@ class SqliteStore:
         self, account_sid: str, filters: MessageFilter, page: PageRequest
     ) -> Page[Message]:
         def work(c: sqlite3.Connection) -> Page[Message]:
-            before = _cursor_seq(c, "message_seq", page, account_sid=account_sid)
+            before = sql.cursor_seq(c, "message_seq", page, account_sid=account_sid)
             params = {
                 "account_sid": account_sid,
                 "to_addr": filters.to,
@@ -458,54 +357,54 @@ class SqliteStore:
                 "sent_before": opt_micros(filters.sent_before),
                 "before_seq": before,
             }
-            return _page(c, "list_messages", params, page, records.message)
+            return sql.page(c, "list_messages", params, page, records.message)
 
         return await self._do(work)
 
     async def list_replies(self, message_sid: str) -> list[Message]:
-        rows = await self._do(lambda c: _all(c, "list_replies", {"sid": message_sid}))
+        rows = await self._do(lambda c: sql.all(c, "list_replies", {"sid": message_sid}))
         return [records.message(r) for r in rows]
 
     async def pending_jobs(self, message_sid: str, kind: str) -> int:
         params = {"message_sid": message_sid, "kind": kind}
-        row = await self._do(lambda c: _one(c, "pending_jobs_for_message", params))
+        row = await self._do(lambda c: sql.one(c, "pending_jobs_for_message", params))
         return 0 if row is None else int(row["n"])
 
     async def list_media(
         self, account_sid: str, message_sid: str, page: PageRequest
     ) -> Page[Media]:
         def work(c: sqlite3.Connection) -> Page[Media]:
-            after = _cursor_seq(c, "media_seq", page, message_sid=message_sid) or 0
+            after = sql.cursor_seq(c, "media_seq", page, message_sid=message_sid) or 0
             params = {"account_sid": account_sid, "message_sid": message_sid, "after_seq": after}
-            return _page(c, "list_media", params, page, records.media)
+            return sql.page(c, "list_media", params, page, records.media)
 
         return await self._do(work)
 
     async def get_media(self, account_sid: str, message_sid: str, sid: str) -> Media | None:
         params = {"account_sid": account_sid, "message_sid": message_sid, "sid": sid}
-        row = await self._do(lambda c: _one(c, "get_media", params))
+        row = await self._do(lambda c: sql.one(c, "get_media", params))
         return None if row is None else records.media(row)
 
     async def delete_media(self, account_sid: str, message_sid: str, sid: str) -> bool:
         params = {"account_sid": account_sid, "message_sid": message_sid, "sid": sid}
 
         def work(c: sqlite3.Connection) -> bool:
-            deleted = _run(c, "delete_media", params)
+            deleted = sql.run(c, "delete_media", params)
             if deleted:
-                _run(c, "decrement_num_media", {"message_sid": message_sid})
+                sql.run(c, "decrement_num_media", {"message_sid": message_sid})
             return deleted > 0
 
         return await self._do(work)
 
     async def get_media_content(self, sid: str) -> bytes | None:
-        row = await self._do(lambda c: _one(c, "get_media_content", {"sid": sid}))
+        row = await self._do(lambda c: sql.one(c, "get_media_content", {"sid": sid}))
         if row is None or row["content"] is None:
             return None
         return bytes(row["content"])
 
     async def list_status_events(self, message_sid: str) -> list[StatusEvent]:
         params = {"message_sid": message_sid}
-        rows = await self._do(lambda c: _all(c, "list_status_events", params))
+        rows = await self._do(lambda c: sql.all(c, "list_status_events", params))
         return [records.event(r) for r in rows]
 
     # The outbox -----------------------------------------------------------------------------
@@ -515,36 +414,36 @@ class SqliteStore:
         leased_until = now_us + int(lease_seconds * 1_000_000)
 
         def work(c: sqlite3.Connection) -> list[Job]:
-            rows = _all(c, "select_due_jobs", {"now": now_us, "limit": limit})
+            rows = sql.all(c, "select_due_jobs", {"now": now_us, "limit": limit})
             for row in rows:
-                _run(c, "lease_job", {"id": row["id"], "leased_until": leased_until})
+                sql.run(c, "lease_job", {"id": row["id"], "leased_until": leased_until})
             return [dataclasses.replace(records.job(r), attempts=r["attempts"] + 1) for r in rows]
 
         return await self._do(work)
 
     async def next_job_due(self) -> datetime | None:
-        row = await self._do(lambda c: _one(c, "next_job_due", {}))
+        row = await self._do(lambda c: sql.one(c, "next_job_due", {}))
         return None if row is None or row["due"] is None else from_micros(row["due"])
 
     async def finish_job(self, job: Job, outcome: JobOutcome) -> None:
         def work(c: sqlite3.Connection) -> None:
             fence = {"id": job.id, "attempts": job.attempts}
             if outcome.retry_at is None:
-                held = _run(c, "delete_job", fence)
+                held = sql.run(c, "delete_job", fence)
             else:
                 payload = dump_json(outcome.payload if outcome.payload is not None else job.payload)
                 params = {**fence, "due_at": to_micros(outcome.retry_at), "payload": payload}
-                held = _run(c, "retry_job", params)
+                held = sql.run(c, "retry_job", params)
             if not held:
                 raise LeaseLost(job.id)  # rolls back this call's savepoint: nothing is written
             for attempt in outcome.attempts:
-                _run(c, "insert_attempt", records.attempt_params(attempt))
+                sql.run(c, "insert_attempt", records.attempt_params(attempt))
             for message, media in outcome.new_messages:
-                _insert_message(c, message, media, {})
+                sql.insert_message(c, message, media, {})
             for message in outcome.message_updates:
-                _run(c, "update_message", records.message_update_params(message))
-            _insert_events(c, outcome.events)
-            _insert_jobs(c, outcome.new_jobs)
+                sql.run(c, "update_message", records.message_update_params(message))
+            sql.insert_events(c, outcome.events)
+            sql.insert_jobs(c, outcome.new_jobs)
 
         await self._do(work)
 
@@ -554,12 +453,12 @@ class SqliteStore:
 
         def work(c: sqlite3.Connection) -> None:
             for job_id in ids:
-                _run(c, "extend_leases", {"id": job_id, "leased_until": until})
+                sql.run(c, "extend_leases", {"id": job_id, "leased_until": until})
 
         await self._do(work)
 
     async def release_all_leases(self) -> int:
-        return await self._do(lambda c: _run(c, "release_all_leases", {}))
+        return await self._do(lambda c: sql.run(c, "release_all_leases", {}))
 
     # Opt-outs and scenarios -----------------------------------------------------------------
 
@@ -573,24 +472,24 @@ class SqliteStore:
         }
         if opted_out:
             params["date_created"] = to_micros(at)
-            return await self._do(lambda c: _run(c, "insert_opt_out", params)) > 0
-        return await self._do(lambda c: _run(c, "delete_opt_out", params)) > 0
+            return await self._do(lambda c: sql.run(c, "insert_opt_out", params)) > 0
+        return await self._do(lambda c: sql.run(c, "delete_opt_out", params)) > 0
 
     async def is_opted_out(self, account_sid: str, sender: str, recipient: str) -> bool:
         params = {"account_sid": account_sid, "sender": sender, "recipient": recipient}
-        return await self._do(lambda c: _one(c, "get_opt_out", params)) is not None
+        return await self._do(lambda c: sql.one(c, "get_opt_out", params)) is not None
 
     async def list_scenarios(self) -> list[dict[str, Any]]:
-        rows = await self._do(lambda c: _all(c, "list_scenarios", {}))
+        rows = await self._do(lambda c: sql.all(c, "list_scenarios", {}))
         return [load_json(row["body"]) for row in rows]
 
     async def replace_scenarios(self, scenarios: Sequence[Mapping[str, Any]]) -> None:
         bodies = [dump_json(dict(scenario)) for scenario in scenarios]
 
         def work(c: sqlite3.Connection) -> None:
-            _run(c, "delete_scenarios", {})
+            sql.run(c, "delete_scenarios", {})
             for body in bodies:
-                _run(c, "insert_scenario", {"body": body})
+                sql.run(c, "insert_scenario", {"body": body})
 
         await self._do(work)
 
@@ -601,7 +500,7 @@ class SqliteStore:
 
         def work(c: sqlite3.Connection) -> None:
             for row in rows:
-                _run(c, "insert_attempt", row)
+                sql.run(c, "insert_attempt", row)
 
         await self._do(work)
 
@@ -609,8 +508,8 @@ class SqliteStore:
         def work(c: sqlite3.Connection) -> list[Row]:
             if filters.message_sid is not None:
                 params = {"message_sid": filters.message_sid, "limit": filters.limit}
-                return _all(c, "list_attempts_for_message", params)
-            return _all(c, "list_recent_attempts", {"limit": filters.limit})
+                return sql.all(c, "list_attempts_for_message", params)
+            return sql.all(c, "list_recent_attempts", {"limit": filters.limit})
 
         rows = await self._do(work)
         attempts = [records.attempt(r) for r in rows]
@@ -620,7 +519,7 @@ class SqliteStore:
         return attempts
 
     async def get_attempt(self, sid: str) -> WebhookAttempt | None:
-        row = await self._do(lambda c: _one(c, "get_attempt", {"sid": sid}))
+        row = await self._do(lambda c: sql.one(c, "get_attempt", {"sid": sid}))
         return None if row is None else records.attempt(row)
 
     async def reset(self, keep_numbers: bool = True) -> None:
