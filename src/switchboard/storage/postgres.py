@@ -49,7 +49,7 @@ from switchboard.ports import (
     PageRequest,
     StoreConflict,
 )
-from switchboard.storage import postgres_rows as rows
+from switchboard.storage import records as rows
 from switchboard.storage.queries import load_migrations, load_queries
 from switchboard.storage.rows import dump_json, from_micros, load_json, opt_micros, to_micros
 

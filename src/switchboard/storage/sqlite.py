@@ -34,7 +34,7 @@ from switchboard.ports import (
     PageRequest,
     StoreConflict,
 )
-from switchboard.storage import sqlite_rows as records
+from switchboard.storage import records
 from switchboard.storage import sqlite_sql as sql
 from switchboard.storage.queries import load_queries
 from switchboard.storage.rows import (

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from switchboard.domain.models import Media, Message, NewJob, StatusEvent
 from switchboard.ports import InvalidPageToken, Page, PageRequest
-from switchboard.storage import sqlite_rows as records
+from switchboard.storage import records
 from switchboard.storage.queries import load_migrations, load_queries
 from switchboard.storage.rows import dump_json, to_micros
 

@@ -1,9 +1,8 @@
-"""Rows <-> records for the PostgreSQL store.
+"""Rows <-> records, shared by the SQLite and PostgreSQL stores.
 
-The columns are the SQLite schema's, name for name and value for value (times in integer
-microseconds, JSON as text), so these mirror the converters in :mod:`switchboard.storage.sqlite`.
-They are written against any row that can be indexed by column name (``asyncpg.Record`` and
-``sqlite3.Row`` both can), so the two adapters could share them.
+Both schemas have the same columns, name for name and value for value (times in integer
+microseconds, JSON as text), and both drivers' rows can be indexed by column name
+(``sqlite3.Row``, ``asyncpg.Record``), so one set of converters serves both adapters.
 """
 
 from __future__ import annotations
@@ -237,6 +236,18 @@ def message_params(m: Message) -> Params:
         "date_updated": to_micros(m.date_updated),
         "date_sent": opt_micros(m.date_sent),
     }
+
+
+# Columns fixed at creation; update_message does not bind them.
+MESSAGE_INSERT_ONLY = frozenset(
+    {"account_sid", "direction", "to_addr", "num_media", "status_callback",
+     "status_callback_method", "validity_period", "send_at", "extra", "in_reply_to",
+     "date_created"}
+)  # fmt: skip
+
+
+def message_update_params(m: Message) -> Params:
+    return {k: v for k, v in message_params(m).items() if k not in MESSAGE_INSERT_ONLY}
 
 
 def media(row: Row) -> Media:
