@@ -9,6 +9,7 @@ from switchboard.api.http import authenticate, json_response, no_content, path_a
 from switchboard.api.paging import fetch_page, page_query, v2010_envelope
 from switchboard.api.params import read_params
 from switchboard.api.render import account_json, key_json
+from switchboard.domain.models import Account
 
 
 async def create_account(request: Request) -> Response:
@@ -42,10 +43,15 @@ async def fetch_account(request: Request) -> Response:
     return json_response(account_json(account))
 
 
-async def update_account(request: Request) -> Response:
+async def _admin_account(request: Request, path_param: str = "account_sid") -> Account:
+    """The account named in the path, for account and key management (API keys may not)."""
     principal = await authenticate(request)
     services(request).accounts.require_account_admin(principal)
-    account = await services(request).accounts.resolve(principal, request.path_params["sid"])
+    return await services(request).accounts.resolve(principal, request.path_params[path_param])
+
+
+async def update_account(request: Request) -> Response:
+    account = await _admin_account(request, "sid")
     params = await read_params(request)
     updated = await services(request).accounts.update_account(
         account, params.text("FriendlyName"), params.text("Status") or None
@@ -54,22 +60,14 @@ async def update_account(request: Request) -> Response:
 
 
 async def create_new_key(request: Request) -> Response:
-    principal = await authenticate(request)
-    services(request).accounts.require_account_admin(principal)
-    account = await services(request).accounts.resolve(
-        principal, request.path_params["account_sid"]
-    )
+    account = await _admin_account(request)
     params = await read_params(request)
     key = await services(request).accounts.create_key(account, params.text("FriendlyName"))
     return json_response(key_json(key, with_secret=True), 201)
 
 
 async def list_keys(request: Request) -> Response:
-    principal = await authenticate(request)
-    services(request).accounts.require_account_admin(principal)
-    account = await services(request).accounts.resolve(
-        principal, request.path_params["account_sid"]
-    )
+    account = await _admin_account(request)
     query = page_query(await read_params(request))
     accounts = services(request).accounts
     page = await fetch_page(query, lambda p: accounts.list_keys(account, p), lambda k: k.sid)
@@ -80,20 +78,14 @@ async def list_keys(request: Request) -> Response:
     return json_response(body)
 
 
-async def _key_account(request: Request):  # type: ignore[no-untyped-def]
-    principal = await authenticate(request)
-    services(request).accounts.require_account_admin(principal)
-    return await services(request).accounts.resolve(principal, request.path_params["account_sid"])
-
-
 async def fetch_key(request: Request) -> Response:
-    account = await _key_account(request)
+    account = await _admin_account(request)
     key = await services(request).accounts.get_key(account, request.path_params["sid"])
     return json_response(key_json(key))
 
 
 async def update_key(request: Request) -> Response:
-    account = await _key_account(request)
+    account = await _admin_account(request)
     params = await read_params(request)
     key = await services(request).accounts.update_key(
         account, request.path_params["sid"], params.text("FriendlyName")
@@ -102,9 +94,6 @@ async def update_key(request: Request) -> Response:
 
 
 async def delete_key(request: Request) -> Response:
-    account = await _key_account(request)
+    account = await _admin_account(request)
     await services(request).accounts.delete_key(account, request.path_params["sid"])
     return no_content()
-
-
-__all__ = ["path_account"]
