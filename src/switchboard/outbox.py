@@ -48,8 +48,8 @@ class Dispatcher:
         self._batch = batch
         self._wakeup = asyncio.Event()
         self._lease = lease_seconds
-        self._in_flight: set[asyncio.Task[None]] = set()
-        self._running: dict[asyncio.Task[None], int] = {}  # task -> job id, for lease renewal
+        # Each running job's task -> its job id (the ids are what the lease heartbeat renews).
+        self._running: dict[asyncio.Task[None], int] = {}
         self._renewer: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -72,8 +72,8 @@ class Dispatcher:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
-        if self._in_flight:
-            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
         if self._renewer is not None:  # only now: running jobs keep their leases to the end
             self._renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -86,7 +86,7 @@ class Dispatcher:
             await asyncio.sleep(0)
             await self._idle.wait()
             due = await self._store.next_job_due()
-            if not self._in_flight and (due is None or due > self._clock.now()):
+            if not self._running and (due is None or due > self._clock.now()):
                 return
             await asyncio.sleep(0.005)
 
@@ -103,24 +103,22 @@ class Dispatcher:
             await self._sleep_until_due()
 
     async def _claim(self) -> int:
-        room = self._concurrency - len(self._in_flight)
+        room = self._concurrency - len(self._running)
         if room <= 0:
-            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
             return 1
         self._wakeup.clear()
         jobs = await self._store.claim_jobs(self._clock.now(), min(room, self._batch), self._lease)
         for job in jobs:
             task = asyncio.get_running_loop().create_task(self._execute(job))
-            self._in_flight.add(task)
             self._running[task] = job.id
             self._idle.clear()
             task.add_done_callback(self._finished)
         return len(jobs)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
         self._running.pop(task, None)
-        if not self._in_flight:
+        if not self._running:
             self._idle.set()
         self._wakeup.set()  # a finished job may have written new due work
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -158,7 +158,7 @@ class AiohttpTransport:
                 max_redirects=MAX_REDIRECTS,
             ) as response:
                 try:
-                    body, truncated = await _read_capped_aiohttp(response)
+                    body, truncated = await read_capped(response.content.iter_chunked(16384))
                 except aiohttp.SocketTimeoutError:
                     # A response that started and then stalled is not retried (SPEC §2).
                     detail = f"HTTP {response.status} response stalled after it started"
@@ -187,10 +187,11 @@ class AiohttpTransport:
             return failed(Failure.CONNECT, 11205, f"HTTP connection failure: {exc}", started)
 
 
-async def _read_capped_aiohttp(response: aiohttp.ClientResponse) -> tuple[bytes, bool]:
+async def read_capped(body: AsyncIterator[bytes]) -> tuple[bytes, bool]:
+    """Up to MAX_RESPONSE_BYTES + 1 bytes of a body, and whether it was longer than the cap."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.content.iter_chunked(16384):
+    async for chunk in body:
         chunks.append(chunk)
         size += len(chunk)
         if size > MAX_RESPONSE_BYTES:
@@ -221,7 +222,7 @@ class InProcessTransport:
                     headers=dict(request.headers),
                     content=request.body or None,
                 ) as response:
-                    body, truncated = await _read_capped_httpx(response)
+                    body, truncated = await read_capped(response.aiter_bytes())
                     headers = {k.lower(): v for k, v in response.headers.items()}
                     return answered(response.status_code, headers, body, truncated, started)
         except TimeoutError:
@@ -235,17 +236,6 @@ class InProcessTransport:
         except Exception as exc:  # the app under test raised: Twilio would have seen a 500
             detail = f"the application raised {type(exc).__name__}: {exc}"
             return failed(Failure.HTTP_5XX, 11200, detail, started)
-
-
-async def _read_capped_httpx(response: httpx.Response) -> tuple[bytes, bool]:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            return b"".join(chunks)[: MAX_RESPONSE_BYTES + 1], True
-    return b"".join(chunks), False
 
 
 def _origin(url: str) -> str:
