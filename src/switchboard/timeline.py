@@ -90,6 +90,12 @@ def step_rng(seed: int | str, message_sid: str, status: str) -> random.Random:
     return random.Random(f"{seed}:{message_sid}:{status}")
 
 
+async def sender_pool(store: Store, service_sid: str) -> list[str]:
+    """The phone numbers in a Messaging Service's sender pool, sorted."""
+    page = await store.list_service_numbers(service_sid, PageRequest(page_size=1000))
+    return sorted(entry.phone_number for entry in page.items)
+
+
 def _price(message: Message) -> str:
     return f"-{PRICE_PER_SEGMENT * max(message.num_segments, 1):.5f}"
 
@@ -124,8 +130,11 @@ class Timeline:
             return carrier_job(message, Event.DUE, message.send_at)
         return await self._next_job(message, at)
 
-    async def _next_job(self, message: Message, at: datetime) -> NewJob | None:
-        scenario = await self._scenario(message)
+    async def _next_job(
+        self, message: Message, at: datetime, scenario: Scenario | None = None
+    ) -> NewJob | None:
+        if scenario is None:
+            scenario = await self._scenario(message)
         rng = step_rng(self._seed, message.sid, message.status)
         step = next_step(message.status, scenario, self._timing, rng, message.num_segments)
         if step is None:
@@ -140,8 +149,9 @@ class Timeline:
         event = Event(job.payload["event"])
         now = min(job.due_at, self._now())
         error_code = job.payload.get("error_code") or EVENT_ERROR_CODES.get(event)
+        scenario = await self._scenario(message)
         if event is Event.DISPATCH and not job.payload.get("slot"):
-            throttled = await self._throttle(job, message, now)
+            throttled = self._throttle(job, message, now, scenario)
             if isinstance(throttled, JobOutcome):
                 return throttled
             event, error_code = throttled or (event, error_code)
@@ -155,6 +165,8 @@ class Timeline:
             if updated.from_ is None:  # the pool emptied since creation
                 updated = dataclasses.replace(updated, status="failed")
                 error_code = 21703
+            else:  # scenarios may match on the sender just chosen
+                scenario = await self._scenario(updated)
         if status is MessageStatus.SENT:
             updated = dataclasses.replace(updated, date_sent=now, price=_price(updated))
         if error_code is not None and updated.status in ("failed", "undelivered"):
@@ -164,8 +176,8 @@ class Timeline:
                 error_code=code,
                 error_message=describe(code).message if code in CATALOGUE else None,
             )
-        following = await self._next_job(updated, now)
-        jobs = await self._callbacks(message, updated, now, following)
+        following = await self._next_job(updated, now, scenario)
+        jobs = self._callbacks(message, updated, now, following, scenario)
         if following is not None:
             jobs.append(following)
         return JobOutcome(
@@ -174,15 +186,20 @@ class Timeline:
             new_jobs=jobs,
         )
 
-    async def _callbacks(
-        self, before: Message, after: Message, now: datetime, following: NewJob | None
+    def _callbacks(
+        self,
+        before: Message,
+        after: Message,
+        now: datetime,
+        following: NewJob | None,
+        scenario: Scenario,
     ) -> list[NewJob]:
         if not emits_callback(MessageStatus(before.status), MessageStatus(after.status)):
             return []
         callback = status_callback_job(after, now)
         if callback is None:
             return []
-        chaos = (await self._scenario(after)).chaos
+        chaos = scenario.chaos
         rng = step_rng(self._seed, after.sid, f"chaos-{after.status}")
         if after.status == "sent" and rng.random() < chaos.reorder:
             # Held back past the next status, so the receiver sees them out of order.
@@ -193,11 +210,10 @@ class Timeline:
             jobs.append(callback)
         return jobs
 
-    async def _throttle(
-        self, job: Job, message: Message, now: datetime
+    def _throttle(
+        self, job: Job, message: Message, now: datetime, scenario: Scenario
     ) -> JobOutcome | tuple[Event, int] | None:
         """Queue the message behind its sender's earlier messages (when throughput is on)."""
-        scenario = await self._scenario(message)
         rate = scenario.mps or (default_mps(message.from_) if self._throughput else None)
         if rate is None:
             return None
@@ -226,10 +242,7 @@ class Timeline:
         """A sender from the Messaging Service's pool, sticky per recipient."""
         if message.messaging_service_sid is None:
             return message.from_
-        page = await self._store.list_service_numbers(
-            message.messaging_service_sid, PageRequest(page_size=1000)
-        )
-        pool = sorted(entry.phone_number for entry in page.items)
+        pool = await sender_pool(self._store, message.messaging_service_sid)
         if not pool:
             return None
         return pool[zlib.crc32(message.to.encode()) % len(pool)]

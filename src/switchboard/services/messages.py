@@ -37,7 +37,7 @@ from switchboard.domain.phone import Address, AddressKind, Channel, parse_from, 
 from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import MessageFilter, Page, PageRequest
 from switchboard.services.runtime import Runtime
-from switchboard.timeline import Timeline, status_callback_job
+from switchboard.timeline import Timeline, sender_pool, status_callback_job
 
 MAX_MEDIA = 10
 SCHEDULE_MIN = timedelta(minutes=5)
@@ -218,8 +218,7 @@ class MessageService:
             raise TwilioError(21610, f"Attempt to send to unsubscribed recipient {to.identity}")
 
     async def _pool(self, service: MessagingService) -> list[str]:
-        page = await self._rt.store.list_service_numbers(service.sid, PageRequest(page_size=1000))
-        return [entry.phone_number for entry in page.items]
+        return await sender_pool(self._rt.store, service.sid)
 
     @staticmethod
     def _check_media(urls: list[str]) -> None:
