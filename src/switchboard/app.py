@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import json
 import os
-import random
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,17 +25,15 @@ from switchboard import __version__
 from switchboard.api.control import CONTROL_ROUTES
 from switchboard.api.http import handle_http_exception, handle_twilio_error, handle_unexpected
 from switchboard.api.routes import TWILIO_ROUTES
-from switchboard.clock import ControllableClock, SystemClock, VirtualClock
+from switchboard.clock import VirtualClock
 from switchboard.config import Config
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import Account
-from switchboard.domain.sids import SidFactory
 from switchboard.ports import Clock
 from switchboard.services.container import Services
-from switchboard.services.runtime import Runtime
 from switchboard.transport import AiohttpTransport, RoutingTransport
 from switchboard.web.routes import DASHBOARD_ROUTES
-from switchboard.wiring import is_postgres, open_store, sid_factory
+from switchboard.wiring import build_services, is_postgres, open_store
 from switchboard.worker import build_dispatcher
 
 
@@ -80,13 +77,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await open_store(config)
-        runtime = Runtime(
-            store=store,
-            clock=clock or ControllableClock(),
-            new_sid=sid_factory(config),
-            config=config,
-        )
-        services = Services.build(runtime)
+        services = build_services(store, config, clock)
+        runtime = services.runtime
         app.state.services = services
         account, created = await services.accounts.bootstrap_main_account(
             config.account_sid, config.auth_token
@@ -142,13 +134,7 @@ async def prepare_database(config: Config) -> Ready:
     """Migrate, create the main account and void stale leases: done once, before forking."""
     store = await open_store(config)
     try:
-        runtime = Runtime(
-            store=store,
-            clock=SystemClock(),
-            new_sid=SidFactory(random.Random(os.urandom(32)).randbytes),
-            config=config,
-        )
-        services = Services.build(runtime)
+        services = build_services(store, config)
         account, created = await services.accounts.bootstrap_main_account(
             config.account_sid, config.auth_token
         )

@@ -1,13 +1,16 @@
-"""Shared composition: picking the store and the SID source from the configuration."""
+"""Shared composition: the store, the SID source and the services, from the configuration."""
 
 from __future__ import annotations
 
 import os
 import random
 
+from switchboard.clock import ControllableClock
 from switchboard.config import Config
 from switchboard.domain.sids import SidFactory
-from switchboard.ports import Store
+from switchboard.ports import Clock, Store
+from switchboard.services.container import Services
+from switchboard.services.runtime import Runtime
 from switchboard.storage.postgres import PostgresStore
 from switchboard.storage.sqlite import SqliteStore
 
@@ -35,3 +38,11 @@ def sid_factory(config: Config) -> SidFactory:
         random.Random(seed).randbytes,
         per_prefix=lambda prefix: random.Random(f"{seed}:{prefix}").randbytes,
     )
+
+
+def build_services(store: Store, config: Config, clock: Clock | None = None) -> Services:
+    """The application services over ``store`` (a controllable clock unless one is given)."""
+    runtime = Runtime(
+        store=store, clock=clock or ControllableClock(), new_sid=sid_factory(config), config=config
+    )
+    return Services.build(runtime)

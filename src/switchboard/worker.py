@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
-from switchboard.clock import ControllableClock
 from switchboard.config import Config
 from switchboard.domain.models import Job, WebhookAttempt
 from switchboard.outbox import Dispatcher
 from switchboard.ports import JobOutcome
 from switchboard.services.container import Services
-from switchboard.services.runtime import Runtime
 from switchboard.timeline import CARRIER_JOB, STATUS_CALLBACK_JOB
 from switchboard.transport import AiohttpTransport, RoutingTransport, Transport
 from switchboard.webhooks.delivery import Deliverer
 from switchboard.webhooks.incoming import INCOMING_JOB, IncomingWebhooks
 from switchboard.webhooks.replay import replay_attempt
 from switchboard.webhooks.status import StatusCallbacks
-from switchboard.wiring import open_store, sid_factory
+from switchboard.wiring import build_services, open_store
 
 
 def build_dispatcher(services: Services, transport: Transport) -> Dispatcher:
@@ -69,10 +67,7 @@ async def run_worker(config: Config, stop: asyncio.Event) -> None:
     adding workers adds delivery capacity without adding API endpoints.
     """
     store = await open_store(config)
-    runtime = Runtime(
-        store=store, clock=ControllableClock(), new_sid=sid_factory(config), config=config
-    )
-    services = Services.build(runtime)
+    services = build_services(store, config)
     transport = RoutingTransport(AiohttpTransport())
     dispatcher = build_dispatcher(services, transport)
     dispatcher.start()
