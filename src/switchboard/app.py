@@ -31,6 +31,7 @@ from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import Account
 from switchboard.ports import Clock
 from switchboard.services.container import Services
+from switchboard.services.runtime import NoOutbox
 from switchboard.transport import AiohttpTransport, RoutingTransport
 from switchboard.web.routes import DASHBOARD_ROUTES
 from switchboard.wiring import build_services, is_postgres, open_store
@@ -96,7 +97,7 @@ def create_app(
         if config.deliver:
             dispatcher.start()
         else:
-            runtime.on_new_jobs = lambda: None  # workers poll the database
+            runtime.outbox = NoOutbox()  # worker processes find the jobs in the database
         if on_ready is not None:
             on_ready(Ready(account, created, config))
         try:

@@ -6,6 +6,12 @@ with a lease, runs up to ``concurrency`` at once, and commits each job's outcome
 the job's removal. A job whose worker dies keeps its row; when the lease expires (or at the next
 start, which releases all leases) it runs again: delivery is at-least-once. The loop sleeps until
 the next job is due on the injected clock, or until ``wake()`` says new work was written.
+
+Jobs written in this process and due at once skip the claim: ``handoff`` reserves a slot, the
+store inserts them already leased to us (:class:`~switchboard.ports.JobClaim`) and they start as
+soon as the write commits. A crash leaves them exactly as a claim would: leased rows that run
+again when the lease lapses. Only jobs without a free slot, due later, or written by another
+process go through ``claim_jobs``.
 """
 
 from __future__ import annotations
@@ -13,11 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
 
-from switchboard.domain.models import Job
-from switchboard.ports import Clock, JobOutcome, LeaseLost, Store
+from switchboard.domain.models import Job, NewJob
+from switchboard.ports import Clock, JobClaim, JobOutcome, LeaseLost, Store
 
 log = logging.getLogger("switchboard.outbox")
 
@@ -50,6 +56,7 @@ class Dispatcher:
         self._lease = lease_seconds
         # Each running job's task -> its job id (the ids are what the lease heartbeat renews).
         self._running: dict[asyncio.Task[None], int] = {}
+        self._reserved = 0  # slots promised to handoffs whose writes have not committed yet
         self._renewer: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -59,6 +66,35 @@ class Dispatcher:
     def wake(self) -> None:
         """New work was written; look for due jobs now rather than at the next deadline."""
         self._wakeup.set()
+
+    @contextlib.contextmanager
+    def handoff(self, jobs: Sequence[NewJob]) -> Iterator[JobClaim | None]:
+        """Wrap a store write of ``jobs``: the claim to pass to the store, or None when this
+        dispatcher is not running, has no room, or none of them is due yet. After a clean
+        exit the claimed jobs run here and now; the others are looked for as usual."""
+        now = self._clock.now()
+        due = sum(1 for job in jobs if job.due_at <= now)
+        room = self._concurrency - len(self._running) - self._reserved
+        if self._loop_task is None or self._stopping or due == 0 or due > room:
+            yield None
+            if jobs:
+                self.wake()
+            return
+        claim = JobClaim(due_by=now, leased_until=now + timedelta(seconds=self._lease))
+        self._reserved += due
+        self._idle.clear()
+        try:
+            yield claim
+        except BaseException:
+            claim.jobs.clear()  # nothing was committed: the rows do not exist
+            raise
+        finally:
+            self._reserved -= due
+            for job in claim.jobs:
+                self._start(job)
+            if len(claim.jobs) < len(jobs):
+                self.wake()
+            self._check_idle()
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -86,7 +122,8 @@ class Dispatcher:
             await asyncio.sleep(0)
             await self._idle.wait()
             due = await self._store.next_job_due()
-            if not self._running and (due is None or due > self._clock.now()):
+            busy = self._running or self._reserved
+            if not busy and (due is None or due > self._clock.now()):
                 return
             await asyncio.sleep(0.005)
 
@@ -103,24 +140,32 @@ class Dispatcher:
             await self._sleep_until_due()
 
     async def _claim(self) -> int:
-        room = self._concurrency - len(self._running)
+        room = self._concurrency - len(self._running) - self._reserved
         if room <= 0:
-            await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+            if self._running:
+                await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+            else:
+                await asyncio.sleep(0.001)  # only reservations: their writes finish soon
             return 1
         self._wakeup.clear()
         jobs = await self._store.claim_jobs(self._clock.now(), min(room, self._batch), self._lease)
         for job in jobs:
-            task = asyncio.get_running_loop().create_task(self._execute(job))
-            self._running[task] = job.id
-            self._idle.clear()
-            task.add_done_callback(self._finished)
+            self._start(job)
         return len(jobs)
+
+    def _start(self, job: Job) -> None:
+        task = asyncio.get_running_loop().create_task(self._execute(job))
+        self._running[task] = job.id
+        self._idle.clear()
+        task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.pop(task, None)
-        if not self._running:
+        self._check_idle()
+
+    def _check_idle(self) -> None:
+        if not self._running and not self._reserved:
             self._idle.set()
-        self._wakeup.set()  # a finished job may have written new due work
 
     async def _renew_leases(self) -> None:
         """Heartbeat: keep the leases of running jobs alive, so a short lease only ever lapses
@@ -160,7 +205,12 @@ class Dispatcher:
             log.exception("job %s (%s) failed; it will be retried", job.id, job.kind)
             outcome = JobOutcome(retry_at=self._clock.now() + RETRY_AFTER_CRASH)
         try:
-            await self._store.finish_job(job, outcome)
+            # The outcome's due jobs (a reply's first carrier step, a status callback) are
+            # handed to this dispatcher; handoff() wakes the loop for the others.
+            with self.handoff(outcome.new_jobs) as claim:
+                await self._store.finish_job(job, outcome, claim)
+            if outcome.retry_at is not None:
+                self.wake()  # the loop may be asleep until a later deadline
         except LeaseLost:
             log.warning(
                 "job %s (%s) was reclaimed by another worker; outcome discarded", job.id, job.kind

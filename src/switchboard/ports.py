@@ -9,7 +9,8 @@ changing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -92,6 +93,35 @@ class JobOutcome:
     payload: Mapping[str, object] | None = None  # replaces the job's payload when retrying
 
 
+@dataclass(slots=True)
+class JobClaim:
+    """Claim at insert: the process writing new jobs runs those due by ``due_by`` itself.
+
+    The store inserts each such job already leased until ``leased_until`` (claim count 1, as
+    if ``claim_jobs`` had taken it) and appends it, with its id, to ``jobs``; once the write
+    has committed the writer starts them. This saves the outbox a claim per job (a write, a
+    commit, and the wait for both) without changing what a crash leaves: a leased row.
+    """
+
+    due_by: datetime
+    leased_until: datetime
+    jobs: list[Job] = field(default_factory=list)
+
+
+class Outbox(Protocol):
+    """What services tell the outbox about the jobs they write."""
+
+    def handoff(self, jobs: Sequence[NewJob]) -> AbstractContextManager[JobClaim | None]:
+        """Wrap the write of ``jobs``: yields the claim to pass to the store (None: let the
+        outbox claim them as usual); on a clean exit the claimed jobs start and the outbox
+        looks for the rest."""
+        ...
+
+    def wake(self) -> None:
+        """Due work may have changed (written elsewhere, or the clock moved): look now."""
+        ...
+
+
 class Store(Protocol):
     async def close(self) -> None: ...
 
@@ -149,6 +179,7 @@ class Store(Protocol):
         media: Sequence[Media] = (),
         jobs: Sequence[NewJob] = (),
         media_content: Mapping[str, bytes] | None = None,
+        claim: JobClaim | None = None,
     ) -> Message: ...
     async def get_message(self, account_sid: str, sid: str) -> Message | None: ...
     async def find_message(self, sid: str) -> Message | None: ...
@@ -157,6 +188,7 @@ class Store(Protocol):
         message: Message,
         jobs: Sequence[NewJob] = (),
         events: Sequence[StatusEvent] = (),
+        claim: JobClaim | None = None,
     ) -> None: ...
     async def delete_message(self, account_sid: str, sid: str) -> bool: ...
     async def list_messages(
@@ -175,7 +207,9 @@ class Store(Protocol):
     # The outbox
     async def claim_jobs(self, now: datetime, limit: int, lease_seconds: float) -> list[Job]: ...
     async def next_job_due(self) -> datetime | None: ...
-    async def finish_job(self, job: Job, outcome: JobOutcome) -> None: ...
+    async def finish_job(
+        self, job: Job, outcome: JobOutcome, claim: JobClaim | None = None
+    ) -> None: ...
     async def extend_leases(self, job_ids: Sequence[int], leased_until: datetime) -> None: ...
     async def release_all_leases(self) -> int: ...
 

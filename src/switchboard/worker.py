@@ -48,7 +48,7 @@ def build_dispatcher(services: Services, transport: Transport) -> Dispatcher:
         concurrency=runtime.config.webhook_concurrency,
         lease_seconds=runtime.config.lease_seconds,
     )
-    runtime.on_new_jobs = dispatcher.wake
+    runtime.outbox = dispatcher
 
     async def replay(attempt: WebhookAttempt) -> list[WebhookAttempt]:
         token = await auth_token(attempt.account_sid)

@@ -43,6 +43,16 @@ def _wait_for(client, sid: str, status: str):
         time.sleep(0.05)
 
 
+def _wait_for_callback(receiver, sid: str, status: str) -> list[str]:
+    """The resource changes before its status callback is sent: wait (bounded) for it."""
+    deadline = time.monotonic() + 10
+    while True:
+        statuses = receiver.statuses("/status", sid)
+        if status in statuses or time.monotonic() > deadline:
+            return statuses
+        time.sleep(0.02)
+
+
 def test_serve_loads_scenarios_and_seed(server_process, receiver, make_carrier, tmp_path):
     path = tmp_path / "scenarios.json"
     path.write_text(json.dumps(SCENARIOS))
@@ -65,7 +75,8 @@ def test_serve_loads_scenarios_and_seed(server_process, receiver, make_carrier, 
         _advance(http, 10)
         fetched = _wait_for(client, message.sid, "undelivered")
         assert (fetched.status, fetched.error_code) == ("undelivered", 30007)
-        assert receiver.statuses("/status", message.sid)[-1] == "undelivered"
+        statuses = _wait_for_callback(receiver, message.sid, "undelivered")
+        assert sorted(statuses) == ["sent", "undelivered"]
         thawed = http.post("/_sim/clock", data={"Freeze": "false"}).json()
         assert thawed["frozen"] is False
 

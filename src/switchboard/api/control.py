@@ -220,7 +220,7 @@ async def update_clock(request: Request) -> Response:
             clock.set(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     except ValueError as error:
         raise TwilioError(21000, f"Invalid clock change: {error}") from None
-    services(request).runtime.on_new_jobs()
+    services(request).runtime.outbox.wake()  # jobs may be due at the new time
     return json_response(_clock_json(clock))
 
 

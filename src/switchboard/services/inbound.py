@@ -118,13 +118,14 @@ class InboundService:
             # Before the inbound message (and its webhook job) exists, so that the app's own
             # TwiML reply to a STOP is already blocked.
             auto_reply = await self._apply_keyword(keyword, message, service)
-        stored = await self._rt.store.insert_message(message, media, jobs, content)
+        store, outbox = self._rt.store, self._rt.outbox
+        with outbox.handoff(jobs) as claim:
+            stored = await store.insert_message(message, media, jobs, content, claim)
         if auto_reply is not None:
             first = await self._timeline.first_job(auto_reply, now)
             reply_jobs = [first] if first is not None else []
-            await self._rt.store.insert_message(auto_reply, (), reply_jobs)
-        if jobs or auto_reply is not None:
-            self._rt.on_new_jobs()
+            with outbox.handoff(reply_jobs) as claim:
+                await store.insert_message(auto_reply, (), reply_jobs, claim=claim)
         return stored
 
     async def _apply_keyword(

@@ -155,9 +155,8 @@ class MessageService:
         ]
         first = await self._timeline.first_job(message, now)
         jobs = [first] if first is not None else []
-        stored = await self._rt.store.insert_message(message, media, jobs)
-        self._rt.on_new_jobs()
-        return stored
+        with self._rt.outbox.handoff(jobs) as claim:
+            return await self._rt.store.insert_message(message, media, jobs, claim=claim)
 
     async def _service(self, account: Account, sid: str | None) -> MessagingService | None:
         if not sid:
@@ -284,10 +283,9 @@ class MessageService:
                 date_updated=now,
             )
             jobs = [j for j in [status_callback_job(message, now)] if j is not None]
-            await self._rt.store.update_message(
-                message, jobs=jobs, events=[StatusEvent(message.sid, message.status, now)]
-            )
-            self._rt.on_new_jobs()
+            events = [StatusEvent(message.sid, message.status, now)]
+            with self._rt.outbox.handoff(jobs) as claim:
+                await self._rt.store.update_message(message, jobs, events, claim)
         if body is not None:
             if body != "":
                 raise TwilioError(

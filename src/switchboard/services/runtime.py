@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from switchboard.config import Config
+from switchboard.domain.models import NewJob
 from switchboard.domain.sids import SidFactory
-from switchboard.ports import Clock, Store
+from switchboard.ports import Clock, JobClaim, Outbox, Store
 
 
 def random_token() -> str:
     return secrets.token_hex(16)
+
+
+class NoOutbox:
+    """The outbox of a process that delivers nothing itself (``serve --no-deliver``): the jobs
+    it writes wait in the database for the processes that do."""
+
+    @contextlib.contextmanager
+    def handoff(self, jobs: Sequence[NewJob]) -> Iterator[JobClaim | None]:
+        yield None
+
+    def wake(self) -> None:
+        pass
 
 
 @dataclass
@@ -22,5 +36,5 @@ class Runtime:
     new_sid: SidFactory
     config: Config
     new_token: Callable[[], str] = random_token
-    # Called after work was added to the outbox, so the dispatcher wakes without polling.
-    on_new_jobs: Callable[[], None] = field(default=lambda: None)
+    # Told about every job written, so due work starts without polling (the dispatcher).
+    outbox: Outbox = field(default_factory=NoOutbox)

@@ -42,6 +42,7 @@ from switchboard.domain.models import (
 from switchboard.ports import (
     AttemptFilter,
     InvalidPageToken,
+    JobClaim,
     JobOutcome,
     LeaseLost,
     MessageFilter,
@@ -157,8 +158,15 @@ async def _insert_message(
     return dataclasses.replace(message, seq=seq)
 
 
-async def _insert_jobs(conn: Conn, jobs: Sequence[NewJob]) -> None:
-    await _run_many(conn, "insert_job", [rows.new_job_params(job) for job in jobs])
+async def _insert_jobs(conn: Conn, jobs: Sequence[NewJob], claim: JobClaim | None = None) -> None:
+    if claim is None:
+        await _run_many(conn, "insert_job", [rows.new_job_params(job) for job in jobs])
+        return
+    query = Q["insert_job"]
+    for job in jobs:  # one at a time: a claimed job's writer needs its id
+        job_id = await conn.fetchval(query.sql, *query.args(rows.new_job_params(job, claim)))
+        if rows.is_claimed(job, claim):
+            claim.jobs.append(rows.claimed_job(job_id, job))
 
 
 async def _insert_events(conn: Conn, events: Sequence[StatusEvent]) -> None:
@@ -382,10 +390,11 @@ class PostgresStore:
         media: Sequence[Media] = (),
         jobs: Sequence[NewJob] = (),
         media_content: Mapping[str, bytes] | None = None,
+        claim: JobClaim | None = None,
     ) -> Message:
         async with self._transaction() as c:
             stored = await _insert_message(c, message, media, media_content or {})
-            await _insert_jobs(c, jobs)
+            await _insert_jobs(c, jobs, claim)
             return stored
 
     async def get_message(self, account_sid: str, sid: str) -> Message | None:
@@ -401,12 +410,13 @@ class PostgresStore:
         message: Message,
         jobs: Sequence[NewJob] = (),
         events: Sequence[StatusEvent] = (),
+        claim: JobClaim | None = None,
     ) -> None:
         # The statement binds only the columns that change after creation.
         async with self._transaction() as c:
             await _run(c, "update_message", rows.message_params(message))
             await _insert_events(c, events)
-            await _insert_jobs(c, jobs)
+            await _insert_jobs(c, jobs, claim)
 
     async def delete_message(self, account_sid: str, sid: str) -> bool:
         async with self._transaction() as c:
@@ -487,7 +497,9 @@ class PostgresStore:
         row = await _one(self._pool, "next_job_due", {})
         return None if row is None or row["due"] is None else from_micros(row["due"])
 
-    async def finish_job(self, job: Job, outcome: JobOutcome) -> None:
+    async def finish_job(
+        self, job: Job, outcome: JobOutcome, claim: JobClaim | None = None
+    ) -> None:
         async with self._transaction() as c:
             fence = {"id": job.id, "attempts": job.attempts}
             if outcome.retry_at is None:
@@ -508,7 +520,7 @@ class PostgresStore:
             updates = [rows.message_params(m) for m in outcome.message_updates]
             await _run_many(c, "update_message", updates)
             await _insert_events(c, outcome.events)
-            await _insert_jobs(c, outcome.new_jobs)
+            await _insert_jobs(c, outcome.new_jobs, claim)
 
     async def extend_leases(self, job_ids: Sequence[int], leased_until: datetime) -> None:
         params = {"ids": list(job_ids), "leased_until": to_micros(leased_until)}

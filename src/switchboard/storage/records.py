@@ -24,6 +24,7 @@ from switchboard.domain.models import (
     StatusEvent,
     WebhookAttempt,
 )
+from switchboard.ports import JobClaim
 from switchboard.storage.rows import (
     dump_json,
     from_micros,
@@ -307,14 +308,35 @@ def job(row: Row) -> Job:
     )
 
 
-def new_job_params(j: NewJob) -> Params:
+def is_claimed(j: NewJob, claim: JobClaim | None) -> bool:
+    """Whether ``j`` is inserted already leased to its writer (see :class:`JobClaim`)."""
+    return claim is not None and j.due_at <= claim.due_by
+
+
+def new_job_params(j: NewJob, claim: JobClaim | None = None) -> Params:
+    until = claim.leased_until if claim is not None and is_claimed(j, claim) else None
     return {
         "kind": j.kind,
         "account_sid": j.account_sid,
         "message_sid": j.message_sid,
         "due_at": to_micros(j.due_at),
+        "leased_until": opt_micros(until),
+        "attempts": 0 if until is None else 1,  # a job claimed at insert counts one claim
         "payload": dump_json(j.payload),
     }
+
+
+def claimed_job(job_id: int, j: NewJob) -> Job:
+    """The job ``j`` as its writer runs it: inserted with ``id`` and leased (claim count 1)."""
+    return Job(
+        id=job_id,
+        kind=j.kind,
+        due_at=j.due_at,
+        payload=j.payload,
+        account_sid=j.account_sid,
+        message_sid=j.message_sid,
+        attempts=1,
+    )
 
 
 def attempt(row: Row) -> WebhookAttempt:

@@ -1,7 +1,8 @@
 """The SQLite store: the embedded default, a single file in WAL mode (or ``:memory:``).
 
-Every public method is one transaction run on the group-commit thread
-(:mod:`switchboard.storage.sqlite_executor`); the SQL lives in ``sql/sqlite/*.sql``.
+Every public method is one transaction: writes join the next group commit, reads see the last
+committed state (:mod:`switchboard.storage.sqlite_executor`); the SQL lives in
+``sql/sqlite/*.sql``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from switchboard.domain.models import (
 )
 from switchboard.ports import (
     AttemptFilter,
+    JobClaim,
     JobOutcome,
     LeaseLost,
     MessageFilter,
@@ -67,7 +69,12 @@ class SqliteStore:
         await self._db.close()
 
     async def _do(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """A write: runs in the next group commit, returns once it is durable."""
         return await self._db.run(fn)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """A read of the last committed state (it does not wait for writes in progress)."""
+        return await self._db.read(fn)
 
     # Accounts and credentials ---------------------------------------------------------------
 
@@ -85,7 +92,7 @@ class SqliteStore:
         await self._do(work)
 
     async def get_account(self, sid: str) -> Account | None:
-        row = await self._do(lambda c: sql.one(c, "get_account", {"sid": sid}))
+        row = await self._read(lambda c: sql.one(c, "get_account", {"sid": sid}))
         return None if row is None else records.account(row)
 
     async def update_account(self, account: Account) -> None:
@@ -99,7 +106,7 @@ class SqliteStore:
         await self._do(lambda c: sql.run(c, "update_account", params))
 
     async def find_main_account(self) -> Account | None:
-        row = await self._do(lambda c: sql.one(c, "find_main_account", {}))
+        row = await self._read(lambda c: sql.one(c, "find_main_account", {}))
         return None if row is None else records.account(row)
 
     async def list_accounts(
@@ -112,7 +119,7 @@ class SqliteStore:
                 c, "list_accounts", {**params, "after_seq": after}, page, records.account
             )
 
-        return await self._do(work)
+        return await self._read(work)
 
     async def insert_api_key(self, key: ApiKey) -> None:
         params = {f.name: getattr(key, f.name) for f in dataclasses.fields(ApiKey)}
@@ -121,7 +128,7 @@ class SqliteStore:
         await self._do(lambda c: sql.run(c, "insert_api_key", params))
 
     async def get_api_key(self, sid: str) -> ApiKey | None:
-        row = await self._do(lambda c: sql.one(c, "get_api_key", {"sid": sid}))
+        row = await self._read(lambda c: sql.one(c, "get_api_key", {"sid": sid}))
         return None if row is None else records.api_key(row)
 
     async def update_api_key(self, key: ApiKey) -> None:
@@ -142,7 +149,7 @@ class SqliteStore:
             params = {"account_sid": account_sid, "after_seq": after}
             return sql.page(c, "list_api_keys", params, page, records.api_key)
 
-        return await self._do(work)
+        return await self._read(work)
 
     # Phone numbers --------------------------------------------------------------------------
 
@@ -159,19 +166,19 @@ class SqliteStore:
 
     async def get_phone_number(self, account_sid: str, sid: str) -> PhoneNumber | None:
         params = {"account_sid": account_sid, "sid": sid}
-        row = await self._do(lambda c: sql.one(c, "get_phone_number", params))
+        row = await self._read(lambda c: sql.one(c, "get_phone_number", params))
         return None if row is None else records.phone_number(row)
 
     async def find_phone_number(self, phone_number: str) -> PhoneNumber | None:
         params = {"phone_number": phone_number}
-        row = await self._do(lambda c: sql.one(c, "find_phone_number", params))
+        row = await self._read(lambda c: sql.one(c, "find_phone_number", params))
         return None if row is None else records.phone_number(row)
 
     async def find_number_and_service(
         self, phone_number: str
     ) -> tuple[PhoneNumber, MessagingService | None] | None:
         params = {"phone_number": phone_number}
-        row = await self._do(lambda c: sql.one(c, "find_number_and_service", params))
+        row = await self._read(lambda c: sql.one(c, "find_number_and_service", params))
         if row is None:
             return None
         service = None
@@ -216,7 +223,7 @@ class SqliteStore:
             }
             return sql.page(c, "list_phone_numbers", params, page, records.phone_number)
 
-        return await self._do(work)
+        return await self._read(work)
 
     # Messaging Services ---------------------------------------------------------------------
 
@@ -226,7 +233,7 @@ class SqliteStore:
 
     async def get_service(self, account_sid: str, sid: str) -> MessagingService | None:
         params = {"account_sid": account_sid, "sid": sid}
-        row = await self._do(lambda c: sql.one(c, "get_service", params))
+        row = await self._read(lambda c: sql.one(c, "get_service", params))
         return None if row is None else records.service(row)
 
     async def update_service(self, service: MessagingService) -> None:
@@ -249,7 +256,7 @@ class SqliteStore:
             params = {"account_sid": account_sid, "after_seq": after}
             return sql.page(c, "list_services", params, page, records.service)
 
-        return await self._do(work)
+        return await self._read(work)
 
     async def add_service_number(self, entry: ServicePhoneNumber) -> None:
         params = {
@@ -271,7 +278,7 @@ class SqliteStore:
 
     async def get_service_number(self, service_sid: str, sid: str) -> ServicePhoneNumber | None:
         params = {"service_sid": service_sid, "sid": sid}
-        row = await self._do(lambda c: sql.one(c, "get_service_number", params))
+        row = await self._read(lambda c: sql.one(c, "get_service_number", params))
         return None if row is None else records.service_number(row)
 
     async def remove_service_number(self, service_sid: str, sid: str) -> bool:
@@ -286,10 +293,12 @@ class SqliteStore:
             params = {"service_sid": service_sid, "after_seq": after}
             return sql.page(c, "list_service_numbers", params, page, records.service_number)
 
-        return await self._do(work)
+        return await self._read(work)
 
     async def service_for_number(self, phone_number_sid: str) -> str | None:
-        row = await self._do(lambda c: sql.one(c, "service_for_number", {"sid": phone_number_sid}))
+        row = await self._read(
+            lambda c: sql.one(c, "service_for_number", {"sid": phone_number_sid})
+        )
         return None if row is None else str(row["service_sid"])
 
     # Messages and media ---------------------------------------------------------------------
@@ -300,23 +309,24 @@ class SqliteStore:
         media: Sequence[Media] = (),
         jobs: Sequence[NewJob] = (),
         media_content: Mapping[str, bytes] | None = None,
+        claim: JobClaim | None = None,
     ) -> Message:
         content = media_content or {}
 
         def work(c: sqlite3.Connection) -> Message:
             stored = sql.insert_message(c, message, media, content)
-            sql.insert_jobs(c, jobs)
+            sql.insert_jobs(c, jobs, claim)
             return stored
 
         return await self._do(work)
 
     async def get_message(self, account_sid: str, sid: str) -> Message | None:
         params = {"account_sid": account_sid, "sid": sid}
-        row = await self._do(lambda c: sql.one(c, "get_message", params))
+        row = await self._read(lambda c: sql.one(c, "get_message", params))
         return None if row is None else records.message(row)
 
     async def find_message(self, sid: str) -> Message | None:
-        row = await self._do(lambda c: sql.one(c, "find_message", {"sid": sid}))
+        row = await self._read(lambda c: sql.one(c, "find_message", {"sid": sid}))
         return None if row is None else records.message(row)
 
     async def update_message(
@@ -324,13 +334,14 @@ class SqliteStore:
         message: Message,
         jobs: Sequence[NewJob] = (),
         events: Sequence[StatusEvent] = (),
+        claim: JobClaim | None = None,
     ) -> None:
         params = records.message_update_params(message)
 
         def work(c: sqlite3.Connection) -> None:
             sql.run(c, "update_message", params)
             sql.insert_events(c, events)
-            sql.insert_jobs(c, jobs)
+            sql.insert_jobs(c, jobs, claim)
 
         await self._do(work)
 
@@ -359,15 +370,15 @@ class SqliteStore:
             }
             return sql.page(c, "list_messages", params, page, records.message)
 
-        return await self._do(work)
+        return await self._read(work)
 
     async def list_replies(self, message_sid: str) -> list[Message]:
-        rows = await self._do(lambda c: sql.all(c, "list_replies", {"sid": message_sid}))
+        rows = await self._read(lambda c: sql.all(c, "list_replies", {"sid": message_sid}))
         return [records.message(r) for r in rows]
 
     async def pending_jobs(self, message_sid: str, kind: str) -> int:
         params = {"message_sid": message_sid, "kind": kind}
-        row = await self._do(lambda c: sql.one(c, "pending_jobs_for_message", params))
+        row = await self._read(lambda c: sql.one(c, "pending_jobs_for_message", params))
         return 0 if row is None else int(row["n"])
 
     async def list_media(
@@ -378,11 +389,11 @@ class SqliteStore:
             params = {"account_sid": account_sid, "message_sid": message_sid, "after_seq": after}
             return sql.page(c, "list_media", params, page, records.media)
 
-        return await self._do(work)
+        return await self._read(work)
 
     async def get_media(self, account_sid: str, message_sid: str, sid: str) -> Media | None:
         params = {"account_sid": account_sid, "message_sid": message_sid, "sid": sid}
-        row = await self._do(lambda c: sql.one(c, "get_media", params))
+        row = await self._read(lambda c: sql.one(c, "get_media", params))
         return None if row is None else records.media(row)
 
     async def delete_media(self, account_sid: str, message_sid: str, sid: str) -> bool:
@@ -397,14 +408,14 @@ class SqliteStore:
         return await self._do(work)
 
     async def get_media_content(self, sid: str) -> bytes | None:
-        row = await self._do(lambda c: sql.one(c, "get_media_content", {"sid": sid}))
+        row = await self._read(lambda c: sql.one(c, "get_media_content", {"sid": sid}))
         if row is None or row["content"] is None:
             return None
         return bytes(row["content"])
 
     async def list_status_events(self, message_sid: str) -> list[StatusEvent]:
         params = {"message_sid": message_sid}
-        rows = await self._do(lambda c: sql.all(c, "list_status_events", params))
+        rows = await self._read(lambda c: sql.all(c, "list_status_events", params))
         return [records.event(r) for r in rows]
 
     # The outbox -----------------------------------------------------------------------------
@@ -422,10 +433,12 @@ class SqliteStore:
         return await self._do(work)
 
     async def next_job_due(self) -> datetime | None:
-        row = await self._do(lambda c: sql.one(c, "next_job_due", {}))
+        row = await self._read(lambda c: sql.one(c, "next_job_due", {}))
         return None if row is None or row["due"] is None else from_micros(row["due"])
 
-    async def finish_job(self, job: Job, outcome: JobOutcome) -> None:
+    async def finish_job(
+        self, job: Job, outcome: JobOutcome, claim: JobClaim | None = None
+    ) -> None:
         def work(c: sqlite3.Connection) -> None:
             fence = {"id": job.id, "attempts": job.attempts}
             if outcome.retry_at is None:
@@ -443,7 +456,7 @@ class SqliteStore:
             for message in outcome.message_updates:
                 sql.run(c, "update_message", records.message_update_params(message))
             sql.insert_events(c, outcome.events)
-            sql.insert_jobs(c, outcome.new_jobs)
+            sql.insert_jobs(c, outcome.new_jobs, claim)
 
         await self._do(work)
 
@@ -477,10 +490,10 @@ class SqliteStore:
 
     async def is_opted_out(self, account_sid: str, sender: str, recipient: str) -> bool:
         params = {"account_sid": account_sid, "sender": sender, "recipient": recipient}
-        return await self._do(lambda c: sql.one(c, "get_opt_out", params)) is not None
+        return await self._read(lambda c: sql.one(c, "get_opt_out", params)) is not None
 
     async def list_scenarios(self) -> list[dict[str, Any]]:
-        rows = await self._do(lambda c: sql.all(c, "list_scenarios", {}))
+        rows = await self._read(lambda c: sql.all(c, "list_scenarios", {}))
         return [load_json(row["body"]) for row in rows]
 
     async def replace_scenarios(self, scenarios: Sequence[Mapping[str, Any]]) -> None:
@@ -511,7 +524,7 @@ class SqliteStore:
                 return sql.all(c, "list_attempts_for_message", params)
             return sql.all(c, "list_recent_attempts", {"limit": filters.limit})
 
-        rows = await self._do(work)
+        rows = await self._read(work)
         attempts = [records.attempt(r) for r in rows]
         if filters.account_sids is not None:
             allowed = set(filters.account_sids)
@@ -519,7 +532,7 @@ class SqliteStore:
         return attempts
 
     async def get_attempt(self, sid: str) -> WebhookAttempt | None:
-        row = await self._do(lambda c: sql.one(c, "get_attempt", {"sid": sid}))
+        row = await self._read(lambda c: sql.one(c, "get_attempt", {"sid": sid}))
         return None if row is None else records.attempt(row)
 
     async def reset(self, keep_numbers: bool = True) -> None:

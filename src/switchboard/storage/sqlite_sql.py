@@ -8,10 +8,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from switchboard.domain.models import Media, Message, NewJob, StatusEvent
-from switchboard.ports import InvalidPageToken, Page, PageRequest
+from switchboard.ports import InvalidPageToken, JobClaim, Page, PageRequest
 from switchboard.storage import records
 from switchboard.storage.queries import load_migrations, load_queries
-from switchboard.storage.rows import dump_json, to_micros
+from switchboard.storage.rows import to_micros
 
 T = TypeVar("T")
 Q = load_queries("sqlite")
@@ -53,19 +53,13 @@ def page(
     return Page([convert(r) for r in rows[: page.page_size]], len(rows) > page.page_size)
 
 
-def insert_jobs(conn: sqlite3.Connection, jobs: Sequence[NewJob]) -> None:
+def insert_jobs(
+    conn: sqlite3.Connection, jobs: Sequence[NewJob], claim: JobClaim | None = None
+) -> None:
     for job in jobs:
-        run(
-            conn,
-            "insert_job",
-            {
-                "kind": job.kind,
-                "account_sid": job.account_sid,
-                "message_sid": job.message_sid,
-                "due_at": to_micros(job.due_at),
-                "payload": dump_json(job.payload),
-            },
-        )
+        job_id = conn.execute(Q["insert_job"], records.new_job_params(job, claim)).lastrowid
+        if claim is not None and records.is_claimed(job, claim):
+            claim.jobs.append(records.claimed_job(job_id or 0, job))
 
 
 def insert_events(conn: sqlite3.Connection, events: Sequence[StatusEvent]) -> None:

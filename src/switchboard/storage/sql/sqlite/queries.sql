@@ -223,8 +223,9 @@ VALUES (:message_sid, :status, :error_code, :at);
 SELECT * FROM status_events WHERE message_sid = :message_sid ORDER BY seq;
 
 -- name: insert_job
+-- Leased (claim count 1) when its writer runs it at once; otherwise NULL and 0.
 INSERT INTO jobs (kind, account_sid, message_sid, due_at, leased_until, attempts, payload)
-VALUES (:kind, :account_sid, :message_sid, :due_at, NULL, 0, :payload);
+VALUES (:kind, :account_sid, :message_sid, :due_at, :leased_until, :attempts, :payload);
 
 -- name: select_due_jobs
 SELECT * FROM jobs
