@@ -108,8 +108,13 @@ class Dispatcher:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+        # Jobs handed over by writes still in progress start when those commit: wait for them
+        # too, so nothing runs (and needs the store) after stop() returns.
+        while self._running or self._reserved:
+            if self._running:
+                await asyncio.gather(*self._running, return_exceptions=True)
+            else:
+                await asyncio.sleep(0.001)
         if self._renewer is not None:  # only now: running jobs keep their leases to the end
             self._renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from switchboard.domain.models import Direction, Job
-from switchboard.ports import AttemptFilter, JobOutcome, LeaseLost, PageRequest, Store
+from switchboard.ports import (
+    AttemptFilter,
+    JobClaim,
+    JobOutcome,
+    LeaseLost,
+    PageRequest,
+    Store,
+)
 
 Records = Any  # conftest.Records (test modules cannot import conftest)
 Database = Any  # conftest.Database
@@ -196,6 +203,12 @@ async def test_attempts_by_message_recent_and_by_account(store: Store, make: Rec
     mine = await store.list_attempts(AttemptFilter(account_sids=[acc.sid]))
     assert mine == [*first, no_message]
     assert await store.list_attempts(AttemptFilter(account_sids=[])) == []
+    # The limit counts the caller's own attempts, not everyone's.
+    assert await store.list_attempts(AttemptFilter(account_sids=[other.sid], limit=1)) == [foreign]
+    two_of_mine = AttemptFilter(account_sids=[acc.sid], limit=2)
+    assert await store.list_attempts(two_of_mine) == [first[2], no_message]
+    scoped = AttemptFilter(account_sids=[other.sid], message_sid=m1)
+    assert await store.list_attempts(scoped) == []
 
     got = await store.get_attempt(first[0].sid)
     assert got == first[0]
@@ -232,3 +245,161 @@ async def test_a_reclaimed_job_cannot_be_finished_by_its_first_worker(
         await store.finish_job(first, JobOutcome())
     (third,) = await store.claim_jobs(make.at(3601 * SECOND), 10, 30)
     assert third.attempts == 3
+
+
+# Claim at insert (JobClaim) ------------------------------------------------------------------
+
+
+def _claim(make: Records, due_by_s: int = 0, lease_s: int = 30) -> JobClaim:
+    """A writer's claim: it runs what is due by ``due_by_s`` itself, leased for ``lease_s``."""
+    return JobClaim(
+        due_by=make.at(due_by_s * SECOND), leased_until=make.at((due_by_s + lease_s) * SECOND)
+    )
+
+
+async def test_a_job_claimed_at_insert_is_its_writers_until_the_lease_lapses(
+    store: Store, make: Records
+) -> None:
+    """A due job written with a claim runs in its writer only; if the writer dies (never
+    finishes it), the job is claimed again once the lease lapses and the writer's stale copy
+    can no longer finish it."""
+    acc = make.account()
+    message = make.message(acc.sid)
+    due = make.job(make.at(0), account_sid=acc.sid, message_sid=message.sid)
+    claim = _claim(make)
+    await store.insert_message(message, (), [due], claim=claim)
+
+    (mine,) = claim.jobs
+    assert (mine.kind, mine.due_at, mine.payload, mine.attempts) == (
+        due.kind,
+        due.due_at,
+        due.payload,
+        1,
+    )
+    assert (mine.account_sid, mine.message_sid) == (acc.sid, message.sid)
+    # Leased like a claimed job: nobody else gets it while the lease runs.
+    assert await store.next_job_due() == claim.leased_until
+    assert await store.claim_jobs(make.at(29 * SECOND), 10, 30) == []
+
+    (again,) = await store.claim_jobs(make.at(31 * SECOND), 10, 30)  # the writer died
+    assert (again.id, again.payload, again.attempts) == (mine.id, due.payload, 2)
+    with pytest.raises(LeaseLost):
+        await store.finish_job(mine, JobOutcome())
+    await store.finish_job(again, JobOutcome())
+    assert await store.next_job_due() is None
+
+
+async def test_finishing_a_job_claimed_at_insert_removes_it(store: Store, make: Records) -> None:
+    """The Job a claim hands back (its real id, claim count 1) finishes like a claimed one:
+    the right row is retried or deleted, and it never runs a second time."""
+    first, second = make.job(make.at(0)), make.job(make.at(-5 * SECOND))
+    claim = _claim(make)
+    await store.insert_message(make.message(make.sid("AC")), (), [first, second], claim=claim)
+    assert [j.payload for j in claim.jobs] == [first.payload, second.payload]
+    assert len({j.id for j in claim.jobs}) == 2
+
+    mine_first, mine_second = claim.jobs
+    await store.finish_job(mine_second, JobOutcome())
+    retry_at = make.at(60 * SECOND)
+    await store.finish_job(mine_first, JobOutcome(retry_at=retry_at))
+    assert await store.next_job_due() == retry_at  # only the retried one is left
+    (retried,) = await store.claim_jobs(retry_at, 10, 30)
+    assert (retried.id, retried.payload, retried.attempts) == (mine_first.id, first.payload, 2)
+    await store.finish_job(retried, JobOutcome())
+    assert await store.claim_jobs(make.at(3600 * SECOND), 10, 30) == []
+
+
+async def test_a_claim_leaves_jobs_due_later_to_claim_jobs(store: Store, make: Records) -> None:
+    """Only jobs due by the claim's ``due_by`` are taken by the writer; a later one is written
+    unleased and is claimed as usual when it falls due."""
+    now, later = make.job(make.at(0)), make.job(make.at(10 * SECOND), kind="carrier")
+    claim = _claim(make)
+    await store.insert_message(make.message(make.sid("AC")), (), [later, now], claim=claim)
+
+    assert [(j.payload, j.attempts) for j in claim.jobs] == [(now.payload, 1)]
+    assert await store.next_job_due() == later.due_at
+    assert await store.claim_jobs(make.at(9 * SECOND), 10, 30) == []
+    (claimed,) = await store.claim_jobs(later.due_at, 10, 30)
+    assert (claimed.kind, claimed.payload, claimed.attempts) == ("carrier", later.payload, 1)
+    assert claimed.id != claim.jobs[0].id
+
+
+async def test_update_message_claims_its_due_jobs(store: Store, make: Records) -> None:
+    """A status change's due callback, written with a claim, is leased to the writer and
+    finished by it; a later job of the same write waits for claim_jobs."""
+    acc = make.account()
+    message = await store.insert_message(make.message(acc.sid))
+    sent = dataclasses.replace(message, status="sent", date_updated=make.at(100))
+    callback = make.job(
+        make.at(0), kind="status_callback", account_sid=acc.sid, message_sid=message.sid
+    )
+    later = make.job(make.at(10 * SECOND), kind="carrier", message_sid=message.sid)
+    claim = _claim(make)
+    await store.update_message(
+        sent, [callback, later], [make.event(message.sid, "sent", 100)], claim
+    )
+
+    assert await store.find_message(message.sid) == sent
+    (mine,) = claim.jobs
+    assert (mine.kind, mine.payload, mine.attempts) == ("status_callback", callback.payload, 1)
+    assert (mine.account_sid, mine.message_sid) == (acc.sid, message.sid)
+    assert await store.pending_jobs(message.sid, "status_callback") == 1
+    (claimed,) = await store.claim_jobs(make.at(29 * SECOND), 10, 30)  # not the leased one
+    assert (claimed.kind, claimed.payload) == ("carrier", later.payload)
+    await store.finish_job(mine, JobOutcome())
+    assert await store.pending_jobs(message.sid, "status_callback") == 0
+
+
+async def test_finish_job_claims_the_outcomes_due_jobs(store: Store, make: Records) -> None:
+    """A job's outcome hands its due follow-up jobs (a reply's first carrier step) to the
+    same writer, leased; the outcome's later jobs are left to claim_jobs."""
+    await store.insert_message(make.message(make.sid("AC")), (), [make.job()])
+    (job,) = await store.claim_jobs(make.at(0), 10, 30)
+    step = make.job(make.at(1 * SECOND), kind="carrier")
+    later = make.job(make.at(60 * SECOND), kind="status_callback")
+    claim = _claim(make, due_by_s=1)
+    await store.finish_job(job, JobOutcome(new_jobs=[step, later]), claim)
+
+    (mine,) = claim.jobs
+    assert (mine.kind, mine.payload, mine.attempts) == ("carrier", step.payload, 1)
+    assert await store.claim_jobs(make.at(30 * SECOND), 10, 30) == []  # leased until 31 s
+    await store.finish_job(mine, JobOutcome())
+    (claimed,) = await store.claim_jobs(later.due_at, 10, 30)
+    assert (claimed.kind, claimed.payload, claimed.attempts) == (
+        "status_callback",
+        later.payload,
+        1,
+    )
+
+
+async def test_a_stale_finish_claims_nothing(store: Store, make: Records) -> None:
+    """A worker that lost its job's lease writes none of its outcome: no new jobs, and none
+    handed to it to run."""
+    await store.insert_message(make.message(make.sid("AC")), (), [make.job()])
+    (first,) = await store.claim_jobs(make.at(0), 10, 30)
+    (second,) = await store.claim_jobs(make.at(31 * SECOND), 10, 30)  # the lease lapsed
+    claim = _claim(make, due_by_s=31)
+    with pytest.raises(LeaseLost):
+        await store.finish_job(first, JobOutcome(new_jobs=[make.job(make.at(0))]), claim)
+    assert claim.jobs == []
+    await store.finish_job(second, JobOutcome())
+    assert await store.next_job_due() is None
+
+
+async def test_a_stale_finish_cannot_take_a_follow_up_claimed_at_insert(
+    store: Store, make: Records
+) -> None:
+    """The fence (id, claim count) of a worker that lost its job must not match the follow-up
+    job that the job's new owner wrote, claimed at insert, when it finished the job (job ids
+    are never reused)."""
+    await store.insert_message(make.message(make.sid("AC")), (), [make.job()])
+    (stale,) = await store.claim_jobs(make.at(0), 10, 30)
+    (owner,) = await store.claim_jobs(make.at(31 * SECOND), 10, 30)  # the lease lapsed
+    claim = _claim(make, due_by_s=31)
+    step = make.job(make.at(31 * SECOND), kind="carrier")
+    await store.finish_job(owner, JobOutcome(new_jobs=[step]), claim)
+    (follow_up,) = claim.jobs
+
+    with pytest.raises(LeaseLost):
+        await store.finish_job(stale, JobOutcome())
+    await store.finish_job(follow_up, JobOutcome())  # still the owner's to finish

@@ -562,16 +562,14 @@ class PostgresStore:
             await _run_many(c, "insert_attempt", [rows.attempt_params(a) for a in attempts])
 
     async def list_attempts(self, filters: AttemptFilter) -> list[WebhookAttempt]:
+        accounts = None if filters.account_sids is None else list(filters.account_sids)
+        params: dict[str, Any] = {"account_sids": accounts, "limit": filters.limit}
         if filters.message_sid is not None:
-            params = {"message_sid": filters.message_sid, "limit": filters.limit}
+            params["message_sid"] = filters.message_sid
             found = await _all(self._pool, "list_attempts_for_message", params)
         else:
-            found = await _all(self._pool, "list_recent_attempts", {"limit": filters.limit})
-        attempts = [rows.attempt(r) for r in found]
-        if filters.account_sids is not None:
-            allowed = set(filters.account_sids)
-            attempts = [a for a in attempts if a.account_sid in allowed]
-        return attempts
+            found = await _all(self._pool, "list_recent_attempts", params)
+        return [rows.attempt(r) for r in found]
 
     async def get_attempt(self, sid: str) -> WebhookAttempt | None:
         row = await _one(self._pool, "get_attempt", {"sid": sid})

@@ -518,18 +518,17 @@ class SqliteStore:
         await self._do(work)
 
     async def list_attempts(self, filters: AttemptFilter) -> list[WebhookAttempt]:
+        accounts = None if filters.account_sids is None else dump_json(list(filters.account_sids))
+        params: dict[str, Any] = {"account_sids": accounts, "limit": filters.limit}
+
         def work(c: sqlite3.Connection) -> list[Row]:
             if filters.message_sid is not None:
-                params = {"message_sid": filters.message_sid, "limit": filters.limit}
-                return sql.all(c, "list_attempts_for_message", params)
-            return sql.all(c, "list_recent_attempts", {"limit": filters.limit})
+                return sql.all(
+                    c, "list_attempts_for_message", {**params, "message_sid": filters.message_sid}
+                )
+            return sql.all(c, "list_recent_attempts", params)
 
-        rows = await self._read(work)
-        attempts = [records.attempt(r) for r in rows]
-        if filters.account_sids is not None:
-            allowed = set(filters.account_sids)
-            attempts = [a for a in attempts if a.account_sid in allowed]
-        return attempts
+        return [records.attempt(r) for r in await self._read(work)]
 
     async def get_attempt(self, sid: str) -> WebhookAttempt | None:
         row = await self._read(lambda c: sql.one(c, "get_attempt", {"sid": sid}))

@@ -32,6 +32,10 @@ def _quote(text: str) -> str:
     return _quote_short(text) if len(text) <= 64 else quote_plus(text)
 
 
+# The same few configured URLs are delivered to over and over: parse each fragment once.
+_overrides = lru_cache(maxsize=4096)(parse_connection_overrides)
+
+
 def form_encode(params: Mapping[str, str]) -> str:
     """``application/x-www-form-urlencoded`` exactly as urllib.parse.urlencode writes it."""
     return "&".join([f"{_quote(name)}={_quote(value)}" for name, value in params.items()])
@@ -54,7 +58,7 @@ def prepare_webhook(
     idempotency_token: str,
 ) -> PreparedWebhook:
     """The request for ``url``; raises TwilioError 11100/11240/11243 for a bad URL or fragment."""
-    bare_url, policy = parse_connection_overrides(url)
+    bare_url, policy = _overrides(url)
     method = method.upper()
     headers = {
         "Accept": "*/*",

@@ -274,10 +274,17 @@ VALUES (:sid, :account_sid, :message_sid, :kind, :attempt, :url, :method,
     :duration_ms, :error_code, :error_detail, :idempotency_token, :signed_url, :date_created);
 
 -- name: list_attempts_for_message
-SELECT * FROM webhook_attempts WHERE message_sid = :message_sid ORDER BY seq LIMIT :limit;
+-- :account_sids is the array of accounts the caller may see, or NULL for all of them.
+SELECT * FROM webhook_attempts WHERE message_sid = :message_sid
+  AND (:account_sids::text[] IS NULL OR account_sid = ANY(:account_sids::text[]))
+ORDER BY seq LIMIT :limit;
 
 -- name: list_recent_attempts
-SELECT * FROM (SELECT * FROM webhook_attempts ORDER BY seq DESC LIMIT :limit) AS recent
+SELECT * FROM (
+    SELECT * FROM webhook_attempts
+    WHERE :account_sids::text[] IS NULL OR account_sid = ANY(:account_sids::text[])
+    ORDER BY seq DESC LIMIT :limit
+) AS recent
 ORDER BY seq;
 
 -- name: get_attempt

@@ -262,10 +262,17 @@ VALUES (:sid, :account_sid, :message_sid, :kind, :attempt, :url, :method,
     :duration_ms, :error_code, :error_detail, :idempotency_token, :signed_url, :date_created);
 
 -- name: list_attempts_for_message
-SELECT * FROM webhook_attempts WHERE message_sid = :message_sid ORDER BY seq LIMIT :limit;
+-- :account_sids is a JSON array of the accounts the caller may see, or NULL for all of them.
+SELECT * FROM webhook_attempts WHERE message_sid = :message_sid
+  AND (:account_sids IS NULL OR account_sid IN (SELECT value FROM json_each(:account_sids)))
+ORDER BY seq LIMIT :limit;
 
 -- name: list_recent_attempts
-SELECT * FROM (SELECT * FROM webhook_attempts ORDER BY seq DESC LIMIT :limit) ORDER BY seq;
+SELECT * FROM (
+    SELECT * FROM webhook_attempts
+    WHERE :account_sids IS NULL OR account_sid IN (SELECT value FROM json_each(:account_sids))
+    ORDER BY seq DESC LIMIT :limit
+) ORDER BY seq;
 
 -- name: get_attempt
 SELECT * FROM webhook_attempts WHERE sid = :sid;

@@ -1,0 +1,174 @@
+"""The SQLite group-commit executor: batched writes, reads of the last commit, lock waits.
+
+SQLite only, on a scratch table; each test opens its own executor on a temp file (or in memory)
+and closes it. A second, raw ``sqlite3`` connection plays another process holding the write
+lock (``--workers N`` on one file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from switchboard.storage import sqlite_executor
+from switchboard.storage.sqlite_executor import GroupCommitExecutor
+
+
+def _insert(x: int) -> Callable[[sqlite3.Connection], sqlite3.Cursor]:
+    return lambda c: c.execute("INSERT INTO t (x) VALUES (?)", (x,))
+
+
+def _values(c: sqlite3.Connection) -> list[int]:
+    return [row[0] for row in c.execute("SELECT x FROM t ORDER BY x")]
+
+
+async def _open(target: str) -> GroupCommitExecutor:
+    db = GroupCommitExecutor(target)
+    await db.run(lambda c: c.execute("CREATE TABLE t (x)"))
+    await db.run(_insert(1))
+    return db
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> str:
+    return str(tmp_path / "executor.db")
+
+
+@pytest.fixture
+def other_process(path: str) -> Iterator[sqlite3.Connection]:
+    """A second connection to the file, as another process would hold it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+async def test_a_read_answers_from_the_last_commit_while_a_write_waits(
+    path: str, other_process: sqlite3.Connection
+) -> None:
+    """While a write waits for another process's lock, reads still answer at once (with what
+    was committed) and the event loop keeps serving; the write lands once the lock is free."""
+    db = await _open(path)
+    try:
+        assert await db.read(_values) == [1]
+        other_process.execute("BEGIN IMMEDIATE")
+        write = asyncio.create_task(db.run(_insert(2)))
+
+        started = time.monotonic()
+        for _ in range(10):  # the loop ticks on while the write retries BEGIN
+            await asyncio.sleep(0.01)
+        assert time.monotonic() - started < 1.0
+        assert not write.done()
+        # Answered at once, not queued behind the waiting write.
+        assert await asyncio.wait_for(db.read(_values), 0.5) == [1]
+
+        other_process.execute("COMMIT")
+        await asyncio.wait_for(write, 5)
+        assert await db.read(_values) == [1, 2]
+    finally:
+        await db.close()
+
+
+async def test_a_write_gives_up_on_a_lock_held_too_long(
+    path: str, other_process: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that cannot get the write lock within LOCK_WAIT_SECONDS fails with
+    OperationalError (it does not hang); the next write succeeds once the lock is free."""
+    monkeypatch.setattr(sqlite_executor, "LOCK_WAIT_SECONDS", 0.2)
+    db = await _open(path)
+    try:
+        other_process.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await asyncio.wait_for(db.run(_insert(2)), 5)
+        assert time.monotonic() - started >= 0.2  # it did wait for the lock first
+        other_process.execute("ROLLBACK")
+
+        await db.run(_insert(3))
+        assert await db.read(_values) == [1, 3]
+    finally:
+        await db.close()
+
+
+async def test_a_failing_write_rolls_back_alone_in_its_batch(path: str) -> None:
+    """Writes committed together are independent: one that raises is undone and its caller
+    gets the error, the others of the same batch are committed."""
+    db = await _open(path)
+    statements: list[str] = []
+
+    def first(c: sqlite3.Connection) -> str:
+        c.set_trace_callback(statements.append)  # from here on, count the COMMITs
+        c.execute("INSERT INTO t (x) VALUES (2)")
+        return "first"
+
+    def failing(c: sqlite3.Connection) -> str:
+        c.execute("INSERT INTO t (x) VALUES (3)")
+        raise ValueError("boom")
+
+    def third(c: sqlite3.Connection) -> list[int]:
+        c.execute("INSERT INTO t (x) VALUES (4)")
+        return _values(c)  # sees the batch so far, without the failed write
+
+    try:
+        results = await asyncio.gather(
+            db.run(first), db.run(failing), db.run(third), return_exceptions=True
+        )
+        commits = statements.count("COMMIT")
+        await db.run(lambda c: c.set_trace_callback(None))
+
+        assert commits == 1  # the three writes shared one transaction
+        assert results[0] == "first"
+        assert isinstance(results[1], ValueError)
+        assert results[2] == [1, 2, 4]
+        assert await db.read(_values) == [1, 2, 4]
+    finally:
+        await db.close()
+
+
+async def test_an_in_memory_database_reads_and_writes() -> None:
+    """ ":memory:" (one connection) serves writes and reads, reads seeing the writes."""
+    db = await _open(":memory:")
+    try:
+        await asyncio.gather(db.run(_insert(2)), db.run(_insert(3)))
+        assert await db.read(_values) == [1, 2, 3]
+        with pytest.raises(sqlite3.OperationalError):
+            await db.read(lambda c: c.execute("SELECT nope FROM t").fetchall())
+        assert await db.run(_values) == [1, 2, 3]
+    finally:
+        await db.close()
+
+
+async def test_calls_from_another_threads_event_loop_are_served(path: str) -> None:
+    """A store opened on one event loop can be used from another thread's loop (its calls are
+    handed to the owning loop): writes and reads work both there and here."""
+    db = await _open(path)
+
+    async def elsewhere() -> list[int]:
+        await db.run(_insert(2))
+        return await db.read(_values)
+
+    try:
+        assert await asyncio.to_thread(asyncio.run, elsewhere()) == [1, 2]
+        assert await db.read(_values) == [1, 2]
+        await db.run(_insert(3))
+        assert await db.read(_values) == [1, 2, 3]
+    finally:
+        await db.close()
+
+
+async def test_close_commits_what_is_queued(path: str) -> None:
+    """Closing the store finishes the writes already queued: none is lost at shutdown."""
+    db = await _open(path)
+    writes = [asyncio.ensure_future(db.run(_insert(x))) for x in (2, 3)]
+    await asyncio.sleep(0)  # both are queued
+    await db.close()
+    await asyncio.gather(*writes)
+    with sqlite3.connect(path) as conn:
+        assert _values(conn) == [1, 2, 3]
+    conn.close()
