@@ -54,6 +54,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def per_second(receipts: list[float], started: float) -> list[int]:
+    """Webhooks received in each whole second after ``started`` (the partial last one left
+    out), so a slowdown during the run shows, not only the average."""
+    counts: dict[int, int] = {}
+    for at in receipts:
+        second = int(at - started)
+        counts[second] = counts.get(second, 0) + 1
+    last = int(max(receipts) - started)
+    return [counts.get(second, 0) for second in range(last)]
+
+
 def session(concurrency: int) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency))
 
@@ -176,6 +187,10 @@ def main() -> None:
     p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
     print(f"  injection -> receipt latency ms: p50 {p50:.1f}  p99 {p99:.1f}  "
           f"max {max(latencies):.1f}")  # fmt: skip
+    seconds = per_second([received[sid] for sid in sent if sid in received], started)
+    if seconds:
+        print(f"  per whole second: slowest {min(seconds):,}, median "
+              f"{statistics.median(seconds):,.0f}, fastest {max(seconds):,} webhooks")  # fmt: skip
     b50, b99 = statistics.median(base_lat), percentile(base_lat, 0.99)
     print(f"baseline (bare signed POSTs): {base_rate:,.0f} requests/s; "
           f"latency ms: p50 {b50:.1f}  p99 {b99:.1f}")  # fmt: skip
