@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+from switchboard.domain.cookies import CookieJar
 from switchboard.domain.models import (
     Account,
     ApiKey,
@@ -89,6 +90,7 @@ class JobOutcome:
     message_updates: Sequence[Message] = ()
     events: Sequence[StatusEvent] = ()
     new_jobs: Sequence[NewJob] = ()
+    cookie_jar: CookieJar | None = None  # the conversation's cookies after an exchange
     retry_at: datetime | None = None  # keep the job, due again at this time
     payload: Mapping[str, object] | None = None  # replaces the job's payload when retrying
 
@@ -203,6 +205,7 @@ class Store(Protocol):
     async def delete_media(self, account_sid: str, message_sid: str, sid: str) -> bool: ...
     async def get_media_content(self, sid: str) -> bytes | None: ...
     async def list_status_events(self, message_sid: str) -> list[StatusEvent]: ...
+    async def get_cookie_jar(self, ours: str, theirs: str) -> CookieJar | None: ...
 
     # The outbox
     async def claim_jobs(self, now: datetime, limit: int, lease_seconds: float) -> list[Job]: ...

@@ -14,6 +14,7 @@ called inside the test process. :class:`RoutingTransport` picks one by origin.
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class HttpResult:
     error_code: int | None = None
     error_detail: str = ""
     truncated: bool = False
+    set_cookies: tuple[str, ...] = ()  # every Set-Cookie header, in order
 
     @property
     def ok(self) -> bool:
@@ -83,7 +85,12 @@ def failed(kind: Failure, code: int, detail: str, started: float) -> HttpResult:
 
 
 def answered(
-    status: int, headers: dict[str, str], body: bytes, truncated: bool, started: float
+    status: int,
+    headers: dict[str, str],
+    body: bytes,
+    truncated: bool,
+    started: float,
+    set_cookies: tuple[str, ...] = (),
 ) -> HttpResult:
     """Classify a response that arrived: 2xx is success; anything else is Twilio's 11200."""
     duration = (time.perf_counter() - started) * 1000
@@ -100,7 +107,9 @@ def answered(
             else Failure.OTHER
         )
         code, detail = 11200, f"the application answered HTTP {status}"
-    return HttpResult(status, headers, body, duration, failure, code, detail, truncated)
+    return HttpResult(
+        status, headers, body, duration, failure, code, detail, truncated, set_cookies
+    )
 
 
 class AiohttpTransport:
@@ -117,8 +126,13 @@ class AiohttpTransport:
             connector = aiohttp.TCPConnector(
                 limit=self._max_connections, ttl_dns_cache=300, keepalive_timeout=4.0
             )
+            # No client-wide cookie jar: cookies belong to one conversation each, and the
+            # incoming-webhook exchange sends and keeps them itself (domain/cookies.py).
             self._session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=True, trust_env=False
+                connector=connector,
+                auto_decompress=True,
+                trust_env=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 
@@ -164,7 +178,8 @@ class AiohttpTransport:
                     detail = f"HTTP {response.status} response stalled after it started"
                     return failed(Failure.OTHER, 11205, detail, started)
                 headers = {k.lower(): v for k, v in response.headers.items()}
-                return answered(response.status, headers, body, truncated, started)
+                cookies = tuple(response.headers.getall("Set-Cookie", ()))
+                return answered(response.status, headers, body, truncated, started, cookies)
         except aiohttp.ConnectionTimeoutError as exc:
             return failed(Failure.CONNECT, 11205, f"TCP connect timed out: {exc}", started)
         except aiohttp.SocketTimeoutError:
@@ -206,6 +221,9 @@ class InProcessTransport:
         self._client = httpx.AsyncClient(
             mounts=dict(mounts), follow_redirects=True, max_redirects=MAX_REDIRECTS
         )
+        # Keep no cookies client-wide (they belong to one conversation each, see
+        # AiohttpTransport): a policy that accepts no domain keeps httpx's jar empty.
+        self._client.cookies.jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -224,7 +242,10 @@ class InProcessTransport:
                 ) as response:
                     body, truncated = await read_capped(response.aiter_bytes())
                     headers = {k.lower(): v for k, v in response.headers.items()}
-                    return answered(response.status_code, headers, body, truncated, started)
+                    cookies = tuple(response.headers.get_list("set-cookie"))
+                    return answered(
+                        response.status_code, headers, body, truncated, started, cookies
+                    )
         except TimeoutError:
             return failed(
                 Failure.TOTAL, 11203, "HTTP communication total time out triggered", started

@@ -186,3 +186,39 @@ def test_rest_call_from_the_app(switchboard):
 """
     )
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+FLASK_SESSION_APP = """
+from flask import Flask, session
+from twilio.twiml.messaging_response import MessagingResponse
+
+app = Flask(__name__)
+app.secret_key = "tests only"
+
+
+@app.post("/sms")
+def sms():
+    # Twilio's SMS conversation tutorial: state kept in a cookie-backed session.
+    count = session.get("count", 0) + 1
+    session["count"] = count
+    response = MessagingResponse()
+    response.message(f"Message {count} from you")
+    return str(response)
+"""
+
+
+def test_a_flask_session_lasts_the_conversation(pytester: pytest.Pytester) -> None:
+    """Cookies the app sets come back on the same conversation's next webhooks (SPEC §1.3), so
+    session-based SMS apps work in-process as they do against Twilio."""
+    pytester.makepyfile(
+        FLASK_SESSION_APP
+        + """
+def test_conversation(switchboard):
+    switchboard.number(app, path="/sms")
+    assert switchboard.text("one").bodies == ["Message 1 from you"]
+    assert switchboard.text("two").bodies == ["Message 2 from you"]
+    assert switchboard.text("hi", from_="+15555550777").bodies == ["Message 1 from you"]
+    assert switchboard.text("three").bodies == ["Message 3 from you"]
+"""
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from switchboard.domain.cookies import CookieJar, StoredCookie
 from switchboard.domain.models import Direction, Job
 from switchboard.ports import (
     AttemptFilter,
@@ -403,3 +404,39 @@ async def test_a_stale_finish_cannot_take_a_follow_up_claimed_at_insert(
     with pytest.raises(LeaseLost):
         await store.finish_job(stale, JobOutcome())
     await store.finish_job(follow_up, JobOutcome())  # still the owner's to finish
+
+
+# Conversations' cookie jars --------------------------------------------------------------------
+
+
+async def test_a_finished_exchange_saves_replaces_and_empties_the_cookie_jar(
+    store: Store, make: Records
+) -> None:
+    """The cookies an app set are committed with the exchange that set them, read back for the
+    same pair of numbers only, replaced by the next exchange, gone once empty or after reset."""
+    account = make.sid("AC")
+    cookie = StoredCookie("session", "abc", "app.example", True, "/", False, make.at(4 * SECOND))
+    jar = CookieJar(account, "+15555550100", "+15555550199", (cookie,), make.at(0))
+
+    async def finish(saved: CookieJar) -> None:
+        await store.insert_message(make.message(account), (), [make.job()])
+        (job,) = await store.claim_jobs(make.at(0), 10, 30)
+        await store.finish_job(job, JobOutcome(cookie_jar=saved))
+
+    assert await store.get_cookie_jar(jar.ours, jar.theirs) is None
+    await finish(jar)
+    assert await store.get_cookie_jar(jar.ours, jar.theirs) == jar
+    assert await store.get_cookie_jar(jar.ours, "+15555550188") is None
+    assert await store.get_cookie_jar(jar.theirs, jar.ours) is None
+
+    theme = dataclasses.replace(cookie, name="theme", value="dark", expires=make.at(9 * SECOND))
+    replaced = dataclasses.replace(jar, cookies=(theme, cookie), date_updated=make.at(5))
+    await finish(replaced)
+    assert await store.get_cookie_jar(jar.ours, jar.theirs) == replaced
+
+    await finish(dataclasses.replace(jar, cookies=()))
+    assert await store.get_cookie_jar(jar.ours, jar.theirs) is None
+
+    await finish(jar)
+    await store.reset()
+    assert await store.get_cookie_jar(jar.ours, jar.theirs) is None

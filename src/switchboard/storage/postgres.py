@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from switchboard.domain.cookies import CookieJar
 from switchboard.domain.models import (
     Account,
     ApiKey,
@@ -521,6 +522,15 @@ class PostgresStore:
             await _run_many(c, "update_message", updates)
             await _insert_events(c, outcome.events)
             await _insert_jobs(c, outcome.new_jobs, claim)
+            jar = outcome.cookie_jar
+            if jar is not None and jar.cookies:
+                await _run(c, "save_cookie_jar", rows.cookie_jar_params(jar))
+            elif jar is not None:  # an empty jar is no jar
+                await _run(c, "delete_cookie_jar", {"ours": jar.ours, "theirs": jar.theirs})
+
+    async def get_cookie_jar(self, ours: str, theirs: str) -> CookieJar | None:
+        row = await _one(self._pool, "get_cookie_jar", {"ours": ours, "theirs": theirs})
+        return None if row is None else rows.cookie_jar(row)
 
     async def extend_leases(self, job_ids: Sequence[int], leased_until: datetime) -> None:
         params = {"ids": list(job_ids), "leased_until": to_micros(leased_until)}

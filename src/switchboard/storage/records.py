@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Protocol
 
+from switchboard.domain.cookies import CookieJar, StoredCookie
 from switchboard.domain.models import (
     Account,
     ApiKey,
@@ -382,4 +383,28 @@ def attempt_params(a: WebhookAttempt) -> Params:
         "idempotency_token": a.idempotency_token,
         "signed_url": a.signed_url,
         "date_created": to_micros(a.date_created),
+    }
+
+
+def cookie_jar(row: Row) -> CookieJar:
+    cookies = tuple(
+        StoredCookie(**{**item, "expires": from_micros(item["expires"])})
+        for item in load_json(row["cookies"])
+    )
+    return CookieJar(
+        row["account_sid"], row["ours"], row["theirs"], cookies, from_micros(row["date_updated"])
+    )
+
+
+def cookie_jar_params(jar: CookieJar) -> Params:
+    cookies = [
+        {**dataclasses.asdict(cookie), "expires": to_micros(cookie.expires)}
+        for cookie in jar.cookies
+    ]
+    return {
+        "account_sid": jar.account_sid,
+        "ours": jar.ours,
+        "theirs": jar.theirs,
+        "cookies": dump_json(cookies),
+        "date_updated": to_micros(jar.date_updated),
     }

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from switchboard.domain.cookies import CookieJar
 from switchboard.domain.models import (
     Account,
     ApiKey,
@@ -418,6 +419,11 @@ class SqliteStore:
         rows = await self._read(lambda c: sql.all(c, "list_status_events", params))
         return [records.event(r) for r in rows]
 
+    async def get_cookie_jar(self, ours: str, theirs: str) -> CookieJar | None:
+        params = {"ours": ours, "theirs": theirs}
+        row = await self._read(lambda c: sql.one(c, "get_cookie_jar", params))
+        return None if row is None else records.cookie_jar(row)
+
     # The outbox -----------------------------------------------------------------------------
 
     async def claim_jobs(self, now: datetime, limit: int, lease_seconds: float) -> list[Job]:
@@ -457,6 +463,8 @@ class SqliteStore:
                 sql.run(c, "update_message", records.message_update_params(message))
             sql.insert_events(c, outcome.events)
             sql.insert_jobs(c, outcome.new_jobs, claim)
+            if outcome.cookie_jar is not None:
+                sql.save_cookie_jar(c, outcome.cookie_jar)
 
         await self._do(work)
 
@@ -536,6 +544,7 @@ class SqliteStore:
 
     async def reset(self, keep_numbers: bool = True) -> None:
         tables = ["messages", "media", "status_events", "jobs", "webhook_attempts", "scenarios"]
+        tables.append("cookie_jars")
         if not keep_numbers:
             tables += ["phone_numbers", "messaging_services", "service_phone_numbers", "opt_outs"]
 

@@ -78,10 +78,11 @@ class Deliverer:
         auth_token: str,
         idempotency_token: str,
         note: str = "",
+        cookie: str | None = None,
     ) -> Delivery:
         try:
             prepared = prepare_webhook(
-                target.url, target.method, params, auth_token, idempotency_token
+                target.url, target.method, params, auth_token, idempotency_token, cookie
             )
             validate_webhook_url(prepared.request.url)
         except TwilioError as error:

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
+from switchboard.domain.cookies import CookieJar, StoredCookie, cookie_header, live, remember
 from switchboard.domain.encoding import segment
 from switchboard.domain.errors import TwilioError, describe
 from switchboard.domain.media import guess_content_type
@@ -70,6 +71,7 @@ class _Session:
     replies: list[tuple[Message, list[Media]]] = field(default_factory=list)
     jobs: list[NewJob] = field(default_factory=list)
     documents: int = 0
+    cookies: list[StoredCookie] = field(default_factory=list)  # the conversation's jar
 
 
 def resolve(base: str, url: str) -> str:
@@ -101,7 +103,8 @@ class IncomingWebhooks:
         if auth_token is None:
             return JobOutcome()  # the account is gone
         token = str(payload["token"])
-        session = _Session()
+        jar = await self._store.get_cookie_jar(message.to, message.from_)
+        session = _Session(cookies=list(jar.cookies) if jar else [])
         primary = Target(
             "incoming",
             str(payload["url"]),
@@ -142,8 +145,20 @@ class IncomingWebhooks:
             twiml, failure = await self._fetch(session, target, params, auth_token, token)
         new_messages = [(reply, media) for reply, media in session.replies]
         return JobOutcome(
-            attempts=session.attempts, new_messages=new_messages, new_jobs=session.jobs
+            attempts=session.attempts,
+            new_messages=new_messages,
+            new_jobs=session.jobs,
+            cookie_jar=self._jar_to_save(jar, session, message),
         )
+
+    def _jar_to_save(
+        self, loaded: CookieJar | None, session: _Session, message: InboundContext
+    ) -> CookieJar | None:
+        """The conversation's jar if the exchange changed it (None: nothing to write)."""
+        cookies = tuple(live(session.cookies, self._now()))
+        if cookies == (loaded.cookies if loaded else ()):
+            return None
+        return CookieJar(message.account_sid, message.to, message.from_, cookies, self._now())
 
     async def _fetch(
         self,
@@ -158,11 +173,22 @@ class IncomingWebhooks:
         # Each document request is a delivery of its own (its retries share the token); the
         # token is derived, so a replay after a crash sends the same tokens again.
         document_token = delivery_token(token, target.kind, str(session.documents))
+        now = self._now()
         delivery: Delivery = await self._deliverer.deliver(
-            target, params, auth_token, document_token
+            target,
+            params,
+            auth_token,
+            document_token,
+            cookie=cookie_header(session.cookies, target.url, now),
         )
         session.attempts.extend(delivery.attempts)
         result = delivery.result
+        if result.set_cookies:
+            session.cookies, ignored = remember(
+                session.cookies, list(result.set_cookies), target.url, now
+            )
+            for note in ignored:
+                self._amend_last(session, None, f"warning 11206: {note}")
         if not result.ok:
             return None, TwilioError(result.error_code or 11200, result.error_detail or None)
         try:

@@ -56,8 +56,12 @@ def prepare_webhook(
     params: Mapping[str, str],
     auth_token: str,
     idempotency_token: str,
+    cookie: str | None = None,
 ) -> PreparedWebhook:
-    """The request for ``url``; raises TwilioError 11100/11240/11243 for a bad URL or fragment."""
+    """The request for ``url``; raises TwilioError 11100/11240/11243 for a bad URL or fragment.
+
+    ``cookie`` is the conversation's ``Cookie`` header (incoming-message webhooks only); like
+    Twilio, it is not signed."""
     bare_url, policy = _overrides(url)
     method = method.upper()
     headers = {
@@ -78,6 +82,8 @@ def prepare_webhook(
         headers["Content-Type"] = FORM_CONTENT_TYPE
     signature = sign_string(auth_token, signed)
     headers["X-Twilio-Signature"] = signature
+    if cookie:
+        headers["Cookie"] = cookie
     return PreparedWebhook(
         request=OutboundRequest(method=method, url=target, headers=headers, body=body),
         policy=policy,

@@ -312,7 +312,7 @@ DELETE FROM scenarios;
 INSERT INTO scenarios (body) VALUES (:body);
 
 -- name: reset_messages
-TRUNCATE messages, media, status_events, jobs, webhook_attempts, scenarios;
+TRUNCATE messages, media, status_events, jobs, webhook_attempts, scenarios, cookie_jars;
 
 -- name: reset_numbers
 TRUNCATE phone_numbers, messaging_services, service_phone_numbers, opt_outs;
@@ -329,3 +329,15 @@ SELECT version FROM schema_migrations ORDER BY version;
 
 -- name: record_migration
 INSERT INTO schema_migrations (version) VALUES (:version);
+
+-- name: get_cookie_jar
+SELECT * FROM cookie_jars WHERE ours = :ours AND theirs = :theirs;
+
+-- name: save_cookie_jar
+INSERT INTO cookie_jars (account_sid, ours, theirs, cookies, date_updated)
+VALUES (:account_sid, :ours, :theirs, :cookies, :date_updated)
+ON CONFLICT (ours, theirs) DO UPDATE SET account_sid = excluded.account_sid,
+    cookies = excluded.cookies, date_updated = excluded.date_updated;
+
+-- name: delete_cookie_jar
+DELETE FROM cookie_jars WHERE ours = :ours AND theirs = :theirs;

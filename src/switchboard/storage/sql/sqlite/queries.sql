@@ -296,3 +296,15 @@ DELETE FROM scenarios;
 
 -- name: insert_scenario
 INSERT INTO scenarios (body) VALUES (:body);
+
+-- name: get_cookie_jar
+SELECT * FROM cookie_jars WHERE ours = :ours AND theirs = :theirs;
+
+-- name: save_cookie_jar
+INSERT INTO cookie_jars (account_sid, ours, theirs, cookies, date_updated)
+VALUES (:account_sid, :ours, :theirs, :cookies, :date_updated)
+ON CONFLICT (ours, theirs) DO UPDATE SET account_sid = excluded.account_sid,
+    cookies = excluded.cookies, date_updated = excluded.date_updated;
+
+-- name: delete_cookie_jar
+DELETE FROM cookie_jars WHERE ours = :ours AND theirs = :theirs;
