@@ -26,6 +26,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 import httpx
+import orjson
+from yarl import URL
 
 from switchboard.signing import compute_signature
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
@@ -71,7 +73,14 @@ def session(concurrency: int) -> aiohttp.ClientSession:
 
 async def inject(base: str, count: int, rate: float | None, concurrency: int) -> dict[str, float]:
     sent: dict[str, float] = {}
-    auth = {"Authorization": aiohttp.encode_basic_auth(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)}
+    # The injector shares the two cores with what it measures: it sends pre-encoded bodies and
+    # reads only the SID, so that as little of the machine as possible goes to the harness.
+    headers = {
+        "Authorization": aiohttp.encode_basic_auth(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    prefix = urlencode({"From": "+14155550123", "To": NUMBER}) + "&Body=bench+"
+    url = URL(f"{base}/_sim/inbound")
     async with session(concurrency) as http:
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in range(count):
@@ -86,13 +95,10 @@ async def inject(base: str, count: int, rate: float | None, concurrency: int) ->
                     if delay > 0:
                         await asyncio.sleep(delay)
                 at = time.time()
-                async with http.post(
-                    f"{base}/_sim/inbound",
-                    data={"From": "+14155550123", "To": NUMBER, "Body": f"bench {index}"},
-                    headers=auth,
-                ) as response:
+                body = f"{prefix}{index}".encode()
+                async with http.post(url, data=body, headers=headers) as response:
                     response.raise_for_status()
-                    sent[(await response.json())["sid"]] = at
+                    sent[orjson.loads(await response.read())["sid"]] = at
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return sent

@@ -88,6 +88,8 @@ def live(cookies: list[StoredCookie], now: datetime) -> list[StoredCookie]:
 def cookie_header(cookies: list[StoredCookie], url: str, now: datetime) -> str | None:
     """The ``Cookie`` header for a request to ``url`` (None when no cookie applies); longer
     paths first, as browsers order them."""
+    if not cookies:  # most conversations: decided without parsing the URL
+        return None
     host, path, https = _where(url)
     sent = [c for c in live(cookies, now) if c.matches(host, path, https)]
     sent.sort(key=lambda c: len(c.path), reverse=True)

@@ -123,12 +123,11 @@ class GroupCommitExecutor:
             return await self.run(fn)
         if self._owner() is None:
             return await self._on_owner(self.read(fn))
-        reader = self._reader
-        reader.execute("BEGIN")  # one snapshot for every statement of fn
-        try:
-            return fn(reader)
-        finally:
-            reader.execute("COMMIT")
+        # Autocommit: each statement reads the latest commit. A read of several statements
+        # (a page after its cursor's seq) may see a later commit in its second one, which is
+        # harmless for what the store reads (a seq never changes); a BEGIN/COMMIT around every
+        # read measured 2% of the server's time.
+        return fn(self._reader)
 
     async def _on_owner(self, call: Coroutine[Any, Any, T]) -> T:
         """Run ``call`` on the owning loop (the store was opened on another thread's loop)."""
