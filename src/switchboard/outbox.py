@@ -57,6 +57,9 @@ class Dispatcher:
         # Each running job's task -> its job id (the ids are what the lease heartbeat renews).
         self._running: dict[asyncio.Task[None], int] = {}
         self._reserved = 0  # slots promised to handoffs whose writes have not committed yet
+        # Due jobs may be waiting in the store (a handoff found no room, or a claim came back
+        # full): new jobs then queue behind them instead of overtaking them.
+        self._backlog = False
         self._renewer: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
@@ -70,12 +73,15 @@ class Dispatcher:
     @contextlib.contextmanager
     def handoff(self, jobs: Sequence[NewJob]) -> Iterator[JobClaim | None]:
         """Wrap a store write of ``jobs``: the claim to pass to the store, or None when this
-        dispatcher is not running, has no room, or none of them is due yet. After a clean
-        exit the claimed jobs run here and now; the others are looked for as usual."""
+        dispatcher is not running, has no room, none of them is due yet, or older due jobs
+        wait in the store (first come, first served under overload). After a clean exit the
+        claimed jobs run here and now; the others are looked for as usual."""
         now = self._clock.now()
         due = sum(1 for job in jobs if job.due_at <= now)
         room = self._concurrency - len(self._running) - self._reserved
-        if self._loop_task is None or self._stopping or due == 0 or due > room:
+        if self._loop_task is None or self._stopping or due == 0 or due > room or self._backlog:
+            if due and self._loop_task is not None:
+                self._backlog = True
             yield None
             if jobs:
                 self.wake()
@@ -153,9 +159,12 @@ class Dispatcher:
                 await asyncio.sleep(0.001)  # only reservations: their writes finish soon
             return 1
         self._wakeup.clear()
-        jobs = await self._store.claim_jobs(self._clock.now(), min(room, self._batch), self._lease)
+        limit = min(room, self._batch)
+        jobs = await self._store.claim_jobs(self._clock.now(), limit, self._lease)
         for job in jobs:
             self._start(job)
+        if len(jobs) < limit:
+            self._backlog = False  # every due job has been taken: handoffs may resume
         return len(jobs)
 
     def _start(self, job: Job) -> None:

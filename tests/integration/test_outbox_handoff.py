@@ -34,12 +34,19 @@ class ClaimRecordingStore:
     def __init__(self, inner: SqliteStore) -> None:
         self._inner = inner
         self.claimed: list[Job] = []
+        self.claim_delay = 0.0  # seconds each claim takes before it reaches the store
+        self.claiming = 0  # claims under way
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
     async def claim_jobs(self, now: datetime, limit: int, lease_seconds: float) -> list[Job]:
-        jobs = await self._inner.claim_jobs(now, limit, lease_seconds)
+        self.claiming += 1
+        try:
+            await asyncio.sleep(self.claim_delay)
+            jobs = await self._inner.claim_jobs(now, limit, lease_seconds)
+        finally:
+            self.claiming -= 1
         self.claimed.extend(jobs)
         return jobs
 
@@ -178,6 +185,40 @@ async def test_a_failed_write_starts_nothing_and_frees_its_slots(
     assert await write(outbox.dispatcher, store, retry) is not None
     await asyncio.wait_for(outbox.dispatcher.drain(), 5)
     assert outbox.payloads() == sorted(job.payload["n"] for job in retry)
+
+
+async def test_new_jobs_queue_behind_due_jobs_waiting_in_the_store(
+    store: ClaimRecordingStore,
+) -> None:
+    """Under overload, a job that found no free slot is not overtaken by one written after it:
+    while due jobs wait in the store, new ones wait there too (first come, first served)."""
+    release = asyncio.Event()
+    order: list[int] = []
+
+    async def work(job: Job) -> JobOutcome:
+        order.append(job.payload["n"])
+        if job.payload.get("hold"):
+            await release.wait()
+        return JobOutcome()
+
+    dispatcher = Dispatcher(cast(Store, store), CLOCK, {"work": work}, concurrency=1)
+    dispatcher.start()
+    try:
+        hold, waiting, newer = _job(hold=True), _job(), _job()
+        assert await write(dispatcher, store, [hold]) is not None
+        await until(lambda: order == [hold.payload["n"]])
+        assert await write(dispatcher, store, [waiting]) is None  # no free slot
+
+        store.claim_delay = 0.2  # the claim that follows the slot freeing up takes a while
+        release.set()
+        await until(lambda: store.claiming > 0)
+        # A slot is free now, but `waiting` came first: `newer` queues behind it.
+        assert await write(dispatcher, store, [newer]) is None
+
+        await asyncio.wait_for(dispatcher.drain(), 5)
+        assert order == [job.payload["n"] for job in (hold, waiting, newer)]
+    finally:
+        await dispatcher.stop()
 
 
 async def test_no_claim_when_the_dispatcher_cannot_run_the_jobs_now(
