@@ -178,28 +178,50 @@ def test_empty_response_sends_nothing(sim, receiver, twiml):
     assert sim.client.messages.list(from_=OURS) == []
 
 
-def test_message_action_receives_sent_and_delivered(sim, receiver, twiml):
+def test_message_action_is_requested_when_queued_then_gets_sent_and_delivered(sim, receiver, twiml):
     receiver.route("/sms", twiml.message("tracked reply", action="/status/reply"))
     receiver.route("/status/reply", twiml.empty())
     sim.number(OURS, sms_url=receiver.url("/sms"))
 
     inbound = sim.inbound("track my reply")
-    state = sim.settled(inbound["sid"], replies=1)
+    state = sim.settled(inbound["sid"], replies=1, attempts=2)
     (reply,) = state["replies"]
     sim.status(reply["sid"], "delivered")
 
-    callbacks = receiver.quiet("/status/reply", 2)
-    assert sorted(_statuses(callbacks)) == ["delivered", "sent"]
-    for request in callbacks:
+    requests = receiver.quiet("/status/reply", 3)
+    # First, as part of the reply session, the action request with the reply just queued;
+    # then the reply's status callbacks.
+    assert _statuses(requests)[0] == "queued"
+    assert sorted(_statuses(requests)[1:]) == ["delivered", "sent"]
+    for request in requests:
         status = request.params["MessageStatus"]
         _check_status_callback(
             request, reply["sid"], status, AccountSid=inbound["account_sid"], From=OURS, To=HANDSET
         )
         assert request.url == receiver.url("/status/reply")  # resolved against the document
-    # The callbacks are logged under the reply, not the inbound message.
+    # The action request belongs to the incoming exchange; the callbacks to the reply.
+    assert [a["kind"] for a in state["webhooks"]] == ["incoming", "action"]
     logged = sim.webhooks(reply["sid"])
     assert sorted(a["kind"] for a in logged) == ["status_callback", "status_callback"]
     assert {a["error_code"] for a in logged} == {None}
+
+
+def test_message_action_twiml_carries_on_the_session(sim, receiver, twiml):
+    receiver.route("/sms", twiml.message("first", action="/next-step"))
+    receiver.route("/next-step", [twiml.message("second"), twiml.empty()])
+    sim.number(OURS, sms_url=receiver.url("/sms"))
+
+    inbound = sim.inbound("hello")
+    state = sim.settled(inbound["sid"], replies=2, attempts=2)
+    assert [r["body"] for r in state["replies"]] == ["first", "second"]
+    assert {(r["from"], r["to"]) for r in state["replies"]} == {(OURS, HANDSET)}
+    (action,) = [a for a in state["webhooks"] if a["kind"] == "action"]
+    assert action["url"] == receiver.url("/next-step")
+    # Only the session's own request continues it: the first reply's later status callbacks
+    # reach /next-step too, and their answers send nothing more.
+    sim.status(state["replies"][0]["sid"], "delivered")
+    receiver.quiet("/next-step", 3)
+    assert len(sim.exchange(inbound["sid"])["replies"]) == 2
 
 
 def test_message_action_with_get_method(sim, receiver, twiml):
@@ -208,13 +230,13 @@ def test_message_action_with_get_method(sim, receiver, twiml):
     )
     sim.number(OURS, sms_url=receiver.url("/sms"))
     inbound = sim.inbound("track by GET")
-    state = sim.settled(inbound["sid"], replies=1)
+    state = sim.settled(inbound["sid"], replies=1, attempts=2)
     reply_sid = state["replies"][0]["sid"]
     sim.status(reply_sid, "delivered")
-    callbacks = receiver.quiet("/cb", 2)
-    assert {r.method for r in callbacks} == {"GET"}
-    assert sorted(_statuses(callbacks)) == ["delivered", "sent"]
-    for request in callbacks:
+    requests = receiver.quiet("/cb", 3)
+    assert {r.method for r in requests} == {"GET"}
+    assert sorted(_statuses(requests)) == ["delivered", "queued", "sent"]
+    for request in requests:
         assert request.body == b""
         assert request.query["src"] == "twiml"
         assert request.params["MessageSid"] == reply_sid

@@ -5,8 +5,12 @@ if that fails to produce executable TwiML (network failure, timeout, non-2xx, ba
 unparseable TwiML) we request the fallback URL with ``ErrorCode`` and ``ErrorUrl`` added.
 The TwiML that comes back is carried out: each ``<Message>`` becomes an ``outbound-reply``
 message (with its first carrier step), ``<Redirect>`` fetches the next document with the same
-parameters. Everything -- attempts, replies, carrier jobs -- is returned as one JobOutcome and
-committed together with the job's removal, so a crash replays the whole exchange (at-least-once).
+parameters, and a final ``<Message action>`` requests its action URL with the reply's status
+(``queued``) and carries on with the TwiML that returns; the action URL also gets the reply's
+later status callbacks. The conversation's cookies go with every document request and come back
+updated in the outcome (domain/cookies.py). Everything -- attempts, replies, carrier jobs,
+cookies -- is returned as one JobOutcome and committed together with the job's removal, so a
+crash replays the whole exchange (at-least-once).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
+from switchboard.domain.callbacks import status_params
 from switchboard.domain.cookies import CookieJar, StoredCookie, cookie_header, live, remember
 from switchboard.domain.encoding import segment
 from switchboard.domain.errors import TwilioError, describe
@@ -131,18 +136,16 @@ class IncomingWebhooks:
             primary = fallback
         document_url = primary.url
         while twiml is not None and failure is None:
-            await self._carry_out(session, twiml, message, document_url)
-            redirect = twiml.redirect
-            if redirect is None:
+            action_reply = await self._carry_out(session, twiml, message, document_url)
+            handover = self._next_document(twiml, action_reply, message, document_url, params)
+            if handover is None:
                 break
             if session.documents >= MAX_DOCUMENTS:
                 self._note(session, 14106, f"stopped after {MAX_DOCUMENTS} documents")
                 break
-            document_url = resolve(document_url, redirect.url)
-            target = Target(
-                "redirect", document_url, redirect.method, message.account_sid, message.sid
-            )
-            twiml, failure = await self._fetch(session, target, params, auth_token, token)
+            target, document_params = handover
+            document_url = target.url
+            twiml, failure = await self._fetch(session, target, document_params, auth_token, token)
         new_messages = [(reply, media) for reply, media in session.replies]
         return JobOutcome(
             attempts=session.attempts,
@@ -150,6 +153,30 @@ class IncomingWebhooks:
             new_jobs=session.jobs,
             cookie_jar=self._jar_to_save(jar, session, message),
         )
+
+    def _next_document(
+        self,
+        twiml: TwimlResponse,
+        action_reply: Message | None,
+        inbound: InboundContext,
+        document_url: str,
+        params: dict[str, str],
+    ) -> tuple[Target, dict[str, str]] | None:
+        """Where the reply session continues, and with which parameters: a ``<Redirect>``
+        fetches its URL with the incoming message's parameters; a final ``<Message action>``
+        requests the action URL with the reply's status parameters right after the reply is
+        queued, and its TwiML carries on the session (SPEC §4.2). None: the session ends."""
+        following = twiml.next_document
+        if following is None:
+            return None
+        url, method = following
+        kind = "redirect" if twiml.redirect is not None else "action"
+        if kind == "action":
+            if action_reply is None:  # the reply was not created (its warning is noted)
+                return None
+            params = status_params(action_reply, self._now())
+        target = Target(kind, resolve(document_url, url), method, inbound.account_sid, inbound.sid)
+        return target, params
 
     def _jar_to_save(
         self, loaded: CookieJar | None, session: _Session, message: InboundContext
@@ -216,11 +243,14 @@ class IncomingWebhooks:
 
     async def _carry_out(
         self, session: _Session, twiml: TwimlResponse, inbound: InboundContext, document_url: str
-    ) -> None:
+    ) -> Message | None:
+        """Send the document's replies; returns the one whose ``<Message>`` has an ``action``
+        (only ever the last), if it was sent."""
+        action_reply = None
         for verb in twiml.messages:
             if len(session.replies) >= MAX_REPLIES:
                 self._note(session, 14109, f"more than {MAX_REPLIES} replies; the rest dropped")
-                return
+                return None
             try:
                 reply, media = await self._reply(verb, inbound, document_url)
             except TwilioError as error:
@@ -230,6 +260,9 @@ class IncomingWebhooks:
             first = await self._timeline.first_job(reply, reply.date_created)
             if first is not None:
                 session.jobs.append(first)
+            if verb.action is not None:
+                action_reply = reply
+        return action_reply
 
     async def _reply(
         self, verb: MessageVerb, inbound: InboundContext, document_url: str
