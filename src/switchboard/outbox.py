@@ -163,8 +163,9 @@ class Dispatcher:
         jobs = await self._store.claim_jobs(self._clock.now(), limit, self._lease)
         for job in jobs:
             self._start(job)
-        if len(jobs) < limit:
-            self._backlog = False  # every due job has been taken: handoffs may resume
+        # A full batch may have left due jobs behind; a short one took every due job, so
+        # handoffs may resume.
+        self._backlog = len(jobs) >= limit
         return len(jobs)
 
     def _start(self, job: Job) -> None:
