@@ -22,6 +22,10 @@ from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
 
 MAX_LIFETIME = timedelta(hours=4)
+# A browser's limits (RFC 6265 §6.1): an app that sets a new cookie on every request cannot grow
+# a conversation's jar (and every webhook's Cookie header) without bound.
+MAX_COOKIE_BYTES = 4096  # name + value
+MAX_COOKIES = 50  # per conversation; the ones closest to expiring go first
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +144,8 @@ def remember(
                     secure=bool(morsel["secure"]),
                     expires=_expiry(str(morsel["max-age"]), str(morsel["expires"]), now),
                 )
+                if len(name) + len(cookie.value) > MAX_COOKIE_BYTES:
+                    raise CookieError(f"longer than {MAX_COOKIE_BYTES} bytes")
                 key = (cookie.name, cookie.domain, cookie.path)
                 if cookie.expires > now:
                     jar[key] = cookie
@@ -147,4 +153,10 @@ def remember(
                     jar.pop(key, None)  # an expired Set-Cookie deletes the cookie
         except (CookieError, ValueError) as error:
             ignored.append(f"Set-Cookie {header!r} ignored: {error}")
-    return list(jar.values()), ignored
+    kept = list(jar.values())
+    if len(kept) > MAX_COOKIES:
+        dropped = len(kept) - MAX_COOKIES
+        soonest = sorted(kept, key=lambda c: c.expires)[:dropped]
+        kept = [c for c in kept if c not in soonest]
+        ignored.append(f"{dropped} cookie(s) dropped: at most {MAX_COOKIES} per conversation")
+    return kept, ignored

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from switchboard.domain.cookies import MAX_LIFETIME, cookie_header, live, remember
+from switchboard.domain.cookies import (
+    MAX_COOKIE_BYTES,
+    MAX_COOKIES,
+    MAX_LIFETIME,
+    cookie_header,
+    live,
+    remember,
+)
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 APP = "https://app.example/sms"
@@ -89,3 +96,19 @@ def test_unusable_set_cookie_headers_are_ignored_with_a_reason() -> None:
     assert cookie_header(jar, APP, NOW) == "ok=yes"
     assert len(ignored) == 3
     assert all(note.startswith("Set-Cookie ") and "ignored" in note for note in ignored)
+
+
+def test_a_jar_stays_within_a_browsers_limits() -> None:
+    """An app that sets a new cookie on every request cannot grow the jar without bound: at most
+    50 cookies (those expiring soonest go first) of at most 4096 bytes each."""
+    jar: list = []
+    for n in range(MAX_COOKIES + 5):
+        jar, notes = remember(jar, [f"c{n}=v; Max-Age={1000 + n}"], APP, NOW)
+    assert len(jar) == MAX_COOKIES
+    assert {c.name for c in jar} == {f"c{n}" for n in range(5, MAX_COOKIES + 5)}
+    assert notes == [f"1 cookie(s) dropped: at most {MAX_COOKIES} per conversation"]
+
+    huge = "x" * MAX_COOKIE_BYTES
+    jar, notes = remember([], [f"big={huge}"], APP, NOW)
+    assert jar == []
+    assert len(notes) == 1
