@@ -166,8 +166,7 @@ async def _insert_jobs(conn: Conn, jobs: Sequence[NewJob], claim: JobClaim | Non
     query = Q["insert_job"]
     for job in jobs:  # one at a time: a claimed job's writer needs its id
         job_id = await conn.fetchval(query.sql, *query.args(rows.new_job_params(job, claim)))
-        if rows.is_claimed(job, claim):
-            claim.jobs.append(rows.claimed_job(job_id, job))
+        rows.note_claimed(claim, job_id, job)
 
 
 async def _insert_events(conn: Conn, events: Sequence[StatusEvent]) -> None:
@@ -522,11 +521,8 @@ class PostgresStore:
             await _run_many(c, "update_message", updates)
             await _insert_events(c, outcome.events)
             await _insert_jobs(c, outcome.new_jobs, claim)
-            jar = outcome.cookie_jar
-            if jar is not None and jar.cookies:
-                await _run(c, "save_cookie_jar", rows.cookie_jar_params(jar))
-            elif jar is not None:  # an empty jar is no jar
-                await _run(c, "delete_cookie_jar", {"ours": jar.ours, "theirs": jar.theirs})
+            if outcome.cookie_jar is not None:
+                await _run(c, *rows.cookie_jar_write(outcome.cookie_jar))
 
     async def get_cookie_jar(self, ours: str, theirs: str) -> CookieJar | None:
         row = await _one(self._pool, "get_cookie_jar", {"ours": ours, "theirs": theirs})

@@ -327,17 +327,21 @@ def new_job_params(j: NewJob, claim: JobClaim | None = None) -> Params:
     }
 
 
-def claimed_job(job_id: int, j: NewJob) -> Job:
-    """The job ``j`` as its writer runs it: inserted with ``id`` and leased (claim count 1)."""
-    return Job(
-        id=job_id,
-        kind=j.kind,
-        due_at=j.due_at,
-        payload=j.payload,
-        account_sid=j.account_sid,
-        message_sid=j.message_sid,
-        attempts=1,
-    )
+def note_claimed(claim: JobClaim | None, job_id: int, j: NewJob) -> None:
+    """Once ``j`` is inserted with ``job_id``: if the claim took it, hand it to its writer as
+    the job it runs (leased, claim count 1)."""
+    if claim is not None and is_claimed(j, claim):
+        claim.jobs.append(
+            Job(
+                id=job_id,
+                kind=j.kind,
+                due_at=j.due_at,
+                payload=j.payload,
+                account_sid=j.account_sid,
+                message_sid=j.message_sid,
+                attempts=1,
+            )
+        )
 
 
 def attempt(row: Row) -> WebhookAttempt:
@@ -396,12 +400,15 @@ def cookie_jar(row: Row) -> CookieJar:
     )
 
 
-def cookie_jar_params(jar: CookieJar) -> Params:
+def cookie_jar_write(jar: CookieJar) -> tuple[str, Params]:
+    """The statement that stores ``jar``: an empty jar is no jar, so its row goes."""
+    if not jar.cookies:
+        return "delete_cookie_jar", {"ours": jar.ours, "theirs": jar.theirs}
     cookies = [
         {**dataclasses.asdict(cookie), "expires": to_micros(cookie.expires)}
         for cookie in jar.cookies
     ]
-    return {
+    return "save_cookie_jar", {
         "account_sid": jar.account_sid,
         "ours": jar.ours,
         "theirs": jar.theirs,

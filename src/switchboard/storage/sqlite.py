@@ -464,7 +464,7 @@ class SqliteStore:
             sql.insert_events(c, outcome.events)
             sql.insert_jobs(c, outcome.new_jobs, claim)
             if outcome.cookie_jar is not None:
-                sql.save_cookie_jar(c, outcome.cookie_jar)
+                sql.run(c, *records.cookie_jar_write(outcome.cookie_jar))
 
         await self._do(work)
 

@@ -7,7 +7,6 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from switchboard.domain.cookies import CookieJar
 from switchboard.domain.models import Media, Message, NewJob, StatusEvent
 from switchboard.ports import InvalidPageToken, JobClaim, Page, PageRequest
 from switchboard.storage import records
@@ -59,16 +58,7 @@ def insert_jobs(
 ) -> None:
     for job in jobs:
         job_id = conn.execute(Q["insert_job"], records.new_job_params(job, claim)).lastrowid
-        if claim is not None and records.is_claimed(job, claim):
-            claim.jobs.append(records.claimed_job(job_id or 0, job))
-
-
-def save_cookie_jar(conn: sqlite3.Connection, jar: CookieJar) -> None:
-    """An empty jar is no jar: the conversation's row goes."""
-    if jar.cookies:
-        run(conn, "save_cookie_jar", records.cookie_jar_params(jar))
-    else:
-        run(conn, "delete_cookie_jar", {"ours": jar.ours, "theirs": jar.theirs})
+        records.note_claimed(claim, job_id or 0, job)
 
 
 def insert_events(conn: sqlite3.Connection, events: Sequence[StatusEvent]) -> None:

@@ -182,10 +182,11 @@ class IncomingWebhooks:
         self, loaded: CookieJar | None, session: _Session, message: InboundContext
     ) -> CookieJar | None:
         """The conversation's jar if the exchange changed it (None: nothing to write)."""
-        cookies = tuple(live(session.cookies, self._now()))
+        now = self._now()
+        cookies = tuple(live(session.cookies, now))
         if cookies == (loaded.cookies if loaded else ()):
             return None
-        return CookieJar(message.account_sid, message.to, message.from_, cookies, self._now())
+        return CookieJar(message.account_sid, message.to, message.from_, cookies, now)
 
     async def _fetch(
         self,
