@@ -43,6 +43,7 @@ PRICE_PER_SEGMENT = Decimal("0.0079")
 QUEUE_LIMIT = timedelta(hours=4)  # a sender's queue holds this much backlog (30001 beyond)
 
 ScenarioSource = Callable[[], Awaitable[Sequence[Scenario]]]
+AccountCheck = Callable[[str], Awaitable[bool]]  # account SID -> may it send now?
 
 
 def carrier_job(
@@ -110,8 +111,10 @@ class Timeline:
         *,
         seed: int | str = 0,
         throughput: bool = False,
+        account_active: AccountCheck | None = None,
     ) -> None:
         self._store = store
+        self._account_active = account_active
         self._scenarios = scenarios
         self._timing = timing
         self._now = now
@@ -150,7 +153,9 @@ class Timeline:
         now = min(job.due_at, self._now())
         error_code = job.payload.get("error_code") or EVENT_ERROR_CODES.get(event)
         scenario = await self._scenario(message)
-        if event is Event.DISPATCH and not job.payload.get("slot"):
+        if event is Event.DISPATCH and not await self._may_send(message):
+            event, error_code = Event.SEND_FAILED, 30002  # suspended after it was queued
+        elif event is Event.DISPATCH and not job.payload.get("slot"):
             throttled = self._throttle(job, message, now, scenario)
             if isinstance(throttled, JobOutcome):
                 return throttled
@@ -185,6 +190,9 @@ class Timeline:
             events=[StatusEvent(updated.sid, updated.status, now, updated.error_code)],
             new_jobs=jobs,
         )
+
+    async def _may_send(self, message: Message) -> bool:
+        return self._account_active is None or await self._account_active(message.account_sid)
 
     def _callbacks(
         self,

@@ -10,6 +10,7 @@ from switchboard.api.paging import fetch_page, page_query, v2010_envelope
 from switchboard.api.params import read_params
 from switchboard.api.render import account_json, key_json
 from switchboard.domain.models import Account
+from switchboard.services.accounts import Principal
 
 
 async def create_account(request: Request) -> Response:
@@ -43,18 +44,24 @@ async def fetch_account(request: Request) -> Response:
     return json_response(account_json(account))
 
 
-async def _admin_account(request: Request, path_param: str = "account_sid") -> Account:
-    """The account named in the path, for account and key management (API keys may not)."""
+async def _admin(request: Request, path_param: str) -> tuple[Principal, Account]:
+    """The caller and the account named in the path, for account and key management (API keys
+    may not)."""
     principal = await authenticate(request)
     services(request).accounts.require_account_admin(principal)
-    return await services(request).accounts.resolve(principal, request.path_params[path_param])
+    account = await services(request).accounts.resolve(principal, request.path_params[path_param])
+    return principal, account
+
+
+async def _admin_account(request: Request, path_param: str = "account_sid") -> Account:
+    return (await _admin(request, path_param))[1]
 
 
 async def update_account(request: Request) -> Response:
-    account = await _admin_account(request, "sid")
+    principal, account = await _admin(request, "sid")
     params = await read_params(request)
     updated = await services(request).accounts.update_account(
-        account, params.text("FriendlyName"), params.text("Status") or None
+        principal, account, params.text("FriendlyName"), params.text("Status") or None
     )
     return json_response(account_json(updated))
 

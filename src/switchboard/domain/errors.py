@@ -68,6 +68,8 @@ CATALOGUE: Final = _catalogue(
     E(14108, "From phone number not SMS capable", 400),
     E(14109, "Reply message limit exceeded", 400),
     E(14110, "Invalid verb for SMS reply", 400),
+    # Account status.
+    E(10001, "Account is not active", 403),
     # REST platform.
     E(20001, "Unknown parameter", 400),
     E(20003, "Authenticate", 401),
@@ -96,6 +98,13 @@ CATALOGUE: Final = _catalogue(
     E(21421, "PhoneNumber is invalid", 400),
     E(21422, "PhoneNumber is not available", 400),
     E(21452, "No numbers found", 400),
+    E(21476, "Unable to update Status for subaccount, parent account is suspended", 400),
+    E(
+        21479,
+        "Unable to update Status for subaccount, subaccount has been closed and can not be"
+        " re-opened",
+        400,
+    ),
     E(21481, "Invalid page token", 400),
     E(21602, "Message body is required.", 400),
     E(21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.", 400),

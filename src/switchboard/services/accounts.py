@@ -2,12 +2,19 @@
 
 A main account may act on its subaccounts' resources; an API key acts only on its own account
 and, like Twilio's Standard keys, may not manage accounts or keys.
+
+Account status (SPEC §20). Credentials of a closed account are wrong credentials (20003); those of
+a suspended account, or of a subaccount whose parent is suspended, are refused with 10001, since
+a suspended account may do nothing until its parent reactivates it. Only the parent changes a
+subaccount's status; the main account is never suspended or closed through the API, so its
+owner cannot lock everyone out of the server.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hmac
+import logging
 import secrets
 import time
 
@@ -17,7 +24,15 @@ from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import Page, PageRequest, StoreConflict
 from switchboard.services.runtime import Runtime
 
+log = logging.getLogger("switchboard.accounts")
+
 ACCOUNT_STATUSES = frozenset({"active", "suspended", "closed"})
+# How little an account may do, by status: a subaccount is never better off than its parent.
+_SEVERITY = {"active": 0, "suspended": 1, "closed": 2}
+INACTIVE = (
+    "Account is not active: a suspended account cannot use the API until its parent account"
+    " sets its Status to active"
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -61,7 +76,7 @@ class AccountService:
 
         Returns the account and whether it was created now.
         """
-        store, now = self._rt.store, self._rt.clock.now()
+        store = self._rt.store
         if account_sid is not None:
             if not is_sid(account_sid, SidPrefix.ACCOUNT):
                 raise ValueError(f"SWITCHBOARD_ACCOUNT_SID is not an account SID: {account_sid}")
@@ -76,22 +91,38 @@ class AccountService:
                     existing = await store.get_account(account_sid)
                     if existing is None:
                         raise
-            if existing.auth_token != token:
-                existing = dataclasses.replace(existing, auth_token=token, date_updated=now)
-                await store.update_account(existing)
-                self.forget_cached()
-            return existing, False
+            return await self._restore_main(existing, token), False
         existing = await store.find_main_account()
         if existing is not None:
-            if auth_token and existing.auth_token != auth_token:
-                existing = dataclasses.replace(existing, auth_token=auth_token, date_updated=now)
-                await store.update_account(existing)
-                self.forget_cached()
-            return existing, False
+            return await self._restore_main(existing, auth_token or existing.auth_token), False
         sid = self._rt.new_sid(SidPrefix.ACCOUNT)
         account = self._new_account(sid, sid, "Main account", auth_token or self._rt.new_token())
         await store.insert_account(account)
         return account, True
+
+    async def _restore_main(self, main: Account, token: str) -> Account:
+        """The stored main account with the configured token, and active.
+
+        Older versions let the API suspend or close the main account, which locked its owner out
+        for good (a restart did not help): such a database is repaired here, with a warning.
+        """
+        updated = main
+        if main.auth_token != token:
+            updated = dataclasses.replace(updated, auth_token=token)
+        if main.status != "active":
+            log.warning(
+                "the main account %s was %s; reactivating it (the main account cannot be"
+                " suspended or closed)",
+                main.sid,
+                main.status,
+            )
+            updated = dataclasses.replace(updated, status="active")
+        if updated is main:
+            return main
+        updated = dataclasses.replace(updated, date_updated=self._rt.clock.now())
+        await self._rt.store.update_account(updated)
+        self.forget_cached()
+        return updated
 
     def _new_account(self, sid: str, owner: str, name: str, token: str) -> Account:
         now = self._rt.clock.now()
@@ -106,23 +137,34 @@ class AccountService:
         )
 
     async def authenticate(self, username: str, password: str) -> Principal | None:
+        """Who these credentials belong to: None if they are wrong or the account is closed
+        (the caller answers 20003); 10001 if the account or its parent is suspended.
+
+        Only active principals are cached; a status change drops the cache (update_account).
+        """
         key = (username, password)
         cached = self._principals.get(key)
         now = time.monotonic()
         if cached is not None and cached[0] > now:
             return cached[1]
-        principal = await self._authenticate(username, password)
-        if principal is not None:
-            if len(self._principals) > 10_000:
-                self._principals.clear()
-            self._principals[key] = (now + AUTH_CACHE_SECONDS, principal)
+        principal = await self._check_credentials(username, password)
+        if principal is None:
+            return None
+        standing = await self.standing(principal.account)
+        if standing == "closed":
+            return None
+        if standing != "active":
+            raise TwilioError(10001, INACTIVE)
+        if len(self._principals) > 10_000:
+            self._principals.clear()
+        self._principals[key] = (now + AUTH_CACHE_SECONDS, principal)
         return principal
 
-    async def _authenticate(self, username: str, password: str) -> Principal | None:
+    async def _check_credentials(self, username: str, password: str) -> Principal | None:
         store = self._rt.store
         if is_sid(username, SidPrefix.ACCOUNT):
             account = await store.get_account(username)
-            if account is None or account.status == "closed":
+            if account is None:
                 return None
             if not hmac.compare_digest(account.auth_token.encode(), password.encode()):
                 return None
@@ -132,10 +174,28 @@ class AccountService:
             if key is None or not hmac.compare_digest(key.secret.encode(), password.encode()):
                 return None
             account = await store.get_account(key.account_sid)
-            if account is None or account.status == "closed":
+            if account is None:
                 return None
             return Principal(account, key)
         return None
+
+    async def standing(self, account: Account) -> str:
+        """The status that governs ``account``: its own, or its parent's if that is worse.
+
+        A suspended parent suspends its subaccounts (SPEC §20); a subaccount whose parent is
+        gone counts as closed.
+        """
+        if not account.is_subaccount:
+            return account.status
+        parent = await self.account(account.owner_account_sid)
+        if parent is None:
+            return "closed"
+        return max(account.status, parent.status, key=lambda s: _SEVERITY.get(s, 0))
+
+    async def is_active(self, account_sid: str) -> bool:
+        """Whether the account may send now (read through the short-lived account cache)."""
+        account = await self.account(account_sid)
+        return account is not None and await self.standing(account) == "active"
 
     async def resolve(self, principal: Principal, account_sid: str) -> Account:
         """The account named in a request path, if the principal may act on it (else 20404)."""
@@ -176,12 +236,15 @@ class AccountService:
         )
 
     async def update_account(
-        self, account: Account, friendly_name: str | None, status: str | None
+        self,
+        principal: Principal,
+        account: Account,
+        friendly_name: str | None,
+        status: str | None,
     ) -> Account:
-        if status is not None and status not in ACCOUNT_STATUSES:
-            raise TwilioError(20001, f"Invalid Status: {status}", http_status=400)
-        if account.status == "closed" and status not in (None, "closed"):
-            raise TwilioError(20005, "A closed account cannot be reopened")
+        """``account`` (already resolved for ``principal``) with a new name and/or status."""
+        if status is not None:
+            await self._check_status_change(principal, account, status)
         updated = dataclasses.replace(
             account,
             friendly_name=account.friendly_name if friendly_name is None else friendly_name,
@@ -189,8 +252,24 @@ class AccountService:
             date_updated=self._rt.clock.now(),
         )
         await self._rt.store.update_account(updated)
-        self.forget_cached()
+        self.forget_cached()  # the next request sees the new status, cached credentials or not
         return updated
+
+    async def _check_status_change(
+        self, principal: Principal, account: Account, status: str
+    ) -> None:
+        if status not in ACCOUNT_STATUSES:
+            raise TwilioError(20001, f"Invalid Status: {status}", http_status=400)
+        if not account.is_subaccount:
+            if status != "active":
+                raise TwilioError(20403, "The main account cannot be suspended or closed")
+            return
+        if account.owner_account_sid != principal.account.sid:
+            raise TwilioError(20403, "Only the parent account can change a subaccount's Status")
+        if await self.standing(principal.account) != "active":
+            raise TwilioError(21476)
+        if account.status == "closed" and status != "closed":
+            raise TwilioError(21479)
 
     # API keys -------------------------------------------------------------------------------
 

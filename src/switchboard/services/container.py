@@ -37,6 +37,7 @@ class Services:
     def build(cls, runtime: Runtime) -> Services:
         book = ScenarioBook(runtime.store)
         config = runtime.config
+        accounts = AccountService(runtime)
         timeline = Timeline(
             runtime.store,
             book.scenarios,
@@ -44,10 +45,11 @@ class Services:
             runtime.clock.now,
             seed=config.seed if config.seed is not None else 0,
             throughput=config.throughput,
+            account_active=accounts.is_active,
         )
         return cls(
             runtime=runtime,
-            accounts=AccountService(runtime),
+            accounts=accounts,
             numbers=NumberService(runtime),
             messaging_services=MessagingServiceService(runtime),
             messages=MessageService(runtime, timeline),
