@@ -141,7 +141,11 @@ class IncomingWebhooks:
             if handover is None:
                 break
             if session.documents >= MAX_DOCUMENTS:
-                self._note(session, 14106, f"stopped after {MAX_DOCUMENTS} documents")
+                # An error, not a note: a loop is a bug in the app, and the attempt log, the
+                # dashboard and the CLI show an attempt as failed by its error code.
+                self._amend_last(
+                    session, 14106, f"14106: stopped after {MAX_DOCUMENTS} documents"
+                )
                 break
             target, document_params = handover
             document_url = target.url
