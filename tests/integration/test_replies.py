@@ -333,6 +333,10 @@ def test_redirect_loop_stops_at_fifty_documents(sim, receiver, twiml):
     assert len(state["webhooks"]) == 50
     assert len(receiver.at("/loop")) == 50
     assert "14106" in state["webhooks"][-1]["error_detail"]
+    # The 50th attempt is the failed one (the dashboard and the CLI go by the error code).
+    assert [a["error_code"] for a in state["webhooks"]] == [None] * 49 + [14106]
+    logged = {a["sid"]: a["error_code"] for a in sim.webhooks(inbound["sid"])}
+    assert sorted(logged.values(), key=str) == [14106] + [None] * 49
     assert state["replies"] == []
     sim.healthy(receiver, sim.client.incoming_phone_numbers.list()[0])
 

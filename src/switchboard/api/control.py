@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from switchboard.api.http import authenticate, json_response, services
+from switchboard.api.paging import whole_number
 from switchboard.api.params import Params, read_body, read_params
 from switchboard.api.render import iso8601, message_json
 from switchboard.clock import ControllableClock
@@ -96,14 +97,12 @@ async def create_inbound(request: Request) -> Response:
 async def list_webhooks(request: Request) -> Response:
     _, allowed = await _scope(request)
     params = await read_params(request)
-    limit_raw = params.text("Limit") or "200"
-    if not limit_raw.isdigit():
-        raise TwilioError(21000, "Limit must be a positive integer")
+    limit = min(whole_number(params, "Limit", 200), 5000)
     attempts = await services(request).runtime.store.list_attempts(
         AttemptFilter(
             account_sids=sorted(allowed),
             message_sid=params.text("MessageSid") or None,
-            limit=min(int(limit_raw), 5000),
+            limit=limit,
         )
     )
     return json_response({"webhooks": [attempt_json(a) for a in attempts]})

@@ -7,6 +7,7 @@ URL); Messaging v1 lists carry a ``meta`` object with absolute ``*_url`` values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,8 +18,18 @@ from switchboard.domain.errors import TwilioError
 from switchboard.ports import InvalidPageToken, Page, PageRequest
 
 T = TypeVar("T")
+
+# The bounds of every list read (SPEC §6.4), in one place. Integers are ASCII digits only: no
+# sign, no whitespace, no other script's digits (Python's int() would take '+5', ' 5', '1_0' and
+# '١٢'). Page has an upper bound too: the envelope renders Page × PageSize as ``start``, and that
+# must stay an exact JSON integer for every reader (JavaScript's safe range is 2**53).
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+MAX_PAGE = 1_000_000_000  # with MAX_PAGE_SIZE: start ≤ 10**12
+# A token is ``PA`` + the sid of the last item of the previous page.
+_TOKEN_RE = re.compile(r"PA[A-Z]{2}[0-9a-fA-F]{32}")
+_DIGITS_RE = re.compile(r"[0-9]+")
+_SATURATED = 10**18  # any larger value reads as this (every bound here is far below it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,28 +40,44 @@ class PageQuery:
 
 
 def page_query(params: Params) -> PageQuery:
-    size = _int(params, "PageSize", DEFAULT_PAGE_SIZE)
+    size = whole_number(params, "PageSize", DEFAULT_PAGE_SIZE)
     if size < 1:
-        raise TwilioError(21000, f"PageSize must be at least 1, not {size}")
+        raise TwilioError(21000, f"PageSize must be from 1 to {MAX_PAGE_SIZE}, not {size}")
     if size > MAX_PAGE_SIZE:
-        raise TwilioError(20007, f"Page size too large: {size} (at most {MAX_PAGE_SIZE})")
-    number = _int(params, "Page", 0)
-    if number < 0:
-        raise TwilioError(21000, f"Page must not be negative, not {number}")
+        shown = _shown(params.text("PageSize") or "")
+        raise TwilioError(20007, f"Page size too large: {shown} (at most {MAX_PAGE_SIZE})")
+    number = whole_number(params, "Page", 0)
+    if number > MAX_PAGE:
+        shown = _shown(params.text("Page") or "")
+        raise TwilioError(21000, f"Page must be from 0 to {MAX_PAGE}, not {shown}")
     token = params.text("PageToken") or None
-    if token is not None and (not token.startswith("PA") or len(token) < 4):
-        raise TwilioError(21481, f"Invalid PageToken {token!r}")
+    if token is not None and _TOKEN_RE.fullmatch(token) is None:
+        raise TwilioError(21481, f"Invalid PageToken {_shown(token)}")
     return PageQuery(size, number, token)
 
 
-def _int(params: Params, name: str, default: int) -> int:
+def whole_number(params: Params, name: str, default: int) -> int:
+    """A non-negative integer parameter (``default`` when absent or empty); 21000 otherwise.
+
+    Values too long to matter saturate rather than being converted, so callers compare with
+    their own bounds and a 5,000-digit value costs nothing.
+    """
     raw = params.text(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise TwilioError(21000, f"{name} must be an integer, not {raw!r}") from None
+    if _DIGITS_RE.fullmatch(raw) is None:
+        raise TwilioError(
+            21000, f"{name} must be a whole number written with the digits 0-9, not {_shown(raw)}"
+        )
+    digits = raw.lstrip("0") or "0"
+    if len(digits) > len(str(_SATURATED)):
+        return _SATURATED
+    return min(int(digits), _SATURATED)
+
+
+def _shown(raw: str) -> str:
+    """A client's value quoted for an error message, cut short when it is long."""
+    return repr(raw if len(raw) <= 40 else f"{raw[:40]}…")
 
 
 async def fetch_page(

@@ -49,6 +49,17 @@ class InboundMessage:
     extras: Mapping[str, str] = field(default_factory=dict)
 
 
+def _invalid_sender(raw: str, channel: Channel) -> str:
+    if channel is Channel.SMS:
+        formats = (
+            "an E.164 number (+14155550100), a 5-6 digit short code or an alphanumeric sender "
+            "ID (1-11 letters, digits or spaces, at least one letter)"
+        )
+    else:
+        formats = f"the '{channel.value}:' prefix of 'To' and an address of that channel"
+    return f"The 'From' {raw!r} is not a valid {channel.value} address: use {formats}."
+
+
 class InboundService:
     def __init__(self, runtime: Runtime, timeline: Timeline) -> None:
         self._rt = runtime
@@ -61,8 +72,10 @@ class InboundService:
         if to is None:
             raise TwilioError(21211, f"The 'To' number {inbound.to!r} is not a valid address.")
         sender = parse_address(inbound.from_ or "")
-        if sender is None:
-            raise TwilioError(21212, f"The 'From' number {inbound.from_!r} is not a valid address.")
+        if sender is None or sender.channel is not to.channel:
+            # A handset sends from an address of the channel it texts on (SPEC §1.5): E.164, a
+            # short code or an alphanumeric sender ID on SMS; ``whatsapp:<E.164>`` on WhatsApp.
+            raise TwilioError(21212, _invalid_sender(inbound.from_, to.channel))
         found = await self._rt.store.find_number_and_service(to.identity)
         if found is None or not await self._may_use(caller, via_key, found[0].account_sid):
             raise TwilioError(

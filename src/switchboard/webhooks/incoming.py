@@ -29,10 +29,17 @@ from switchboard.domain.errors import TwilioError, describe
 from switchboard.domain.media import guess_content_type
 from switchboard.domain.models import Direction, Media, Message, NewJob, WebhookAttempt
 from switchboard.domain.optout import sender_key
-from switchboard.domain.phone import AddressKind, Channel, parse_from, parse_to
+from switchboard.domain.phone import (
+    SEND_ONLY_KINDS,
+    Address,
+    AddressKind,
+    Channel,
+    parse_address,
+    parse_from,
+)
 from switchboard.domain.sids import SidPrefix
 from switchboard.ports import JobOutcome, Store
-from switchboard.timeline import Timeline
+from switchboard.timeline import Timeline, status_callback_job
 from switchboard.twiml import Message as MessageVerb
 from switchboard.twiml import TwimlResponse, interpret_reply
 from switchboard.webhooks.delivery import Deliverer, Delivery, Target, delivery_token
@@ -141,7 +148,9 @@ class IncomingWebhooks:
             if handover is None:
                 break
             if session.documents >= MAX_DOCUMENTS:
-                self._note(session, 14106, f"stopped after {MAX_DOCUMENTS} documents")
+                # An error, not a note: a loop is a bug in the app, and the attempt log, the
+                # dashboard and the CLI show an attempt as failed by its error code.
+                self._amend_last(session, 14106, f"14106: stopped after {MAX_DOCUMENTS} documents")
                 break
             target, document_params = handover
             document_url = target.url
@@ -261,18 +270,55 @@ class IncomingWebhooks:
             first = await self._timeline.first_job(reply, reply.date_created)
             if first is not None:
                 session.jobs.append(first)
+            if reply.status == "failed":
+                self._failed_reply(session, reply, announced_by_action=verb.action is not None)
             if verb.action is not None:
                 action_reply = reply
         return action_reply
+
+    def _failed_reply(self, session: _Session, reply: Message, announced_by_action: bool) -> None:
+        """A reply that failed at creation: its status callback, and 21612 on the attempt.
+
+        The ``action`` request already carries ``MessageStatus=failed`` and ``ErrorCode`` (and
+        continues the session), so a callback would only repeat it. 21612 is the app's reply
+        going nowhere, so the attempt counts as failed; 21610 (the handset opted out) is the
+        handset's choice and stays a property of the message alone."""
+        if not announced_by_action:
+            callback = status_callback_job(reply, reply.date_created)
+            if callback is not None:
+                session.jobs.append(callback)
+        if reply.error_code == 21612:
+            self._amend_last(
+                session,
+                21612,
+                f"21612: the reply {reply.sid} to {reply.to!r} failed: a sender ID "
+                "(alphanumeric or RCS agent) can send but cannot receive messages",
+            )
+
+    async def _failure(self, to: Address, sender: Address, inbound: InboundContext) -> int | None:
+        """Why a reply to ``to`` fails at once, stored as a ``failed`` message (None: it goes).
+
+        An address that can only send (an alphanumeric sender ID, an RCS agent) cannot be
+        routed to (21612): the reply is kept, failed, rather than dropped, so a handset that
+        texted from such an ID sees why it got no answer. A handset that texted STOP gets
+        21610, as a REST send would."""
+        if to.kind in SEND_ONLY_KINDS:
+            return 21612
+        if to.channel is Channel.SMS and await self._store.is_opted_out(
+            inbound.account_sid,
+            sender_key(sender.identity, inbound.messaging_service_sid),
+            to.identity,
+        ):
+            return 21610
+        return None
 
     async def _reply(
         self, verb: MessageVerb, inbound: InboundContext, document_url: str
     ) -> tuple[Message, list[Media]]:
         to_raw = verb.to if verb.to is not None else inbound.from_
-        try:
-            to = parse_to(to_raw)
-        except TwilioError:
-            raise TwilioError(14101, f"invalid 'to' attribute {to_raw!r}") from None
+        to = parse_address(to_raw)
+        if to is None:
+            raise TwilioError(14101, f"invalid 'to' attribute {to_raw!r}")
         from_raw = verb.from_ if verb.from_ is not None else inbound.to
         try:
             sender = parse_from(from_raw)
@@ -283,11 +329,7 @@ class IncomingWebhooks:
             if owned is None or owned.account_sid != inbound.account_sid:
                 raise TwilioError(14108, f"{from_raw} is not a number of this account")
         now = self._now()
-        blocked = to.channel is Channel.SMS and await self._store.is_opted_out(
-            inbound.account_sid,
-            sender_key(sender.identity, inbound.messaging_service_sid),
-            to.identity,
-        )
+        failure = await self._failure(to, sender, inbound)
         media_urls = [resolve(document_url, url) for url in verb.media]
         callback = verb.action or verb.status_callback
         sid = self._new_sid(SidPrefix.MEDIA_MESSAGE if media_urls else SidPrefix.MESSAGE)
@@ -302,10 +344,9 @@ class IncomingWebhooks:
             from_=sender.value,
             to=to.value,
             body=verb.body,
-            # A reply to a handset that texted STOP fails at once, as a REST send would (21610).
-            status="failed" if blocked else "queued",
-            error_code=21610 if blocked else None,
-            error_message=describe(21610).message if blocked else None,
+            status="failed" if failure else "queued",
+            error_code=failure,
+            error_message=describe(failure).message if failure else None,
             num_segments=segments,
             num_media=len(media_urls),
             date_created=now,
