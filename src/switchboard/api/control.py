@@ -1,6 +1,7 @@
 """The simulator control plane (``/_sim``): handsets, the attempt log, reset.
 
-Same Basic auth as the REST API; a caller sees its own account and its subaccounts.
+Same Basic auth as the REST API; a caller sees its own account and its subaccounts. Only the
+main account changes simulator-wide state (``require_main_account``).
 """
 
 from __future__ import annotations
