@@ -17,12 +17,10 @@ from pathlib import Path
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from switchboard import __version__
 from switchboard.api.control import CONTROL_ROUTES
+from switchboard.api.health import health
 from switchboard.api.http import handle_http_exception, handle_twilio_error, handle_unexpected
 from switchboard.api.routes import TWILIO_ROUTES
 from switchboard.clock import VirtualClock
@@ -60,10 +58,6 @@ async def load_scenarios_file(services: Services, config: Config) -> None:
         await services.scenarios.replace(scenarios)
     except TwilioError as error:
         raise SystemExit(f"{config.scenarios_file}: {error.message}") from None
-
-
-async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok", "version": __version__})
 
 
 def create_app(

@@ -42,7 +42,7 @@ STATUS_CALLBACK_JOB = "status_callback"
 PRICE_PER_SEGMENT = Decimal("0.0079")
 QUEUE_LIMIT = timedelta(hours=4)  # a sender's queue holds this much backlog (30001 beyond)
 
-ScenarioSource = Callable[[], Awaitable[Sequence[Scenario]]]
+ScenarioSource = Callable[[str], Awaitable[Sequence[Scenario]]]  # an account's, in order
 AccountCheck = Callable[[str], Awaitable[bool]]  # account SID -> may it send now?
 
 
@@ -124,7 +124,10 @@ class Timeline:
 
     async def _scenario(self, message: Message) -> Scenario:
         return scenario_for(
-            await self._scenarios(), message.to, message.from_, channel_of(message.to).value
+            await self._scenarios(message.account_sid),
+            message.to,
+            message.from_,
+            channel_of(message.to).value,
         )
 
     async def first_job(self, message: Message, at: datetime) -> NewJob | None:

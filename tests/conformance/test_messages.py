@@ -175,6 +175,10 @@ def test_list_date_sent_filters(client: Any, number: str, recorder: Any) -> None
     assert sids(date_sent_before=day.strftime("%Y-%m-%d")) == both
     assert sids(date_sent_after=day.strftime("%Y-%m-%d")) == both
 
+    # The last day there is: the day after it cannot be computed, so there is no upper bound.
+    assert sids(date_sent="9999-12-31") == set()
+    assert sids(date_sent_before="9999-12-31") == both
+
     # The SDK names the filters literally DateSent< and DateSent>.
     urls = [ex.url for ex in recorder.exchanges if ex.method == "GET"]
     assert any("DateSent%3C=" in url for url in urls)

@@ -1,6 +1,7 @@
 """The simulator control plane (``/_sim``): handsets, the attempt log, reset.
 
-Same Basic auth as the REST API; a caller sees its own account and its subaccounts.
+Same Basic auth as the REST API; a caller sees its own account and its subaccounts. Only the
+main account changes simulator-wide state (``require_main_account``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ async def _scope(request: Request) -> tuple[Principal, set[str]]:
     if principal.key is None:
         allowed |= {a.sid for a in subaccounts.items}
     return principal, allowed
+
+
+def require_main_account(principal: Principal, action: str) -> None:
+    """Only the main account's own credentials change simulator-wide state (the clock, a
+    reset, the scenarios every account shares): subaccounts and API keys get 403 (20403)."""
+    if principal.key is not None or principal.account.is_subaccount:
+        raise TwilioError(20403, f"Only the main account's credentials can {action}")
 
 
 def attempt_json(attempt: WebhookAttempt) -> dict[str, Any]:
@@ -164,34 +172,45 @@ async def _json_body(request: Request) -> Any:
         raise TwilioError(21000, "The request body must be JSON") from None
 
 
+def _scenario_owner(principal: Principal, *, changing: bool) -> str | None:
+    """Whose rules a caller sees and edits: a subaccount (its credentials or its keys) its own,
+    which match only its messages; the main account the shared ones (None), which match every
+    account's messages, so changing those is simulator-wide."""
+    if principal.account.is_subaccount:
+        return principal.account.sid
+    if changing:
+        require_main_account(principal, "change the scenarios every account shares")
+    return None
+
+
 async def list_scenarios(request: Request) -> Response:
-    await authenticate(request)
-    return json_response({"scenarios": await services(request).scenarios.documents()})
+    owner = _scenario_owner(await authenticate(request), changing=False)
+    return json_response({"scenarios": await services(request).scenarios.documents(owner)})
 
 
 async def add_scenario(request: Request) -> Response:
     """Append one scenario (a JSON object); rules match in order, first match wins."""
-    await authenticate(request)
+    owner = _scenario_owner(await authenticate(request), changing=True)
     document = await _json_body(request)
-    scenarios = await services(request).scenarios.add(document)
+    scenarios = await services(request).scenarios.add(document, owner)
     return json_response({"scenarios": scenarios}, 201)
 
 
 async def replace_scenarios(request: Request) -> Response:
-    """Replace every scenario: a JSON list, or {"scenarios": [...]}."""
-    await authenticate(request)
+    """Replace the caller's scenarios: a JSON list, or {"scenarios": [...]}."""
+    owner = _scenario_owner(await authenticate(request), changing=True)
     document = await _json_body(request)
     if isinstance(document, dict):
         document = document.get("scenarios", [])
     if not isinstance(document, list):
         raise TwilioError(21000, 'Send a JSON list of scenarios or {"scenarios": [...]}')
-    scenarios = await services(request).scenarios.replace(document)
+    scenarios = await services(request).scenarios.replace(document, owner)
     return json_response({"scenarios": scenarios})
 
 
 async def clear_scenarios(request: Request) -> Response:
-    await authenticate(request)
-    await services(request).scenarios.replace([])
+    owner = _scenario_owner(await authenticate(request), changing=True)
+    await services(request).scenarios.replace([], owner)
     return json_response({"scenarios": []})
 
 
@@ -205,18 +224,18 @@ async def fetch_clock(request: Request) -> Response:
 
 
 async def update_clock(request: Request) -> Response:
-    """Freeze=true|false, Advance=<seconds>, Set=<ISO 8601>: applied in that order."""
-    await authenticate(request)
+    """Freeze=true|false, Advance=<seconds>, Set=<ISO 8601>: applied in that order, all or none."""
+    require_main_account(await authenticate(request), "move the simulator's clock")
     clock = _controllable(request)
     params = await read_params(request, allow_json=True)
     try:
-        if params.text("Freeze"):
-            clock.freeze() if params.boolean("Freeze") else clock.unfreeze()
-        if params.text("Advance"):
-            clock.advance(float(params["Advance"]))
+        frozen = params.boolean("Freeze") if params.text("Freeze") else None
+        advance = float(params["Advance"]) if params.text("Advance") else None
+        moment = None
         if params.text("Set"):
             moment = datetime.fromisoformat(params["Set"].replace("Z", "+00:00"))
-            clock.set(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        clock.move(frozen=frozen, advance=advance, to=moment)
     except ValueError as error:
         raise TwilioError(21000, f"Invalid clock change: {error}") from None
     services(request).runtime.outbox.wake()  # jobs may be due at the new time
@@ -231,9 +250,7 @@ def _controllable(request: Request) -> ControllableClock:
 
 
 async def reset(request: Request) -> Response:
-    principal, _ = await _scope(request)
-    if principal.key is not None or principal.account.is_subaccount:
-        raise TwilioError(20403, "Only the main account's credentials can reset the simulator")
+    require_main_account(await authenticate(request), "reset the simulator")
     params = await read_params(request, allow_json=True)
     keep_numbers = params.boolean("KeepNumbers", default=True)
     await services(request).runtime.store.reset(keep_numbers=keep_numbers)

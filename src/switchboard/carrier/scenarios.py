@@ -23,6 +23,9 @@ from switchboard.domain.lifecycle import Event, MessageStatus
 OUTCOMES: Final = frozenset({"delivered", "undelivered", "failed", "read", "sent"})
 DEFAULT_ERRORS: Final = MappingProxyType({"undelivered": 30003, "failed": 30008})
 STEPS: Final = ("sending", "sent", "delivered", "read")
+# Bounds that keep every planned step a representable time ("now + delay" never overflows).
+MAX_DELAY: Final = 365 * 86400.0  # seconds: a delay (or a per-segment extra) of at most a year
+MIN_MPS: Final = 1 / 86400  # segments per second: at least one a day
 
 
 class Draws(Protocol):
@@ -83,21 +86,28 @@ class Scenario:
 DEFAULT_SCENARIO: Final = Scenario(name="default")
 
 
+def _is_number(raw: Any) -> bool:
+    return isinstance(raw, (int, float)) and not isinstance(raw, bool)
+
+
 def _delay(name: str, raw: Any) -> Delay:
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw >= 0:
+    if _is_number(raw) and 0 <= raw <= MAX_DELAY:
         return Delay(float(raw), float(raw))
     if (
         isinstance(raw, list)
         and len(raw) == 2
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw)
-        and 0 <= raw[0] <= raw[1]
+        and all(_is_number(v) for v in raw)
+        and 0 <= raw[0] <= raw[1] <= MAX_DELAY
     ):
         return Delay(float(raw[0]), float(raw[1]))
-    raise ValueError(f"delay {name!r} must be seconds >= 0 or [min, max], not {raw!r}")
+    raise ValueError(
+        f"delay {name!r} must be seconds from 0 to {MAX_DELAY:.0f} (a year) or [min, max],"
+        f" not {raw!r}"
+    )
 
 
 def _probability(name: str, raw: Any) -> float:
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 <= raw <= 1:
+    if _is_number(raw) and 0 <= raw <= 1:
         return float(raw)
     raise ValueError(f"chaos {name!r} must be a probability between 0 and 1, not {raw!r}")
 
@@ -113,8 +123,12 @@ def parse_scenario(data: Mapping[str, Any]) -> Scenario:
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {sorted(OUTCOMES)}, not {outcome!r}")
     error_code = data.get("error_code", DEFAULT_ERRORS.get(outcome))
-    if error_code is not None and (isinstance(error_code, bool) or not isinstance(error_code, int)):
-        raise ValueError(f"error_code must be an integer, not {error_code!r}")
+    if error_code is not None and (
+        isinstance(error_code, bool)
+        or not isinstance(error_code, int)
+        or not 0 < error_code < 100000
+    ):  # Twilio's codes have at most five digits (and a huge one would not fit the store)
+        raise ValueError(f"error_code must be an integer from 1 to 99999, not {error_code!r}")
     delays_raw = data.get("delays", {})
     if not isinstance(delays_raw, Mapping):
         raise ValueError('delays must be an object such as {"sent": 0.5}')
@@ -129,8 +143,10 @@ def parse_scenario(data: Mapping[str, Any]) -> Scenario:
     }:
         raise ValueError("chaos takes duplicate, reorder and drop_receipt probabilities")
     mps = data.get("mps")
-    if mps is not None and (isinstance(mps, bool) or not isinstance(mps, (int, float)) or mps <= 0):
-        raise ValueError(f"mps must be a positive number, not {mps!r}")
+    if mps is not None and not (_is_number(mps) and mps >= MIN_MPS):
+        raise ValueError(
+            f"mps must be a positive number, at least {MIN_MPS:.3g} (one a day), not {mps!r}"
+        )
     for name in ("to", "from", "channel", "name"):
         if data.get(name) is not None and not isinstance(data[name], str):
             raise ValueError(f"{name} must be a string")

@@ -104,7 +104,8 @@ def _expiry(max_age: str, expires: str, now: datetime) -> datetime:
     latest = now + MAX_LIFETIME
     if max_age:
         seconds = int(max_age)  # a ValueError is a malformed cookie
-        return min(now + timedelta(seconds=max(seconds, 0)), latest)
+        # Capped before the arithmetic: a huge Max-Age would overflow a timedelta.
+        return now + timedelta(seconds=min(max(seconds, 0), MAX_LIFETIME.total_seconds()))
     if expires:
         try:
             when = parsedate_to_datetime(expires)

@@ -45,6 +45,8 @@ def test_max_age_and_expires_shorten_the_life_but_never_past_four_hours() -> Non
     assert dated.expires == datetime(2026, 12, 2, 13, 30, tzinfo=UTC)
     (far,) = _jar("d=4; Expires=Fri, 01 Jan 2100 00:00:00 GMT")
     assert far.expires == NOW + MAX_LIFETIME
+    (huge,) = _jar("e=5; Max-Age=99999999999999999999")  # no overflow: capped first
+    assert huge.expires == NOW + MAX_LIFETIME
 
 
 def test_max_age_zero_or_a_past_expiry_deletes_the_cookie() -> None:
