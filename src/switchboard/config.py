@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 
+from switchboard.loopback import is_loopback_name
+
 DEFAULT_PORT = 8080
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+ALL_INTERFACES = frozenset({"0.0.0.0", "::"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +60,14 @@ class Config:
 
     @property
     def is_loopback(self) -> bool:
-        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+        """Whether the bind is reachable from this machine only."""
+        return is_loopback_name(self.host)
 
     @property
     def base_url(self) -> str:
         if self.public_url:
             return self.public_url.rstrip("/")
         host = f"[{self.host}]" if ":" in self.host else self.host
-        if host in {"0.0.0.0", "[::]"}:
+        if self.host in ALL_INTERFACES:
             host = "127.0.0.1"
         return f"http://{host}:{self.port}"

@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 
 from switchboard import __version__
+from switchboard.cli.listen import CannotListen, banner, open_listener
 from switchboard.cli.load import load
 from switchboard.cli.messages import messages
 from switchboard.cli.numbers import numbers
@@ -48,15 +49,10 @@ def cli() -> None:
 
 
 def _announce(ready: Ready) -> None:
-    config, account = ready.config, ready.account
-    base = config.base_url
-    verb = "created" if ready.created else "using"
-    console.print(f"[bold]switchboard {__version__}[/] listening on {base}")
-    console.print(f"  Dashboard      {base}/")
-    console.print(f"  API base URL   {base}", soft_wrap=True)
-    console.print(f"  Account SID    {account.sid}   ({verb})")
-    console.print(f"  Auth token     {account.auth_token}")
-    console.print(f"  Database       {_shown(config.database)}")
+    first, *rest = banner(ready, _shown(ready.config.database))
+    console.print(first, style="bold", markup=False)
+    for line in rest:
+        console.print(line, markup=False, soft_wrap=True)
     sys.stdout.flush()
 
 
@@ -138,19 +134,25 @@ def serve(
         lease_seconds=lease_seconds,
         deliver=deliver,
     )
-    options: dict[str, Any] = {"log_level": "warning", "lifespan": "on", "access_log": False}
-    if workers == 1:
-        app = create_app(config, on_ready=_announce)
-        uvicorn.run(app, host=host, port=port, **options)
-        return
-    if database == ":memory:":
+    if workers > 1 and database == ":memory:":
         raise click.UsageError("--workers needs a database file the processes can share")
-    _announce(asyncio.run(prepare_database(config)))
-    os.environ[CONFIG_ENV] = replace(config, release_leases_on_start=False).to_env()
-    uvicorn.run(
-        "switchboard.app:app_from_env", factory=True, workers=workers, host=host, port=port,
-        **options,
-    )  # fmt: skip
+    # The port first: nothing is created or announced for a server that cannot listen.
+    try:
+        listener = open_listener(host, port)
+    except CannotListen as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    with listener:
+        config = replace(config, port=listener.getsockname()[1])  # --port 0: the one given
+        options: dict[str, Any] = {
+            "fd": listener.fileno(), "log_level": "warning", "lifespan": "on", "access_log": False,
+        }  # fmt: skip
+        if workers == 1:
+            uvicorn.run(create_app(config, on_ready=_announce), **options)
+            return
+        _announce(asyncio.run(prepare_database(config)))
+        os.environ[CONFIG_ENV] = replace(config, release_leases_on_start=False).to_env()
+        uvicorn.run("switchboard.app:app_from_env", factory=True, workers=workers, **options)
 
 
 @cli.group()

@@ -1,11 +1,15 @@
 """Who may use the dashboard.
 
-On a loopback bind a request whose ``Host`` is a loopback name acts as the main account without
-credentials (the developer's own machine). Everything else -- a non-loopback bind, or a loopback
-bind reached under another name (a tunnel, DNS rebinding) -- needs HTTP Basic auth with the main
-account's SID and auth token. Requests that change something must also carry
-``X-Switchboard-Dashboard: 1``: a custom header cannot be sent cross-site without a CORS
-preflight, which this server never grants, so another web page cannot drive the simulator.
+On a loopback bind a request whose ``Host`` is a loopback address or ``localhost`` (the rule in
+``switchboard.loopback``) acts as the main account without credentials: the developer's own
+machine. Everything else -- a non-loopback bind, or a loopback bind reached under another name (a
+tunnel, DNS rebinding) -- needs HTTP Basic auth with the main account's SID and auth token.
+
+Requests that change something must also carry ``X-Switchboard-Dashboard: 1``: a custom header
+cannot be sent cross-site without a CORS preflight, which this server never grants, so another
+web page cannot drive the simulator. And when such a request says where it comes from
+(``Origin``), that must be the origin it was sent to, a second lock should a browser ever let
+the header through.
 """
 
 from __future__ import annotations
@@ -14,12 +18,12 @@ import base64
 import binascii
 import hmac
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from switchboard.domain.models import Account
+from switchboard.loopback import is_loopback_host, same_origin
 from switchboard.services.container import Services
 
 REALM = 'Basic realm="switchboard"'
@@ -33,19 +37,6 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
-
-
-def is_loopback_host(host_header: str) -> bool:
-    """Whether a ``Host`` header names this machine (``localhost``, ``127.x``, ``[::1]``)."""
-    try:
-        hostname = urlsplit("//" + host_header).hostname or ""
-    except ValueError:
-        return False
-    return (
-        hostname in ("localhost", "::1")
-        or hostname.endswith(".localhost")
-        or hostname.startswith("127.")
-    )
 
 
 def basic_credentials(header: str) -> tuple[str, str] | None:
@@ -82,6 +73,18 @@ async def dashboard_account(request: Request) -> Account | None:
     return current if sid_ok and token_ok else None
 
 
+def mutation_refusal(request: Request) -> str | None:
+    """Why a request that changes state is refused (None: allowed, or it changes nothing)."""
+    if request.method in SAFE_METHODS:
+        return None
+    if request.headers.get(MUTATION_HEADER) != "1":
+        return f"dashboard requests that change state need the {MUTATION_HEADER} header\n"
+    origin = request.headers.get("origin")
+    if origin is not None and not same_origin(origin, request.headers.get("host", "")):
+        return "dashboard requests that change state must come from the dashboard's own origin\n"
+    return None
+
+
 def guarded(handler: Handler) -> Endpoint:
     """Wrap a dashboard handler with the access rules above."""
 
@@ -93,11 +96,9 @@ def guarded(handler: Handler) -> Endpoint:
                 status_code=401,
                 headers={"WWW-Authenticate": REALM},
             )
-        if request.method not in SAFE_METHODS and request.headers.get(MUTATION_HEADER) != "1":
-            return PlainTextResponse(
-                f"dashboard requests that change state need the {MUTATION_HEADER} header\n",
-                status_code=403,
-            )
+        refusal = mutation_refusal(request)
+        if refusal is not None:
+            return PlainTextResponse(refusal, status_code=403)
         return await handler(request, account)
 
     endpoint.__name__ = handler.__name__
