@@ -229,8 +229,8 @@ class Timeline:
             return message
         chosen = dataclasses.replace(message, from_=sender)
         if message.num_segments == 0:
-            # Only a message stored by a version that counted when the sender was chosen (a
-            # count is at least 1); the request's SmartEncoded is lost, the service's is not.
+            # Stored by an earlier version, which counted only now (a count is at least 1):
+            # count with the service's Smart Encoding (the request's SmartEncoded is not kept).
             chosen = dataclasses.replace(chosen, num_segments=await self._legacy_count(message))
         return chosen
 
