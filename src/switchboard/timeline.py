@@ -21,9 +21,9 @@ from decimal import Decimal
 
 from switchboard.carrier.scenarios import Scenario, next_step, scenario_for
 from switchboard.config import CarrierTiming
-from switchboard.domain.callbacks import channel_of, status_params
-from switchboard.domain.encoding import segment
+from switchboard.domain.callbacks import channel_of
 from switchboard.domain.errors import CATALOGUE, describe
+from switchboard.domain.jobs import CarrierStep, new_job, status_callback_job
 from switchboard.domain.lifecycle import (
     EVENT_ERROR_CODES,
     Event,
@@ -34,11 +34,9 @@ from switchboard.domain.lifecycle import (
 )
 from switchboard.domain.models import Job, Message, NewJob, StatusEvent
 from switchboard.domain.phone import AddressKind, parse_address
+from switchboard.domain.segments import count_segments
 from switchboard.ports import JobOutcome, PageRequest, Store
-from switchboard.webhooks.delivery import delivery_token
 
-CARRIER_JOB = "carrier"
-STATUS_CALLBACK_JOB = "status_callback"
 PRICE_PER_SEGMENT = Decimal("0.0079")
 QUEUE_LIMIT = timedelta(hours=4)  # a sender's queue holds this much backlog (30001 beyond)
 
@@ -49,29 +47,8 @@ AccountCheck = Callable[[str], Awaitable[bool]]  # account SID -> may it send no
 def carrier_job(
     message: Message, event: Event, due_at: datetime, error_code: int | None = None
 ) -> NewJob:
-    payload: dict[str, object] = {"event": event.value}
-    if error_code is not None:
-        payload["error_code"] = error_code
-    return NewJob(CARRIER_JOB, due_at, payload, message.account_sid, message.sid)
-
-
-def status_callback_job(message: Message, now: datetime) -> NewJob | None:
-    """The callback announcing ``message``'s current status, if it has somewhere to go."""
-    if not message.status_callback:
-        return None
-    return NewJob(
-        kind=STATUS_CALLBACK_JOB,
-        due_at=now,
-        payload={
-            "url": message.status_callback,
-            "method": message.status_callback_method or "POST",
-            "params": status_params(message, now),
-            # A chaos duplicate is the same delivery again: it keeps the token.
-            "token": delivery_token(message.sid, "status", message.status),
-        },
-        account_sid=message.account_sid,
-        message_sid=message.sid,
-    )
+    step = CarrierStep(event, error_code)
+    return new_job(step, due_at, message.account_sid, message.sid)
 
 
 def default_mps(sender: str | None) -> float:
@@ -152,32 +129,37 @@ class Timeline:
         """Apply the job's event to ``message`` and plan what follows."""
         if message is None:
             return JobOutcome()  # deleted meanwhile: nothing left to do
-        event = Event(job.payload["event"])
+        step = CarrierStep.from_payload(job.payload)
+        event = step.event
         now = min(job.due_at, self._now())
-        error_code = job.payload.get("error_code") or EVENT_ERROR_CODES.get(event)
+        error_code = step.error_code or EVENT_ERROR_CODES.get(event)
         scenario = await self._scenario(message)
         if event is Event.DISPATCH and not await self._may_send(message):
             event, error_code = Event.SEND_FAILED, 30002  # suspended after it was queued
-        elif event is Event.DISPATCH and not job.payload.get("slot"):
-            throttled = self._throttle(job, message, now, scenario)
+        elif event is Event.DISPATCH and not step.slot:
+            throttled = self._throttle(step, message, now, scenario)
             if isinstance(throttled, JobOutcome):
                 return throttled
             event, error_code = throttled or (event, error_code)
         try:
-            status = apply_event(MessageStatus(message.status), event)
+            status = apply_event(message.status, event)
         except InvalidTransition:
             return JobOutcome()  # overtaken (e.g. canceled before it was due)
-        updated = dataclasses.replace(message, status=status.value, date_updated=now)
+        updated = dataclasses.replace(message, status=status, date_updated=now)
         if event in (Event.SENDER_CHOSEN, Event.DUE):
             updated = await self._with_sender(updated)
             if updated.from_ is None:  # the pool emptied since creation
-                updated = dataclasses.replace(updated, status="failed")
+                failed = apply_event(message.status, Event.SEND_FAILED)
+                updated = dataclasses.replace(updated, status=failed)
                 error_code = 21703
             else:  # scenarios may match on the sender just chosen
                 scenario = await self._scenario(updated)
         if status is MessageStatus.SENT:
             updated = dataclasses.replace(updated, date_sent=now, price=_price(updated))
-        if error_code is not None and updated.status in ("failed", "undelivered"):
+        if error_code is not None and updated.status in (
+            MessageStatus.FAILED,
+            MessageStatus.UNDELIVERED,
+        ):
             code = int(error_code)
             updated = dataclasses.replace(
                 updated,
@@ -190,7 +172,7 @@ class Timeline:
             jobs.append(following)
         return JobOutcome(
             message_updates=[updated],
-            events=[StatusEvent(updated.sid, updated.status, now, updated.error_code)],
+            events=[StatusEvent(updated.sid, updated.status.value, now, updated.error_code)],
             new_jobs=jobs,
         )
 
@@ -205,14 +187,14 @@ class Timeline:
         following: NewJob | None,
         scenario: Scenario,
     ) -> list[NewJob]:
-        if not emits_callback(MessageStatus(before.status), MessageStatus(after.status)):
+        if not emits_callback(before.status, after.status):
             return []
         callback = status_callback_job(after, now)
         if callback is None:
             return []
         chaos = scenario.chaos
         rng = step_rng(self._seed, after.sid, f"chaos-{after.status}")
-        if after.status == "sent" and rng.random() < chaos.reorder:
+        if after.status is MessageStatus.SENT and rng.random() < chaos.reorder:
             # Held back past the next status, so the receiver sees them out of order.
             after_next = following.due_at if following is not None else now
             callback = dataclasses.replace(callback, due_at=after_next + timedelta(seconds=1))
@@ -222,7 +204,7 @@ class Timeline:
         return jobs
 
     def _throttle(
-        self, job: Job, message: Message, now: datetime, scenario: Scenario
+        self, step: CarrierStep, message: Message, now: datetime, scenario: Scenario
     ) -> JobOutcome | tuple[Event, int] | None:
         """Queue the message behind its sender's earlier messages (when throughput is on)."""
         rate = scenario.mps or (default_mps(message.from_) if self._throughput else None)
@@ -239,15 +221,34 @@ class Timeline:
             return Event.SEND_FAILED, 30001
         self._free_at[sender] = start + timedelta(seconds=max(message.num_segments, 1) / rate)
         if start > now:
-            return JobOutcome(retry_at=start, payload={**job.payload, "slot": True})
+            return JobOutcome(
+                retry_at=start, payload=dataclasses.replace(step, slot=True).to_payload()
+            )
         return None
 
     async def _with_sender(self, message: Message) -> Message:
         sender = message.from_ or await self.choose_sender(message)
         if sender is None:
             return message
-        segments = 1 if message.num_media else segment(message.body).num_segments
-        return dataclasses.replace(message, from_=sender, num_segments=segments)
+        chosen = dataclasses.replace(message, from_=sender)
+        if message.num_segments == 0:
+            # Stored by an earlier version, which counted only now (a count is at least 1):
+            # count with the service's Smart Encoding (the request's SmartEncoded is not kept).
+            chosen = dataclasses.replace(chosen, num_segments=await self._legacy_count(message))
+        return chosen
+
+    async def _legacy_count(self, message: Message) -> int:
+        service = None
+        if message.messaging_service_sid is not None:
+            service = await self._store.get_service(
+                message.account_sid, message.messaging_service_sid
+            )
+        return count_segments(
+            message.body,
+            num_media=message.num_media,
+            channel=channel_of(message.to),
+            smart_encoding=service is not None and service.smart_encoding,
+        )
 
     async def choose_sender(self, message: Message) -> str | None:
         """A sender from the Messaging Service's pool, sticky per recipient."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 
 from switchboard.config import Config
+from switchboard.domain.jobs import IncomingDelivery, JobKind
 from switchboard.domain.models import Job, WebhookAttempt
 from switchboard.outbox import Dispatcher
 from switchboard.ports import JobOutcome
 from switchboard.services.container import Services
-from switchboard.timeline import CARRIER_JOB, STATUS_CALLBACK_JOB
 from switchboard.transport import AiohttpTransport, RoutingTransport, Transport
 from switchboard.webhooks.delivery import Deliverer
-from switchboard.webhooks.incoming import INCOMING_JOB, IncomingWebhooks
+from switchboard.webhooks.incoming import IncomingWebhooks
 from switchboard.webhooks.replay import replay_attempt
 from switchboard.webhooks.status import StatusCallbacks
 from switchboard.wiring import build_services, open_store
@@ -28,22 +28,24 @@ def build_dispatcher(services: Services, transport: Transport) -> Dispatcher:
         account = await services.accounts.account(account_sid)
         return None if account is None else account.auth_token
 
-    incoming = IncomingWebhooks(store, auth_token, deliverer, runtime.new_sid, clock.now, timeline)
+    incoming = IncomingWebhooks(
+        store, auth_token, deliverer, runtime.new_sid, clock.now, timeline.first_job
+    )
     status_callbacks = StatusCallbacks(auth_token, deliverer)
 
     async def run_carrier_step(job: Job) -> JobOutcome:
         return await timeline.advance(job, await store.find_message(job.message_sid or ""))
 
     async def run_incoming(job: Job) -> JobOutcome:
-        return await incoming.run(job.payload)
+        return await incoming.run(IncomingDelivery.from_payload(job.payload))
 
     dispatcher = Dispatcher(
         store,
         clock,
         {
-            CARRIER_JOB: run_carrier_step,
-            INCOMING_JOB: run_incoming,
-            STATUS_CALLBACK_JOB: status_callbacks.run,
+            JobKind.CARRIER: run_carrier_step,
+            JobKind.INCOMING: run_incoming,
+            JobKind.STATUS_CALLBACK: status_callbacks.run,
         },
         concurrency=runtime.config.webhook_concurrency,
         lease_seconds=runtime.config.lease_seconds,

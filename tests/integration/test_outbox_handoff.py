@@ -19,6 +19,7 @@ from typing import Any, cast
 import pytest
 
 from switchboard.clock import SystemClock
+from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import Direction, Job, Message, NewJob
 from switchboard.outbox import Dispatcher, Handler
 from switchboard.ports import JobClaim, JobOutcome, Store
@@ -60,7 +61,7 @@ def _message() -> Message:
         from_="+14155550199",
         to="+14155550100",
         body="hi",
-        status="received",
+        status=MessageStatus.RECEIVED,
         num_segments=1,
         num_media=0,
         date_created=now,

@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import Account, Direction, Message, WebhookAttempt
 from switchboard.web.events import EventStream, Feed, sse
 from switchboard.web.reader import Scope
@@ -16,7 +17,7 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 ACCOUNT = "AC" + "0" * 32
 
 
-def message(seq: int, status: str = "received") -> Message:
+def message(seq: int, status: MessageStatus = MessageStatus.RECEIVED) -> Message:
     return Message(
         sid=f"SM{seq:032d}",
         account_sid=ACCOUNT,
@@ -55,7 +56,9 @@ def test_new_and_changed_messages_and_new_attempts() -> None:
     feed.reset([message(1)], [attempt(1)])
     assert feed.update([message(1)], [attempt(1)]) == ([], [])
 
-    delivered = replace(message(1), status="delivered", date_updated=T0 + timedelta(seconds=1))
+    delivered = replace(
+        message(1), status=MessageStatus.DELIVERED, date_updated=T0 + timedelta(seconds=1)
+    )
     changes = feed.update([delivered, message(2)], [attempt(1), attempt(2)])
     assert changes == ([delivered, message(2)], [attempt(2)])
     assert feed.update([delivered, message(2)], [attempt(1), attempt(2)]) == ([], [])

@@ -21,11 +21,11 @@ from switchboard.api.render import iso8601, message_json
 from switchboard.clock import ControllableClock
 from switchboard.domain.callbacks import INBOUND_EXTRAS
 from switchboard.domain.errors import NotFound, TwilioError
+from switchboard.domain.jobs import JobKind
 from switchboard.domain.models import WebhookAttempt
 from switchboard.ports import AttemptFilter, PageRequest
 from switchboard.services.accounts import Principal
 from switchboard.services.inbound import InboundMedia, InboundMessage
-from switchboard.webhooks.incoming import INCOMING_JOB
 
 
 async def _scope(request: Request) -> tuple[Principal, set[str]]:
@@ -125,7 +125,7 @@ async def fetch_exchange(request: Request) -> Response:
         raise NotFound()
     # Pending first: a job finishing between these reads then shows as "still pending" with
     # partial results (harmless), never as "done" without its attempts and replies.
-    pending = await store.pending_jobs(message.sid, INCOMING_JOB)
+    pending = await store.pending_jobs(message.sid, JobKind.INCOMING)
     events = await store.list_status_events(message.sid)
     attempts = await store.list_attempts(AttemptFilter(message_sid=message.sid, limit=1000))
     replies = await store.list_replies(message.sid)

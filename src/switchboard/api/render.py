@@ -21,6 +21,7 @@ from switchboard.domain.models import (
     ServicePhoneNumber,
 )
 from switchboard.domain.phone import country_of, parse_address
+from switchboard.domain.segments import reported_segments
 
 V2010 = f"/{API_VERSION}"
 
@@ -97,11 +98,11 @@ def message_json(message: Message) -> dict[str, Any]:
         "from": message.from_,
         "messaging_service_sid": message.messaging_service_sid,
         "num_media": str(message.num_media),
-        "num_segments": str(message.num_segments),
+        "num_segments": str(reported_segments(message)),
         "price": message.price,
         "price_unit": message.price_unit,
         "sid": message.sid,
-        "status": message.status,
+        "status": message.status.value,
         "subresource_uris": {"media": f"{uri}/Media.json"},
         "to": message.to,
         "uri": f"{uri}.json",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import API_VERSION, Message
 from switchboard.domain.phone import Channel, Geo, geo_lookup, parse_address
 
@@ -99,8 +100,8 @@ def raw_dlr_done_date(moment: datetime) -> str:
 def status_params(message: Message, at: datetime) -> dict[str, str]:
     """The status-callback parameters for ``message`` in its current status."""
     params = {
-        "MessageStatus": message.status,
-        "SmsStatus": message.status,
+        "MessageStatus": message.status.value,
+        "SmsStatus": message.status.value,
         "MessageSid": message.sid,
         "SmsSid": message.sid,
         "AccountSid": message.account_sid,
@@ -110,19 +111,20 @@ def status_params(message: Message, at: datetime) -> dict[str, str]:
     }
     if message.messaging_service_sid:
         params["MessagingServiceSid"] = message.messaging_service_sid
-    if message.status in ("failed", "undelivered") and message.error_code is not None:
+    failed = message.status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
+    if failed and message.error_code is not None:
         params["ErrorCode"] = str(message.error_code)
     channel = channel_of(message.to)
     if channel is Channel.SMS:
-        if message.status in ("delivered", "undelivered"):
+        if message.status in (MessageStatus.DELIVERED, MessageStatus.UNDELIVERED):
             params["RawDlrDoneDate"] = raw_dlr_done_date(at)
     else:
         params["ChannelPrefix"] = channel.value
         params["ChannelToAddress"] = message.to.partition(":")[2]
-        if message.status == "read":
+        if message.status is MessageStatus.READ:
             params["EventType"] = "READ"
-        elif message.status == "delivered":
+        elif message.status is MessageStatus.DELIVERED:
             params["EventType"] = "DELIVERED"
-        if message.status in ("failed", "undelivered") and message.error_message:
+        if failed and message.error_message:
             params["ChannelStatusMessage"] = message.error_message
     return params

@@ -158,14 +158,27 @@ _PRECEDENCE: Final[Mapping[MessageStatus, int]] = MappingProxyType(
 )
 
 
-def initial_status(*, messaging_service: bool, scheduled: bool) -> MessageStatus:
+def initial_status(
+    *, messaging_service: bool, scheduled: bool, refused: bool = False
+) -> MessageStatus:
     """The status a new outbound message is created in (SPEC §5.1, §6.2).
 
-    Scheduling requires a Messaging Service (35118); callers validate that before asking.
+    ``messaging_service``: the service still has to choose the sender. Scheduling requires a
+    Messaging Service (35118); callers validate that before asking. ``refused``: the send fails
+    on the spot (a TwiML reply to a handset that texted STOP, 21610), so it is created
+    ``failed`` -- the table's ``send_failed`` edge from where it would have started.
     """
     if scheduled:
-        return _S.SCHEDULED
-    return _S.ACCEPTED if messaging_service else _S.QUEUED
+        status = _S.SCHEDULED
+    else:
+        status = _S.ACCEPTED if messaging_service else _S.QUEUED
+    return apply_event(status, _E.SEND_FAILED) if refused else status
+
+
+def received_status() -> MessageStatus:
+    """The status a new inbound message is stored in: it is stored once it has arrived whole,
+    so ``receiving`` has already become ``received``."""
+    return apply_event(_S.RECEIVING, _E.RECEIVE)
 
 
 def apply_event(status: MessageStatus, event: Event) -> MessageStatus:

@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from switchboard.domain.lifecycle import MessageStatus
+
 API_VERSION = "2010-04-01"
 
 
@@ -108,7 +110,8 @@ class Message:
     from_: str | None
     to: str
     body: str
-    status: str
+    status: MessageStatus  # changed only through domain/lifecycle.py's table
+    # Counted once at creation (domain/segments.py); shown as 0 until a sender is chosen.
     num_segments: int
     num_media: int
     date_created: datetime

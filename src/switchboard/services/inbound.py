@@ -10,8 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from switchboard.domain.callbacks import INBOUND_EXTRAS, inbound_params
-from switchboard.domain.encoding import check_body_length, segment
+from switchboard.domain.encoding import check_body_length
 from switchboard.domain.errors import TwilioError
+from switchboard.domain.jobs import IncomingDelivery, delivery_token, new_job
+from switchboard.domain.lifecycle import initial_status, received_status
 from switchboard.domain.media import guess_content_type, media_path
 from switchboard.domain.models import (
     Account,
@@ -24,11 +26,10 @@ from switchboard.domain.models import (
 from switchboard.domain.optout import DEFAULT_REPLIES, Keyword, classify, sender_key
 from switchboard.domain.phone import Channel, parse_address
 from switchboard.domain.routing import route_inbound
+from switchboard.domain.segments import count_segments
 from switchboard.domain.sids import SidPrefix
 from switchboard.services.runtime import Runtime
 from switchboard.timeline import Timeline
-from switchboard.webhooks.delivery import delivery_token
-from switchboard.webhooks.incoming import INCOMING_JOB
 
 MAX_MEDIA = 10
 
@@ -87,7 +88,10 @@ class InboundService:
             raise TwilioError(21623, f"At most {MAX_MEDIA} media items, not {len(inbound.media)}")
         now = self._rt.clock.now()
         sid = self._rt.new_sid(SidPrefix.MEDIA_MESSAGE if inbound.media else SidPrefix.MESSAGE)
-        segments = 1 if to.channel is not Channel.SMS else segment(inbound.body).num_segments
+        # The parts the handset's carrier sent: media do not make an inbound SMS one part.
+        segments = count_segments(
+            inbound.body, num_media=0, channel=to.channel, smart_encoding=False
+        )
         extras = {k: v for k, v in inbound.extras.items() if k in INBOUND_EXTRAS}
         if sender.channel is Channel.WHATSAPP and sender.is_phone_number:
             extras.setdefault("WaId", sender.identity.lstrip("+"))
@@ -99,7 +103,7 @@ class InboundService:
             from_=sender.value,
             to=to.value,
             body=inbound.body,
-            status="received",
+            status=received_status(),
             num_segments=segments,
             num_media=len(inbound.media),
             date_created=now,
@@ -116,15 +120,10 @@ class InboundService:
                 (f"{base}{media_path(m.account_sid, m.message_sid, m.sid)}", m.content_type)
                 for m in media
             ]
-            payload = {
-                "url": route.url,
-                "method": route.method,
-                "fallback_url": route.fallback_url,
-                "fallback_method": route.fallback_method,
-                "params": inbound_params(message, links),
-                "token": delivery_token(sid, "incoming"),
-            }
-            jobs.append(NewJob(INCOMING_JOB, now, payload, number.account_sid, sid))
+            delivery = IncomingDelivery(
+                route, inbound_params(message, links), delivery_token(sid, "incoming")
+            )
+            jobs.append(new_job(delivery, now, number.account_sid, sid))
         keyword = classify(inbound.body) if to.channel is Channel.SMS else None
         auto_reply = None
         if keyword is not None:
@@ -163,8 +162,10 @@ class InboundService:
             from_=inbound.to,
             to=handset,
             body=body,
-            status="queued",
-            num_segments=segment(body).num_segments,
+            status=initial_status(messaging_service=False, scheduled=False),
+            num_segments=count_segments(
+                body, num_media=0, channel=Channel.SMS, smart_encoding=False
+            ),
             num_media=0,
             date_created=now,
             date_updated=now,

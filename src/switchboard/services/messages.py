@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from switchboard.carrier import magic
-from switchboard.domain.encoding import check_body_length, segment
+from switchboard.domain.encoding import check_body_length
 from switchboard.domain.errors import NotFound, TwilioError
+from switchboard.domain.jobs import status_callback_job
 from switchboard.domain.lifecycle import (
     CANCELABLE_STATUSES,
     SETTLED_STATUSES,
@@ -34,10 +35,11 @@ from switchboard.domain.models import (
     StatusEvent,
 )
 from switchboard.domain.phone import Address, AddressKind, Channel, parse_from, parse_to
+from switchboard.domain.segments import count_segments
 from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import MessageFilter, Page, PageRequest
 from switchboard.services.runtime import Runtime
-from switchboard.timeline import Timeline, sender_pool, status_callback_job
+from switchboard.timeline import Timeline, sender_pool
 
 MAX_MEDIA = 10
 SCHEDULE_MIN = timedelta(minutes=5)
@@ -81,13 +83,6 @@ def parse_send_at(raw: str) -> datetime:
     return moment
 
 
-def segments_for(body: str, media_count: int, to: Address, smart: bool) -> int:
-    """num_segments as Twilio reports it: SMS segments, 1 for MMS and non-SMS channels."""
-    if media_count or to.channel is not Channel.SMS:
-        return 1
-    return segment(body, smart_encoding=smart).num_segments
-
-
 class MessageService:
     def __init__(self, runtime: Runtime, timeline: Timeline) -> None:
         self._rt = runtime
@@ -122,8 +117,6 @@ class MessageService:
         status = initial_status(
             messaging_service=service is not None, scheduled=send_at is not None
         )
-        # With a service and no From, Twilio picks the sender after answering (``accepted``).
-        deferred_sender = service is not None and sender is None
         message = Message(
             sid=self._rt.new_sid(prefix),
             account_sid=account.sid,
@@ -132,8 +125,11 @@ class MessageService:
             from_=None if sender is None else sender.value,
             to=to.value,
             body=body,
-            status=status.value,
-            num_segments=0 if deferred_sender else segments_for(body, len(media_urls), to, smart),
+            status=status,
+            # Counted now, the only time the Smart Encoding choice is known (domain/segments.py).
+            num_segments=count_segments(
+                body, num_media=len(media_urls), channel=to.channel, smart_encoding=smart
+            ),
             num_media=len(media_urls),
             date_created=now,
             date_updated=now,
@@ -275,15 +271,13 @@ class MessageService:
                 raise TwilioError(
                     20001, f"Invalid Status {status!r}: only 'canceled' is allowed", http_status=400
                 )
-            if MessageStatus(message.status) not in CANCELABLE_STATUSES:
+            if message.status not in CANCELABLE_STATUSES:
                 raise TwilioError(30409)
             message = dataclasses.replace(
-                message,
-                status=apply_event(MessageStatus(message.status), Event.CANCEL).value,
-                date_updated=now,
+                message, status=apply_event(message.status, Event.CANCEL), date_updated=now
             )
             jobs = [j for j in [status_callback_job(message, now)] if j is not None]
-            events = [StatusEvent(message.sid, message.status, now)]
+            events = [StatusEvent(message.sid, message.status.value, now)]
             with self._rt.outbox.handoff(jobs) as claim:
                 await self._rt.store.update_message(message, jobs, events, claim)
         if body is not None:
@@ -300,7 +294,7 @@ class MessageService:
     async def delete(self, account: Account, sid: str) -> None:
         message = await self.get(account, sid)
         if message.direction is not Direction.INBOUND and (
-            MessageStatus(message.status) not in SETTLED_STATUSES | {MessageStatus.CANCELED}
+            message.status not in SETTLED_STATUSES | {MessageStatus.CANCELED}
         ):
             raise TwilioError(20009)
         await self._rt.store.delete_message(account.sid, sid)

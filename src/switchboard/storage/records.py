@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any, Protocol
 
 from switchboard.domain.cookies import CookieJar, StoredCookie
+from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import (
     Account,
     ApiKey,
@@ -192,7 +193,7 @@ def message(row: Row) -> Message:
         from_=row["from_addr"],
         to=row["to_addr"],
         body=row["body"],
-        status=row["status"],
+        status=MessageStatus(row["status"]),
         num_segments=row["num_segments"],
         num_media=row["num_media"],
         price=row["price"],
@@ -221,7 +222,7 @@ def message_params(m: Message) -> Params:
         "from_addr": m.from_,
         "to_addr": m.to,
         "body": m.body,
-        "status": m.status,
+        "status": MessageStatus(m.status).value,
         "num_segments": m.num_segments,
         "num_media": m.num_media,
         "price": m.price,

@@ -21,6 +21,7 @@ from switchboard.domain.models import (
     WebhookAttempt,
 )
 from switchboard.domain.phone import parse_address
+from switchboard.domain.segments import reported_segments
 
 
 def when(moment: datetime | None) -> str | None:
@@ -59,8 +60,8 @@ def message_json(message: Message) -> dict[str, Any]:
         "from": message.from_,
         "to": message.to,
         "body": message.body,
-        "status": message.status,
-        "num_segments": message.num_segments,
+        "status": message.status.value,
+        "num_segments": reported_segments(message),
         "num_media": message.num_media,
         "error_code": message.error_code,
         "error_message": message.error_message,

@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from switchboard import __version__
 from switchboard.domain.errors import NotFound, TwilioError
+from switchboard.domain.jobs import JobKind
 from switchboard.domain.models import Account
 from switchboard.ports import PageRequest
 from switchboard.web.auth import services
@@ -25,7 +26,6 @@ from switchboard.web.render import (
     number_json,
     service_json,
 )
-from switchboard.webhooks.incoming import INCOMING_JOB
 
 
 def json(data: Any, status_code: int = 200) -> Response:
@@ -81,7 +81,7 @@ async def fetch_message(request: Request, account: Account) -> Response:
     attempts = await reader.attempts_for(scope, message.sid)
     replies = await store.list_replies(message.sid)
     media = await store.list_media(message.account_sid, message.sid, PageRequest(100))
-    pending = await store.pending_jobs(message.sid, INCOMING_JOB)
+    pending = await store.pending_jobs(message.sid, JobKind.INCOMING)
     return json(
         {
             "message": message_json(message),

@@ -8,7 +8,6 @@ classes named by ``rp`` (default: a failed TCP connect, once). Every attempt bec
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,15 +44,6 @@ class Delivery:
     result: HttpResult
     attempts: list[WebhookAttempt]
     prepared: PreparedWebhook | None
-
-
-_TOKEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "switchboard:idempotency-token")
-
-
-def delivery_token(*parts: str) -> str:
-    """The I-Twilio-Idempotency-Token of one delivery: a UUID derived from what is delivered,
-    so every retry -- and every replay after a crash -- carries the same token."""
-    return str(uuid.uuid5(_TOKEN_NAMESPACE, ":".join(parts)))
 
 
 def _text(data: bytes) -> str:

@@ -19,13 +19,13 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from urllib.parse import urljoin
 
 from switchboard.domain.callbacks import status_params
 from switchboard.domain.cookies import CookieJar, StoredCookie, cookie_header, live, remember
-from switchboard.domain.encoding import segment
 from switchboard.domain.errors import TwilioError, describe
+from switchboard.domain.jobs import IncomingDelivery, delivery_token, status_callback_job
+from switchboard.domain.lifecycle import MessageStatus, initial_status
 from switchboard.domain.media import guess_content_type
 from switchboard.domain.models import Direction, Media, Message, NewJob, WebhookAttempt
 from switchboard.domain.optout import sender_key
@@ -37,14 +37,13 @@ from switchboard.domain.phone import (
     parse_address,
     parse_from,
 )
+from switchboard.domain.segments import count_segments
 from switchboard.domain.sids import SidPrefix
 from switchboard.ports import JobOutcome, Store
-from switchboard.timeline import Timeline, status_callback_job
 from switchboard.twiml import Message as MessageVerb
 from switchboard.twiml import TwimlResponse, interpret_reply
-from switchboard.webhooks.delivery import Deliverer, Delivery, Target, delivery_token
+from switchboard.webhooks.delivery import Deliverer, Delivery, Target
 
-INCOMING_JOB = "incoming"
 MAX_DOCUMENTS = 50  # per reply session, counting redirects (14106)
 MAX_REPLIES = 10  # per incoming message (14109)
 TWIML_FAILURES = frozenset({12100, 12101, 12102, 12300, 11750})
@@ -73,6 +72,9 @@ class InboundContext:
 
 
 TokenLookup = Callable[[str], Awaitable[str | None]]
+# The carrier's first step for a reply just created (the timeline's ``first_job``), injected so
+# that webhooks do not depend on the timeline.
+FirstStep = Callable[[Message, datetime], Awaitable[NewJob | None]]
 
 
 @dataclass
@@ -99,38 +101,31 @@ class IncomingWebhooks:
         deliverer: Deliverer,
         new_sid: Callable[[str], str],
         now: Callable[[], datetime],
-        timeline: Timeline,
+        first_step: FirstStep,
     ) -> None:
         self._store = store
         self._auth_token = auth_token
         self._deliverer = deliverer
         self._new_sid = new_sid
         self._now = now
-        self._timeline = timeline
+        self._first_step = first_step
 
-    async def run(self, payload: dict[str, Any]) -> JobOutcome:
-        params = {str(k): str(v) for k, v in payload["params"].items()}
+    async def run(self, job: IncomingDelivery) -> JobOutcome:
+        params, route = job.params, job.route
         message = InboundContext.from_params(params)
         auth_token = await self._auth_token(message.account_sid)
         if auth_token is None:
             return JobOutcome()  # the account is gone
-        token = str(payload["token"])
+        token = job.token
         jar = await self._store.get_cookie_jar(message.to, message.from_)
         session = _Session(cookies=list(jar.cookies) if jar else [])
-        primary = Target(
-            "incoming",
-            str(payload["url"]),
-            str(payload["method"]),
-            message.account_sid,
-            message.sid,
-        )
+        primary = Target("incoming", route.url, route.method, message.account_sid, message.sid)
         twiml, failure = await self._fetch(session, primary, params, auth_token, token)
-        fallback_url = str(payload.get("fallback_url") or "")
-        if failure is not None and fallback_url:
+        if failure is not None and route.fallback_url:
             fallback = Target(
                 "fallback",
-                fallback_url,
-                str(payload.get("fallback_method") or "POST"),
+                route.fallback_url,
+                route.fallback_method,
                 message.account_sid,
                 message.sid,
             )
@@ -267,10 +262,10 @@ class IncomingWebhooks:
                 self._note(session, error.code, error.message)
                 continue
             session.replies.append((reply, media))
-            first = await self._timeline.first_job(reply, reply.date_created)
+            first = await self._first_step(reply, reply.date_created)
             if first is not None:
                 session.jobs.append(first)
-            if reply.status == "failed":
+            if reply.status is MessageStatus.FAILED:
                 self._failed_reply(session, reply, announced_by_action=verb.action is not None)
             if verb.action is not None:
                 action_reply = reply
@@ -333,8 +328,8 @@ class IncomingWebhooks:
         media_urls = [resolve(document_url, url) for url in verb.media]
         callback = verb.action or verb.status_callback
         sid = self._new_sid(SidPrefix.MEDIA_MESSAGE if media_urls else SidPrefix.MESSAGE)
-        segments = (
-            1 if media_urls or to.channel is not Channel.SMS else segment(verb.body).num_segments
+        segments = count_segments(
+            verb.body, num_media=len(media_urls), channel=to.channel, smart_encoding=False
         )
         reply = Message(
             sid=sid,
@@ -344,7 +339,7 @@ class IncomingWebhooks:
             from_=sender.value,
             to=to.value,
             body=verb.body,
-            status="failed" if failure else "queued",
+            status=initial_status(messaging_service=False, scheduled=False, refused=bool(failure)),
             error_code=failure,
             error_message=describe(failure).message if failure else None,
             num_segments=segments,

@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+from switchboard.domain.jobs import StatusCallback, delivery_token
 from switchboard.domain.models import Job
 from switchboard.ports import JobOutcome
-from switchboard.webhooks.delivery import Deliverer, Target, delivery_token
+from switchboard.webhooks.delivery import Deliverer, Target
 from switchboard.webhooks.incoming import TokenLookup
 
 
@@ -56,17 +57,10 @@ class StatusCallbacks:
         auth_token = await self._auth_token(account_sid)
         if auth_token is None:
             return JobOutcome()
-        payload = job.payload
+        callback = StatusCallback.from_payload(job.payload)
         target = Target(
-            "status_callback",
-            str(payload["url"]),
-            str(payload.get("method") or "POST"),
-            account_sid,
-            job.message_sid,
+            "status_callback", callback.url, callback.method, account_sid, job.message_sid
         )
-        params = {str(k): str(v) for k, v in payload["params"].items()}
-        token = str(
-            payload.get("token") or delivery_token(job.message_sid or "", "status", str(job.id))
-        )
-        delivery = await self._deliverer.deliver(target, params, auth_token, token)
+        token = callback.token or delivery_token(job.message_sid or "", "status", str(job.id))
+        delivery = await self._deliverer.deliver(target, callback.params, auth_token, token)
         return JobOutcome(attempts=delivery.attempts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from switchboard.domain.callbacks import inbound_params, raw_dlr_done_date, status_params
+from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import Direction, Message
 
 NOW = datetime(2026, 7, 17, 12, 6, tzinfo=UTC)
@@ -26,6 +27,7 @@ def message(**kwargs: object) -> Message:
         "date_updated": NOW,
     }
     base.update(kwargs)
+    base["status"] = MessageStatus(str(base["status"]))
     return Message(**base)  # type: ignore[arg-type]
 
 

@@ -32,6 +32,7 @@ from switchboard.domain.lifecycle import (
     is_settled,
     mermaid_diagram,
     precedence,
+    received_status,
     should_apply,
     status_table,
     transition_table,
@@ -149,6 +150,17 @@ def test_expiry_implies_30036() -> None:
 def test_initial_status(service: bool, scheduled: bool, expected: MessageStatus) -> None:
     assert initial_status(messaging_service=service, scheduled=scheduled) is expected
     assert expected in OUTBOUND_INITIAL_STATUSES
+
+
+def test_a_refused_send_is_created_failed_through_the_table() -> None:
+    for service in (False, True):
+        refused = initial_status(messaging_service=service, scheduled=False, refused=True)
+        assert refused is S.FAILED
+
+
+def test_an_inbound_message_is_stored_received() -> None:
+    assert received_status() is S.RECEIVED
+    assert TRANSITIONS[(S.RECEIVING, Event.RECEIVE)] is received_status()
 
 
 @pytest.mark.parametrize("status", list(MessageStatus))
