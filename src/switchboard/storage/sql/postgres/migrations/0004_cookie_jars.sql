@@ -1,4 +1,4 @@
--- Twilio's cookie jar of each SMS conversation (as in SQLite's 0004).
+-- Twilio's cookie jar of each SMS conversation (the same migration as SQLite's 0004).
 
 CREATE TABLE cookie_jars (
     account_sid TEXT NOT NULL,
