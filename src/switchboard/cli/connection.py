@@ -1,19 +1,25 @@
 """How CLI commands reach a running server: base URL and credentials.
 
 Credentials come from flags, else ``SWITCHBOARD_ACCOUNT_SID``/``SWITCHBOARD_AUTH_TOKEN``, else the
-main account stored in the local database file that ``switchboard serve`` created, so
+main account stored in the database that ``switchboard serve`` created (read through the
+store), so
 ``switchboard text`` works in the same folder with no setup.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import httpx
+
+from switchboard.config import Config
+
+if TYPE_CHECKING:
+    from switchboard.domain.models import Account
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -31,18 +37,30 @@ class ServerConnection:
 
 
 def _stored_credentials(database: str) -> tuple[str, str] | None:
-    path = Path(database)
-    if not path.is_file():
+    """The main account's credentials in ``database``; None when it has none (or, for a file,
+    does not exist). A database that cannot be read is an error naming it and the cause."""
+    from switchboard.wiring import is_postgres  # the store only for commands that need it
+
+    config = Config(database=database)
+    if not is_postgres(config) and not Path(database).is_file():
         return None
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-            row = conn.execute(
-                "SELECT sid, auth_token FROM accounts WHERE owner_account_sid = sid "
-                "ORDER BY seq LIMIT 1"
-            ).fetchone()
-    except sqlite3.Error:
-        return None
-    return (str(row[0]), str(row[1])) if row else None
+        account = asyncio.run(_main_account(config))
+    except Exception as error:  # whatever the driver raises, the user needs to see it
+        raise click.ClickException(
+            f"cannot read the stored credentials in {database}: {error}"
+        ) from None
+    return None if account is None else (account.sid, account.auth_token)
+
+
+async def _main_account(config: Config) -> Account | None:
+    from switchboard.wiring import open_store
+
+    store = await open_store(config)
+    try:
+        return await store.find_main_account()
+    finally:
+        await store.close()
 
 
 def connection_options(command: Any) -> Any:

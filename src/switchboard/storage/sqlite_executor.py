@@ -80,6 +80,7 @@ class GroupCommitExecutor:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout = 5000")  # setting up may wait for other processes
+        conn.execute("PRAGMA foreign_keys = ON")  # the schema's cascading deletes
         if durable is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             # FULL: a COMMIT is on disk before any caller of the batch hears back.

@@ -81,10 +81,8 @@ UPDATE phone_numbers SET friendly_name = :friendly_name, sms_url = :sms_url,
 WHERE sid = :sid;
 
 -- name: delete_phone_number
+-- Its pool entry goes with it (ON DELETE CASCADE).
 DELETE FROM phone_numbers WHERE account_sid = :account_sid AND sid = :sid;
-
--- name: delete_service_entry_for_number
-DELETE FROM service_phone_numbers WHERE sid = :sid;
 
 -- name: phone_number_seq
 SELECT seq FROM phone_numbers WHERE sid = :sid AND account_sid = :account_sid;
@@ -108,10 +106,8 @@ SELECT * FROM messaging_services WHERE account_sid = :account_sid AND sid = :sid
 UPDATE messaging_services SET body = :body, date_updated = :date_updated WHERE sid = :sid;
 
 -- name: delete_service
+-- Its pool goes with it (ON DELETE CASCADE).
 DELETE FROM messaging_services WHERE account_sid = :account_sid AND sid = :sid;
-
--- name: delete_service_entries
-DELETE FROM service_phone_numbers WHERE service_sid = :service_sid;
 
 -- name: service_seq
 SELECT seq FROM messaging_services WHERE sid = :sid AND account_sid = :account_sid;
@@ -121,8 +117,12 @@ SELECT * FROM messaging_services WHERE account_sid = :account_sid AND seq > :aft
 ORDER BY seq LIMIT :limit;
 
 -- name: insert_service_number
+-- Nothing when the number or the service is gone: the entry would have gone with it.
 INSERT INTO service_phone_numbers (sid, service_sid, account_sid, phone_number, date_created, date_updated)
-VALUES (:sid, :service_sid, :account_sid, :phone_number, :date_created, :date_updated);
+SELECT :sid::text, :service_sid::text, :account_sid::text, :phone_number::text,
+    :date_created::bigint, :date_updated::bigint
+WHERE EXISTS (SELECT 1 FROM phone_numbers WHERE sid = :sid::text)
+  AND EXISTS (SELECT 1 FROM messaging_services WHERE sid = :service_sid::text);
 
 -- name: get_service_number
 SELECT * FROM service_phone_numbers WHERE service_sid = :service_sid AND sid = :sid;
@@ -165,13 +165,8 @@ UPDATE messages SET messaging_service_sid = :messaging_service_sid, from_addr = 
 WHERE sid = :sid;
 
 -- name: delete_message
+-- Its media and status events go with it (ON DELETE CASCADE).
 DELETE FROM messages WHERE account_sid = :account_sid AND sid = :sid;
-
--- name: delete_message_media
-DELETE FROM media WHERE message_sid = :message_sid;
-
--- name: delete_message_events
-DELETE FROM status_events WHERE message_sid = :message_sid;
 
 -- name: message_seq
 SELECT seq FROM messages WHERE sid = :sid AND account_sid = :account_sid;
@@ -220,8 +215,11 @@ UPDATE messages SET num_media = num_media - 1 WHERE sid = :message_sid AND num_m
 SELECT content FROM media WHERE sid = :sid;
 
 -- name: insert_status_event
+-- Nothing when the message is gone (deleted while a job about it ran): the event would have
+-- gone with it.
 INSERT INTO status_events (message_sid, status, error_code, at)
-VALUES (:message_sid, :status, :error_code, :at);
+SELECT :message_sid::text, :status::text, :error_code::bigint, :at::bigint
+WHERE EXISTS (SELECT 1 FROM messages WHERE sid = :message_sid::text);
 
 -- name: list_status_events
 SELECT * FROM status_events WHERE message_sid = :message_sid ORDER BY seq;
@@ -311,25 +309,6 @@ DELETE FROM scenarios;
 -- name: insert_scenario
 INSERT INTO scenarios (body) VALUES (:body);
 
--- name: reset_messages
-TRUNCATE messages, media, status_events, jobs, webhook_attempts, scenarios, cookie_jars;
-
--- name: reset_numbers
-TRUNCATE phone_numbers, messaging_services, service_phone_numbers, opt_outs;
-
--- name: migration_lock
--- Held until the migrating transaction ends, so nodes starting together migrate one at a time.
-SELECT pg_advisory_xact_lock(:key);
-
--- name: create_schema_migrations
-CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY);
-
--- name: applied_migrations
-SELECT version FROM schema_migrations ORDER BY version;
-
--- name: record_migration
-INSERT INTO schema_migrations (version) VALUES (:version);
-
 -- name: get_cookie_jar
 SELECT * FROM cookie_jars WHERE ours = :ours AND theirs = :theirs;
 
@@ -341,3 +320,44 @@ ON CONFLICT (ours, theirs) DO UPDATE SET account_sid = excluded.account_sid,
 
 -- name: delete_cookie_jar
 DELETE FROM cookie_jars WHERE ours = :ours AND theirs = :theirs;
+
+-- name: reset_messages
+-- A script: run as several statements.
+TRUNCATE messages, media, status_events, jobs, webhook_attempts, scenarios, cookie_jars;
+
+-- name: reset_numbers
+TRUNCATE phone_numbers, messaging_services, service_phone_numbers, opt_outs;
+
+-- name: migration_lock
+-- Held until the migrating transaction ends, so nodes starting together migrate one at a time.
+SELECT pg_advisory_xact_lock(:key);
+
+-- name: schema_migrations_columns
+SELECT column_name AS name FROM information_schema.columns
+WHERE table_schema = current_schema() AND table_name = 'schema_migrations';
+
+-- name: name_legacy_migrations
+-- Before names were recorded, PostgreSQL had no migration 3 of its own: cookie jars were its 3.
+UPDATE schema_migrations
+SET name = CASE version
+    WHEN 1 THEN 'initial'
+    WHEN 2 THEN 'opt_outs_and_scenarios'
+    WHEN 3 THEN 'cookie_jars'
+END
+WHERE name IS NULL;
+
+-- name: create_schema_migrations
+CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT);
+
+-- name: add_migration_names
+-- A database migrated before names were recorded.
+ALTER TABLE schema_migrations ADD COLUMN name TEXT;
+
+-- name: applied_migrations
+SELECT version, name FROM schema_migrations ORDER BY version;
+
+-- name: forget_migrations
+DELETE FROM schema_migrations;
+
+-- name: record_migration
+INSERT INTO schema_migrations (version, name) VALUES (:version, :name);

@@ -78,10 +78,8 @@ UPDATE phone_numbers SET friendly_name = :friendly_name, sms_url = :sms_url,
 WHERE sid = :sid;
 
 -- name: delete_phone_number
+-- Its pool entry goes with it (ON DELETE CASCADE).
 DELETE FROM phone_numbers WHERE account_sid = :account_sid AND sid = :sid;
-
--- name: delete_service_entry_for_number
-DELETE FROM service_phone_numbers WHERE sid = :sid;
 
 -- name: phone_number_seq
 SELECT seq FROM phone_numbers WHERE sid = :sid AND account_sid = :account_sid;
@@ -105,10 +103,8 @@ SELECT * FROM messaging_services WHERE account_sid = :account_sid AND sid = :sid
 UPDATE messaging_services SET body = :body, date_updated = :date_updated WHERE sid = :sid;
 
 -- name: delete_service
+-- Its pool goes with it (ON DELETE CASCADE).
 DELETE FROM messaging_services WHERE account_sid = :account_sid AND sid = :sid;
-
--- name: delete_service_entries
-DELETE FROM service_phone_numbers WHERE service_sid = :service_sid;
 
 -- name: service_seq
 SELECT seq FROM messaging_services WHERE sid = :sid AND account_sid = :account_sid;
@@ -118,8 +114,11 @@ SELECT * FROM messaging_services WHERE account_sid = :account_sid AND seq > :aft
 ORDER BY seq LIMIT :limit;
 
 -- name: insert_service_number
+-- Nothing when the number or the service is gone: the entry would have gone with it.
 INSERT INTO service_phone_numbers (sid, service_sid, account_sid, phone_number, date_created, date_updated)
-VALUES (:sid, :service_sid, :account_sid, :phone_number, :date_created, :date_updated);
+SELECT :sid, :service_sid, :account_sid, :phone_number, :date_created, :date_updated
+WHERE EXISTS (SELECT 1 FROM phone_numbers WHERE sid = :sid)
+  AND EXISTS (SELECT 1 FROM messaging_services WHERE sid = :service_sid);
 
 -- name: get_service_number
 SELECT * FROM service_phone_numbers WHERE service_sid = :service_sid AND sid = :sid;
@@ -161,13 +160,8 @@ UPDATE messages SET messaging_service_sid = :messaging_service_sid, from_addr = 
 WHERE sid = :sid;
 
 -- name: delete_message
+-- Its media and status events go with it (ON DELETE CASCADE).
 DELETE FROM messages WHERE account_sid = :account_sid AND sid = :sid;
-
--- name: delete_message_media
-DELETE FROM media WHERE message_sid = :message_sid;
-
--- name: delete_message_events
-DELETE FROM status_events WHERE message_sid = :message_sid;
 
 -- name: message_seq
 SELECT seq FROM messages WHERE sid = :sid AND account_sid = :account_sid;
@@ -216,8 +210,11 @@ UPDATE messages SET num_media = num_media - 1 WHERE sid = :message_sid AND num_m
 SELECT content FROM media WHERE sid = :sid;
 
 -- name: insert_status_event
+-- Nothing when the message is gone (deleted while a job about it ran): the event would have
+-- gone with it.
 INSERT INTO status_events (message_sid, status, error_code, at)
-VALUES (:message_sid, :status, :error_code, :at);
+SELECT :message_sid, :status, :error_code, :at
+WHERE EXISTS (SELECT 1 FROM messages WHERE sid = :message_sid);
 
 -- name: list_status_events
 SELECT * FROM status_events WHERE message_sid = :message_sid ORDER BY seq;
@@ -226,14 +223,6 @@ SELECT * FROM status_events WHERE message_sid = :message_sid ORDER BY seq;
 -- Leased (claim count 1) when its writer runs it at once; otherwise NULL and 0.
 INSERT INTO jobs (kind, account_sid, message_sid, due_at, leased_until, attempts, payload)
 VALUES (:kind, :account_sid, :message_sid, :due_at, :leased_until, :attempts, :payload);
-
--- name: select_due_jobs
-SELECT * FROM jobs
-WHERE due_at <= :now AND (leased_until IS NULL OR leased_until < :now)
-ORDER BY due_at, id LIMIT :limit;
-
--- name: lease_job
-UPDATE jobs SET leased_until = :leased_until, attempts = attempts + 1 WHERE id = :id;
 
 -- name: next_job_due
 SELECT MIN(CASE WHEN leased_until IS NULL THEN due_at ELSE MAX(due_at, leased_until) END) AS due
@@ -248,7 +237,9 @@ UPDATE jobs SET due_at = :due_at, leased_until = NULL, payload = :payload
 WHERE id = :id AND attempts = :attempts;
 
 -- name: extend_leases
-UPDATE jobs SET leased_until = :leased_until WHERE id = :id AND leased_until IS NOT NULL;
+-- :ids is a JSON array of job ids.
+UPDATE jobs SET leased_until = :leased_until
+WHERE id IN (SELECT value FROM json_each(:ids)) AND leased_until IS NOT NULL;
 
 -- name: release_all_leases
 UPDATE jobs SET leased_until = NULL WHERE leased_until IS NOT NULL;
@@ -308,3 +299,64 @@ ON CONFLICT (ours, theirs) DO UPDATE SET account_sid = excluded.account_sid,
 
 -- name: delete_cookie_jar
 DELETE FROM cookie_jars WHERE ours = :ours AND theirs = :theirs;
+
+-- name: claim_jobs
+-- The write transaction holds SQLite's one write lock, so no other process claims meanwhile.
+-- RETURNING has no order: the caller sorts.
+UPDATE jobs SET leased_until = :leased_until, attempts = attempts + 1
+WHERE id IN (
+    SELECT id FROM jobs
+    WHERE due_at <= :now AND (leased_until IS NULL OR leased_until < :now)
+    ORDER BY due_at, id LIMIT :limit
+)
+RETURNING *;
+
+-- name: reset_messages
+-- A script: run as several statements.
+DELETE FROM messages;
+DELETE FROM media;
+DELETE FROM status_events;
+DELETE FROM jobs;
+DELETE FROM webhook_attempts;
+DELETE FROM scenarios;
+DELETE FROM cookie_jars;
+
+-- name: reset_numbers
+DELETE FROM service_phone_numbers;
+DELETE FROM phone_numbers;
+DELETE FROM messaging_services;
+DELETE FROM opt_outs;
+
+-- name: migration_lock
+-- Nothing to take: the migrating transaction holds SQLite's one write lock (BEGIN IMMEDIATE).
+SELECT :key AS key;
+
+-- name: schema_migrations_columns
+SELECT name FROM pragma_table_info('schema_migrations');
+
+-- name: name_legacy_migrations
+-- Before names were recorded, SQLite's migrations were numbered as they are now.
+UPDATE schema_migrations
+SET name = CASE version
+    WHEN 1 THEN 'initial'
+    WHEN 2 THEN 'opt_outs_and_scenarios'
+    WHEN 3 THEN 'job_ids_never_reused'
+    WHEN 4 THEN 'cookie_jars'
+END
+WHERE name IS NULL;
+
+-- name: create_schema_migrations
+CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT);
+
+-- name: add_migration_names
+-- A database migrated before names were recorded.
+ALTER TABLE schema_migrations ADD COLUMN name TEXT;
+
+-- name: applied_migrations
+SELECT version, name FROM schema_migrations ORDER BY version;
+
+-- name: forget_migrations
+DELETE FROM schema_migrations;
+
+-- name: record_migration
+INSERT INTO schema_migrations (version, name) VALUES (:version, :name);

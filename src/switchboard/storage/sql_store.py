@@ -1,0 +1,497 @@
+"""The Store port, implemented once for every SQL database, over a connector.
+
+Theory of operation. Every public method is one transaction: a single statement run through
+:meth:`Connector.execute` / ``fetch_*`` (its own transaction), a unit of work handed to
+:meth:`Connector.transaction` (writes of several statements) or a read snapshot
+(:meth:`Connector.snapshot`: a page and the cursor it starts after). The SQL is named, per
+dialect, in ``sql/<dialect>/queries.sql``; records become parameters and rows become records
+in :mod:`switchboard.storage.records`. What differs between SQLite and PostgreSQL lives in the
+query files and the connectors (:mod:`switchboard.storage.connector`), never here.
+
+Deletes cascade in the schema (a message's media and events, a number's or a service's pool
+entries), so each delete is one statement.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from switchboard.domain.cookies import CookieJar
+from switchboard.domain.models import (
+    Account,
+    ApiKey,
+    Job,
+    Media,
+    Message,
+    MessagingService,
+    NewJob,
+    PhoneNumber,
+    ServicePhoneNumber,
+    StatusEvent,
+    WebhookAttempt,
+)
+from switchboard.ports import (
+    AttemptFilter,
+    InvalidPageToken,
+    JobClaim,
+    JobOutcome,
+    LeaseLost,
+    MessageFilter,
+    Page,
+    PageRequest,
+)
+from switchboard.storage import records
+from switchboard.storage.connector import Connector, Row, Statements
+from switchboard.storage.rows import dump_json, from_micros, load_json, opt_micros, to_micros
+
+T = TypeVar("T")
+
+
+async def _cursor_seq(tx: Statements, seq_query: str, page: PageRequest, **keys: Any) -> int | None:
+    """The keyset position of the page token (the sid of the previous page's last item)."""
+    if page.after is None:
+        return None
+    row = await tx.fetch_one(seq_query, {"sid": page.after, **keys})
+    if row is None:
+        raise InvalidPageToken(page.after)
+    return int(row["seq"])
+
+
+async def _page(
+    tx: Statements,
+    list_query: str,
+    params: dict[str, Any],
+    page: PageRequest,
+    convert: Callable[[Row], T],
+) -> Page[T]:
+    found = await tx.fetch_all(list_query, {**params, "limit": page.page_size + 1})
+    return Page([convert(r) for r in found[: page.page_size]], len(found) > page.page_size)
+
+
+def _keyset_page(
+    seq_query: str,
+    list_query: str,
+    keys: dict[str, Any],
+    filters: dict[str, Any],
+    page: PageRequest,
+    convert: Callable[[Row], T],
+    *,
+    cursor: str = "after_seq",
+) -> Callable[[Statements], Awaitable[Page[T]]]:
+    """The read of one page after its token: ``keys`` scope the token, ``filters`` the list."""
+
+    async def work(tx: Statements) -> Page[T]:
+        seq = await _cursor_seq(tx, seq_query, page, **keys)
+        if seq is None and cursor == "after_seq":
+            seq = 0  # ascending pages start at the beginning
+        return await _page(tx, list_query, {**keys, **filters, cursor: seq}, page, convert)
+
+    return work
+
+
+async def _insert_message(
+    tx: Statements, message: Message, media: Sequence[Media], content: Mapping[str, bytes]
+) -> Message:
+    seq = await tx.insert("insert_message", records.message_params(message))
+    await tx.execute_many(
+        "insert_media", [records.media_params(item, content.get(item.sid)) for item in media]
+    )
+    created = StatusEvent(message.sid, message.status, message.date_created)
+    await tx.execute("insert_status_event", records.event_params(created))
+    return dataclasses.replace(message, seq=seq)
+
+
+async def _insert_jobs(tx: Statements, jobs: Sequence[NewJob], claim: JobClaim | None) -> None:
+    if claim is None:
+        await tx.execute_many("insert_job", [records.new_job_params(job) for job in jobs])
+        return
+    for job in jobs:  # one at a time: a claimed job's writer needs its id
+        job_id = await tx.insert("insert_job", records.new_job_params(job, claim))
+        records.note_claimed(claim, job_id, job)
+
+
+async def _insert_events(tx: Statements, events: Sequence[StatusEvent]) -> None:
+    await tx.execute_many("insert_status_event", [records.event_params(e) for e in events])
+
+
+class SqlStore:
+    """The Store port on a SQL database (see :mod:`switchboard.storage.connector`)."""
+
+    def __init__(self, connector: Connector) -> None:
+        self._db = connector
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _get(self, query: str, convert: Callable[[Row], T], **params: Any) -> T | None:
+        row = await self._db.fetch_one(query, params)
+        return None if row is None else convert(row)
+
+    # Accounts and credentials ---------------------------------------------------------------
+
+    async def insert_account(self, account: Account) -> None:
+        await self._db.execute("insert_account", records.account_params(account))
+
+    async def get_account(self, sid: str) -> Account | None:
+        return await self._get("get_account", records.account, sid=sid)
+
+    async def update_account(self, account: Account) -> None:
+        await self._db.execute("update_account", records.account_params(account))
+
+    async def find_main_account(self) -> Account | None:
+        return await self._get("find_main_account", records.account)
+
+    async def list_accounts(
+        self, owner_sid: str, friendly_name: str | None, status: str | None, page: PageRequest
+    ) -> Page[Account]:
+        filters = {"friendly_name": friendly_name, "status": status}
+        keys = {"owner_sid": owner_sid}
+        return await self._db.snapshot(
+            _keyset_page("account_seq", "list_accounts", keys, filters, page, records.account)
+        )
+
+    async def insert_api_key(self, key: ApiKey) -> None:
+        await self._db.execute("insert_api_key", records.api_key_params(key))
+
+    async def get_api_key(self, sid: str) -> ApiKey | None:
+        return await self._get("get_api_key", records.api_key, sid=sid)
+
+    async def update_api_key(self, key: ApiKey) -> None:
+        await self._db.execute("update_api_key", records.api_key_params(key))
+
+    async def delete_api_key(self, account_sid: str, sid: str) -> bool:
+        params = {"account_sid": account_sid, "sid": sid}
+        return await self._db.execute("delete_api_key", params) > 0
+
+    async def list_api_keys(self, account_sid: str, page: PageRequest) -> Page[ApiKey]:
+        keys = {"account_sid": account_sid}
+        return await self._db.snapshot(
+            _keyset_page("api_key_seq", "list_api_keys", keys, {}, page, records.api_key)
+        )
+
+    # Phone numbers --------------------------------------------------------------------------
+
+    async def insert_phone_number(self, number: PhoneNumber) -> None:
+        await self._db.execute("insert_phone_number", records.number_params(number))
+
+    async def get_phone_number(self, account_sid: str, sid: str) -> PhoneNumber | None:
+        return await self._get(
+            "get_phone_number", records.phone_number, account_sid=account_sid, sid=sid
+        )
+
+    async def find_phone_number(self, phone_number: str) -> PhoneNumber | None:
+        return await self._get("find_phone_number", records.phone_number, phone_number=phone_number)
+
+    async def find_number_and_service(
+        self, phone_number: str
+    ) -> tuple[PhoneNumber, MessagingService | None] | None:
+        row = await self._db.fetch_one("find_number_and_service", {"phone_number": phone_number})
+        return None if row is None else (records.phone_number(row), records.joined_service(row))
+
+    async def update_phone_number(self, number: PhoneNumber) -> None:
+        # The statement binds only the mutable columns; the owner and the number stay.
+        await self._db.execute("update_phone_number", records.number_params(number))
+
+    async def delete_phone_number(self, account_sid: str, sid: str) -> bool:
+        params = {"account_sid": account_sid, "sid": sid}
+        return await self._db.execute("delete_phone_number", params) > 0
+
+    async def list_phone_numbers(
+        self,
+        account_sid: str,
+        phone_number: str | None,
+        friendly_name: str | None,
+        page: PageRequest,
+    ) -> Page[PhoneNumber]:
+        keys = {"account_sid": account_sid}
+        filters = {"phone_number": phone_number, "friendly_name": friendly_name}
+        return await self._db.snapshot(
+            _keyset_page(
+                "phone_number_seq", "list_phone_numbers", keys, filters, page, records.phone_number
+            )
+        )
+
+    # Messaging Services ---------------------------------------------------------------------
+
+    async def insert_service(self, service: MessagingService) -> None:
+        await self._db.execute("insert_service", records.service_params(service))
+
+    async def get_service(self, account_sid: str, sid: str) -> MessagingService | None:
+        return await self._get("get_service", records.service, account_sid=account_sid, sid=sid)
+
+    async def update_service(self, service: MessagingService) -> None:
+        await self._db.execute("update_service", records.service_params(service))
+
+    async def delete_service(self, account_sid: str, sid: str) -> bool:
+        params = {"account_sid": account_sid, "sid": sid}
+        return await self._db.execute("delete_service", params) > 0
+
+    async def list_services(self, account_sid: str, page: PageRequest) -> Page[MessagingService]:
+        keys = {"account_sid": account_sid}
+        return await self._db.snapshot(
+            _keyset_page("service_seq", "list_services", keys, {}, page, records.service)
+        )
+
+    async def add_service_number(self, entry: ServicePhoneNumber) -> None:
+        await self._db.execute("insert_service_number", records.service_number_params(entry))
+
+    async def get_service_number(self, service_sid: str, sid: str) -> ServicePhoneNumber | None:
+        return await self._get(
+            "get_service_number", records.service_number, service_sid=service_sid, sid=sid
+        )
+
+    async def remove_service_number(self, service_sid: str, sid: str) -> bool:
+        params = {"service_sid": service_sid, "sid": sid}
+        return await self._db.execute("delete_service_number", params) > 0
+
+    async def list_service_numbers(
+        self, service_sid: str, page: PageRequest
+    ) -> Page[ServicePhoneNumber]:
+        keys = {"service_sid": service_sid}
+        return await self._db.snapshot(
+            _keyset_page(
+                "service_number_seq", "list_service_numbers", keys, {}, page, records.service_number
+            )
+        )
+
+    async def service_for_number(self, phone_number_sid: str) -> str | None:
+        return await self._get(
+            "service_for_number", lambda row: str(row["service_sid"]), sid=phone_number_sid
+        )
+
+    # Messages and media ---------------------------------------------------------------------
+
+    async def insert_message(
+        self,
+        message: Message,
+        media: Sequence[Media] = (),
+        jobs: Sequence[NewJob] = (),
+        media_content: Mapping[str, bytes] | None = None,
+        claim: JobClaim | None = None,
+    ) -> Message:
+        async def work(tx: Statements) -> Message:
+            stored = await _insert_message(tx, message, media, media_content or {})
+            await _insert_jobs(tx, jobs, claim)
+            return stored
+
+        return await self._db.transaction(work)
+
+    async def get_message(self, account_sid: str, sid: str) -> Message | None:
+        return await self._get("get_message", records.message, account_sid=account_sid, sid=sid)
+
+    async def find_message(self, sid: str) -> Message | None:
+        return await self._get("find_message", records.message, sid=sid)
+
+    async def update_message(
+        self,
+        message: Message,
+        jobs: Sequence[NewJob] = (),
+        events: Sequence[StatusEvent] = (),
+        claim: JobClaim | None = None,
+    ) -> None:
+        params = records.message_update_params(message)
+        if not jobs and not events:
+            await self._db.execute("update_message", params)
+            return
+
+        async def work(tx: Statements) -> None:
+            await tx.execute("update_message", params)
+            await _insert_events(tx, events)
+            await _insert_jobs(tx, jobs, claim)
+
+        await self._db.transaction(work)
+
+    async def delete_message(self, account_sid: str, sid: str) -> bool:
+        params = {"account_sid": account_sid, "sid": sid}
+        return await self._db.execute("delete_message", params) > 0
+
+    async def list_messages(
+        self, account_sid: str, filters: MessageFilter, page: PageRequest
+    ) -> Page[Message]:
+        wanted = {
+            "to_addr": filters.to,
+            "from_addr": filters.from_,
+            "sent_from": opt_micros(filters.sent_on_or_after),
+            "sent_before": opt_micros(filters.sent_before),
+        }
+        keys = {"account_sid": account_sid}
+        return await self._db.snapshot(
+            _keyset_page(
+                "message_seq", "list_messages", keys, wanted, page, records.message,
+                cursor="before_seq",  # newest first
+            )
+        )  # fmt: skip
+
+    async def list_replies(self, message_sid: str) -> list[Message]:
+        return [
+            records.message(r)
+            for r in await self._db.fetch_all("list_replies", {"sid": message_sid})
+        ]
+
+    async def pending_jobs(self, message_sid: str, kind: str) -> int:
+        count = await self._get(
+            "pending_jobs_for_message",
+            lambda row: int(row["n"]),
+            message_sid=message_sid,
+            kind=kind,
+        )
+        return count or 0
+
+    async def list_media(
+        self, account_sid: str, message_sid: str, page: PageRequest
+    ) -> Page[Media]:
+        keys = {"message_sid": message_sid}
+        filters = {"account_sid": account_sid}
+        return await self._db.snapshot(
+            _keyset_page("media_seq", "list_media", keys, filters, page, records.media)
+        )
+
+    async def get_media(self, account_sid: str, message_sid: str, sid: str) -> Media | None:
+        return await self._get(
+            "get_media", records.media, account_sid=account_sid, message_sid=message_sid, sid=sid
+        )
+
+    async def delete_media(self, account_sid: str, message_sid: str, sid: str) -> bool:
+        params = {"account_sid": account_sid, "message_sid": message_sid, "sid": sid}
+
+        async def work(tx: Statements) -> bool:
+            deleted = await tx.execute("delete_media", params)
+            if deleted:  # the message's count of media follows (not a cascade: a counter)
+                await tx.execute("decrement_num_media", {"message_sid": message_sid})
+            return deleted > 0
+
+        return await self._db.transaction(work)
+
+    async def get_media_content(self, sid: str) -> bytes | None:
+        row = await self._db.fetch_one("get_media_content", {"sid": sid})
+        return None if row is None or row["content"] is None else bytes(row["content"])
+
+    async def list_status_events(self, message_sid: str) -> list[StatusEvent]:
+        found = await self._db.fetch_all("list_status_events", {"message_sid": message_sid})
+        return [records.event(r) for r in found]
+
+    async def get_cookie_jar(self, ours: str, theirs: str) -> CookieJar | None:
+        return await self._get("get_cookie_jar", records.cookie_jar, ours=ours, theirs=theirs)
+
+    # The outbox -----------------------------------------------------------------------------
+
+    async def claim_jobs(self, now: datetime, limit: int, lease_seconds: float) -> list[Job]:
+        now_us = to_micros(now)
+        params = {
+            "now": now_us,
+            "limit": limit,
+            "leased_until": now_us + int(lease_seconds * 1_000_000),
+        }
+
+        async def work(tx: Statements) -> list[Row]:
+            return await tx.fetch_all("claim_jobs", params)
+
+        claimed = [records.job(r) for r in await self._db.transaction(work)]
+        return sorted(claimed, key=lambda job: (job.due_at, job.id))
+
+    async def next_job_due(self) -> datetime | None:
+        row = await self._db.fetch_one("next_job_due", {})
+        return None if row is None or row["due"] is None else from_micros(row["due"])
+
+    async def finish_job(
+        self, job: Job, outcome: JobOutcome, claim: JobClaim | None = None
+    ) -> None:
+        fence = {"id": job.id, "attempts": job.attempts}
+        if outcome.retry_at is not None:
+            payload = outcome.payload if outcome.payload is not None else job.payload
+            retry = {**fence, "due_at": to_micros(outcome.retry_at), "payload": dump_json(payload)}
+
+        async def work(tx: Statements) -> None:
+            if outcome.retry_at is None:
+                held = await tx.execute("delete_job", fence)
+            else:
+                held = await tx.execute("retry_job", retry)
+            if not held:
+                raise LeaseLost(job.id)  # the unit of work rolls back: nothing is written
+            attempts = [records.attempt_params(a) for a in outcome.attempts]
+            await tx.execute_many("insert_attempt", attempts)
+            for message, media in outcome.new_messages:
+                await _insert_message(tx, message, media, {})
+            updates = [records.message_update_params(m) for m in outcome.message_updates]
+            await tx.execute_many("update_message", updates)
+            await _insert_events(tx, outcome.events)
+            await _insert_jobs(tx, outcome.new_jobs, claim)
+            if outcome.cookie_jar is not None:
+                await tx.execute(*records.cookie_jar_write(outcome.cookie_jar))
+
+        await self._db.transaction(work)
+
+    async def extend_leases(self, job_ids: Sequence[int], leased_until: datetime) -> None:
+        params = {"ids": list(job_ids), "leased_until": to_micros(leased_until)}
+        await self._db.execute("extend_leases", params)
+
+    async def release_all_leases(self) -> int:
+        return await self._db.execute("release_all_leases", {})
+
+    # Opt-outs and scenarios -----------------------------------------------------------------
+
+    async def set_opt_out(
+        self, account_sid: str, sender: str, recipient: str, opted_out: bool, at: datetime
+    ) -> bool:
+        params: dict[str, Any] = {
+            "account_sid": account_sid,
+            "sender": sender,
+            "recipient": recipient,
+        }
+        if opted_out:
+            params["date_created"] = to_micros(at)
+            return await self._db.execute("insert_opt_out", params) > 0
+        return await self._db.execute("delete_opt_out", params) > 0
+
+    async def is_opted_out(self, account_sid: str, sender: str, recipient: str) -> bool:
+        params = {"account_sid": account_sid, "sender": sender, "recipient": recipient}
+        return await self._db.fetch_one("get_opt_out", params) is not None
+
+    async def list_scenarios(self) -> list[dict[str, Any]]:
+        return [load_json(row["body"]) for row in await self._db.fetch_all("list_scenarios", {})]
+
+    async def replace_scenarios(self, scenarios: Sequence[Mapping[str, Any]]) -> None:
+        bodies = [{"body": dump_json(dict(scenario))} for scenario in scenarios]
+
+        async def work(tx: Statements) -> None:
+            await tx.execute("delete_scenarios", {})
+            await tx.execute_many("insert_scenario", bodies)
+
+        await self._db.transaction(work)
+
+    # Attempts and control -------------------------------------------------------------------
+
+    async def insert_attempts(self, attempts: Sequence[WebhookAttempt]) -> None:
+        rows = [records.attempt_params(a) for a in attempts]
+
+        async def work(tx: Statements) -> None:
+            await tx.execute_many("insert_attempt", rows)
+
+        await self._db.transaction(work)
+
+    async def list_attempts(self, filters: AttemptFilter) -> list[WebhookAttempt]:
+        accounts = None if filters.account_sids is None else list(filters.account_sids)
+        params: dict[str, Any] = {"account_sids": accounts, "limit": filters.limit}
+        if filters.message_sid is not None:
+            params["message_sid"] = filters.message_sid
+            found = await self._db.fetch_all("list_attempts_for_message", params)
+        else:
+            found = await self._db.fetch_all("list_recent_attempts", params)
+        return [records.attempt(r) for r in found]
+
+    async def get_attempt(self, sid: str) -> WebhookAttempt | None:
+        return await self._get("get_attempt", records.attempt, sid=sid)
+
+    async def reset(self, keep_numbers: bool = True) -> None:
+        scripts = [self._db.queries["reset_messages"]]
+        if not keep_numbers:
+            scripts.append(self._db.queries["reset_numbers"])
+
+        async def work(tx: Statements) -> None:
+            for script in scripts:
+                await tx.script(script)
+
+        await self._db.transaction(work)
