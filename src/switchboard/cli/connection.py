@@ -1,4 +1,9 @@
-"""How CLI commands reach a running server: base URL and credentials.
+"""How CLI commands reach a running server: base URL, credentials, one client, one error path.
+
+The connection options are accepted on the ``switchboard`` group and after each client command
+(``switchboard --url U numbers list`` or ``switchboard numbers list --url U``); both land in one
+context object, :class:`Server`, where a value given after the command wins over one given
+before it, and either wins over the environment and the defaults.
 
 Credentials come from flags, else ``SWITCHBOARD_ACCOUNT_SID``/``SWITCHBOARD_AUTH_TOKEN``, else the
 main account stored in the local database file that ``switchboard serve`` created, so
@@ -8,12 +13,16 @@ main account stored in the local database file that ``switchboard serve`` create
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import httpx
+from click.core import ParameterSource
+
+from switchboard.simclient import AsyncSimClient, SimClient, SimError
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -24,9 +33,12 @@ class ServerConnection:
     account_sid: str
     auth_token: str
 
-    def client(self, timeout: float = 30.0) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.url, auth=(self.account_sid, self.auth_token), timeout=timeout
+    def client(self, timeout: float = 30.0) -> SimClient:
+        return SimClient(self.url, self.account_sid, self.auth_token, timeout=timeout)
+
+    def async_client(self, limit: int, timeout: float = 30.0) -> AsyncSimClient:
+        return AsyncSimClient(
+            self.url, self.account_sid, self.auth_token, timeout=timeout, limit=limit
         )
 
 
@@ -45,23 +57,6 @@ def _stored_credentials(database: str) -> tuple[str, str] | None:
     return (str(row[0]), str(row[1])) if row else None
 
 
-def connection_options(command: Any) -> Any:
-    """The options every client command shares."""
-    options = [
-        click.option("--url", envvar="SWITCHBOARD_URL", default=DEFAULT_URL, show_default=True,
-                     help="Base URL of the running server."),
-        click.option("--account-sid", envvar="SWITCHBOARD_ACCOUNT_SID", default=None,
-                     help="Account SID (default: the local database's main account)."),
-        click.option("--auth-token", envvar="SWITCHBOARD_AUTH_TOKEN", default=None,
-                     help="Auth token for --account-sid."),
-        click.option("--database", envvar="SWITCHBOARD_DATABASE", default="switchboard.db",
-                     show_default=True, help="Where to find stored credentials."),
-    ]  # fmt: skip
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 def resolve_connection(
     url: str, account_sid: str | None, auth_token: str | None, database: str
 ) -> ServerConnection:
@@ -77,29 +72,93 @@ def resolve_connection(
     return ServerConnection(url.rstrip("/"), account_sid or sid, auth_token or token)
 
 
-def fail_on_error(response: httpx.Response) -> dict[str, Any]:
-    """The JSON body of a successful response; a readable CLI error otherwise."""
-    try:
-        body: dict[str, Any] = response.json() if response.content else {}
-    except ValueError:
-        body = {}
-    if response.status_code >= 400:
-        code = body.get("code", response.status_code)
-        message = body.get("message", response.text[:200])
-        raise click.ClickException(f"{message} (error {code}, HTTP {response.status_code})")
-    return body
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def call(http: httpx.Client, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-    """One request to the server: its JSON body, or a readable CLI error (also when the server
-    cannot be reached)."""
-    try:
-        response = http.request(method, path, **kwargs)
-    except httpx.TransportError as error:
-        raise click.ClickException(
-            f"cannot reach switchboard at {http.base_url} ({type(error).__name__})"
-        ) from None
-    return fail_on_error(response)
+class Server:
+    """The context object of every client command: the connection options as merged from the
+    group and the command, and (built on first use) the connection and its client."""
+
+    def __init__(self) -> None:
+        self._options: dict[str, tuple[Any, bool]] = {}  # name -> (value, given on the line)
+        self._connection: ServerConnection | None = None
+        self._client: SimClient | None = None
+
+    def offer(self, name: str, value: Any, on_command_line: bool) -> None:
+        """A value parsed at one level; the group's level comes first, the command's last."""
+        current = self._options.get(name)
+        if current is None or on_command_line or not current[1]:
+            self._options[name] = (value, on_command_line)
+
+    @property
+    def connection(self) -> ServerConnection:
+        if self._connection is None:
+            given = {name: value for name, (value, _) in self._options.items()}
+            self._connection = resolve_connection(
+                given["url"], given["account_sid"], given["auth_token"], given["database"]
+            )
+        return self._connection
+
+    @property
+    def client(self) -> SimClient:
+        if self._client is None:
+            self._client = self.connection.client()
+            click.get_current_context().find_root().call_on_close(self._client.close)
+        return self._client
+
+    def api(self, resource: str) -> str:
+        return api_path(self.connection, resource)
+
+    def error(self, error: SimError | httpx.TransportError) -> click.ClickException:
+        """What the user reads when the server refused a request or could not be reached."""
+        if isinstance(error, SimError):
+            return click.ClickException(str(error))
+        where = self._connection.url if self._connection else "the server"
+        return click.ClickException(f"cannot reach switchboard at {where} ({type(error).__name__})")
+
+
+def _offer(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    assert param.name is not None
+    source = ctx.get_parameter_source(param.name)
+    ctx.ensure_object(Server).offer(param.name, value, source is ParameterSource.COMMANDLINE)
+
+
+def connection_options(command: F) -> F:
+    """Add the connection options to a command or group; their values go to :class:`Server`."""
+    shared: dict[str, Any] = {"expose_value": False, "callback": _offer}
+    options = [
+        click.option("--url", envvar="SWITCHBOARD_URL", default=DEFAULT_URL, show_default=True,
+                     help="Base URL of the running server.", **shared),
+        click.option("--account-sid", envvar="SWITCHBOARD_ACCOUNT_SID", default=None,
+                     help="Account SID (default: the local database's main account).", **shared),
+        click.option("--auth-token", envvar="SWITCHBOARD_AUTH_TOKEN", default=None,
+                     help="Auth token for --account-sid.", **shared),
+        click.option("--database", envvar="SWITCHBOARD_DATABASE", default="switchboard.db",
+                     show_default=True, help="Where to find stored credentials.", **shared),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+pass_server = click.make_pass_decorator(Server, ensure=True)
+
+
+def client_command(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A command that talks to the server: the connection options, and the :class:`Server`
+    passed as its first argument."""
+    return connection_options(pass_server(command))
+
+
+class ClientGroup(click.Group):
+    """The ``switchboard`` group: every command's server errors become one readable CLI error
+    here (exit 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (SimError, httpx.TransportError) as error:
+            raise ctx.ensure_object(Server).error(error) from None
 
 
 def api_path(connection: ServerConnection, resource: str) -> str:
