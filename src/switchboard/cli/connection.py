@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import httpx
 from click.core import ParameterSource
 
-from switchboard.simclient import AsyncSimClient, SimClient, SimError
+from switchboard.simclient import AsyncSimClient, SimClient, SimClientError
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -109,13 +108,6 @@ class Server:
     def api(self, resource: str) -> str:
         return api_path(self.connection, resource)
 
-    def error(self, error: SimError | httpx.TransportError) -> click.ClickException:
-        """What the user reads when the server refused a request or could not be reached."""
-        if isinstance(error, SimError):
-            return click.ClickException(str(error))
-        where = self._connection.url if self._connection else "the server"
-        return click.ClickException(f"cannot reach switchboard at {where} ({type(error).__name__})")
-
 
 def _offer(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     assert param.name is not None
@@ -157,8 +149,8 @@ class ClientGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (SimError, httpx.TransportError) as error:
-            raise ctx.ensure_object(Server).error(error) from None
+        except SimClientError as error:  # refused (Twilio's code and message) or unreachable
+            raise click.ClickException(str(error)) from None
 
 
 def api_path(connection: ServerConnection, resource: str) -> str:

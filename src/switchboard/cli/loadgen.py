@@ -15,11 +15,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from rich.progress import Progress
 
 from switchboard.cli.connection import ServerConnection
-from switchboard.simclient import AsyncSimClient, SimError
+from switchboard.simclient import AsyncSimClient, ServerUnreachable, SimClientError, SimError
 
 POLL_PAUSE = 0.2  # seconds between passes over the messages whose webhook is still pending
 
@@ -100,9 +99,10 @@ class Driver:
             return await self._send_one(index)
         except SimError as error:
             self.results.send_errors[_error_text(error)] += 1
-        except (httpx.HTTPError, TimeoutError, ValueError, KeyError) as error:
-            name = type(error).__name__
-            self.results.send_errors[f"{name}: {error}" if str(error) else name] += 1
+        except (ServerUnreachable, ValueError, KeyError) as error:
+            cause = error.cause if isinstance(error, ServerUnreachable) else error
+            name = type(cause).__name__
+            self.results.send_errors[f"{name}: {cause}" if str(cause) else name] += 1
         return None
 
     async def send_all(self) -> None:
@@ -135,7 +135,7 @@ class Driver:
     async def _exchange(self, sid: str) -> dict[str, Any] | None:
         try:
             return await self.client.exchange(sid)
-        except (SimError, httpx.HTTPError, TimeoutError, ValueError):
+        except (SimClientError, ValueError):
             return None
 
     async def wait_for_webhooks(self, wait_seconds: float) -> None:

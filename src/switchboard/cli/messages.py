@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import click
-import httpx
 from rich.console import Console
 from rich.text import Text
 
@@ -24,7 +23,7 @@ from switchboard.cli.output import (
     when,
 )
 from switchboard.cli.webhooks import print_attempts
-from switchboard.simclient import SimError
+from switchboard.simclient import SimClientError
 
 POLL_PAGE = 200  # messages per request while following
 MAX_POLL_PAGES = 10  # a burst larger than this between two polls is partly skipped
@@ -190,10 +189,9 @@ class _Follower:
                 time.sleep(max(pause, 0))
                 try:
                     self.poll(POLL_PAGE * MAX_POLL_PAGES, first=False)
-                except (SimError, httpx.TransportError) as error:  # e.g. a restart: keep trying
+                except SimClientError as error:  # e.g. the server restarting: keep trying
                     if not waiting:
-                        shown = self.server.error(error).format_message()
-                        click.echo(f"{shown}; retrying...", err=True)
+                        click.echo(f"{error}; retrying...", err=True)
                     waiting = True
                 else:
                     waiting = False
@@ -234,7 +232,7 @@ class _Follower:
         """Every status the message went through since the last poll, from its timeline."""
         try:
             events = self.server.client.exchange(message["sid"])["timeline"]
-        except (SimError, httpx.TransportError):  # gone (a reset) or unreachable: the status alone
+        except SimClientError:  # gone (a reset) or unreachable: the status alone
             events = []
         seen = self.printed.setdefault(message["sid"], set())
         # Only what came after the last status already printed.
