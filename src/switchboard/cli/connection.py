@@ -79,23 +79,33 @@ class Server:
     group and the command, and (built on first use) the connection and its client."""
 
     def __init__(self) -> None:
-        self._options: dict[str, tuple[Any, bool]] = {}  # name -> (value, given on the line)
+        # (level, option name, value) as parsed: the group's level first, the command's last.
+        self._offers: list[tuple[click.Context, str, Any]] = []
         self._connection: ServerConnection | None = None
         self._client: SimClient | None = None
 
-    def offer(self, name: str, value: Any, on_command_line: bool) -> None:
-        """A value parsed at one level; the group's level comes first, the command's last."""
-        current = self._options.get(name)
-        if current is None or on_command_line or not current[1]:
-            self._options[name] = (value, on_command_line)
+    def offer(self, ctx: click.Context, name: str, value: Any) -> None:
+        self._offers.append((ctx, name, value))
+
+    def option(self, name: str) -> Any:
+        """The value given last on the command line, else the environment's or the default."""
+        chosen, on_line = None, False
+        for ctx, offered, value in self._offers:
+            if offered != name:
+                continue
+            # Known only once the level is parsed (click records it after the callback).
+            given = ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+            if given or not on_line:
+                chosen, on_line = value, given
+        return chosen
 
     @property
     def connection(self) -> ServerConnection:
         if self._connection is None:
-            given = {name: value for name, (value, _) in self._options.items()}
             self._connection = resolve_connection(
-                given["url"], given["account_sid"], given["auth_token"], given["database"]
-            )
+                self.option("url"), self.option("account_sid"), self.option("auth_token"),
+                self.option("database"),
+            )  # fmt: skip
         return self._connection
 
     @property
@@ -111,8 +121,7 @@ class Server:
 
 def _offer(ctx: click.Context, param: click.Parameter, value: Any) -> None:
     assert param.name is not None
-    source = ctx.get_parameter_source(param.name)
-    ctx.ensure_object(Server).offer(param.name, value, source is ParameterSource.COMMANDLINE)
+    ctx.ensure_object(Server).offer(ctx, param.name, value)
 
 
 def connection_options(command: F) -> F:
