@@ -268,7 +268,7 @@ class AsyncSimClient(SimRoutes[Awaitable[dict[str, Any]]]):
 
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                auth=aiohttp.BasicAuth(*self._credentials),
+                headers={"Authorization": aiohttp.encode_basic_auth(*self._credentials)},
                 connector=aiohttp.TCPConnector(limit=self._limit),
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
             )
