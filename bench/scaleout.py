@@ -32,8 +32,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 import asyncpg
-import httpx
-from inbound import NUMBER, inject, percentile, wait_http
+from inbound import add_number, inject, percentile, wait_http
 
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
 
@@ -168,11 +167,7 @@ def main() -> None:
             wait_http(f"{bases[-1]}/healthz", timeout=30)
         receiver_url = f"http://127.0.0.1:{receiver_port}/sms"
         wait_http(receiver_url)
-        httpx.post(
-            f"{bases[0]}/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/IncomingPhoneNumbers.json",
-            data={"PhoneNumber": NUMBER, "SmsUrl": receiver_url},
-            auth=(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN),
-        ).raise_for_status()
+        add_number(bases[0], receiver_url)
         started = time.time()
         sent = asyncio.run(inject_split(bases, args.count, args.rate, args.concurrency))
         injected = time.time()

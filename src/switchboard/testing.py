@@ -17,7 +17,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import uvicorn
@@ -27,6 +26,7 @@ from switchboard.clock import ControllableClock, VirtualClock
 from switchboard.config import Config
 from switchboard.domain.models import Account
 from switchboard.ports import Clock
+from switchboard.simclient import SimClient, SimError, SimRequest
 
 TEST_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
@@ -227,9 +227,7 @@ class Switchboard:
 
     def __init__(self, server: LiveServer) -> None:
         self.server = server
-        self._http = httpx.Client(
-            base_url=server.base_url, auth=(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN), timeout=30
-        )
+        self._sim = _AssertingSimClient(server.base_url, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
         self._client: Any = None
         self._apps = 0
         self._numbers: list[str] = []
@@ -243,7 +241,7 @@ class Switchboard:
             try:
                 yield harness
             finally:
-                harness._http.close()
+                harness._sim.close()
 
     # Credentials and clients ----------------------------------------------------------------
 
@@ -279,7 +277,7 @@ class Switchboard:
             data["SmsUrl"] = app if isinstance(app, str) else self.mount(app) + path
         if fallback:
             data["SmsFallbackUrl"] = fallback
-        self._check(self._http.post(self._v2010("IncomingPhoneNumbers.json"), data=data))
+        self._sim.request("POST", self._v2010("IncomingPhoneNumbers.json"), data=data)
         self._numbers.append(phone)
         return phone
 
@@ -309,17 +307,9 @@ class Switchboard:
             if not self._numbers:
                 raise RuntimeError("create a number first: switchboard.number(app)")
             to = self._numbers[-1]
-        data: list[tuple[str, str]] = [("From", from_), ("To", to), ("Body", body)]
-        data += [("MediaUrl", url) for url in media_urls]
-        data += list(extras.items())
-        response = self._http.post(
-            "/_sim/inbound",
-            content=urlencode(data),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        message = self._check(response)
+        message = self._sim.inbound(from_, to, body, media_urls=media_urls, **extras)
         self.settle()
-        exchange = self._check(self._http.get(f"/_sim/messages/{message['sid']}"))
+        exchange = self._sim.exchange(message["sid"])
         return Replies(
             Reply(r["sid"], r["to"], r["from"], r["body"], r["status"], int(r["num_media"]))
             for r in exchange["replies"]
@@ -330,16 +320,13 @@ class Switchboard:
     def messages(self, **filters: str) -> list[dict[str, Any]]:
         """Messages as Twilio JSON, newest first (filters: To, From, DateSent...)."""
         params = {"PageSize": "1000", **filters}
-        page = self._check(self._http.get(self._v2010("Messages.json"), params=params))
+        page = self._sim.request("GET", self._v2010("Messages.json"), params=params)
         messages: list[dict[str, Any]] = page["messages"]
         return messages
 
     def webhooks(self, message_sid: str | None = None) -> list[dict[str, Any]]:
         """Every webhook attempt (requests to your app and their responses)."""
-        params = {"MessageSid": message_sid} if message_sid else {}
-        attempts: list[dict[str, Any]] = self._check(
-            self._http.get("/_sim/webhooks", params=params)
-        )["webhooks"]
+        attempts: list[dict[str, Any]] = self._sim.webhooks(message_sid or None)["webhooks"]
         return attempts
 
     def failed_webhooks(self) -> list[dict[str, Any]]:
@@ -379,10 +366,10 @@ class Switchboard:
         error_code=30003)`` (use ``from_`` for the sender pattern; see docs/carrier.md)."""
         if "from_" in rule:
             rule["from"] = rule.pop("from_")
-        self._check(self._http.post("/_sim/scenarios", json=rule))
+        self._sim.add_scenario(rule)
 
     def clear_scenarios(self) -> None:
-        self._check(self._http.delete("/_sim/scenarios"))
+        self._sim.clear_scenarios()
 
     # Time -------------------------------------------------------------------------------------
 
@@ -406,8 +393,12 @@ class Switchboard:
     def _v2010(self, path: str) -> str:
         return f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/{path}"
 
-    @staticmethod
-    def _check(response: httpx.Response) -> Any:
-        if response.status_code >= 400:
-            raise AssertionError(f"switchboard answered {response.status_code}: {response.text}")
-        return response.json()
+
+class _AssertingSimClient(SimClient):
+    """In a test, a request switchboard refuses is a failed assertion, with its answer."""
+
+    def _send(self, request: SimRequest) -> dict[str, Any]:
+        try:
+            return super()._send(request)
+        except SimError as error:
+            raise AssertionError(f"switchboard answered {error.status}: {error.text}") from None

@@ -149,6 +149,50 @@ def test_usage_and_connection_errors_are_readable() -> None:
     assert "no credentials" in missing.output
 
 
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the CLI piped with exactly ``args`` (no options added)."""
+    return subprocess.run(
+        [sys.executable, "-m", "switchboard", *args], capture_output=True, text=True,
+        env={**PLAIN_ENV, **(env or {})}, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_connection_options_go_before_or_after_the_command(server_process: Any) -> None:
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER})
+    connection = ["--url", server.url, *CREDENTIALS]
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    # Somewhere the credentials are not stored, with the environment pointing nowhere: only
+    # the options given count.
+    elsewhere = {
+        "SWITCHBOARD_URL": nowhere,
+        "SWITCHBOARD_ACCOUNT_SID": "",
+        "SWITCHBOARD_AUTH_TOKEN": "",
+        "SWITCHBOARD_DATABASE": "/nonexistent.db",
+    }
+
+    before = run_cli(*connection, "numbers", "list", env=elsewhere)
+    assert before.returncode == 0, before.stderr
+    assert NUMBER in before.stdout
+    after = run_cli("numbers", "list", *connection, env=elsewhere)
+    assert after.returncode == 0, after.stderr
+    assert after.stdout == before.stdout
+    split = run_cli("--url", server.url, "messages", "list", *CREDENTIALS, env=elsewhere)
+    assert split.returncode == 0, split.stderr
+
+    # Given at both places, the value after the command wins.
+    url_after_wins = run_cli("--url", nowhere, "numbers", "list", *connection, env=elsewhere)
+    assert url_after_wins.returncode == 0, url_after_wins.stderr
+    assert NUMBER in url_after_wins.stdout
+    token_after_wins = run_cli(*connection, "numbers", "list", "--auth-token", "wrong")
+    assert token_after_wins.returncode == 1
+    assert "error 20003" in token_after_wins.stderr
+    unreachable = run_cli(*connection, "webhooks", "list", "--url", nowhere)
+    assert unreachable.returncode == 1
+    assert f"cannot reach switchboard at {nowhere}" in unreachable.stderr
+
+
 def test_messages_list_and_show(server_process: Any, receiver: Any) -> None:
     server = server_process.start()
     with server.http() as http:

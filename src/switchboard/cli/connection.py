@@ -1,4 +1,9 @@
-"""How CLI commands reach a running server: base URL and credentials.
+"""How CLI commands reach a running server: base URL, credentials, one client, one error path.
+
+The connection options are accepted on the ``switchboard`` group and after each client command
+(``switchboard --url U numbers list`` or ``switchboard numbers list --url U``); both land in one
+context object, :class:`Server`, where a value given after the command wins over one given
+before it, and either wins over the environment and the defaults.
 
 Credentials come from flags, else ``SWITCHBOARD_ACCOUNT_SID``/``SWITCHBOARD_AUTH_TOKEN``, else the
 main account stored in the database that ``switchboard serve`` created (read through the
@@ -9,12 +14,15 @@ store), so
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import httpx
+from click.core import ParameterSource
+
+from switchboard.simclient import AsyncSimClient, SimClient, SimClientError
 
 from switchboard.config import Config
 
@@ -30,9 +38,12 @@ class ServerConnection:
     account_sid: str
     auth_token: str
 
-    def client(self, timeout: float = 30.0) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.url, auth=(self.account_sid, self.auth_token), timeout=timeout
+    def client(self, timeout: float = 30.0) -> SimClient:
+        return SimClient(self.url, self.account_sid, self.auth_token, timeout=timeout)
+
+    def async_client(self, limit: int, timeout: float = 30.0) -> AsyncSimClient:
+        return AsyncSimClient(
+            self.url, self.account_sid, self.auth_token, timeout=timeout, limit=limit
         )
 
 
@@ -63,23 +74,6 @@ async def _main_account(config: Config) -> Account | None:
         await store.close()
 
 
-def connection_options(command: Any) -> Any:
-    """The options every client command shares."""
-    options = [
-        click.option("--url", envvar="SWITCHBOARD_URL", default=DEFAULT_URL, show_default=True,
-                     help="Base URL of the running server."),
-        click.option("--account-sid", envvar="SWITCHBOARD_ACCOUNT_SID", default=None,
-                     help="Account SID (default: the local database's main account)."),
-        click.option("--auth-token", envvar="SWITCHBOARD_AUTH_TOKEN", default=None,
-                     help="Auth token for --account-sid."),
-        click.option("--database", envvar="SWITCHBOARD_DATABASE", default="switchboard.db",
-                     show_default=True, help="Where to find stored credentials."),
-    ]  # fmt: skip
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 def resolve_connection(
     url: str, account_sid: str | None, auth_token: str | None, database: str
 ) -> ServerConnection:
@@ -95,29 +89,95 @@ def resolve_connection(
     return ServerConnection(url.rstrip("/"), account_sid or sid, auth_token or token)
 
 
-def fail_on_error(response: httpx.Response) -> dict[str, Any]:
-    """The JSON body of a successful response; a readable CLI error otherwise."""
-    try:
-        body: dict[str, Any] = response.json() if response.content else {}
-    except ValueError:
-        body = {}
-    if response.status_code >= 400:
-        code = body.get("code", response.status_code)
-        message = body.get("message", response.text[:200])
-        raise click.ClickException(f"{message} (error {code}, HTTP {response.status_code})")
-    return body
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def call(http: httpx.Client, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-    """One request to the server: its JSON body, or a readable CLI error (also when the server
-    cannot be reached)."""
-    try:
-        response = http.request(method, path, **kwargs)
-    except httpx.TransportError as error:
-        raise click.ClickException(
-            f"cannot reach switchboard at {http.base_url} ({type(error).__name__})"
-        ) from None
-    return fail_on_error(response)
+class Server:
+    """The context object of every client command: the connection options as merged from the
+    group and the command, and (built on first use) the connection and its client."""
+
+    def __init__(self) -> None:
+        # (level, option name, value) as parsed: the group's level first, the command's last.
+        self._offers: list[tuple[click.Context, str, Any]] = []
+        self._connection: ServerConnection | None = None
+        self._client: SimClient | None = None
+
+    def offer(self, ctx: click.Context, name: str, value: Any) -> None:
+        self._offers.append((ctx, name, value))
+
+    def option(self, name: str) -> Any:
+        """The value given last on the command line, else the environment's or the default."""
+        chosen, on_line = None, False
+        for ctx, offered, value in self._offers:
+            if offered != name:
+                continue
+            # Known only once the level is parsed (click records it after the callback).
+            given = ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+            if given or not on_line:
+                chosen, on_line = value, given
+        return chosen
+
+    @property
+    def connection(self) -> ServerConnection:
+        if self._connection is None:
+            self._connection = resolve_connection(
+                self.option("url"), self.option("account_sid"), self.option("auth_token"),
+                self.option("database"),
+            )  # fmt: skip
+        return self._connection
+
+    @property
+    def client(self) -> SimClient:
+        if self._client is None:
+            self._client = self.connection.client()
+            click.get_current_context().find_root().call_on_close(self._client.close)
+        return self._client
+
+    def api(self, resource: str) -> str:
+        return api_path(self.connection, resource)
+
+
+def _offer(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    assert param.name is not None
+    ctx.ensure_object(Server).offer(ctx, param.name, value)
+
+
+def connection_options(command: F) -> F:
+    """Add the connection options to a command or group; their values go to :class:`Server`."""
+    shared: dict[str, Any] = {"expose_value": False, "callback": _offer}
+    options = [
+        click.option("--url", envvar="SWITCHBOARD_URL", default=DEFAULT_URL, show_default=True,
+                     help="Base URL of the running server.", **shared),
+        click.option("--account-sid", envvar="SWITCHBOARD_ACCOUNT_SID", default=None,
+                     help="Account SID (default: the local database's main account).", **shared),
+        click.option("--auth-token", envvar="SWITCHBOARD_AUTH_TOKEN", default=None,
+                     help="Auth token for --account-sid.", **shared),
+        click.option("--database", envvar="SWITCHBOARD_DATABASE", default="switchboard.db",
+                     show_default=True, help="Where to find stored credentials.", **shared),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+pass_server = click.make_pass_decorator(Server, ensure=True)
+
+
+def client_command(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A command that talks to the server: the connection options, and the :class:`Server`
+    passed as its first argument."""
+    return connection_options(pass_server(command))
+
+
+class ClientGroup(click.Group):
+    """The ``switchboard`` group: every command's server errors become one readable CLI error
+    here (exit 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SimClientError as error:  # refused (Twilio's code and message) or unreachable
+            raise click.ClickException(str(error)) from None
 
 
 def api_path(connection: ServerConnection, resource: str) -> str:

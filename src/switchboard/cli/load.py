@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from switchboard.cli.connection import connection_options, resolve_connection
+from switchboard.cli.connection import Server, client_command
 from switchboard.cli.output import (
     Cell,
     json_option,
@@ -95,11 +95,10 @@ def print_summary(console: Console, report: dict[str, Any]) -> None:
     help="Seconds to wait for the webhooks after the last message.",
 )
 @json_option
-@connection_options
+@client_command
 def load(
-    to: str, from_prefix: str, count: int, rate: float, concurrency: int, body: str,
-    timeout: float, as_json: bool, url: str, account_sid: str | None, auth_token: str | None,
-    database: str,
+    server: Server, to: str, from_prefix: str, count: int, rate: float, concurrency: int,
+    body: str, timeout: float, as_json: bool,
 ) -> None:  # fmt: skip
     """Send COUNT handset messages to --to at --rate per second and summarise the webhooks.
 
@@ -111,11 +110,9 @@ def load(
     Example:
       switchboard load --to +15555550100 --count 1000 --rate 200 --concurrency 32
     """
-    import aiohttp
-
     from switchboard.cli.loadgen import Driver, Plan, summary
 
-    connection = resolve_connection(url, account_sid, auth_token, database)
+    connection = server.connection
     plan = Plan(to, from_prefix, count, rate, concurrency, body)
     console = make_console()
     if not as_json:
@@ -126,11 +123,7 @@ def load(
                TimeElapsedColumn())  # fmt: skip
     progress = Progress(*columns, console=console, disable=as_json or not console.is_terminal)
     with progress:
-        try:
-            results = asyncio.run(Driver(connection, plan, progress).run(timeout))
-        except aiohttp.ClientError as error:
-            message = f"cannot reach switchboard at {connection.url}: {error}"
-            raise click.ClickException(message) from None
+        results = asyncio.run(Driver(connection, plan, progress).run(timeout))
     report = summary(plan, results)
     if as_json:
         print_json(report)

@@ -1,9 +1,9 @@
 """The engine of ``switchboard load``: paced inbound messages, then the webhooks' results.
 
-Messages go through ``POST /_sim/inbound`` at a steady rate (aiohttp, bounded concurrency);
-then each message's exchange (``GET /_sim/messages/{sid}``) is polled until its webhook has
-finished, and the summary is computed from the recorded attempts' ``duration_ms``. Imported
-only when ``load`` runs, so other commands do not pay for aiohttp.
+Messages go through ``POST /_sim/inbound`` at a steady rate (bounded concurrency, one
+:class:`~switchboard.simclient.AsyncSimClient`); then each message's exchange
+(``GET /_sim/messages/{sid}``) is polled until its webhook has finished, and the summary is
+computed from the recorded attempts' ``duration_ms``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
-import click
 from rich.progress import Progress
 
 from switchboard.cli.connection import ServerConnection
+from switchboard.simclient import AsyncSimClient, ServerUnreachable, SimClientError, SimError
 
 POLL_PAUSE = 0.2  # seconds between passes over the messages whose webhook is still pending
 
@@ -71,10 +70,10 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def _error_text(status: int, body: Any) -> str:
-    if isinstance(body, dict) and "code" in body:
-        return f"{body['code']}: {body.get('message', '')}"
-    return f"HTTP {status}"
+def _error_text(error: SimError) -> str:
+    if "code" in error.body:
+        return f"{error.code}: {error.message}"
+    return f"HTTP {error.status}"
 
 
 class Driver:
@@ -83,42 +82,36 @@ class Driver:
         self.results = Results()
 
     async def run(self, wait_seconds: float) -> Results:
-        auth = aiohttp.BasicAuth(self.connection.account_sid, self.connection.auth_token)
-        connector = aiohttp.TCPConnector(limit=self.plan.concurrency)
-        client_timeout = aiohttp.ClientTimeout(total=30)
-        async with aiohttp.ClientSession(
-            auth=auth, connector=connector, timeout=client_timeout
-        ) as session:
-            self.session = session
+        async with self.connection.async_client(limit=self.plan.concurrency) as client:
+            self.client: AsyncSimClient = client
             await self.send_all()
             await self.wait_for_webhooks(wait_seconds)
         return self.results
 
+    async def _send_one(self, index: int) -> str:
+        plan = self.plan
+        message = await self.client.inbound(plan.sender(index), plan.to, plan.text(index))
+        return str(message["sid"])
+
     async def _send(self, index: int) -> str | None:
         """One inbound message; its sid, or None (the error is counted)."""
-        data = {"From": self.plan.sender(index), "To": self.plan.to, "Body": self.plan.text(index)}
         try:
-            async with self.session.post(f"{self.connection.url}/_sim/inbound", data=data) as r:
-                body = await r.json(content_type=None)
-                if r.status == 201:
-                    return str(body["sid"])
-                self.results.send_errors[_error_text(r.status, body)] += 1
-        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
-            name = type(error).__name__
-            self.results.send_errors[f"{name}: {error}" if str(error) else name] += 1
+            return await self._send_one(index)
+        except SimError as error:
+            self.results.send_errors[_error_text(error)] += 1
+        except (ServerUnreachable, ValueError, KeyError) as error:
+            cause = error.cause if isinstance(error, ServerUnreachable) else error
+            name = type(cause).__name__
+            self.results.send_errors[f"{name}: {cause}" if str(cause) else name] += 1
         return None
 
     async def send_all(self) -> None:
         task = self.progress.add_task("sending", total=self.plan.count)
         started = time.monotonic()
-        # One message first, so a wrong number or bad credentials stop the run at once.
-        first = await self._send(0)
+        # One message first, so a wrong number, bad credentials or a server that cannot be
+        # reached stop the run at once (with the CLI's usual error).
+        self.results.sids.append(await self._send_one(0))
         self.progress.advance(task)
-        if first is None:
-            raise click.ClickException(
-                f"the first message failed: {next(iter(self.results.send_errors))}"
-            )
-        self.results.sids.append(first)
         semaphore = asyncio.Semaphore(self.plan.concurrency)
 
         async def send(index: int) -> None:
@@ -141,12 +134,8 @@ class Driver:
 
     async def _exchange(self, sid: str) -> dict[str, Any] | None:
         try:
-            async with self.session.get(f"{self.connection.url}/_sim/messages/{sid}") as r:
-                if r.status != 200:
-                    return None
-                body: dict[str, Any] = await r.json()
-                return body
-        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return await self.client.exchange(sid)
+        except (SimClientError, ValueError):
             return None
 
     async def wait_for_webhooks(self, wait_seconds: float) -> None:

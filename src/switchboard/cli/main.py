@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 
 from switchboard import __version__
+from switchboard.cli.connection import ClientGroup, connection_options
 from switchboard.cli.listen import CannotListen, banner, open_listener
 from switchboard.cli.load import load
 from switchboard.cli.messages import messages
@@ -42,8 +43,9 @@ def _shown(database: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ClientGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="switchboard")
+@connection_options  # for the client commands, which also take them after their name
 def cli() -> None:
     """A self-hosted, Twilio-compatible Programmable Messaging server."""
 

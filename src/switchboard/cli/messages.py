@@ -7,17 +7,10 @@ import time
 from typing import Any
 
 import click
-import httpx
 from rich.console import Console
 from rich.text import Text
 
-from switchboard.cli.connection import (
-    ServerConnection,
-    api_path,
-    call,
-    connection_options,
-    resolve_connection,
-)
+from switchboard.cli.connection import Server, client_command
 from switchboard.cli.output import (
     Cell,
     json_option,
@@ -30,20 +23,20 @@ from switchboard.cli.output import (
     when,
 )
 from switchboard.cli.webhooks import print_attempts
+from switchboard.simclient import SimClientError
 
 POLL_PAGE = 200  # messages per request while following
 MAX_POLL_PAGES = 10  # a burst larger than this between two polls is partly skipped
 
 
 def fetch_messages(
-    http: httpx.Client, connection: ServerConnection, filters: dict[str, str], limit: int,
-    known: set[str] | None = None,
-) -> list[dict[str, Any]]:  # fmt: skip
+    server: Server, filters: dict[str, str], limit: int, known: set[str] | None = None
+) -> list[dict[str, Any]]:
     """Up to ``limit`` messages, newest first; with ``known``, pages of POLL_PAGE that stop at
     the first page holding a message already seen."""
     size = min(limit, 1000) if known is None else POLL_PAGE
     params: dict[str, str | int] = {**filters, "PageSize": size}
-    page = call(http, "GET", api_path(connection, "Messages.json"), params=params)
+    page = server.client.request("GET", server.api("Messages.json"), params=params)
     found: list[dict[str, Any]] = []
     while True:
         found.extend(page["messages"])
@@ -51,7 +44,7 @@ def fetch_messages(
             return found[:limit]
         if known is not None and any(m["sid"] in known for m in page["messages"]):
             return found
-        page = call(http, "GET", page["next_page_uri"])
+        page = server.client.request("GET", page["next_page_uri"])
 
 
 def _status(message: dict[str, Any]) -> tuple[str, str]:
@@ -115,11 +108,10 @@ def messages() -> None:
     help="Stop following after this long (default: until Ctrl-C).",
 )
 @json_option
-@connection_options
+@client_command
 def list_command(
-    to: str | None, from_: str | None, limit: int, follow: bool, interval: float,
-    max_seconds: float | None, as_json: bool, url: str, account_sid: str | None,
-    auth_token: str | None, database: str,
+    server: Server, to: str | None, from_: str | None, limit: int, follow: bool, interval: float,
+    max_seconds: float | None, as_json: bool,
 ) -> None:  # fmt: skip
     """List messages, newest first, or tail them with --follow.
 
@@ -127,13 +119,11 @@ def list_command(
     With --follow the most recent messages (up to --limit) are printed oldest first, then one
     line per new message or status change; --json prints one JSON object per line.
     """
-    connection = resolve_connection(url, account_sid, auth_token, database)
     filters = {k: v for k, v in (("To", to), ("From", from_)) if v}
-    with connection.client() as http:
-        if follow:
-            _Follower(http, connection, filters, as_json).run(limit, interval, max_seconds)
-            return
-        found = fetch_messages(http, connection, filters, limit)
+    if follow:
+        _Follower(server, filters, as_json).run(limit, interval, max_seconds)
+        return
+    found = fetch_messages(server, filters, limit)
     if as_json:
         print_json(found)
         return
@@ -143,15 +133,10 @@ def list_command(
 @messages.command("show", short_help="Show a message, its timeline, webhooks and replies.")
 @click.argument("sid")
 @json_option
-@connection_options
-def show_command(
-    sid: str, as_json: bool, url: str, account_sid: str | None, auth_token: str | None,
-    database: str,
-) -> None:  # fmt: skip
+@client_command
+def show_command(server: Server, sid: str, as_json: bool) -> None:
     """Show message SID with its status timeline, webhook attempts and replies."""
-    connection = resolve_connection(url, account_sid, auth_token, database)
-    with connection.client() as http:
-        exchange = call(http, "GET", f"/_sim/messages/{sid}")
+    exchange = server.client.exchange(sid)
     if as_json:
         print_json(exchange)
         return
@@ -188,11 +173,8 @@ def show_command(
 class _Follower:
     """Polls the message list and prints what changed since the previous poll."""
 
-    def __init__(
-        self, http: httpx.Client, connection: ServerConnection, filters: dict[str, str],
-        as_json: bool,
-    ) -> None:  # fmt: skip
-        self.http, self.connection, self.filters, self.as_json = http, connection, filters, as_json
+    def __init__(self, server: Server, filters: dict[str, str], as_json: bool) -> None:
+        self.server, self.filters, self.as_json = server, filters, as_json
         self.console = make_console()
         self.status: dict[str, str] = {}  # sid -> last status printed
         self.printed: dict[str, set[str]] = {}  # sid -> every status printed
@@ -207,9 +189,9 @@ class _Follower:
                 time.sleep(max(pause, 0))
                 try:
                     self.poll(POLL_PAGE * MAX_POLL_PAGES, first=False)
-                except click.ClickException as error:  # e.g. the server restarting: keep trying
+                except SimClientError as error:  # e.g. the server restarting: keep trying
                     if not waiting:
-                        click.echo(f"{error.format_message()}; retrying...", err=True)
+                        click.echo(f"{error}; retrying...", err=True)
                     waiting = True
                 else:
                     waiting = False
@@ -218,7 +200,7 @@ class _Follower:
 
     def poll(self, limit: int, *, first: bool) -> None:
         found = fetch_messages(
-            self.http, self.connection, self.filters, limit, None if first else set(self.status)
+            self.server, self.filters, limit, None if first else set(self.status)
         )
         # Newest first: unknown messages above the first known one are new; unknown ones
         # below it are older than the window printed at the start, and stay unprinted.
@@ -249,8 +231,8 @@ class _Follower:
     def status_changes(self, message: dict[str, Any]) -> None:
         """Every status the message went through since the last poll, from its timeline."""
         try:
-            events = call(self.http, "GET", f"/_sim/messages/{message['sid']}")["timeline"]
-        except click.ClickException:  # gone (a reset) or unreachable: the status alone
+            events = self.server.client.exchange(message["sid"])["timeline"]
+        except SimClientError:  # gone (a reset) or unreachable: the status alone
             events = []
         seen = self.printed.setdefault(message["sid"], set())
         # Only what came after the last status already printed.

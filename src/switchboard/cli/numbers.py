@@ -5,15 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import click
-import httpx
 
-from switchboard.cli.connection import (
-    ServerConnection,
-    api_path,
-    call,
-    connection_options,
-    resolve_connection,
-)
+from switchboard.cli.connection import Server, client_command
 from switchboard.cli.output import json_option, make_console, print_fields, print_json, print_table
 
 # CLI option -> IncomingPhoneNumbers parameter.
@@ -48,26 +41,29 @@ def _params(settings: dict[str, str | None]) -> dict[str, str]:
     return params
 
 
-def list_numbers(http: httpx.Client, connection: ServerConnection) -> list[dict[str, Any]]:
+def list_numbers(server: Server) -> list[dict[str, Any]]:
     """Every number of the account, following the pages."""
     numbers: list[dict[str, Any]] = []
-    page = call(http, "GET", api_path(connection, "IncomingPhoneNumbers.json"),
-                params={"PageSize": 1000})  # fmt: skip
+    client = server.client
+    page = client.request("GET", server.api("IncomingPhoneNumbers.json"),
+                          params={"PageSize": 1000})  # fmt: skip
     while True:
         numbers.extend(page["incoming_phone_numbers"])
         if not page.get("next_page_uri"):
             return numbers
-        page = call(http, "GET", page["next_page_uri"])
+        page = client.request("GET", page["next_page_uri"])
 
 
-def find_number(http: httpx.Client, connection: ServerConnection, number: str) -> dict[str, Any]:
+def find_number(server: Server, number: str) -> dict[str, Any]:
     """A number given as its PN sid or as the phone number itself."""
+    client = server.client
     if number.startswith("PN"):
-        return call(http, "GET", api_path(connection, f"IncomingPhoneNumbers/{number}.json"))
-    found = call(http, "GET", api_path(connection, "IncomingPhoneNumbers.json"),
-                 params={"PhoneNumber": number})  # fmt: skip
+        return client.request("GET", server.api(f"IncomingPhoneNumbers/{number}.json"))
+    found = client.request("GET", server.api("IncomingPhoneNumbers.json"),
+                           params={"PhoneNumber": number})  # fmt: skip
     if not found["incoming_phone_numbers"]:
-        raise click.ClickException(f"{number} is not a number of account {connection.account_sid}")
+        sid = server.connection.account_sid
+        raise click.ClickException(f"{number} is not a number of account {sid}")
     result: dict[str, Any] = found["incoming_phone_numbers"][0]
     return result
 
@@ -97,14 +93,10 @@ def numbers() -> None:
 
 @numbers.command("list")
 @json_option
-@connection_options
-def list_command(
-    as_json: bool, url: str, account_sid: str | None, auth_token: str | None, database: str
-) -> None:
+@client_command
+def list_command(server: Server, as_json: bool) -> None:
     """List the account's phone numbers and where their messages go."""
-    connection = resolve_connection(url, account_sid, auth_token, database)
-    with connection.client() as http:
-        items = list_numbers(http, connection)
+    items = list_numbers(server)
     if as_json:
         print_json(items)
         return
@@ -121,26 +113,16 @@ def list_command(
 @click.argument("phone_number")
 @number_settings
 @json_option
-@connection_options
-def add_command(
-    phone_number: str,
-    as_json: bool,
-    url: str,
-    account_sid: str | None,
-    auth_token: str | None,
-    database: str,
-    **settings: str | None,
-) -> None:
+@client_command
+def add_command(server: Server, phone_number: str, as_json: bool, **settings: str | None) -> None:
     """Add PHONE_NUMBER (E.164, like +15555550100) to the account.
 
     \b
     Example:
       switchboard numbers add +15555550100 --sms-url http://127.0.0.1:5000/sms
     """
-    connection = resolve_connection(url, account_sid, auth_token, database)
     data = {"PhoneNumber": phone_number, **_params(settings)}
-    with connection.client() as http:
-        number = call(http, "POST", api_path(connection, "IncomingPhoneNumbers.json"), data=data)
+    number = server.client.request("POST", server.api("IncomingPhoneNumbers.json"), data=data)
     _show(number, as_json)
 
 
@@ -148,41 +130,27 @@ def add_command(
 @click.argument("number")
 @number_settings
 @json_option
-@connection_options
-def update_command(
-    number: str,
-    as_json: bool,
-    url: str,
-    account_sid: str | None,
-    auth_token: str | None,
-    database: str,
-    **settings: str | None,
-) -> None:
+@client_command
+def update_command(server: Server, number: str, as_json: bool, **settings: str | None) -> None:
     """Change where NUMBER's messages go (NUMBER: +1555... or its PN sid).
 
     Only the options given change; pass an empty string (--fallback-url "") to clear a URL.
     """
-    connection = resolve_connection(url, account_sid, auth_token, database)
     data = _params(settings)
     if not data:
         raise click.UsageError("nothing to change: give at least one option, e.g. --sms-url")
-    with connection.client() as http:
-        sid = find_number(http, connection, number)["sid"]
-        updated = call(
-            http, "POST", api_path(connection, f"IncomingPhoneNumbers/{sid}.json"), data=data
-        )
+    sid = find_number(server, number)["sid"]
+    updated = server.client.request(
+        "POST", server.api(f"IncomingPhoneNumbers/{sid}.json"), data=data
+    )
     _show(updated, as_json)
 
 
 @numbers.command("remove", short_help="Release a number from the account.")
 @click.argument("number")
-@connection_options
-def remove_command(
-    number: str, url: str, account_sid: str | None, auth_token: str | None, database: str
-) -> None:
+@client_command
+def remove_command(server: Server, number: str) -> None:
     """Release NUMBER (+1555... or its PN sid) from the account."""
-    connection = resolve_connection(url, account_sid, auth_token, database)
-    with connection.client() as http:
-        found = find_number(http, connection, number)
-        call(http, "DELETE", api_path(connection, f"IncomingPhoneNumbers/{found['sid']}.json"))
+    found = find_number(server, number)
+    server.client.request("DELETE", server.api(f"IncomingPhoneNumbers/{found['sid']}.json"))
     click.echo(f"Removed {found['phone_number']} ({found['sid']}).")

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import urlencode
 
 import click
-import httpx
 from rich.console import Console
 
-from switchboard.cli.connection import (
-    connection_options,
-    fail_on_error,
-    resolve_connection,
-)
+from switchboard.cli.connection import Server, client_command
 from switchboard.cli.output import make_console
+from switchboard.simclient import SimClient
 
 
-def wait_for_exchange(http: httpx.Client, sid: str, timeout: float) -> dict[str, Any]:
+def wait_for_exchange(client: SimClient, sid: str, timeout: float) -> dict[str, Any]:
     """Poll until the inbound message's webhook (and any redirects/fallback) has finished."""
     deadline = time.monotonic() + timeout
     while True:
-        exchange = fail_on_error(http.get(f"/_sim/messages/{sid}"))
+        exchange = client.exchange(sid)
         if not exchange["webhook_pending"] or time.monotonic() > deadline:
             return exchange
         time.sleep(0.05)
@@ -57,34 +52,13 @@ def print_exchange(console: Console, exchange: dict[str, Any]) -> bool:
 @click.option("--media-url", multiple=True, help="Attach media by URL (repeatable).")
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for replies.")
 @click.argument("body", required=False, default="")
-@connection_options
+@client_command
 def text(
-    from_: str,
-    to: str,
-    media_url: tuple[str, ...],
-    timeout: float,
-    body: str,
-    url: str,
-    account_sid: str | None,
-    auth_token: str | None,
-    database: str,
+    server: Server, from_: str, to: str, media_url: tuple[str, ...], timeout: float, body: str
 ) -> None:
     """Send BODY to one of your numbers as a handset would, then print the app's replies."""
-    connection = resolve_connection(url, account_sid, auth_token, database)
     console = make_console()
-    data: list[tuple[str, str]] = [("From", from_), ("To", to), ("Body", body)]
-    data += [("MediaUrl", item) for item in media_url]
-    with connection.client() as http:
-        try:
-            message = fail_on_error(
-                http.post(
-                    "/_sim/inbound",
-                    content=urlencode(data),
-                    headers={"Content-Type": "application/x-www-form-urlencoded"},
-                )
-            )
-        except httpx.ConnectError:
-            raise click.ClickException(f"cannot reach switchboard at {connection.url}") from None
-        exchange = wait_for_exchange(http, message["sid"], timeout)
+    message = server.client.inbound(from_, to, body, media_urls=media_url)
+    exchange = wait_for_exchange(server.client, message["sid"], timeout)
     if not print_exchange(console, exchange):
         raise SystemExit(1)

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from switchboard.cli.connection import call, connection_options, resolve_connection
+from switchboard.cli.connection import Server, client_command
 from switchboard.cli.output import (
     Cell,
     http_style,
@@ -120,23 +120,10 @@ def webhooks() -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 5000),
               help="The most recent N attempts.")  # fmt: skip
 @json_option
-@connection_options
-def list_command(
-    message_sid: str | None,
-    limit: int,
-    as_json: bool,
-    url: str,
-    account_sid: str | None,
-    auth_token: str | None,
-    database: str,
-) -> None:
+@client_command
+def list_command(server: Server, message_sid: str | None, limit: int, as_json: bool) -> None:
     """List webhook and status-callback attempts, oldest first."""
-    connection = resolve_connection(url, account_sid, auth_token, database)
-    params: dict[str, str | int] = {"Limit": limit}
-    if message_sid:
-        params["MessageSid"] = message_sid
-    with connection.client() as http:
-        attempts = call(http, "GET", "/_sim/webhooks", params=params)["webhooks"]
+    attempts = server.client.webhooks(message_sid or None, limit)["webhooks"]
     if as_json:
         print_json(attempts)
         return
@@ -146,15 +133,10 @@ def list_command(
 @webhooks.command("show", short_help="Show one attempt: request, response, error.")
 @click.argument("sid")
 @json_option
-@connection_options
-def show_command(
-    sid: str, as_json: bool, url: str, account_sid: str | None, auth_token: str | None,
-    database: str,
-) -> None:  # fmt: skip
+@client_command
+def show_command(server: Server, sid: str, as_json: bool) -> None:
     """Show attempt SID (NO...): request headers and body, response, error."""
-    connection = resolve_connection(url, account_sid, auth_token, database)
-    with connection.client() as http:
-        attempt = call(http, "GET", f"/_sim/webhooks/{sid}")
+    attempt = server.client.webhook(sid)
     if as_json:
         print_json(attempt)
         return
@@ -164,19 +146,14 @@ def show_command(
 @webhooks.command("replay", short_help="Send an attempt's request again.")
 @click.argument("sid")
 @json_option
-@connection_options
-def replay_command(
-    sid: str, as_json: bool, url: str, account_sid: str | None, auth_token: str | None,
-    database: str,
-) -> None:  # fmt: skip
+@client_command
+def replay_command(server: Server, sid: str, as_json: bool) -> None:
     """Send attempt SID's request again (re-signed, fresh idempotency token) and show the result.
 
     The response is recorded but not carried out: no replies are sent. Exits 1 when the
     new attempt fails.
     """
-    connection = resolve_connection(url, account_sid, auth_token, database)
-    with connection.client() as http:
-        attempts = call(http, "POST", f"/_sim/webhooks/{sid}/replay")["webhooks"]
+    attempts = server.client.replay(sid)["webhooks"]
     if as_json:
         print_json(attempts)
     else:
