@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from switchboard.simclient import AsyncSimClient, SimClient, SimClientError
-
 from switchboard.config import Config
+from switchboard.simclient import AsyncSimClient, SimClient, SimClientError
 
 if TYPE_CHECKING:
     from switchboard.domain.models import Account
