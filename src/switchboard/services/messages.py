@@ -37,6 +37,7 @@ from switchboard.domain.phone import Address, AddressKind, parse_from, parse_to
 from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import MessageFilter, Page, PageRequest
 from switchboard.sending import account_number, opted_out
+from switchboard.services.accounts import AccountService
 from switchboard.services.runtime import Runtime
 from switchboard.timeline import Timeline, sender_pool
 
@@ -83,11 +84,13 @@ def parse_send_at(raw: str) -> datetime:
 
 
 class MessageService:
-    def __init__(self, runtime: Runtime, timeline: Timeline) -> None:
+    def __init__(self, runtime: Runtime, timeline: Timeline, accounts: AccountService) -> None:
         self._rt = runtime
         self._timeline = timeline
+        self._accounts = accounts
 
     async def create(self, account: Account, request: CreateMessage) -> Message:
+        await self._accounts.require_active(account)
         to = parse_to(request.to)
         if to.is_phone_number and (code := magic.to_error(to.identity)) is not None:
             raise TwilioError(code)
