@@ -168,6 +168,39 @@ def test_a_closed_subaccount_stays_closed(
     )
 
 
+@pytest.mark.parametrize("status", ["suspended", "closed"])
+def test_the_parent_cannot_send_or_inject_for_an_inactive_subaccount(
+    client: Any, tenant: Any, raw: httpx.Client, twilio_error: Any, status: str
+) -> None:
+    """Twilio refuses a request for an inactive account at once (10001), rather than
+    accepting the message and failing it later with 30002."""
+    sub, _, _ = tenant
+    client.api.accounts(sub.sid).update(status=status)
+    as_parent = client.api.accounts(sub.sid)
+
+    with twilio_error(10001, 403):
+        as_parent.messages.create(to=RECIPIENT, from_=NUMBER_B, body="for the tenant")
+    injected = raw.post("/_sim/inbound", data={"From": RECIPIENT, "To": NUMBER_B, "Body": "hi"})
+    assert injected.status_code == 403, injected.text
+    assert injected.json()["code"] == 10001
+    assert as_parent.messages.list() == []
+
+
+def test_the_parent_sends_and_injects_again_once_the_subaccount_is_reactivated(
+    client: Any, tenant: Any, raw: httpx.Client
+) -> None:
+    sub, _, _ = tenant
+    as_parent = client.api.accounts(sub.sid)
+    as_parent.update(status="suspended")
+    as_parent.update(status="active")
+
+    sent = as_parent.messages.create(to=RECIPIENT, from_=NUMBER_B, body="for the tenant")
+    assert sent.status == "queued"
+    injected = raw.post("/_sim/inbound", data={"From": RECIPIENT, "To": NUMBER_B, "Body": "hi"})
+    assert injected.status_code == 201, injected.text
+    assert injected.json()["account_sid"] == sub.sid
+
+
 def test_a_message_queued_before_the_suspension_fails_with_30002(
     client: Any, tenant: Any, raw: httpx.Client, wait_for_status: Any
 ) -> None:

@@ -35,6 +35,14 @@ INACTIVE = (
 )
 
 
+def _refuse_inactive(account: Account, standing: str) -> None:
+    """10001 for an account whose standing is not ``active``."""
+    if standing == "suspended":
+        raise TwilioError(10001, INACTIVE)
+    if standing != "active":
+        raise TwilioError(10001, f"Account is not active: {account.sid} is {standing}")
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Principal:
     """Who is calling: an account, possibly through one of its API keys."""
@@ -153,8 +161,7 @@ class AccountService:
         standing = await self.standing(principal.account)
         if standing == "closed":
             return None
-        if standing != "active":
-            raise TwilioError(10001, INACTIVE)
+        _refuse_inactive(principal.account, standing)
         if len(self._principals) > 10_000:
             self._principals.clear()
         self._principals[key] = (now + AUTH_CACHE_SECONDS, principal)
@@ -191,6 +198,15 @@ class AccountService:
         if parent is None:
             return "closed"
         return max(account.status, parent.status, key=lambda s: _SEVERITY.get(s, 0))
+
+    async def require_active(self, account: Account) -> None:
+        """10001 unless ``account`` may send and receive now.
+
+        An inactive account's own credentials never get this far (:meth:`authenticate`); this
+        is the main account acting for a subaccount that is suspended or closed, which may no
+        more create a message through its parent than by itself (SPEC §20). Without it the
+        message would be accepted and fail later with 30002."""
+        _refuse_inactive(account, await self.standing(account))
 
     async def is_active(self, account_sid: str) -> bool:
         """Whether the account may send now (read through the short-lived account cache)."""

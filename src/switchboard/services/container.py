@@ -52,8 +52,8 @@ class Services:
             accounts=accounts,
             numbers=NumberService(runtime),
             messaging_services=MessagingServiceService(runtime),
-            messages=MessageService(runtime, timeline),
-            inbound=InboundService(runtime, timeline),
+            messages=MessageService(runtime, timeline, accounts),
+            inbound=InboundService(runtime, timeline, accounts),
             scenarios=book,
             timeline=timeline,
         )

@@ -13,7 +13,7 @@ from switchboard.domain.callbacks import INBOUND_EXTRAS, inbound_params
 from switchboard.domain.encoding import check_body_length
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.jobs import IncomingDelivery, delivery_token, new_job
-from switchboard.domain.lifecycle import initial_status, received_status
+from switchboard.domain.lifecycle import received_status
 from switchboard.domain.media import guess_content_type, media_path
 from switchboard.domain.models import (
     Account,
@@ -22,12 +22,15 @@ from switchboard.domain.models import (
     Message,
     MessagingService,
     NewJob,
+    PhoneNumber,
 )
 from switchboard.domain.optout import DEFAULT_REPLIES, Keyword, classify, sender_key
-from switchboard.domain.phone import Channel, parse_address
+from switchboard.domain.outbound import Draft, build
+from switchboard.domain.phone import Address, Channel, parse_address
 from switchboard.domain.routing import route_inbound
 from switchboard.domain.segments import count_segments
 from switchboard.domain.sids import SidPrefix
+from switchboard.services.accounts import AccountService
 from switchboard.services.runtime import Runtime
 from switchboard.timeline import Timeline
 
@@ -62,9 +65,10 @@ def _invalid_sender(raw: str, channel: Channel) -> str:
 
 
 class InboundService:
-    def __init__(self, runtime: Runtime, timeline: Timeline) -> None:
+    def __init__(self, runtime: Runtime, timeline: Timeline, accounts: AccountService) -> None:
         self._rt = runtime
         self._timeline = timeline
+        self._accounts = accounts
 
     async def receive(self, caller: Account, via_key: bool, inbound: InboundMessage) -> Message:
         """Store ``inbound`` for the number it is addressed to, which ``caller`` must own (or,
@@ -78,10 +82,12 @@ class InboundService:
             # short code or an alphanumeric sender ID on SMS; ``whatsapp:<E.164>`` on WhatsApp.
             raise TwilioError(21212, _invalid_sender(inbound.from_, to.channel))
         found = await self._rt.store.find_number_and_service(to.identity)
-        if found is None or not await self._may_use(caller, via_key, found[0].account_sid):
+        owner = None if found is None else await self._owner(caller, via_key, found[0])
+        if found is None or owner is None:
             raise TwilioError(
                 21211, f"{to.identity} is not a phone number of this account", http_status=404
             )
+        await self._accounts.require_active(owner)
         number, service = found
         check_body_length(inbound.body)
         if len(inbound.media) > MAX_MEDIA:
@@ -129,7 +135,7 @@ class InboundService:
         if keyword is not None:
             # Before the inbound message (and its webhook job) exists, so that the app's own
             # TwiML reply to a STOP is already blocked.
-            auto_reply = await self._apply_keyword(keyword, message, service)
+            auto_reply = await self._apply_keyword(keyword, message, service, sender, to)
         store, outbox = self._rt.store, self._rt.outbox
         with outbox.handoff(jobs) as claim:
             stored = await store.insert_message(message, media, jobs, content, claim)
@@ -141,44 +147,44 @@ class InboundService:
         return stored
 
     async def _apply_keyword(
-        self, keyword: Keyword, inbound: Message, service: MessagingService | None
+        self,
+        keyword: Keyword,
+        inbound: Message,
+        service: MessagingService | None,
+        handset: Address,
+        number: Address,
     ) -> Message | None:
         """Opt the handset out or in, and Twilio's default reply (None when none is due)."""
         store, now = self._rt.store, self._rt.clock.now()
-        handset = inbound.from_ or ""
-        key = sender_key(inbound.to, service.sid if service else None)
+        key = sender_key(number.value, service.sid if service else None)
         if keyword is Keyword.STOP:
-            await store.set_opt_out(inbound.account_sid, key, handset, True, now)
+            await store.set_opt_out(inbound.account_sid, key, handset.value, True, now)
         elif keyword is Keyword.START:
-            await store.set_opt_out(inbound.account_sid, key, handset, False, now)
-        elif await store.is_opted_out(inbound.account_sid, key, handset):
+            await store.set_opt_out(inbound.account_sid, key, handset.value, False, now)
+        elif await store.is_opted_out(inbound.account_sid, key, handset.value):
             return None  # HELP from an opted-out handset gets no reply
-        body = DEFAULT_REPLIES[keyword]
-        return Message(
-            sid=self._rt.new_sid(SidPrefix.MESSAGE),
+        reply = Draft(
             account_sid=inbound.account_sid,
-            messaging_service_sid=inbound.messaging_service_sid,
             direction=Direction.OUTBOUND_REPLY,
-            from_=inbound.to,
             to=handset,
-            body=body,
-            status=initial_status(messaging_service=False, scheduled=False),
-            num_segments=count_segments(
-                body, num_media=0, channel=Channel.SMS, smart_encoding=False
-            ),
-            num_media=0,
-            date_created=now,
-            date_updated=now,
+            sender=number,
+            body=DEFAULT_REPLIES[keyword],
+            messaging_service_sid=inbound.messaging_service_sid,
             in_reply_to=inbound.sid,
         )
+        return build(reply, now=now, new_sid=self._rt.new_sid).message
 
-    async def _may_use(self, caller: Account, via_key: bool, owner_sid: str) -> bool:
-        if owner_sid == caller.sid:
-            return True
+    async def _owner(self, caller: Account, via_key: bool, number: PhoneNumber) -> Account | None:
+        """The account that owns ``number`` if ``caller`` may inject into it: its own number,
+        or (with the main account's own credentials, not a key) a subaccount's; else None."""
+        if number.account_sid == caller.sid:
+            return caller
         if via_key:
-            return False
-        owner = await self._rt.store.get_account(owner_sid)
-        return owner is not None and owner.owner_account_sid == caller.sid
+            return None
+        owner = await self._rt.store.get_account(number.account_sid)
+        if owner is None or owner.owner_account_sid != caller.sid:
+            return None
+        return owner
 
     def _media(
         self, account_sid: str, message_sid: str, items: Sequence[InboundMedia]

@@ -23,9 +23,7 @@ from switchboard.domain.lifecycle import (
     Event,
     MessageStatus,
     apply_event,
-    initial_status,
 )
-from switchboard.domain.media import guess_content_type
 from switchboard.domain.models import (
     Account,
     Direction,
@@ -34,10 +32,12 @@ from switchboard.domain.models import (
     MessagingService,
     StatusEvent,
 )
-from switchboard.domain.phone import Address, AddressKind, Channel, parse_from, parse_to
-from switchboard.domain.segments import count_segments
+from switchboard.domain.outbound import Draft, build
+from switchboard.domain.phone import Address, AddressKind, parse_from, parse_to
 from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import MessageFilter, Page, PageRequest
+from switchboard.sending import account_number, opted_out
+from switchboard.services.accounts import AccountService
 from switchboard.services.runtime import Runtime
 from switchboard.timeline import Timeline, sender_pool
 
@@ -84,11 +84,13 @@ def parse_send_at(raw: str) -> datetime:
 
 
 class MessageService:
-    def __init__(self, runtime: Runtime, timeline: Timeline) -> None:
+    def __init__(self, runtime: Runtime, timeline: Timeline, accounts: AccountService) -> None:
         self._rt = runtime
         self._timeline = timeline
+        self._accounts = accounts
 
     async def create(self, account: Account, request: CreateMessage) -> Message:
+        await self._accounts.require_active(account)
         to = parse_to(request.to)
         if to.is_phone_number and (code := magic.to_error(to.identity)) is not None:
             raise TwilioError(code)
@@ -112,47 +114,26 @@ class MessageService:
         send_at = self._schedule(request, service)
 
         now = self._rt.clock.now()
-        smart = request.smart_encoded or bool(service and service.smart_encoding)
-        prefix = SidPrefix.MEDIA_MESSAGE if media_urls else SidPrefix.MESSAGE
-        status = initial_status(
-            messaging_service=service is not None, scheduled=send_at is not None
-        )
-        message = Message(
-            sid=self._rt.new_sid(prefix),
+        draft = Draft(
             account_sid=account.sid,
-            messaging_service_sid=service.sid if service else None,
             direction=Direction.OUTBOUND_API,
-            from_=None if sender is None else sender.value,
-            to=to.value,
+            to=to,
+            sender=sender,
             body=body,
-            status=status,
-            # Counted now, the only time the Smart Encoding choice is known (domain/segments.py).
-            num_segments=count_segments(
-                body, num_media=len(media_urls), channel=to.channel, smart_encoding=smart
-            ),
-            num_media=len(media_urls),
-            date_created=now,
-            date_updated=now,
+            media_urls=media_urls,
+            messaging_service_sid=service.sid if service else None,
+            through_service=service is not None,
+            smart_encoding=request.smart_encoded or bool(service and service.smart_encoding),
             status_callback=status_callback or (service.status_callback if service else None),
             validity_period=validity,
             send_at=send_at,
         )
-        media = [
-            Media(
-                sid=self._rt.new_sid(SidPrefix.MEDIA),
-                account_sid=account.sid,
-                message_sid=message.sid,
-                content_type=guess_content_type(url),
-                source_url=url,
-                date_created=now,
-                date_updated=now,
-            )
-            for url in media_urls
-        ]
+        built = build(draft, now=now, new_sid=self._rt.new_sid)
+        message = built.message
         first = await self._timeline.first_job(message, now)
         jobs = [first] if first is not None else []
         with self._rt.outbox.handoff(jobs) as claim:
-            return await self._rt.store.insert_message(message, media, jobs, claim=claim)
+            return await self._rt.store.insert_message(message, built.media, jobs, claim=claim)
 
     async def _service(self, account: Account, sid: str | None) -> MessagingService | None:
         if not sid:
@@ -185,8 +166,8 @@ class MessageService:
             raise TwilioError(code)
         if sender.identity == magic.VALID_FROM and service is None:
             return sender, None  # Twilio's always-valid test sender
-        found = await self._rt.store.find_number_and_service(sender.identity)
-        if found is None or found[0].account_sid != account.sid:
+        found = await account_number(self._rt.store, account.sid, sender.identity)
+        if found is None:
             raise TwilioError(
                 21606,
                 f"The 'From' phone number provided ({raw_from}) is not a valid message-capable "
@@ -206,10 +187,10 @@ class MessageService:
         pool_service: str | None,
     ) -> None:
         """21610 when the handset texted STOP to this sender (or to its service)."""
-        if to.channel is not Channel.SMS:
-            return
-        key = service.sid if service else pool_service or (sender.identity if sender else None)
-        if key is not None and await self._rt.store.is_opted_out(account.sid, key, to.identity):
+        # Without a sender the request named a service (21603 otherwise), which is the key.
+        number = sender.identity if sender else ""
+        scope = service.sid if service else pool_service
+        if await opted_out(self._rt.store, account.sid, to, number, scope):
             raise TwilioError(21610, f"Attempt to send to unsubscribed recipient {to.identity}")
 
     async def _pool(self, service: MessagingService) -> list[str]:

@@ -23,23 +23,19 @@ from urllib.parse import urljoin
 
 from switchboard.domain.callbacks import status_params
 from switchboard.domain.cookies import CookieJar, StoredCookie, cookie_header, live, remember
-from switchboard.domain.errors import TwilioError, describe
-from switchboard.domain.jobs import IncomingDelivery, delivery_token, status_callback_job
-from switchboard.domain.lifecycle import MessageStatus, initial_status
-from switchboard.domain.media import guess_content_type
+from switchboard.domain.errors import TwilioError
+from switchboard.domain.jobs import IncomingDelivery, delivery_token
 from switchboard.domain.models import Direction, Media, Message, NewJob, WebhookAttempt
-from switchboard.domain.optout import sender_key
+from switchboard.domain.outbound import Draft, Outbound, build
 from switchboard.domain.phone import (
     SEND_ONLY_KINDS,
     Address,
     AddressKind,
-    Channel,
     parse_address,
     parse_from,
 )
-from switchboard.domain.segments import count_segments
-from switchboard.domain.sids import SidPrefix
 from switchboard.ports import JobOutcome, Store
+from switchboard.sending import account_number, opted_out
 from switchboard.twiml import Message as MessageVerb
 from switchboard.twiml import TwimlResponse, interpret_reply
 from switchboard.webhooks.delivery import Deliverer, Delivery, Target
@@ -257,40 +253,33 @@ class IncomingWebhooks:
                 self._note(session, 14109, f"more than {MAX_REPLIES} replies; the rest dropped")
                 return None
             try:
-                reply, media = await self._reply(verb, inbound, document_url)
+                built = await self._reply(verb, inbound, document_url)
             except TwilioError as error:
                 self._note(session, error.code, error.message)
                 continue
-            session.replies.append((reply, media))
+            reply = built.message
+            session.replies.append((reply, built.media))
             first = await self._first_step(reply, reply.date_created)
             if first is not None:
                 session.jobs.append(first)
-            if reply.status is MessageStatus.FAILED:
-                self._failed_reply(session, reply, announced_by_action=verb.action is not None)
+            # The ``action`` request already carries ``MessageStatus=failed`` and ``ErrorCode``
+            # (and continues the session), so a callback would only repeat it.
+            if built.callback is not None and verb.action is None:
+                session.jobs.append(built.callback)
+            # 21612 is the app's reply going nowhere, so the attempt counts as failed; 21610
+            # (the handset opted out) is the handset's choice and stays the message's alone.
+            if reply.error_code == 21612:
+                self._amend_last(
+                    session,
+                    21612,
+                    f"21612: the reply {reply.sid} to {reply.to!r} failed: a sender ID "
+                    "(alphanumeric or RCS agent) can send but cannot receive messages",
+                )
             if verb.action is not None:
                 action_reply = reply
         return action_reply
 
-    def _failed_reply(self, session: _Session, reply: Message, announced_by_action: bool) -> None:
-        """A reply that failed at creation: its status callback, and 21612 on the attempt.
-
-        The ``action`` request already carries ``MessageStatus=failed`` and ``ErrorCode`` (and
-        continues the session), so a callback would only repeat it. 21612 is the app's reply
-        going nowhere, so the attempt counts as failed; 21610 (the handset opted out) is the
-        handset's choice and stays a property of the message alone."""
-        if not announced_by_action:
-            callback = status_callback_job(reply, reply.date_created)
-            if callback is not None:
-                session.jobs.append(callback)
-        if reply.error_code == 21612:
-            self._amend_last(
-                session,
-                21612,
-                f"21612: the reply {reply.sid} to {reply.to!r} failed: a sender ID "
-                "(alphanumeric or RCS agent) can send but cannot receive messages",
-            )
-
-    async def _failure(self, to: Address, sender: Address, inbound: InboundContext) -> int | None:
+    async def _refusal(self, to: Address, sender: Address, inbound: InboundContext) -> int | None:
         """Why a reply to ``to`` fails at once, stored as a ``failed`` message (None: it goes).
 
         An address that can only send (an alphanumeric sender ID, an RCS agent) cannot be
@@ -299,17 +288,17 @@ class IncomingWebhooks:
         21610, as a REST send would."""
         if to.kind in SEND_ONLY_KINDS:
             return 21612
-        if to.channel is Channel.SMS and await self._store.is_opted_out(
-            inbound.account_sid,
-            sender_key(sender.identity, inbound.messaging_service_sid),
-            to.identity,
-        ):
+        account, service = inbound.account_sid, inbound.messaging_service_sid
+        if await opted_out(self._store, account, to, sender.identity, service):
             return 21610
         return None
 
     async def _reply(
         self, verb: MessageVerb, inbound: InboundContext, document_url: str
-    ) -> tuple[Message, list[Media]]:
+    ) -> Outbound:
+        """The reply ``verb`` asks for, built like every outbound message (domain/outbound.py,
+        which lists how a reply differs from a REST send); 14101, 14102 and 14108 are raised
+        for the caller to note on the attempt."""
         to_raw = verb.to if verb.to is not None else inbound.from_
         to = parse_address(to_raw)
         if to is None:
@@ -319,47 +308,25 @@ class IncomingWebhooks:
             sender = parse_from(from_raw)
         except TwilioError:
             raise TwilioError(14102, f"invalid 'from' attribute {from_raw!r}") from None
-        if verb.from_ is not None and sender.kind is not AddressKind.ALPHANUMERIC:
-            owned = await self._store.find_phone_number(sender.identity)
-            if owned is None or owned.account_sid != inbound.account_sid:
-                raise TwilioError(14108, f"{from_raw} is not a number of this account")
+        named_number = verb.from_ is not None and sender.kind is not AddressKind.ALPHANUMERIC
+        if named_number and not await account_number(
+            self._store, inbound.account_sid, sender.identity
+        ):
+            raise TwilioError(14108, f"{from_raw} is not a number of this account")
         now = self._now()
-        failure = await self._failure(to, sender, inbound)
-        media_urls = [resolve(document_url, url) for url in verb.media]
+        refusal = await self._refusal(to, sender, inbound)
         callback = verb.action or verb.status_callback
-        sid = self._new_sid(SidPrefix.MEDIA_MESSAGE if media_urls else SidPrefix.MESSAGE)
-        segments = count_segments(
-            verb.body, num_media=len(media_urls), channel=to.channel, smart_encoding=False
-        )
-        reply = Message(
-            sid=sid,
+        draft = Draft(
             account_sid=inbound.account_sid,
-            messaging_service_sid=inbound.messaging_service_sid,
             direction=Direction.OUTBOUND_REPLY,
-            from_=sender.value,
-            to=to.value,
+            to=to,
+            sender=sender,
             body=verb.body,
-            status=initial_status(messaging_service=False, scheduled=False, refused=bool(failure)),
-            error_code=failure,
-            error_message=describe(failure).message if failure else None,
-            num_segments=segments,
-            num_media=len(media_urls),
-            date_created=now,
-            date_updated=now,
+            media_urls=[resolve(document_url, url) for url in verb.media],
+            messaging_service_sid=inbound.messaging_service_sid,
             status_callback=resolve(document_url, callback) if callback else None,
             status_callback_method=verb.callback_method,
+            refusal=refusal,
             in_reply_to=inbound.sid,
         )
-        media = [
-            Media(
-                sid=self._new_sid(SidPrefix.MEDIA),
-                account_sid=inbound.account_sid,
-                message_sid=sid,
-                content_type=guess_content_type(url),
-                source_url=url,
-                date_created=now,
-                date_updated=now,
-            )
-            for url in media_urls
-        ]
-        return reply, media
+        return build(draft, now=now, new_sid=self._new_sid)
