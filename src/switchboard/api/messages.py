@@ -49,6 +49,14 @@ def _parse_loose(text: str) -> datetime | None:
     return None
 
 
+def _later(moment: datetime, step: timedelta) -> datetime | None:
+    """An exclusive upper bound; none past the last representable moment (year 9999)."""
+    try:
+        return moment + step
+    except OverflowError:
+        return None
+
+
 def message_filter(params: Params) -> tuple[MessageFilter, list[tuple[str, str]]]:
     echoed: list[tuple[str, str]] = []
     to, from_ = params.text("To") or None, params.text("From") or None
@@ -65,11 +73,12 @@ def message_filter(params: Params) -> tuple[MessageFilter, list[tuple[str, str]]
         moment = parse_filter_date(name, raw)
         day_only = len(raw.strip()) == 10
         if name == "DateSent":
-            on_or_after, before = moment, moment + timedelta(days=1)
+            on_or_after, before = moment, _later(moment, timedelta(days=1))
         elif name == "DateSent>":
             on_or_after = moment
         else:  # DateSent< is "on or before": a whole day when only a day is given
-            before = moment + (timedelta(days=1) if day_only else timedelta(microseconds=1))
+            step = timedelta(days=1) if day_only else timedelta(microseconds=1)
+            before = _later(moment, step)
     return MessageFilter(to, from_, on_or_after, before), echoed
 
 
