@@ -196,6 +196,16 @@ def test_malformed_authorization_is_20003(
     assert response.headers["www-authenticate"] == 'Basic realm="Twilio API"'
 
 
+def test_non_ascii_authorization_is_20003(make_raw: Any, account_path: str) -> None:
+    """Header bytes beyond ASCII (obs-text) reach the app as Latin-1 text, which base64
+    decoding rejects with a plain ValueError: that was a 500."""
+    response = make_raw(auth=None).get(
+        f"{account_path}/Messages.json", headers={"Authorization": b"Basic \xff\xfe\xfd"}
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == 20003
+
+
 def test_page_size_over_1000_is_20007(client: Any, page_error: Any, raw: Any) -> None:
     with page_error(20007, 400):
         client.messages.page(page_size=1001)

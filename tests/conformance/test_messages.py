@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from switchboard.testing import TEST_ACCOUNT_SID
 
 RECIPIENT = "+14155550199"
@@ -340,3 +342,28 @@ def test_media_content_url_redirects_to_the_source(
 def test_media_of_an_unknown_message_is_20404(client: Any, page_error: Any) -> None:
     with page_error(20404, 404):
         client.messages("SM" + "0" * 32).media.list()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"DateSent": "9999-12-31T23:59:59"},
+        {"DateSent": "9999-12-31"},
+        {"DateSent<": "9999-12-31T23:59:59.999999Z"},
+        {"DateSent<": "9999-12-31"},
+        {"DateSent>": "0001-01-01T00:00:00+01:00"},
+        {"DateSent<": "9999-12-31T23:59:59-01:00"},
+    ],
+)
+def test_date_filters_at_the_ends_of_time(
+    raw: Any, account_path: str, number: str, query: dict[str, str]
+) -> None:
+    """A filter's upper bound one day (or one microsecond) after 9999-12-31 overflowed: a 500."""
+    raw.post(
+        f"{account_path}/Messages.json", data={"To": "+14155550199", "From": number, "Body": "x"}
+    )
+    response = raw.get(f"{account_path}/Messages.json", params=query)
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 200:
+        expected = 1 if "DateSent>" in query or "DateSent<" in query else 0
+        assert len(response.json()["messages"]) == expected
