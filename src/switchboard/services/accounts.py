@@ -12,6 +12,8 @@ owner cannot lock everyone out of the server.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import hmac
 import logging
@@ -33,6 +35,20 @@ INACTIVE = (
     "Account is not active: a suspended account cannot use the API until its parent account"
     " sets its Status to active"
 )
+
+
+def basic_credentials(authorization: str) -> tuple[str, str] | None:
+    """(username, password) from an HTTP ``Authorization: Basic ...`` header value; None when
+    the header is absent, of another scheme or malformed."""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, colon, password = decoded.partition(":")
+    return (username, password) if colon else None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -57,6 +73,11 @@ class AccountService:
     def forget_cached(self) -> None:
         self._principals.clear()
         self._accounts.clear()
+
+    async def stored_account(self, sid: str) -> Account | None:
+        """An account by SID, read from the store now (no cache): also a check that the
+        database answers."""
+        return await self._rt.store.get_account(sid)
 
     async def account(self, sid: str) -> Account | None:
         """An account by SID, from a short-lived cache (the webhook hot path needs its token)."""
