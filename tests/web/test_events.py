@@ -10,8 +10,9 @@ import orjson
 
 from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import Account, Direction, Message, WebhookAttempt
+from switchboard.services.accounts import Principal
+from switchboard.services.simulator import Overview, Scope
 from switchboard.web.events import EventStream, Feed, sse
-from switchboard.web.reader import Scope
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 ACCOUNT = "AC" + "0" * 32
@@ -95,25 +96,22 @@ def test_sse_framing() -> None:
 
 
 class StubReader:
-    """Stands in for DashboardReader: a fixed window, no numbers or services."""
+    """Stands in for the simulator service: a fixed window, no numbers or services."""
 
     def __init__(self, messages: list[Message], attempts: list[WebhookAttempt]) -> None:
-        self.messages, self.attempts = messages, attempts
+        self.messages, self.recent_attempts = messages, attempts
 
-    async def scope(self, main: Account) -> Scope:
-        return Scope(main, (main.sid,))
+    async def scope(self, principal: Principal) -> Scope:
+        return Scope(principal.account, (principal.account.sid,))
 
     async def recent_messages(self, scope: Scope) -> list[Message]:
         return self.messages
 
-    async def recent_attempts(self, scope: Scope) -> list[WebhookAttempt]:
-        return self.attempts
+    async def attempts(self, scope: Scope) -> list[WebhookAttempt]:
+        return self.recent_attempts
 
-    async def numbers(self, scope: Scope) -> list[Any]:
-        return []
-
-    async def messaging_services(self, scope: Scope) -> list[Any]:
-        return []
+    async def overview(self, scope: Scope) -> Overview:
+        return Overview(scope.account, [], [])
 
 
 MAIN = Account(ACCOUNT, "main", "token", ACCOUNT, "active", T0, T0)

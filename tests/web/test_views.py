@@ -106,6 +106,8 @@ def test_overview_lists_numbers_and_services(http: httpx.Client) -> None:
     [number] = overview["numbers"]
     assert number["phone_number"] == OUR_NUMBER
     assert number["service_sid"] == service["sid"]
+    # The service's inbound URL wins over the number's: decided on the server, not in app.js.
+    assert number["webhook"] == {"url": "https://x.test/in", "method": "POST", "source": "service"}
     [svc] = overview["services"]
     assert svc["friendly_name"] == "Support"
     assert svc["numbers"] == [OUR_NUMBER]

@@ -22,15 +22,15 @@ STORE_TIMEOUT = 5.0  # seconds the database may take to answer the check
 
 
 async def health(request: Request) -> Response:
-    runtime = services(request).runtime
+    svc = services(request)
     try:
-        runtime.clock.now()
+        svc.runtime.clock.now()
     except Exception:
         log.exception("health check: the clock cannot be read")
         return _unavailable("the clock cannot be read")
     try:
         async with asyncio.timeout(STORE_TIMEOUT):
-            await runtime.store.get_account(request.app.state.main_account.sid)
+            await svc.accounts.stored_account(request.app.state.main_account.sid)
     except TimeoutError:
         return _unavailable(f"the database did not answer within {STORE_TIMEOUT:g} s")
     except Exception:

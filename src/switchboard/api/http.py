@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 from typing import Any
 
@@ -13,7 +12,7 @@ from starlette.responses import Response
 
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.models import Account
-from switchboard.services.accounts import Principal
+from switchboard.services.accounts import Principal, basic_credentials
 from switchboard.services.container import Services
 
 log = logging.getLogger("switchboard.api")
@@ -67,21 +66,8 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     return error_response(request, TwilioError(20500))
 
 
-def basic_credentials(request: Request) -> tuple[str, str] | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except ValueError:  # binascii.Error, UnicodeDecodeError, or non-ASCII header bytes
-        return None
-    username, colon, password = decoded.partition(":")
-    return (username, password) if colon else None
-
-
 async def authenticate(request: Request) -> Principal:
-    credentials = basic_credentials(request)
+    credentials = basic_credentials(request.headers.get("authorization", ""))
     principal = None
     if credentials is not None:
         principal = await services(request).accounts.authenticate(*credentials)

@@ -17,7 +17,7 @@ async def fetch_media_content(request: Request) -> Response:
     svc = services(request)
     path = request.path_params
     if svc.runtime.config.is_loopback and "authorization" not in request.headers:
-        account = await svc.runtime.store.get_account(path["account_sid"])
+        account = await svc.accounts.stored_account(path["account_sid"])
         if account is None:
             raise NotFound()
     else:

@@ -12,6 +12,7 @@ owner cannot lock everyone out of the server.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hmac
 import logging
@@ -43,6 +44,20 @@ def _refuse_inactive(account: Account, standing: str) -> None:
         raise TwilioError(10001, f"Account is not active: {account.sid} is {standing}")
 
 
+def basic_credentials(authorization: str) -> tuple[str, str] | None:
+    """(username, password) from an HTTP ``Authorization: Basic ...`` header value; None when
+    the header is absent, of another scheme or malformed."""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except ValueError:  # binascii.Error, UnicodeDecodeError, or non-ASCII header bytes
+        return None
+    username, colon, password = decoded.partition(":")
+    return (username, password) if colon else None
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Principal:
     """Who is calling: an account, possibly through one of its API keys."""
@@ -65,6 +80,11 @@ class AccountService:
     def forget_cached(self) -> None:
         self._principals.clear()
         self._accounts.clear()
+
+    async def stored_account(self, sid: str) -> Account | None:
+        """An account by SID, read from the store now (no cache): also a check that the
+        database answers."""
+        return await self._rt.store.get_account(sid)
 
     async def account(self, sid: str) -> Account | None:
         """An account by SID, from a short-lived cache (the webhook hot path needs its token)."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
-from switchboard.domain.models import WebhookAttempt
 from switchboard.services.accounts import AccountService
 from switchboard.services.inbound import InboundService
 from switchboard.services.messages import MessageService
@@ -13,11 +11,8 @@ from switchboard.services.messaging_services import MessagingServiceService
 from switchboard.services.numbers import NumberService
 from switchboard.services.runtime import Runtime
 from switchboard.services.scenarios import ScenarioBook
+from switchboard.services.simulator import Replayer, SimulatorService
 from switchboard.timeline import Timeline
-
-
-class Replayer(Protocol):
-    async def __call__(self, attempt: WebhookAttempt) -> list[WebhookAttempt]: ...
 
 
 @dataclass
@@ -30,6 +25,7 @@ class Services:
     inbound: InboundService
     scenarios: ScenarioBook
     timeline: Timeline
+    simulator: SimulatorService
     # Set by the worker wiring once the transport exists (replaying needs the network).
     replay: Replayer | None = None
 
@@ -47,13 +43,21 @@ class Services:
             throughput=config.throughput,
             account_active=accounts.is_active,
         )
-        return cls(
+        messages = MessageService(runtime, timeline, accounts)
+        inbound = InboundService(runtime, timeline, accounts)
+        # The simulator looks ``replay`` up when it replays: the worker wiring sets it later.
+        simulator = SimulatorService(
+            runtime, accounts, messages, inbound, book, lambda: services.replay
+        )
+        services = cls(
             runtime=runtime,
             accounts=accounts,
             numbers=NumberService(runtime),
             messaging_services=MessagingServiceService(runtime),
-            messages=MessageService(runtime, timeline, accounts),
-            inbound=InboundService(runtime, timeline, accounts),
+            messages=messages,
+            inbound=inbound,
             scenarios=book,
             timeline=timeline,
+            simulator=simulator,
         )
+        return services

@@ -14,8 +14,6 @@ the header through.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 from collections.abc import Awaitable, Callable
 
@@ -24,6 +22,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from switchboard.domain.models import Account
 from switchboard.loopback import is_loopback_host, same_origin
+from switchboard.services.accounts import basic_credentials
 from switchboard.services.container import Services
 
 REALM = 'Basic realm="switchboard"'
@@ -37,18 +36,6 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
-
-
-def basic_credentials(header: str) -> tuple[str, str] | None:
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    username, colon, password = decoded.partition(":")
-    return (username, password) if colon else None
 
 
 def _same(a: str, b: str) -> bool:

@@ -25,10 +25,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from switchboard.domain.models import Account, Message, WebhookAttempt
-from switchboard.web.auth import services
-from switchboard.web.reader import RECENT_ATTEMPTS, DashboardReader, Scope
-from switchboard.web.render import attempt_summary, message_json
-from switchboard.web.views import overview_data
+from switchboard.services.accounts import Principal
+from switchboard.services.simulator import RECENT_ATTEMPTS, Scope, SimulatorService
+from switchboard.web.render import attempt_summary, message_json, overview_json
+from switchboard.web.views import dashboard_scope
 
 POLL_SECONDS = 0.5
 STREAM_SECONDS = 10.0
@@ -89,18 +89,18 @@ class Feed:
 class EventStream:
     """One browser's stream."""
 
-    def __init__(self, reader: DashboardReader, scope: Scope, last_id: str) -> None:
-        self._reader = reader
+    def __init__(self, simulator: SimulatorService, scope: Scope, last_id: str) -> None:
+        self._simulator = simulator
         self._scope = scope
         self._last_id = last_id
         self._feed = Feed()
 
     async def _window(self) -> tuple[list[Message], list[WebhookAttempt]]:
-        messages = await self._reader.recent_messages(self._scope)
-        return messages, await self._reader.recent_attempts(self._scope)
+        messages = await self._simulator.recent_messages(self._scope)
+        return messages, await self._simulator.attempts(self._scope)
 
     async def _overview(self) -> bytes | None:
-        data = await overview_data(self._reader, self._scope)
+        data = overview_json(await self._simulator.overview(self._scope))
         digest = hashlib.sha1(orjson.dumps(data)).hexdigest()
         if digest == self._feed.overview:
             return None
@@ -131,7 +131,7 @@ class EventStream:
             await asyncio.sleep(POLL_SECONDS)
             polls += 1
             if polls % OVERVIEW_EVERY == 0:
-                self._scope = await self._reader.scope(self._scope.main)
+                self._scope = await self._simulator.scope(Principal(self._scope.account))
                 overview = await self._overview()
                 if overview is not None:
                     yield overview
@@ -155,9 +155,8 @@ class EventStream:
 
 
 async def stream_events(request: Request, account: Account) -> Response:
-    reader = DashboardReader(services(request))
-    scope = await reader.scope(account)
-    stream = EventStream(reader, scope, request.headers.get("last-event-id", ""))
+    simulator, scope = await dashboard_scope(request, account)
+    stream = EventStream(simulator, scope, request.headers.get("last-event-id", ""))
     return StreamingResponse(
         stream.run(STREAM_SECONDS),
         media_type="text/event-stream",

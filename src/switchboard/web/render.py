@@ -10,18 +10,20 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from switchboard import __version__
 from switchboard.domain.models import (
     Direction,
     Media,
     Message,
     MessagingService,
-    PhoneNumber,
     ServicePhoneNumber,
     StatusEvent,
     WebhookAttempt,
 )
 from switchboard.domain.phone import parse_address
+from switchboard.domain.routing import InboundRoute
 from switchboard.domain.segments import reported_segments
+from switchboard.services.simulator import Exchange, NumberView, Overview
 
 
 def when(moment: datetime | None) -> str | None:
@@ -135,7 +137,15 @@ def attempt_json(attempt: WebhookAttempt) -> dict[str, Any]:
     }
 
 
-def number_json(number: PhoneNumber, service_sid: str | None) -> dict[str, Any]:
+def route_json(route: InboundRoute | None) -> dict[str, str] | None:
+    """Where a number's inbound webhook goes, decided on the server (``domain.routing``)."""
+    if route is None:
+        return None
+    return {"url": route.url, "method": route.method, "source": route.source}
+
+
+def number_json(view: NumberView) -> dict[str, Any]:
+    number = view.number
     return {
         "sid": number.sid,
         "account_sid": number.account_sid,
@@ -145,7 +155,8 @@ def number_json(number: PhoneNumber, service_sid: str | None) -> dict[str, Any]:
         "sms_method": number.sms_method,
         "sms_fallback_url": number.sms_fallback_url,
         "status_callback": number.status_callback,
-        "service_sid": service_sid,
+        "service_sid": view.service.sid if view.service else None,
+        "webhook": route_json(view.route),
     }
 
 
@@ -160,4 +171,30 @@ def service_json(service: MessagingService, pool: list[ServicePhoneNumber]) -> d
         "status_callback": service.status_callback,
         "use_inbound_webhook_on_number": service.use_inbound_webhook_on_number,
         "numbers": [entry.phone_number for entry in pool],
+    }
+
+
+def overview_json(overview: Overview) -> dict[str, Any]:
+    """Who we are, our numbers and our Messaging Services."""
+    account = overview.account
+    return {
+        "account": {
+            "sid": account.sid,
+            "friendly_name": account.friendly_name,
+            "auth_token": account.auth_token,
+        },
+        "numbers": [number_json(view) for view in overview.numbers],
+        "services": [service_json(service, pool) for service, pool in overview.services],
+        "version": __version__,
+    }
+
+
+def exchange_json(exchange: Exchange) -> dict[str, Any]:
+    return {
+        "message": message_json(exchange.message),
+        "timeline": [event_json(e) for e in exchange.timeline],
+        "attempts": [attempt_summary(a) for a in exchange.attempts],
+        "replies": [message_json(r) for r in exchange.replies],
+        "media": [media_json(m) for m in exchange.media],
+        "webhook_pending": exchange.webhook_pending,
     }

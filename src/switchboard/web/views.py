@@ -1,4 +1,5 @@
-"""The dashboard's JSON endpoints (``/_dashboard/api/...``), all as the main account."""
+"""The dashboard's JSON endpoints (``/_dashboard/api/...``), all as the main account: adapters
+over ``SimulatorService``."""
 
 from __future__ import annotations
 
@@ -9,22 +10,18 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from switchboard import __version__
-from switchboard.domain.errors import NotFound, TwilioError
-from switchboard.domain.jobs import JobKind
+from switchboard.domain.errors import NotFound
 from switchboard.domain.models import Account
-from switchboard.ports import PageRequest
+from switchboard.services.accounts import Principal
+from switchboard.services.simulator import Scope, SimulatorService
 from switchboard.web.auth import services
 from switchboard.web.inspector import inspect
-from switchboard.web.reader import DashboardReader, Scope
 from switchboard.web.render import (
     attempt_json,
     attempt_summary,
-    event_json,
-    media_json,
+    exchange_json,
     message_json,
-    number_json,
-    service_json,
+    overview_json,
 )
 
 
@@ -37,70 +34,36 @@ def json(data: Any, status_code: int = 200) -> Response:
     )
 
 
-async def _reader(request: Request, account: Account) -> tuple[DashboardReader, Scope]:
-    reader = DashboardReader(services(request))
-    return reader, await reader.scope(account)
-
-
-async def overview_data(reader: DashboardReader, scope: Scope) -> dict[str, Any]:
-    """Who we are, our numbers and our Messaging Services."""
-    pools = await reader.messaging_services(scope)
-    pooled = {entry.sid: service.sid for service, pool in pools for entry in pool}
-    return {
-        "account": {
-            "sid": scope.main.sid,
-            "friendly_name": scope.main.friendly_name,
-            "auth_token": scope.main.auth_token,
-        },
-        "numbers": [number_json(n, pooled.get(n.sid)) for n in await reader.numbers(scope)],
-        "services": [service_json(service, pool) for service, pool in pools],
-        "version": __version__,
-    }
+async def dashboard_scope(request: Request, account: Account) -> tuple[SimulatorService, Scope]:
+    """The simulator and what the dashboard sees: the main account and its subaccounts."""
+    simulator = services(request).simulator
+    return simulator, await simulator.scope(Principal(account))
 
 
 async def overview(request: Request, account: Account) -> Response:
-    reader, scope = await _reader(request, account)
-    data = await overview_data(reader, scope)
+    simulator, scope = await dashboard_scope(request, account)
+    data = overview_json(await simulator.overview(scope))
     config = services(request).runtime.config
     data["server"] = {"base_url": config.base_url, "loopback": config.is_loopback}
     return json(data)
 
 
 async def list_messages(request: Request, account: Account) -> Response:
-    reader, scope = await _reader(request, account)
-    messages = await reader.recent_messages(scope)
+    simulator, scope = await dashboard_scope(request, account)
+    messages = await simulator.recent_messages(scope)
     return json({"messages": [message_json(m) for m in messages]})
 
 
 async def fetch_message(request: Request, account: Account) -> Response:
     """A message with its status timeline, webhook attempts, replies and media."""
-    reader, scope = await _reader(request, account)
-    message = await reader.message(scope, request.path_params["sid"])
-    store = services(request).runtime.store
-    events = await store.list_status_events(message.sid)
-    attempts = await reader.attempts_for(scope, message.sid)
-    replies = await store.list_replies(message.sid)
-    media = await store.list_media(message.account_sid, message.sid, PageRequest(100))
-    pending = await store.pending_jobs(message.sid, JobKind.INCOMING)
-    return json(
-        {
-            "message": message_json(message),
-            "timeline": [event_json(e) for e in events],
-            "attempts": [attempt_summary(a) for a in attempts],
-            "replies": [message_json(r) for r in replies],
-            "media": [media_json(m) for m in media.items],
-            "webhook_pending": pending > 0,
-        }
-    )
+    simulator, scope = await dashboard_scope(request, account)
+    return json(exchange_json(await simulator.exchange(scope, request.path_params["sid"])))
 
 
 async def fetch_media(request: Request, account: Account) -> Response:
-    reader, scope = await _reader(request, account)
-    message = await reader.message(scope, request.path_params["sid"])
-    owner = await reader.account(message.account_sid)
-    media, content = await services(request).messages.media_content(
-        owner, message.sid, request.path_params["media_sid"]
-    )
+    simulator, scope = await dashboard_scope(request, account)
+    params = request.path_params
+    media, content = await simulator.media_content(scope, params["sid"], params["media_sid"])
     if content is not None:
         # Uploaded bytes are served as data, never run as a page of this origin.
         return Response(
@@ -114,21 +77,21 @@ async def fetch_media(request: Request, account: Account) -> Response:
 
 
 async def list_attempts(request: Request, account: Account) -> Response:
-    reader, scope = await _reader(request, account)
-    attempts = await reader.recent_attempts(scope)
+    simulator, scope = await dashboard_scope(request, account)
+    attempts = await simulator.attempts(scope)
     return json({"attempts": [attempt_summary(a) for a in attempts]})
 
 
 async def fetch_attempt(request: Request, account: Account) -> Response:
-    reader, scope = await _reader(request, account)
-    return json(attempt_json(await reader.attempt(scope, request.path_params["sid"])))
+    simulator, scope = await dashboard_scope(request, account)
+    return json(attempt_json(await simulator.attempt(scope, request.path_params["sid"])))
 
 
 async def inspect_signature(request: Request, account: Account) -> Response:
     """The signature inspector; ``?url=`` and ``&signature=`` check what the receiver saw."""
-    reader, scope = await _reader(request, account)
-    attempt = await reader.attempt(scope, request.path_params["sid"])
-    owner = await reader.account(attempt.account_sid)
+    simulator, scope = await dashboard_scope(request, account)
+    attempt = await simulator.attempt(scope, request.path_params["sid"])
+    owner = await simulator.account(attempt.account_sid)
     query = request.query_params
     inspection = inspect(
         attempt,
@@ -141,10 +104,6 @@ async def inspect_signature(request: Request, account: Account) -> Response:
 
 async def replay_attempt(request: Request, account: Account) -> Response:
     """Send a recorded request again; answers with the new attempt(s)."""
-    reader, scope = await _reader(request, account)
-    attempt = await reader.attempt(scope, request.path_params["sid"])
-    replay = services(request).replay
-    if replay is None:
-        raise TwilioError(20500, "replay is not available in this process")
-    attempts = await replay(attempt)
+    simulator, scope = await dashboard_scope(request, account)
+    attempts = await simulator.replay(scope, request.path_params["sid"])
     return json({"attempts": [attempt_summary(a) for a in attempts]}, 201)

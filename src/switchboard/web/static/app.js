@@ -19,12 +19,12 @@ function renderNumbers() {
   const services = new Map(o.services.map((s) => [s.sid, s]));
   const items = o.numbers.map((n) => {
     const service = n.service_sid ? services.get(n.service_sid) : null;
-    const target = service && !service.use_inbound_webhook_on_number ? service.inbound_request_url : n.sms_url;
+    const target = n.webhook; // where its inbound messages go, decided by the server
     return h(
       "li",
       { class: "number" },
       h("div", { class: "row" }, h("strong", {}, n.phone_number), service ? h("span", { class: "tag" }, service.friendly_name) : null),
-      h("div", { class: "url", title: target || "" }, target ? `${n.sms_method} ${target}` : "no webhook URL"),
+      h("div", { class: "url", title: target ? target.url : "" }, target ? `${target.method} ${target.url}` : "no webhook URL"),
     );
   });
   fill(byId("numbers"), items.length ? items : h("li", { class: "muted" }, "No numbers yet. Create one with the REST API or the SDK."));

@@ -1,0 +1,296 @@
+"""The simulator: what ``/_sim`` and the dashboard show and do, behind one service.
+
+Both surfaces are adapters over this: they parse a request, call here and render the read models
+(``Exchange``, ``Overview``) in their own JSON. Everything is read from the store on every call:
+with ``--workers N`` other processes write to the same database.
+
+Scope. A caller sees its own account and, through the account's own credentials, its
+subaccounts; through an API key only the key's account. The dashboard acts as the main account.
+Only the main account's own credentials change simulator-wide state (the clock, a reset, the
+scenarios every account shares): ``require_main_account`` is that rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from switchboard.clock import ControllableClock
+from switchboard.domain.errors import NotFound, TwilioError
+from switchboard.domain.jobs import JobKind
+from switchboard.domain.models import (
+    Account,
+    Media,
+    Message,
+    MessagingService,
+    PhoneNumber,
+    ServicePhoneNumber,
+    StatusEvent,
+    WebhookAttempt,
+)
+from switchboard.domain.routing import InboundRoute, route_inbound
+from switchboard.ports import AttemptFilter, MessageFilter, PageRequest
+from switchboard.services.accounts import AccountService, Principal
+from switchboard.services.handset import Part, handset_message
+from switchboard.services.inbound import InboundService
+from switchboard.services.messages import MessageService
+from switchboard.services.runtime import Runtime
+from switchboard.services.scenarios import Documents, ScenarioBook
+
+RECENT_MESSAGES = 200
+RECENT_ATTEMPTS = 100  # attempts carry bodies: the dashboard's live window stays modest
+EXCHANGE_ATTEMPTS = 1000
+ALL = PageRequest(page_size=1000)
+
+T = TypeVar("T")
+
+
+class Replayer(Protocol):
+    async def __call__(self, attempt: WebhookAttempt) -> list[WebhookAttempt]: ...
+
+
+# What a change needs from its request, read only once the caller may make the change: a
+# refused caller is told so whatever it sent.
+Later = Callable[[], Awaitable[T]]
+
+# Replaying needs the network, which only a process that delivers has: looked up at each call.
+ReplayerSource = Callable[[], Replayer | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The accounts one caller sees: its own first, then its subaccounts."""
+
+    account: Account
+    account_sids: tuple[str, ...]
+
+    def __contains__(self, account_sid: object) -> bool:
+        return account_sid in self.account_sids
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """A message with everything that happened to it."""
+
+    message: Message
+    timeline: list[StatusEvent]
+    attempts: list[WebhookAttempt]
+    replies: list[Message]
+    media: list[Media]
+    webhook_pending: bool  # the incoming webhook has not finished yet
+
+
+@dataclass(frozen=True, slots=True)
+class NumberView:
+    number: PhoneNumber
+    service: MessagingService | None  # the Messaging Service whose pool holds it
+    route: InboundRoute | None  # where its inbound messages' webhook goes (None: nowhere)
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    account: Account
+    numbers: list[NumberView]
+    services: list[tuple[MessagingService, list[ServicePhoneNumber]]]  # with their pools
+
+
+@dataclass(frozen=True, slots=True)
+class ClockChange:
+    frozen: bool | None = None
+    advance: float | None = None  # seconds
+    to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClockState:
+    now: datetime
+    frozen: bool
+
+
+def require_main_account(principal: Principal, action: str) -> None:
+    """Only the main account's own credentials change simulator-wide state: subaccounts and API
+    keys get 403 (20403)."""
+    if principal.key is not None or principal.account.is_subaccount:
+        raise TwilioError(20403, f"Only the main account's credentials can {action}")
+
+
+def _scenario_owner(principal: Principal, *, changing: bool) -> str | None:
+    """Whose rules a caller sees and edits: a subaccount (its credentials or its keys) its own,
+    which match only its messages; the main account the shared ones (None), which match every
+    account's messages, so changing those is simulator-wide."""
+    if principal.account.is_subaccount:
+        return principal.account.sid
+    if changing:
+        require_main_account(principal, "change the scenarios every account shares")
+    return None
+
+
+class SimulatorService:
+    def __init__(
+        self,
+        runtime: Runtime,
+        accounts: AccountService,
+        messages: MessageService,
+        inbound: InboundService,
+        scenarios: ScenarioBook,
+        replayer: ReplayerSource,
+    ) -> None:
+        self._rt = runtime
+        self._store = runtime.store
+        self._accounts = accounts
+        self._messages = messages
+        self._inbound = inbound
+        self._scenarios = scenarios
+        self._replayer = replayer
+
+    # Reading, within a scope.
+
+    async def scope(self, principal: Principal) -> Scope:
+        own = principal.account
+        if principal.key is not None:
+            return Scope(own, (own.sid,))
+        accounts = await self._store.list_accounts(own.sid, None, None, ALL)
+        return Scope(own, (own.sid, *(a.sid for a in accounts.items if a.sid != own.sid)))
+
+    async def account(self, sid: str) -> Account:
+        account = await self._accounts.account(sid)
+        if account is None:
+            raise NotFound()
+        return account
+
+    async def message(self, scope: Scope, sid: str) -> Message:
+        message = await self._store.find_message(sid)
+        if message is None or message.account_sid not in scope:
+            raise NotFound()
+        return message
+
+    async def exchange(self, scope: Scope, sid: str) -> Exchange:
+        message = await self.message(scope, sid)
+        # Pending first: a job finishing between these reads then shows as "still pending" with
+        # partial results (harmless), never as "done" without its attempts and replies.
+        pending = await self._store.pending_jobs(message.sid, JobKind.INCOMING)
+        return Exchange(
+            message=message,
+            timeline=await self._store.list_status_events(message.sid),
+            attempts=await self.attempts(scope, message_sid=sid, limit=EXCHANGE_ATTEMPTS),
+            replies=await self._store.list_replies(message.sid),
+            media=(await self._store.list_media(message.account_sid, sid, PageRequest(100))).items,
+            webhook_pending=pending > 0,
+        )
+
+    async def recent_messages(self, scope: Scope, limit: int = RECENT_MESSAGES) -> list[Message]:
+        """The newest ``limit`` messages of each account, oldest first."""
+        found: list[Message] = []
+        for sid in scope.account_sids:
+            page = await self._store.list_messages(sid, MessageFilter(), PageRequest(limit))
+            found += page.items
+        return sorted(found, key=lambda m: m.seq)
+
+    async def attempts(
+        self, scope: Scope, *, message_sid: str | None = None, limit: int = RECENT_ATTEMPTS
+    ) -> list[WebhookAttempt]:
+        return await self._store.list_attempts(
+            AttemptFilter(account_sids=scope.account_sids, message_sid=message_sid, limit=limit)
+        )
+
+    async def attempt(self, scope: Scope, sid: str) -> WebhookAttempt:
+        attempt = await self._store.get_attempt(sid)
+        if attempt is None or attempt.account_sid not in scope:
+            raise NotFound()
+        return attempt
+
+    async def media_content(
+        self, scope: Scope, message_sid: str, media_sid: str
+    ) -> tuple[Media, bytes | None]:
+        message = await self.message(scope, message_sid)
+        owner = await self.account(message.account_sid)
+        return await self._messages.media_content(owner, message.sid, media_sid)
+
+    async def overview(self, scope: Scope) -> Overview:
+        """The scope's numbers, each with where its inbound webhook goes, and its services."""
+        services: list[tuple[MessagingService, list[ServicePhoneNumber]]] = []
+        for sid in scope.account_sids:
+            for service in (await self._store.list_services(sid, ALL)).items:
+                pool = await self._store.list_service_numbers(service.sid, ALL)
+                services.append((service, pool.items))
+        pooled = {entry.sid: service for service, pool in services for entry in pool}
+        numbers = []
+        for sid in scope.account_sids:
+            for number in (await self._store.list_phone_numbers(sid, None, None, ALL)).items:
+                pool_of = pooled.get(number.sid)
+                numbers.append(NumberView(number, pool_of, route_inbound(number, pool_of)))
+        return Overview(scope.account, numbers, services)
+
+    # Acting.
+
+    async def send_inbound(self, principal: Principal, parts: Iterable[Part]) -> Message:
+        """A handset texts one of the caller's numbers (or, for the account's own credentials,
+        one of its subaccounts' numbers)."""
+        return await self._inbound.receive(
+            principal.account, principal.key is not None, handset_message(parts)
+        )
+
+    async def replay(self, scope: Scope, attempt_sid: str) -> list[WebhookAttempt]:
+        """Send a recorded attempt's request again; answers with the new attempt(s)."""
+        attempt = await self.attempt(scope, attempt_sid)
+        replay = self._replayer()
+        if replay is None:
+            raise TwilioError(20500, "replay is not available in this process")
+        return await replay(attempt)
+
+    async def reset(self, principal: Principal, keep_numbers: Later[bool]) -> bool:
+        """Clear the simulator's state (the numbers too unless ``keep_numbers``); answers that."""
+        require_main_account(principal, "reset the simulator")
+        keep = await keep_numbers()
+        await self._store.reset(keep_numbers=keep)
+        return keep
+
+    # The clock.
+
+    def _clock(self) -> ControllableClock:
+        clock = self._rt.clock
+        if not isinstance(clock, ControllableClock):
+            raise TwilioError(21000, "this server's clock cannot be controlled")
+        return clock
+
+    def clock(self) -> ClockState:
+        clock = self._clock()
+        return ClockState(clock.now(), clock.virtual)
+
+    async def move_clock(self, principal: Principal, change: Later[ClockChange]) -> ClockState:
+        """Freeze or thaw, advance, set: applied in that order, all or none."""
+        require_main_account(principal, "move the simulator's clock")
+        clock = self._clock()
+        try:
+            wanted = await change()
+            clock.move(frozen=wanted.frozen, advance=wanted.advance, to=wanted.to)
+        except ValueError as error:
+            raise TwilioError(21000, f"Invalid clock change: {error}") from None
+        self._rt.outbox.wake()  # jobs may be due at the new time
+        return self.clock()
+
+    # The carrier's scenarios.
+
+    async def scenarios(self, principal: Principal) -> Documents:
+        return await self._scenarios.documents(_scenario_owner(principal, changing=False))
+
+    async def add_scenario(self, principal: Principal, document: Later[Any]) -> Documents:
+        """Append one scenario (a JSON object); rules match in order, first match wins."""
+        owner = _scenario_owner(principal, changing=True)
+        return await self._scenarios.add(await document(), owner)
+
+    async def replace_scenarios(self, principal: Principal, documents: Later[Any]) -> Documents:
+        """Replace the caller's scenarios: a JSON list, or {"scenarios": [...]}."""
+        owner = _scenario_owner(principal, changing=True)
+        sent = await documents()
+        if isinstance(sent, dict):
+            sent = sent.get("scenarios", [])
+        if not isinstance(sent, list):
+            raise TwilioError(21000, 'Send a JSON list of scenarios or {"scenarios": [...]}')
+        return await self._scenarios.replace(sent, owner)
+
+    async def clear_scenarios(self, principal: Principal) -> Documents:
+        owner = _scenario_owner(principal, changing=True)
+        return await self._scenarios.replace([], owner)
