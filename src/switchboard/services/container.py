@@ -1,4 +1,9 @@
-"""All application services, built once over one Runtime."""
+"""All application services, built once over one Runtime.
+
+Each service gets its collaborators in its constructor: ``build`` takes what comes from outside
+the services (the runtime, and ``replay``, which needs the network) and builds the rest in
+dependency order. The composition root (``switchboard.compose``) is its only production caller.
+"""
 
 from __future__ import annotations
 
@@ -30,13 +35,12 @@ class Services:
     inbound: InboundService
     scenarios: ScenarioBook
     timeline: Timeline
-    # Set by the worker wiring once the transport exists (replaying needs the network).
-    replay: Replayer | None = None
+    replay: Replayer  # sends a recorded webhook attempt again (over the network)
 
     @classmethod
-    def build(cls, runtime: Runtime) -> Services:
-        book = ScenarioBook(runtime.store)
+    def build(cls, runtime: Runtime, *, replay: Replayer) -> Services:
         config = runtime.config
+        book = ScenarioBook(runtime.store, cache_seconds=config.scenario_cache_seconds)
         accounts = AccountService(runtime)
         timeline = Timeline(
             runtime.store,
@@ -56,4 +60,5 @@ class Services:
             inbound=InboundService(runtime, timeline),
             scenarios=book,
             timeline=timeline,
+            replay=replay,
         )
