@@ -1,7 +1,7 @@
-"""The composition root: builds the store, clock, services and the ASGI application.
+"""The ASGI application and the start-up of a server: the main account, scenarios, leases.
 
-This is the only place adapters are chosen (SQLite or PostgreSQL, system or virtual clock,
-real HTTP or in-process transports); everything else receives them.
+The parts are built by :func:`switchboard.compose.compose`; this module sequences a server's
+start over them and serves them over HTTP.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import contextlib
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
@@ -24,16 +25,13 @@ from switchboard.api.health import health
 from switchboard.api.http import handle_http_exception, handle_twilio_error, handle_unexpected
 from switchboard.api.routes import TWILIO_ROUTES
 from switchboard.clock import VirtualClock
-from switchboard.config import Config
+from switchboard.compose import System, compose
+from switchboard.config import Config, ConfigError
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import Account
 from switchboard.ports import Clock
-from switchboard.services.container import Services
-from switchboard.services.runtime import NoOutbox
-from switchboard.transport import AiohttpTransport, RoutingTransport
+from switchboard.services.scenarios import ScenarioBook
 from switchboard.web.routes import DASHBOARD_ROUTES
-from switchboard.wiring import build_services, is_postgres, open_store
-from switchboard.worker import build_dispatcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +43,41 @@ class Ready:
     config: Config
 
 
-async def load_scenarios_file(services: Services, config: Config) -> None:
+def read_scenarios(config: Config) -> list[dict[str, Any]] | None:
+    """The checked scenarios of ``config.scenarios_file`` (None without one).
+
+    Raises ConfigError when the file cannot be read or holds no valid scenarios."""
     if not config.scenarios_file:
-        return
+        return None
+    path = config.scenarios_file
     try:
-        text = await asyncio.to_thread(Path(config.scenarios_file).read_text, encoding="utf-8")
-        document = json.loads(text)
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise SystemExit(f"cannot read scenarios from {config.scenarios_file}: {error}") from None
+        raise ConfigError(f"cannot read scenarios from {path}: {error}") from None
     scenarios = document.get("scenarios", []) if isinstance(document, dict) else document
+    if not isinstance(scenarios, list):
+        raise ConfigError(f'{path}: expected a list of scenarios or {{"scenarios": [...]}}')
     try:
-        await services.scenarios.replace(scenarios)
+        return ScenarioBook.validate(scenarios)
     except TwilioError as error:
-        raise SystemExit(f"{config.scenarios_file}: {error.message}") from None
+        raise ConfigError(f"{path}: {error.message}") from None
+
+
+def check_config(config: Config) -> None:
+    """Raise ConfigError for what would stop a server's start (before anything is started)."""
+    read_scenarios(config)
+
+
+async def start_up(system: System) -> Ready:
+    """The main account exists and the scenarios file is loaded (ConfigError if it is bad)."""
+    config = system.config
+    account, created = await system.services.accounts.bootstrap_main_account(
+        config.account_sid, config.auth_token
+    )
+    scenarios = await asyncio.to_thread(read_scenarios, config)
+    if scenarios is not None:
+        await system.services.scenarios.replace(scenarios)
+    return Ready(account, created, config)
 
 
 def create_app(
@@ -71,35 +91,18 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        store = await open_store(config)
-        services = build_services(store, config, clock)
-        runtime = services.runtime
-        app.state.services = services
-        account, created = await services.accounts.bootstrap_main_account(
-            config.account_sid, config.auth_token
-        )
-        app.state.main_account = account
-        await load_scenarios_file(services, config)
-        transport = RoutingTransport(AiohttpTransport(), mounts)
-        app.state.transport = transport
-        dispatcher = build_dispatcher(services, transport)
-        app.state.dispatcher = dispatcher
-        if config.release_leases_on_start and not is_postgres(config):
-            # One node owns a SQLite file: leases left by a previous (crashed) run are void.
-            # On PostgreSQL other nodes may be running: their leases expire on their own.
-            await store.release_all_leases()
-        if config.deliver:
-            dispatcher.start()
-        else:
-            runtime.outbox = NoOutbox()  # worker processes find the jobs in the database
-        if on_ready is not None:
-            on_ready(Ready(account, created, config))
-        try:
+        async with compose(config, clock=clock, mounts=mounts) as system:
+            app.state.services = system.services
+            app.state.transport = system.transport
+            app.state.dispatcher = system.dispatcher
+            ready = await start_up(system)
+            app.state.main_account = ready.account
+            if config.release_leases_on_start:
+                await system.release_stale_leases()
+            system.start_delivering()
+            if on_ready is not None:
+                on_ready(ready)
             yield
-        finally:
-            await dispatcher.stop()
-            await transport.aclose()
-            await store.close()
 
     return Starlette(
         routes=[
@@ -127,18 +130,18 @@ def app_from_env() -> Starlette:
 
 async def prepare_database(config: Config) -> Ready:
     """Migrate, create the main account and void stale leases: done once, before forking."""
-    store = await open_store(config)
-    try:
-        services = build_services(store, config)
-        account, created = await services.accounts.bootstrap_main_account(
-            config.account_sid, config.auth_token
-        )
-        await load_scenarios_file(services, config)
-        if not is_postgres(config):
-            await store.release_all_leases()
-        return Ready(account, created, config)
-    finally:
-        await store.close()
+    async with compose(replace(config, deliver=False)) as system:
+        ready = await start_up(system)
+        await system.release_stale_leases()
+        return replace(ready, config=config)
 
 
-__all__ = ["CONFIG_ENV", "Ready", "VirtualClock", "app_from_env", "create_app", "prepare_database"]
+__all__ = [
+    "CONFIG_ENV",
+    "Ready",
+    "VirtualClock",
+    "app_from_env",
+    "check_config",
+    "create_app",
+    "prepare_database",
+]

@@ -1,14 +1,26 @@
-"""switchboard's settings: one frozen object built at start and passed to constructors."""
+"""switchboard's settings: one frozen object built at start and passed to constructors.
+
+Every default lives here, as a field default of :class:`Config`: the CLI's option defaults and
+the components' keyword defaults read them from :data:`DEFAULTS`, so a default is changed in
+one place. A setting that cannot work raises :class:`ConfigError`, which the CLI reports as one
+line and an exit status.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
+from typing import Final
 
 from switchboard.loopback import is_loopback_name
 
-DEFAULT_PORT = 8080
 ALL_INTERFACES = frozenset({"0.0.0.0", "::"})
+
+
+class ConfigError(Exception):
+    """The configuration cannot work (an unreadable scenarios file, a lease of no length...).
+
+    The message is one line, fit to print as the reason a command stops."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,14 +35,14 @@ class CarrierTiming:
 @dataclass(frozen=True, slots=True)
 class Config:
     host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
+    port: int = 8080
     database: str = "switchboard.db"
     # The base URL apps use to reach us: media URLs in webhooks and v1 page links use it.
     public_url: str | None = None
     account_sid: str | None = None
     auth_token: str | None = None
     carrier: CarrierTiming = CarrierTiming()
-    webhook_concurrency: int = 256
+    webhook_concurrency: int = 256  # jobs (webhooks, callbacks, carrier steps) run at once
     # How long a claimed job stays reserved without a heartbeat: the delay before the jobs of
     # a node that died are picked up by another.
     lease_seconds: float = 60.0
@@ -45,6 +57,20 @@ class Config:
     throughput: bool = False
     scenarios_file: str | None = None  # JSON: a list of scenarios, loaded at start
     workers: int = 1
+    # Caches of what other processes may change: their changes are seen within this long.
+    auth_cache_seconds: float = 2.0  # accounts and API keys checked by this process
+    scenario_cache_seconds: float = 1.0  # the carrier's scenario book
+    health_timeout_seconds: float = 5.0  # how long the database may take to answer /healthz
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port {self.port} is not between 0 and 65535")
+        if self.lease_seconds <= 0:
+            raise ConfigError(f"a lease of {self.lease_seconds:g} s cannot be held")
+        if self.webhook_concurrency < 1:
+            raise ConfigError("the webhook concurrency must be at least 1")
+        if self.workers < 1:
+            raise ConfigError("at least one worker process is needed")
 
     def to_env(self) -> str:
         """This config as JSON, for worker processes started by uvicorn."""
@@ -71,3 +97,6 @@ class Config:
         if self.host in ALL_INTERFACES:
             host = "127.0.0.1"
         return f"http://{host}:{self.port}"
+
+
+DEFAULTS: Final = Config()  # read by whoever needs a default

@@ -22,13 +22,13 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
 
+from switchboard.config import DEFAULTS
 from switchboard.domain.models import Job, NewJob
 from switchboard.ports import Clock, JobClaim, JobOutcome, LeaseLost, Store
 
 log = logging.getLogger("switchboard.outbox")
 
 Handler = Callable[[Job], Awaitable[JobOutcome]]
-LEASE_SECONDS = 60.0
 RETRY_AFTER_CRASH = timedelta(seconds=5)
 # Other processes sharing the database add jobs this one is not told about: look at least
 # this often (virtual clocks included, since their jobs are only ever written in-process).
@@ -42,9 +42,9 @@ class Dispatcher:
         clock: Clock,
         handlers: dict[str, Handler],
         *,
-        concurrency: int = 256,
+        concurrency: int = DEFAULTS.webhook_concurrency,
         batch: int = 256,
-        lease_seconds: float = LEASE_SECONDS,
+        lease_seconds: float = DEFAULTS.lease_seconds,
     ) -> None:
         self._store = store
         self._clock = clock

@@ -69,20 +69,22 @@ def test_pending_webhooks_are_delivered_after_sigkill_and_restart(
 
         _wait(all_delivered, 30, "outbound messages to be delivered")
 
+    def callbacks(sid: str) -> set[str]:
+        with receiver.lock:
+            return {
+                params["MessageStatus"]
+                for path, params in receiver.requests
+                if path == "/status" and params.get("MessageSid") == sid
+            }
+
+    # A message is `delivered` before its callback arrives: wait for every message's callbacks.
     _wait(
-        lambda: sorted(receiver.seen("/status", "MessageSid")).count(outbound[0]) >= 2,
-        10,
+        lambda: all({"sent", "delivered"} <= callbacks(sid) for sid in outbound),
+        30,
         "status callbacks",
     )
     seen = receiver.seen("/sms", "MessageSid")
     duplicates = len(seen) - len(set(seen))
     # Only webhooks in flight at the kill may be delivered twice (at-least-once).
     assert duplicates <= INBOUND - len(delivered_before_kill)
-    for sid in outbound:
-        callbacks = [
-            params["MessageStatus"]
-            for path, params in receiver.requests
-            if path == "/status" and params.get("MessageSid") == sid
-        ]
-        assert {"sent", "delivered"} <= set(callbacks)
     print(f"duplicates after SIGKILL: {duplicates} of {INBOUND} webhooks")

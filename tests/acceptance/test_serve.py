@@ -135,3 +135,36 @@ def test_all_interfaces_are_named_as_such() -> None:
         assert overview.status_code == 200
     finally:
         server.stop()
+
+
+BAD_SCENARIOS = {
+    "not JSON": ("{", "cannot read scenarios from {path}: Expecting property name"),
+    "not a list": ('{"scenarios": 5}', "{path}: expected a list of scenarios"),
+    "invalid rule": ('[{"outcome": "lost"}]', "{path}: scenario 0: "),
+}
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("case", sorted(BAD_SCENARIOS))
+def test_a_bad_scenarios_file_is_one_clear_line_and_exit_status_3(
+    tmp_path: Path, case: str, workers: str
+) -> None:
+    content, reason = BAD_SCENARIOS[case]
+    path = tmp_path / "scenarios.json"
+    path.write_text(content, encoding="utf-8")
+    database = tmp_path / "switchboard.db"
+    args = ["--port", "0", "--database", str(database), "--scenarios", str(path)]
+    result = subprocess.run(
+        serve(*args, "--workers", workers),
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 3  # a configuration error (docs/configuration.md)
+    assert result.stdout == ""  # no banner, no credentials
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr  # no traceback
+    assert lines[0].startswith("switchboard: " + reason.format(path=path)), lines
+    assert not database.exists()  # nothing was created for a server that never ran

@@ -173,7 +173,7 @@ def test_seeded_sids_do_not_depend_on_the_tests_pace(make_carrier, receiver):
     two creates differs, and the second message must still get the same SID (and with it the
     same carrier draws, which are seeded by SID).
 
-    Bug (src/switchboard/wiring.py sid_factory, webhooks/delivery.py Deliverer._record): every
+    Bug (src/switchboard/compose.py sid_factory, webhooks/delivery.py Deliverer._record): every
     SID comes from one seeded stream, and a webhook attempt takes its SID when the app
     answers, so a callback answered between two creates shifts every later message SID.
     """

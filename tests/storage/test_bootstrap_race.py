@@ -8,6 +8,7 @@ from typing import Any
 
 from switchboard.clock import SystemClock
 from switchboard.config import Config
+from switchboard.domain.models import WebhookAttempt
 from switchboard.domain.sids import SidFactory
 from switchboard.services.container import Services
 from switchboard.services.runtime import Runtime
@@ -15,10 +16,14 @@ from switchboard.services.runtime import Runtime
 ACCOUNT_SID = "AC" + "7" * 32
 
 
+async def no_replay(attempt: WebhookAttempt) -> list[WebhookAttempt]:
+    raise AssertionError("no webhook is replayed here")
+
+
 async def test_concurrent_bootstraps_share_one_main_account(store: Any) -> None:
     def node(seed: int) -> Services:
         runtime = Runtime(store, SystemClock(), SidFactory(random.Random(seed).randbytes), Config())
-        return Services.build(runtime)
+        return Services.build(runtime, replay=no_replay)
 
     results = await asyncio.gather(
         *(

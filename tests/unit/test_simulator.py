@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from switchboard.compose import compose
 from switchboard.config import Config
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.models import WebhookAttempt
@@ -16,8 +17,6 @@ from switchboard.services.container import Services
 from switchboard.services.handset import Part, Upload, handset_message
 from switchboard.services.inbound import InboundMedia
 from switchboard.services.simulator import ClockChange
-from switchboard.storage.sqlite import SqliteStore
-from switchboard.wiring import build_services
 
 MAIN_NUMBER = "+15005550006"
 SUB_NUMBER = "+15005550007"
@@ -35,8 +34,11 @@ class World:
 
 @pytest.fixture
 async def world() -> AsyncIterator[World]:
-    store = await SqliteStore.open(":memory:")
-    services = build_services(store, Config(database=":memory:"))
+    async with compose(Config(database=":memory:", deliver=False)) as system:
+        yield await _populated(system.services)
+
+
+async def _populated(services: Services) -> World:
     accounts = services.accounts
     main, _ = await accounts.bootstrap_main_account(None, None)
     key = await accounts.create_key(main, "ci")
@@ -44,12 +46,7 @@ async def world() -> AsyncIterator[World]:
     other = await accounts.create_subaccount(Principal(main), "neighbour")
     await services.numbers.create(main, {"PhoneNumber": MAIN_NUMBER, "SmsUrl": "http://app/sms"})
     await services.numbers.create(sub, {"PhoneNumber": SUB_NUMBER, "SmsUrl": "http://sub/sms"})
-    try:
-        yield World(
-            services, Principal(main), Principal(main, key), Principal(sub), Principal(other)
-        )
-    finally:
-        await store.close()
+    return World(services, Principal(main), Principal(main, key), Principal(sub), Principal(other))
 
 
 def texts(**fields: str) -> list[Part]:
@@ -191,9 +188,7 @@ async def test_scenarios_are_the_callers_own_or_the_shared_ones(world: World) ->
     assert await simulator.scenarios(world.sub) == [rule]
 
 
-async def test_replay_needs_a_delivering_process_and_finds_it_when_it_replays(
-    world: World,
-) -> None:
+async def test_replay_is_scoped_and_recorded(world: World) -> None:
     services = world.services
     simulator = services.simulator
     recorded = WebhookAttempt(
@@ -202,26 +197,22 @@ async def test_replay_needs_a_delivering_process_and_finds_it_when_it_replays(
         message_sid=None,
         kind="incoming",
         attempt=1,
-        url="http://sub/sms",
+        url="http://127.0.0.1:9/sms",  # nothing listens on the discard port
         method="POST",
         request_headers={},
-        request_body="",
+        request_body="Body=hi",
         date_created=services.runtime.clock.now(),
         duration_ms=1.0,
     )
     await services.runtime.store.insert_attempts([recorded])
     with pytest.raises(NotFound):  # not the key's account
         await simulator.replay(await simulator.scope(world.key), recorded.sid)
-    scope = await simulator.scope(world.main)
-    with pytest.raises(TwilioError) as error:
-        await simulator.replay(scope, recorded.sid)
-    assert error.value.code == 20500
-
-    async def replay(attempt: WebhookAttempt) -> list[WebhookAttempt]:
-        return [attempt]
-
-    services.replay = replay  # what the worker wiring does once the transport exists
-    assert await simulator.replay(scope, recorded.sid) == [recorded]
+    replayed = await simulator.replay(await simulator.scope(world.main), recorded.sid)
+    assert replayed
+    assert {a.kind for a in replayed} == {"replay"}
+    assert all(a.url == recorded.url and a.error_code is not None for a in replayed)
+    stored = await simulator.attempts(await simulator.scope(world.main), limit=100)
+    assert {a.sid for a in replayed} <= {a.sid for a in stored}
 
 
 async def routes(services: Services, principal: Principal) -> dict[str, tuple[str, str] | None]:

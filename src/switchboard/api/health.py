@@ -18,8 +18,6 @@ from switchboard.api.http import services
 
 log = logging.getLogger("switchboard.api")
 
-STORE_TIMEOUT = 5.0  # seconds the database may take to answer the check
-
 
 async def health(request: Request) -> Response:
     svc = services(request)
@@ -28,11 +26,12 @@ async def health(request: Request) -> Response:
     except Exception:
         log.exception("health check: the clock cannot be read")
         return _unavailable("the clock cannot be read")
+    timeout = svc.runtime.config.health_timeout_seconds  # how long the database may take to answer
     try:
-        async with asyncio.timeout(STORE_TIMEOUT):
+        async with asyncio.timeout(timeout):
             await svc.accounts.stored_account(request.app.state.main_account.sid)
     except TimeoutError:
-        return _unavailable(f"the database did not answer within {STORE_TIMEOUT:g} s")
+        return _unavailable(f"the database did not answer within {timeout:g} s")
     except Exception:
         log.exception("health check: the database cannot be read")
         return _unavailable("the database cannot be read")

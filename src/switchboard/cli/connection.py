@@ -49,7 +49,7 @@ class ServerConnection:
 def _stored_credentials(database: str) -> tuple[str, str] | None:
     """The main account's credentials in ``database``; None when it has none (or, for a file,
     does not exist). A database that cannot be read is an error naming it and the cause."""
-    from switchboard.wiring import is_postgres  # the store only for commands that need it
+    from switchboard.compose import is_postgres  # the store only for commands that need it
 
     config = Config(database=database)
     if not is_postgres(config) and not Path(database).is_file():
@@ -64,7 +64,7 @@ def _stored_credentials(database: str) -> tuple[str, str] | None:
 
 
 async def _main_account(config: Config) -> Account | None:
-    from switchboard.wiring import open_store
+    from switchboard.compose import open_store
 
     store = await open_store(config)
     try:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -22,7 +24,7 @@ from switchboard.cli.numbers import numbers
 from switchboard.cli.reset import reset
 from switchboard.cli.text import text
 from switchboard.cli.webhooks import webhooks
-from switchboard.config import DEFAULT_PORT, Config
+from switchboard.config import DEFAULTS, Config, ConfigError
 
 if TYPE_CHECKING:
     from switchboard.app import Ready
@@ -32,6 +34,10 @@ if TYPE_CHECKING:
 
 console = Console(stderr=False, highlight=False)
 DATABASE_HELP = "A SQLite file path (or :memory:), or a postgresql://user@host/dbname URL."
+# `serve` and `worker` stop with this status, and the reason on one line, when their
+# configuration cannot work (docs/configuration.md). 1 is a port that cannot be bound; 2 is
+# click's usage error.
+EXIT_CONFIG = 3
 
 
 def _shown(database: str) -> str:
@@ -50,6 +56,16 @@ def cli() -> None:
     """A self-hosted, Twilio-compatible Programmable Messaging server."""
 
 
+@contextlib.contextmanager
+def _config_errors() -> Iterator[None]:
+    """A configuration that cannot work stops the command: one line on stderr, EXIT_CONFIG."""
+    try:
+        yield
+    except ConfigError as error:
+        click.echo(f"switchboard: {error}", err=True)
+        sys.exit(EXIT_CONFIG)
+
+
 def _announce(ready: Ready) -> None:
     first, *rest = banner(ready, _shown(ready.config.database))
     console.print(first, style="bold", markup=False)
@@ -59,11 +75,11 @@ def _announce(ready: Ready) -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help="TCP port.")
+@click.option("--host", default=DEFAULTS.host, show_default=True, help="Interface to bind.")
+@click.option("--port", default=DEFAULTS.port, show_default=True, type=int, help="TCP port.")
 @click.option(
     "--database",
-    default="switchboard.db",
+    default=DEFAULTS.database,
     show_default=True,
     envvar="SWITCHBOARD_DATABASE",
     help=DATABASE_HELP,
@@ -76,7 +92,7 @@ def _announce(ready: Ready) -> None:
 )
 @click.option(
     "--workers",
-    default=1,
+    default=DEFAULTS.workers,
     show_default=True,
     type=click.IntRange(1, 64),
     help="Server processes sharing the database (use the machine's cores).",
@@ -93,14 +109,14 @@ def _announce(ready: Ready) -> None:
 @click.option(
     "--lease-seconds",
     type=click.FloatRange(min=1.0),
-    default=60.0,
+    default=DEFAULTS.lease_seconds,
     show_default=True,
     help="How long a claimed job stays reserved without a heartbeat: how soon the jobs of a "
     "node that died run on another node.",
 )
 @click.option(
     "--deliver/--no-deliver",
-    default=True,
+    default=DEFAULTS.deliver,
     show_default=True,
     help="Run webhooks, callbacks and the carrier here; --no-deliver leaves them to "
     "`switchboard worker` processes on the same database.",
@@ -120,22 +136,25 @@ def serve(
     """Run the server (REST API, webhooks, simulated carrier) until interrupted."""
     import uvicorn
 
-    from switchboard.app import CONFIG_ENV, create_app, prepare_database
+    from switchboard.app import CONFIG_ENV, check_config, create_app, prepare_database
 
-    config = Config(
-        host=host,
-        port=port,
-        database=database,
-        public_url=public_url,
-        account_sid=os.environ.get("SWITCHBOARD_ACCOUNT_SID") or None,
-        auth_token=os.environ.get("SWITCHBOARD_AUTH_TOKEN") or None,
-        workers=workers,
-        scenarios_file=scenarios_file,
-        seed=seed,
-        throughput=throughput,
-        lease_seconds=lease_seconds,
-        deliver=deliver,
-    )
+    with _config_errors():
+        config = Config(
+            host=host,
+            port=port,
+            database=database,
+            public_url=public_url,
+            account_sid=os.environ.get("SWITCHBOARD_ACCOUNT_SID") or None,
+            auth_token=os.environ.get("SWITCHBOARD_AUTH_TOKEN") or None,
+            workers=workers,
+            scenarios_file=scenarios_file,
+            seed=seed,
+            throughput=throughput,
+            lease_seconds=lease_seconds,
+            deliver=deliver,
+        )
+        # Checked here, not in the server's start-up, where uvicorn would print a traceback.
+        check_config(config)
     if workers > 1 and database == ":memory:":
         raise click.UsageError("--workers needs a database file the processes can share")
     # The port first: nothing is created or announced for a server that cannot listen.
@@ -152,7 +171,8 @@ def serve(
         if workers == 1:
             uvicorn.run(create_app(config, on_ready=_announce), **options)
             return
-        _announce(asyncio.run(prepare_database(config)))
+        with _config_errors():
+            _announce(asyncio.run(prepare_database(config)))
         os.environ[CONFIG_ENV] = replace(config, release_leases_on_start=False).to_env()
         uvicorn.run("switchboard.app:app_from_env", factory=True, workers=workers, **options)
 
@@ -165,7 +185,7 @@ def db() -> None:
 @db.command()
 @click.option(
     "--database",
-    default="switchboard.db",
+    default=DEFAULTS.database,
     show_default=True,
     envvar="SWITCHBOARD_DATABASE",
     help=DATABASE_HELP,
@@ -173,7 +193,7 @@ def db() -> None:
 def migrate(database: str) -> None:
     """Apply pending schema migrations and exit (a server also does this when it starts)."""
 
-    from switchboard.wiring import open_store
+    from switchboard.compose import open_store
 
     async def run() -> None:
         store = await open_store(Config(database=database))
@@ -186,7 +206,7 @@ def migrate(database: str) -> None:
 @cli.command()
 @click.option(
     "--database",
-    default="switchboard.db",
+    default=DEFAULTS.database,
     show_default=True,
     envvar="SWITCHBOARD_DATABASE",
     help=DATABASE_HELP,
@@ -194,17 +214,20 @@ def migrate(database: str) -> None:
 @click.option(
     "--lease-seconds",
     type=click.FloatRange(min=1.0),
-    default=60.0,
+    default=DEFAULTS.lease_seconds,
     show_default=True,
     help="As for serve.",
 )
-@click.option("--concurrency", type=click.IntRange(1, 4096), default=256, show_default=True,
-              help="Deliveries in flight at once.")  # fmt: skip
+@click.option("--concurrency", type=click.IntRange(1, 4096), default=DEFAULTS.webhook_concurrency,
+              show_default=True, help="Deliveries in flight at once.")  # fmt: skip
 def worker(database: str, lease_seconds: float, concurrency: int) -> None:
     """Deliver webhooks, callbacks and carrier steps for the servers on DATABASE (no HTTP)."""
     from switchboard.worker import run_worker
 
-    config = Config(database=database, lease_seconds=lease_seconds, webhook_concurrency=concurrency)
+    with _config_errors():
+        config = Config(
+            database=database, lease_seconds=lease_seconds, webhook_concurrency=concurrency
+        )
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -215,7 +238,8 @@ def worker(database: str, lease_seconds: float, concurrency: int) -> None:
         sys.stdout.flush()
         await run_worker(config, stop)
 
-    asyncio.run(main())
+    with _config_errors():
+        asyncio.run(main())
 
 
 cli.add_command(text)

@@ -66,11 +66,9 @@ class Principal:
     key: ApiKey | None = None
 
 
-# Credentials checked within this many seconds are trusted again without a store read. Every
-# change made through this process (token, status, key deletion) drops the cache at once.
-AUTH_CACHE_SECONDS = 2.0
-
-
+# Credentials checked within ``config.auth_cache_seconds`` are trusted again without a store
+# read. Every change made through this process (token, status, key deletion) drops the cache at
+# once.
 class AccountService:
     def __init__(self, runtime: Runtime) -> None:
         self._rt = runtime
@@ -94,7 +92,7 @@ class AccountService:
             return cached[1]
         account = await self._rt.store.get_account(sid)
         if account is not None:
-            self._accounts[sid] = (now + AUTH_CACHE_SECONDS, account)
+            self._accounts[sid] = (now + self._rt.config.auth_cache_seconds, account)
         return account
 
     async def bootstrap_main_account(
@@ -184,7 +182,7 @@ class AccountService:
         _refuse_inactive(principal.account, standing)
         if len(self._principals) > 10_000:
             self._principals.clear()
-        self._principals[key] = (now + AUTH_CACHE_SECONDS, principal)
+        self._principals[key] = (now + self._rt.config.auth_cache_seconds, principal)
         return principal
 
     async def _check_credentials(self, username: str, password: str) -> Principal | None:

@@ -1,4 +1,9 @@
-"""All application services, built once over one Runtime."""
+"""All application services, built once over one Runtime.
+
+Each service gets its collaborators in its constructor: ``build`` takes what comes from outside
+the services (the runtime, and ``replay``, which needs the network) and builds the rest in
+dependency order. The composition root (``switchboard.compose``) is its only production caller.
+"""
 
 from __future__ import annotations
 
@@ -26,13 +31,12 @@ class Services:
     scenarios: ScenarioBook
     timeline: Timeline
     simulator: SimulatorService
-    # Set by the worker wiring once the transport exists (replaying needs the network).
-    replay: Replayer | None = None
+    replay: Replayer  # sends a recorded webhook attempt again (over the network)
 
     @classmethod
-    def build(cls, runtime: Runtime) -> Services:
-        book = ScenarioBook(runtime.store)
+    def build(cls, runtime: Runtime, *, replay: Replayer) -> Services:
         config = runtime.config
+        book = ScenarioBook(runtime.store, cache_seconds=config.scenario_cache_seconds)
         accounts = AccountService(runtime)
         timeline = Timeline(
             runtime.store,
@@ -45,11 +49,8 @@ class Services:
         )
         messages = MessageService(runtime, timeline, accounts)
         inbound = InboundService(runtime, timeline, accounts)
-        # The simulator looks ``replay`` up when it replays: the worker wiring sets it later.
-        simulator = SimulatorService(
-            runtime, accounts, messages, inbound, book, lambda: services.replay
-        )
-        services = cls(
+        simulator = SimulatorService(runtime, accounts, messages, inbound, book, replay)
+        return cls(
             runtime=runtime,
             accounts=accounts,
             numbers=NumberService(runtime),
@@ -59,5 +60,5 @@ class Services:
             scenarios=book,
             timeline=timeline,
             simulator=simulator,
+            replay=replay,
         )
-        return services

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchboard.carrier.scenarios import Scenario, parse_scenario
+from switchboard.config import DEFAULTS
 from switchboard.domain.errors import TwilioError
 from switchboard.ports import Store
 
-CACHE_SECONDS = 1.0  # other processes' changes are seen within this long
 OWNER = "account_sid"  # a stored rule's owning subaccount (a rule a client sends cannot set it)
 
 Documents = list[dict[str, Any]]
@@ -38,8 +38,11 @@ def _rule(stored: Mapping[str, Any]) -> _Rule:
 
 
 class ScenarioBook:
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self, store: Store, *, cache_seconds: float = DEFAULTS.scenario_cache_seconds
+    ) -> None:
         self._store = store
+        self._cache_seconds = cache_seconds  # other processes' changes are seen within this long
         self._cached: tuple[float, list[_Rule]] | None = None
         self._writing = asyncio.Lock()  # one read-modify-write at a time in this process
 
@@ -57,7 +60,7 @@ class ScenarioBook:
         now = time.monotonic()
         if self._cached is None or self._cached[0] < now:
             rules = [_rule(stored) for stored in await self._store.list_scenarios()]
-            self._cached = (now + CACHE_SECONDS, rules)
+            self._cached = (now + self._cache_seconds, rules)
         return self._cached[1]
 
     @staticmethod

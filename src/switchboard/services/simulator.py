@@ -55,8 +55,6 @@ class Replayer(Protocol):
 # refused caller is told so whatever it sent.
 Later = Callable[[], Awaitable[T]]
 
-# Replaying needs the network, which only a process that delivers has: looked up at each call.
-ReplayerSource = Callable[[], Replayer | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +133,7 @@ class SimulatorService:
         messages: MessageService,
         inbound: InboundService,
         scenarios: ScenarioBook,
-        replayer: ReplayerSource,
+        replay: Replayer,
     ) -> None:
         self._rt = runtime
         self._store = runtime.store
@@ -143,7 +141,7 @@ class SimulatorService:
         self._messages = messages
         self._inbound = inbound
         self._scenarios = scenarios
-        self._replayer = replayer
+        self._replay = replay
 
     # Reading, within a scope.
 
@@ -235,10 +233,7 @@ class SimulatorService:
     async def replay(self, scope: Scope, attempt_sid: str) -> list[WebhookAttempt]:
         """Send a recorded attempt's request again; answers with the new attempt(s)."""
         attempt = await self.attempt(scope, attempt_sid)
-        replay = self._replayer()
-        if replay is None:
-            raise TwilioError(20500, "replay is not available in this process")
-        return await replay(attempt)
+        return await self._replay(attempt)
 
     async def reset(self, principal: Principal, keep_numbers: Later[bool]) -> bool:
         """Clear the simulator's state (the numbers too unless ``keep_numbers``); answers that."""

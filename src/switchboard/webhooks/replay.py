@@ -12,7 +12,24 @@ import uuid
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from switchboard.domain.models import WebhookAttempt
+from switchboard.ports import Store
 from switchboard.webhooks.delivery import Deliverer, Target
+
+
+class Replay:
+    """Replays a recorded attempt and records the new attempts (``Services.replay``)."""
+
+    def __init__(self, deliverer: Deliverer, store: Store) -> None:
+        self._deliverer = deliverer
+        self._store = store
+
+    async def __call__(self, attempt: WebhookAttempt) -> list[WebhookAttempt]:
+        # The account's token as stored now: a replay is rare, and signs with the current one.
+        account = await self._store.get_account(attempt.account_sid)
+        token = "" if account is None else account.auth_token
+        attempts = await replay_attempt(self._deliverer, attempt, token)
+        await self._store.insert_attempts(attempts)
+        return attempts
 
 
 async def replay_attempt(
