@@ -56,7 +56,6 @@ class Replayer(Protocol):
 Later = Callable[[], Awaitable[T]]
 
 
-
 @dataclass(frozen=True, slots=True)
 class Scope:
     """The accounts one caller sees: its own first, then its subaccounts."""
