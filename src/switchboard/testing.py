@@ -27,6 +27,7 @@ from switchboard.clock import ControllableClock, VirtualClock
 from switchboard.config import Config
 from switchboard.domain.models import Account
 from switchboard.ports import Clock
+from switchboard.receiver import TestReceiver as TestReceiver  # public: users' tests reuse it
 
 TEST_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
