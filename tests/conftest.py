@@ -82,6 +82,7 @@ class ServerProcess:
     database: str | Path
     log: Path
     args: tuple[str, ...] = ()
+    name: str = "switchboard"
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
 
@@ -160,7 +161,7 @@ def spawn_server(tmp_path: Path) -> Iterator[SpawnServer]:
         database: str | Path | None = None, *args: str, name: str = "switchboard"
     ) -> ServerProcess:
         target = database if database is not None else tmp_path / f"{name}.db"
-        process = ServerProcess(target, tmp_path / f"{name}.log", args)
+        process = ServerProcess(target, tmp_path / f"{name}.log", args, name)
         spawned.append(process)
         return process
 

@@ -57,7 +57,7 @@ class Cluster:
     receivers: list[Receiver] = field(default_factory=list)
 
     def node(self, name: str, lease_seconds: float = 5.0) -> Any:
-        node = self.spawn(self.dsn, "--lease-seconds", str(lease_seconds), name=f"node-{name}")
+        node = self.spawn(self.dsn, "--lease-seconds", str(lease_seconds), name=name)
         return node.start()
 
     def receiver(self, slow_seconds: float = 8.0) -> Receiver:
