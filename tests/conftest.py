@@ -90,6 +90,11 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def dsn(self) -> str:
+        """The database as given: a PostgreSQL DSN for the scale-out nodes."""
+        return str(self.database)
+
     def http(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, auth=(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN), timeout=10)
 
