@@ -1,5 +1,10 @@
 """A minimal webhook receiver for benchmarks: records (MessageSid, receipt time) and answers
-an empty TwiML <Response/>. Run: python bench/receiver.py PORT OUTFILE (Ctrl-C writes OUTFILE)."""
+an empty TwiML <Response/>. Run: python bench/receiver.py PORT OUTFILE (Ctrl-C writes OUTFILE).
+
+Deliberately not ``switchboard.testing.TestReceiver``: the benchmark measures switchboard, so the
+receiver must cost as little as possible and sit in a process of its own. This one is a bare
+ASGI app under uvicorn (an event loop, no thread per connection, no signature check, no
+per-request records beyond the SID), so it is never the bottleneck of bench/inbound.py."""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ from switchboard.clock import ControllableClock, VirtualClock
 from switchboard.config import Config
 from switchboard.domain.models import Account
 from switchboard.ports import Clock
+from switchboard.receiver import TestReceiver as TestReceiver  # public: users' tests reuse it
 from switchboard.simclient import SimClient, SimError, SimRequest
 
 TEST_ACCOUNT_SID = "AC" + "0" * 31 + "1"

@@ -79,12 +79,12 @@ def test_every_command_has_help() -> None:
 
 def test_numbers_add_update_list_and_remove(server_process: Any, receiver: Any) -> None:
     server = server_process.start()
-    added = switchboard(server, "numbers", "add", NUMBER, "--sms-url", f"{receiver.url}/sms",
-                        "--status-callback", f"{receiver.url}/status")  # fmt: skip
+    added = switchboard(server, "numbers", "add", NUMBER, "--sms-url", f"{receiver.base_url}/sms",
+                        "--status-callback", f"{receiver.base_url}/status")  # fmt: skip
     assert added.returncode == 0, added.stderr
-    assert f"SMS URL          {receiver.url}/sms" in added.stdout
+    assert f"SMS URL          {receiver.base_url}/sms" in added.stdout
     updated = switchboard(server, "numbers", "update", NUMBER, "--sms-method", "get",
-                          "--fallback-url", f"{receiver.url}/fallback",
+                          "--fallback-url", f"{receiver.base_url}/fallback",
                           "--friendly-name", "Front desk")  # fmt: skip
     assert updated.returncode == 0, updated.stderr
     assert "Front desk" in updated.stdout
@@ -98,14 +98,14 @@ def test_numbers_add_update_list_and_remove(server_process: Any, receiver: Any) 
     front = next(row for row in rows if row.startswith(NUMBER))
     assert "Front desk" in front
     assert "GET" in front
-    assert f"{receiver.url}/fallback" in front
+    assert f"{receiver.base_url}/fallback" in front
 
     with server.http() as http:
         stored = http.get(f"{API}/IncomingPhoneNumbers.json", params={"PhoneNumber": NUMBER})
         number = stored.json()["incoming_phone_numbers"][0]
     assert number["sms_method"] == "GET"
-    assert number["sms_fallback_url"] == f"{receiver.url}/fallback"
-    assert number["status_callback"] == f"{receiver.url}/status"
+    assert number["sms_fallback_url"] == f"{receiver.base_url}/fallback"
+    assert number["status_callback"] == f"{receiver.base_url}/status"
 
     as_json = json.loads(switchboard(server, "numbers", "list", "--json").stdout)
     assert sorted(n["phone_number"] for n in as_json) == [NUMBER, OTHER]
@@ -197,7 +197,7 @@ def test_messages_list_and_show(server_process: Any, receiver: Any) -> None:
     server = server_process.start()
     with server.http() as http:
         http.post(f"{API}/IncomingPhoneNumbers.json",
-                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.url}/sms"})  # fmt: skip
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
         first = inbound(http, "hello there")
         sent = http.post(
             f"{API}/Messages.json", data={"To": HANDSET, "From": NUMBER, "Body": "out"}
@@ -227,7 +227,7 @@ def test_messages_list_and_show(server_process: Any, receiver: Any) -> None:
     assert "Status     received" in shown.stdout
     webhooks = shown.stdout.split("Webhooks")[1].split("Replies")[0]
     assert "incoming" in webhooks
-    assert f"POST {receiver.url}/sms" in webhooks
+    assert f"POST {receiver.base_url}/sms" in webhooks
     assert "200" in webhooks
     missing = switchboard(server, "messages", "show", "SM" + "0" * 32)
     assert missing.returncode == 1
@@ -264,11 +264,11 @@ def test_webhooks_list_show_and_replay(server_process: Any, receiver: Any) -> No
     server = server_process.start()
     with server.http() as http:
         http.post(f"{API}/IncomingPhoneNumbers.json",
-                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.url}/sms"})  # fmt: skip
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
     texted = switchboard(server, "text", "--from", HANDSET, "--to", NUMBER, "webhook me")
     assert texted.returncode == 0, texted.stderr
     assert texted.stdout.strip() == "(no reply)"  # the receiver answers an empty <Response/>
-    [sid] = receiver.seen("/sms", "MessageSid")
+    [sid] = receiver.values("/sms", "MessageSid")
 
     listed = switchboard(server, "webhooks", "list", "--message", sid)
     assert listed.returncode == 0, listed.stderr
@@ -283,18 +283,18 @@ def test_webhooks_list_show_and_replay(server_process: Any, receiver: Any) -> No
     shown = switchboard(server, "webhooks", "show", attempt)
     assert shown.returncode == 0, shown.stderr
     request, response = shown.stdout.split("\nRequest\n")[1].split("\nResponse\n")
-    assert f"POST {receiver.url}/sms" in request
+    assert f"POST {receiver.base_url}/sms" in request
     assert "X-Twilio-Signature: " in request
     assert f"MessageSid={sid}" in request
     assert "Body=webhook me" in request
     assert "HTTP 200" in response
-    assert "<Response/>" in response
+    assert "<Response />" in response
 
     replayed = switchboard(server, "webhooks", "replay", attempt)
     assert replayed.returncode == 0, replayed.stderr
     assert "replay (attempt 1)" in replayed.stdout
     assert "HTTP status  200" in replayed.stdout
-    assert receiver.seen("/sms", "MessageSid") == [sid, sid]
+    assert receiver.values("/sms", "MessageSid") == [sid, sid]
     attempts = json.loads(switchboard(server, "webhooks", "list", "--json").stdout)
     assert [a["kind"] for a in attempts] == ["incoming", "replay"]
     assert switchboard(server, "webhooks", "show", "NO" + "0" * 32).returncode == 1
@@ -304,7 +304,7 @@ def test_reset_keeps_numbers_unless_all(server_process: Any, receiver: Any) -> N
     server = server_process.start()
     with server.http() as http:
         http.post(f"{API}/IncomingPhoneNumbers.json",
-                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.url}/sms"})  # fmt: skip
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
         inbound(http, "to be forgotten")
         kept = switchboard(server, "reset")  # piped: no confirmation asked
         assert kept.returncode == 0, kept.stderr
@@ -328,7 +328,7 @@ def test_on_a_terminal_tables_are_coloured_and_reset_asks_first(
     server = server_process.start()
     with server.http() as http:
         http.post(f"{API}/IncomingPhoneNumbers.json",
-                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.url}/sms"})  # fmt: skip
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
         inbound(http, "on a terminal")
 
     def on_terminal(*args: str, answer: bytes = b"") -> str:
@@ -368,7 +368,7 @@ def test_load_sends_messages_and_summarises_webhooks(server_process: Any, receiv
     server = server_process.start()
     dead = f"http://127.0.0.1:{free_port()}/sms"
     with server.http() as http:
-        for number, url in ((NUMBER, f"{receiver.url}/sms"), (OTHER, dead)):
+        for number, url in ((NUMBER, f"{receiver.base_url}/sms"), (OTHER, dead)):
             http.post(f"{API}/IncomingPhoneNumbers.json",
                       data={"PhoneNumber": number, "SmsUrl": url})  # fmt: skip
 
@@ -382,9 +382,9 @@ def test_load_sends_messages_and_summarises_webhooks(server_process: Any, receiv
     assert "max" in result.stdout
     assert "Replies           0" in result.stdout
     assert "Webhook errors    none" in result.stdout
-    assert len(receiver.seen("/sms", "MessageSid")) == 40
-    assert len(set(receiver.seen("/sms", "From"))) == 40
-    assert set(receiver.seen("/sms", "Body")) == {f"load {n}" for n in range(1, 41)}
+    assert len(receiver.values("/sms", "MessageSid")) == 40
+    assert len(set(receiver.values("/sms", "From"))) == 40
+    assert set(receiver.values("/sms", "Body")) == {f"load {n}" for n in range(1, 41)}
 
     failing = switchboard(server, "load", "--to", OTHER, "--count", "5", "--rate", "0", "--json")
     assert failing.returncode == 1, failing.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from switchboard.receiver import Reply
 from switchboard.testing import TEST_ACCOUNT_SID
 
 NUMBER = "+15555550100"
@@ -28,9 +29,10 @@ def test_pending_webhooks_are_delivered_after_sigkill_and_restart(
     with server_process.http() as http:
         http.post(
             f"{base}/IncomingPhoneNumbers.json",
-            data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.url}/sms"},
+            data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"},
         ).raise_for_status()
-        receiver.delay = 3.0  # every webhook is still in flight when the server dies
+        # Every webhook and callback is still in flight when the server dies.
+        receiver.default = Reply(body="<Response/>", delay=3.0)
         inbound = []
         for index in range(INBOUND):
             response = http.post(
@@ -46,7 +48,7 @@ def test_pending_webhooks_are_delivered_after_sigkill_and_restart(
                     "To": "+14155550123",
                     "From": NUMBER,
                     "Body": f"out{index}",
-                    "StatusCallback": f"{receiver.url}/status",
+                    "StatusCallback": f"{receiver.base_url}/status",
                 },
             )
             assert response.status_code == 201
@@ -54,11 +56,11 @@ def test_pending_webhooks_are_delivered_after_sigkill_and_restart(
 
     time.sleep(0.3)  # requests are now open at the receiver
     server_process.kill()
-    delivered_before_kill = set(receiver.seen("/sms", "MessageSid"))
-    receiver.delay = 0.0
+    delivered_before_kill = {r.sid for r in receiver.at("/sms") if r.end == "answered"}
+    receiver.default = Reply(body="<Response/>")
     server_process.start()
 
-    _wait(lambda: set(inbound) <= set(receiver.seen("/sms", "MessageSid")), 30, "webhooks")
+    _wait(lambda: set(inbound) <= set(receiver.values("/sms", "MessageSid")), 30, "webhooks")
     with server_process.http() as http:
 
         def all_delivered() -> bool:
@@ -69,21 +71,15 @@ def test_pending_webhooks_are_delivered_after_sigkill_and_restart(
 
         _wait(all_delivered, 30, "outbound messages to be delivered")
 
-    def callbacks(sid: str) -> set[str]:
-        with receiver.lock:
-            return {
-                params["MessageStatus"]
-                for path, params in receiver.requests
-                if path == "/status" and params.get("MessageSid") == sid
-            }
-
     # A message is `delivered` before its callback arrives: wait for every message's callbacks.
     _wait(
-        lambda: all({"sent", "delivered"} <= callbacks(sid) for sid in outbound),
+        lambda: all(
+            {"sent", "delivered"} <= set(receiver.statuses("/status", sid)) for sid in outbound
+        ),
         30,
         "status callbacks",
     )
-    seen = receiver.seen("/sms", "MessageSid")
+    seen = receiver.values("/sms", "MessageSid")
     duplicates = len(seen) - len(set(seen))
     # Only webhooks in flight at the kill may be delivered twice (at-least-once).
     assert duplicates <= INBOUND - len(delivered_before_kill)

@@ -45,7 +45,7 @@ def test_api_only_node_and_a_worker(tmp_path: Path, receiver: Any) -> None:
         with httpx.Client(base_url=base, auth=(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)) as http:
             http.post(
                 f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/IncomingPhoneNumbers.json",
-                data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.url}/sms"},
+                data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"},
             ).raise_for_status()
             sids = [
                 http.post(
@@ -54,12 +54,12 @@ def test_api_only_node_and_a_worker(tmp_path: Path, receiver: Any) -> None:
                 for i in range(5)
             ]
             time.sleep(1.0)
-            assert receiver.seen("/sms", "MessageSid") == []  # nobody delivers yet
+            assert receiver.values("/sms", "MessageSid") == []  # nobody delivers yet
 
             worker = subprocess.Popen(
                 [*command, "worker", "--database", database], env=env, stdout=log, stderr=log
             )
-            _wait(lambda: set(sids) <= set(receiver.seen("/sms", "MessageSid")), 20, "webhooks")
+            _wait(lambda: set(sids) <= set(receiver.values("/sms", "MessageSid")), 20, "webhooks")
             exchange = http.get(f"/_sim/messages/{sids[0]}").json()
             assert exchange["webhook_pending"] is False
             assert exchange["webhooks"][0]["response"]["status"] == 200

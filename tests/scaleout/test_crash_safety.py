@@ -161,7 +161,7 @@ async def test_two_nodes_lose_nothing_when_one_is_sigkilled_mid_load(cluster: An
     async with httpx.AsyncClient(auth=(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)) as http:
         response = await http.post(
             f"{victim.url}/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/IncomingPhoneNumbers.json",
-            data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.url}/sms"},
+            data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"},
         )
         response.raise_for_status()
 

@@ -61,7 +61,7 @@ async def test_dead_nodes_jobs_rerun_after_one_lease_and_live_nodes_jobs_never(
     async with httpx.AsyncClient(auth=(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN), timeout=30) as http:
         response = await http.post(
             f"{node_a.url}/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/IncomingPhoneNumbers.json",
-            data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.url}/slow"},
+            data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/slow"},
         )
         response.raise_for_status()
 

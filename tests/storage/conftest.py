@@ -1,29 +1,25 @@
 """Fixtures for the storage contract suite: every test runs once per backend.
 
-``store`` is parametrized over SQLite (a temp file) and PostgreSQL (a fresh database
-``switchboard_test_<hex>`` created through the ``postgres`` database and dropped afterwards).
+``store`` is parametrized over SQLite (a temp file) and PostgreSQL (a fresh database from the
+``postgres_database`` fixture of tests/conftest.py, dropped afterwards).
 ``database`` opens further stores on the same database (two nodes sharing it). ``make`` builds
 records with unique SIDs and microsecond-precise times.
 
-PostgreSQL is found at ``SWITCHBOARD_TEST_POSTGRES`` (default
-``postgresql://postgres@127.0.0.1:5432/postgres``). When it is unreachable the PostgreSQL
-variants skip, except in CI (``CI`` set), where they fail: there it must run.
+When PostgreSQL is unreachable the PostgreSQL variants skip, except in CI, where they fail
+(see tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
-import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import asyncpg
 import pytest
 
 from switchboard.domain.models import (
@@ -43,50 +39,8 @@ from switchboard.ports import Store
 from switchboard.storage.postgres import PostgresStore
 from switchboard.storage.sqlite import SqliteStore
 
-ADMIN_DSN = os.environ.get(
-    "SWITCHBOARD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 T0 = datetime(2026, 3, 4, 5, 6, 7, 123457, tzinfo=UTC)
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
-
-
-async def admin_connection() -> Any:
-    """A connection to the maintenance database, or skip (locally) / fail (in CI)."""
-    try:
-        return await asyncpg.connect(ADMIN_DSN, timeout=5)
-    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
-        reason = f"PostgreSQL is not reachable at {ADMIN_DSN} ({exc!r})"
-        if _in_ci():
-            pytest.fail(f"{reason}; CI is set, so the PostgreSQL tests must run", pytrace=False)
-        pytest.skip(f"{reason}; set SWITCHBOARD_TEST_POSTGRES to run the PostgreSQL tests")
-
-
-def _dsn_for(name: str) -> str:
-    return urlsplit(ADMIN_DSN)._replace(path=f"/{name}").geturl()
-
-
-@contextlib.asynccontextmanager
-async def fresh_postgres_database() -> AsyncIterator[str]:
-    """A new, empty database for one test; yields its DSN and drops it afterwards."""
-    admin = await admin_connection()
-    name = f"switchboard_test_{secrets.token_hex(6)}"
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield _dsn_for(name)
-        finally:
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = $1 AND pid <> pg_backend_pid()",
-                name,
-            )
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @dataclass
@@ -112,7 +66,11 @@ class Database:
 
 
 @pytest.fixture(params=BACKENDS)
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+async def database(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    postgres_database: Callable[[], contextlib.AbstractAsyncContextManager[str]],
+) -> AsyncIterator[Database]:
     if request.param == "sqlite":
         db = Database("sqlite", str(tmp_path / "switchboard.db"))
         try:
@@ -120,7 +78,7 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         finally:
             await db.close_all()
         return
-    async with fresh_postgres_database() as dsn:
+    async with postgres_database() as dsn:
         db = Database("postgres", dsn)
         try:
             yield db
@@ -131,12 +89,6 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 @pytest.fixture
 async def store(database: Database) -> Store:
     return await database.open()
-
-
-@pytest.fixture
-async def postgres_dsn() -> AsyncIterator[str]:
-    async with fresh_postgres_database() as dsn:
-        yield dsn
 
 
 # Records ---------------------------------------------------------------------------------------

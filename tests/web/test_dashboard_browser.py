@@ -95,7 +95,7 @@ def test_phone_simulator_reply_webhook_and_signature_inspector(
 
     page.goto(dashboard_server.base_url + "/")
     expect(page.get_by_test_id("numbers")).to_contain_text(OUR_NUMBER)
-    expect(page.get_by_test_id("numbers")).to_contain_text(twiml_app.url)
+    expect(page.get_by_test_id("numbers")).to_contain_text(twiml_app.url("/sms"))
     expect(page.locator("#live")).to_have_class("live on")
 
     # A text from the phone; the app's reply arrives over the event stream.
@@ -116,7 +116,7 @@ def test_phone_simulator_reply_webhook_and_signature_inspector(
     page.locator("#send").click()
     expect(conversation).to_contain_text("Thanks for the picture! (1 attachment)")
     expect(conversation.locator(".bubble.mine img")).to_have_count(1)
-    assert twiml_app.requests[-1]["MediaContentType0"] == "image/png"
+    assert twiml_app.requests[-1].params["MediaContentType0"] == "image/png"
 
     # The sent message's status timeline and its webhook attempt.
     detail = page.get_by_test_id("detail")
@@ -139,7 +139,7 @@ def test_phone_simulator_reply_webhook_and_signature_inspector(
     expect(conversation).to_contain_text("Thanks Ada! Pinned Office.")
     expect(page.locator("#thread-sub")).to_contain_text("whatsapp")
     expect(attempts).to_have_count(3)
-    sent = twiml_app.requests[-1]
+    sent = twiml_app.requests[-1].params
     assert (sent["From"], sent["ProfileName"], sent["Label"]) == (
         "whatsapp:+447700900123",
         "Ada",
@@ -158,7 +158,7 @@ def test_phone_simulator_reply_webhook_and_signature_inspector(
     page.get_by_test_id("threads").locator("li", has_text="+15555550123").click()
     expect(conversation).to_contain_text("Here's the parcel")
     expect(attempts.first).to_contain_text("200")  # newest first
-    expect(attempts.first).to_contain_text(twiml_app.url)
+    expect(attempts.first).to_contain_text(twiml_app.url("/sms"))
 
     # The reply's timeline runs through the carrier to delivered.
     conversation.locator(".bubble.theirs").first.click()
@@ -167,8 +167,10 @@ def test_phone_simulator_reply_webhook_and_signature_inspector(
     # The signature inspector for the first webhook.
     attempts.last.click()
     page.locator("#inspect").click()
-    expect(page.get_by_test_id("signed-url")).to_have_text(twiml_app.url)
-    expect(page.get_by_test_id("string-to-sign")).to_contain_text(twiml_app.url + "AccountSid")
+    expect(page.get_by_test_id("signed-url")).to_have_text(twiml_app.url("/sms"))
+    expect(page.get_by_test_id("string-to-sign")).to_contain_text(
+        twiml_app.url("/sms") + "AccountSid"
+    )
     expect(detail).to_contain_text("the header we sent matches")
     expect(detail).to_contain_text("https:// instead of http://")
 
@@ -178,7 +180,7 @@ def test_phone_simulator_reply_webhook_and_signature_inspector(
         page.screenshot(path=screenshot)
 
     # What the app saw behind a TLS proxy: https. Our header does not validate there.
-    page.get_by_label("URL your app saw").fill(twiml_app.url.replace("http://", "https://"))
+    page.get_by_label("URL your app saw").fill(twiml_app.url("/sms").replace("http://", "https://"))
     page.get_by_role("button", name="Check", exact=True).click()
     expect(detail).to_contain_text("does NOT validate at this URL")
     expect(detail).to_contain_text("scheme: we signed http, you have https")

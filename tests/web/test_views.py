@@ -176,7 +176,7 @@ def test_simulator_whatsapp_profile_location_and_uploaded_media(
     assert content.content == PNG
     assert content.headers["content-type"] == "image/png"
 
-    [params] = twiml_app.requests
+    [params] = [r.params for r in twiml_app.requests]
     assert params["ProfileName"] == "Ada"
     assert (params["Latitude"], params["Longitude"]) == ("51.5", "-0.12")
     assert (params["Address"], params["Label"]) == ("1 Main St", "Office")
@@ -204,14 +204,16 @@ def test_signature_inspector_and_replay(http: httpx.Client, twiml_app: Any) -> N
     base = f"/_dashboard/api/attempts/{attempt['sid']}"
 
     inspection = http.get(f"{base}/signature").json()
-    assert inspection["signed_url"] == twiml_app.url
+    assert inspection["signed_url"] == twiml_app.url("/sms")
     assert inspection["consistent"] is True
-    assert inspection["string_to_sign"].startswith(twiml_app.url + "AccountSid" + TEST_ACCOUNT_SID)
+    assert inspection["string_to_sign"].startswith(
+        twiml_app.url("/sms") + "AccountSid" + TEST_ACCOUNT_SID
+    )
     labels = [v["label"] for v in inspection["variants"]]
     assert "https:// instead of http://" in labels
     assert "without the port" in labels
 
-    https_url = twiml_app.url.replace("http://", "https://")
+    https_url = twiml_app.url("/sms").replace("http://", "https://")
     checked = http.get(f"{base}/signature", params={"url": https_url}).json()["check"]
     assert checked["valid"] is False
     assert checked["differences"] == ["scheme: we signed http, you have https"]
