@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
 
@@ -185,8 +186,11 @@ class Dispatcher:
     async def _renew_leases(self) -> None:
         """Heartbeat: keep the leases of running jobs alive, so a short lease only ever lapses
         for a worker that died (and its jobs are reclaimed soon after)."""
+        interval = self._lease / 3
         while True:
-            await asyncio.sleep(self._lease / 3)
+            scheduled = time.monotonic() + interval
+            await asyncio.sleep(interval)
+            woke = time.monotonic()
             running = list(self._running.values())
             if not running:
                 continue
@@ -195,6 +199,13 @@ class Dispatcher:
                 await self._store.extend_leases(running, until)
             except Exception:
                 log.exception("renewing job leases failed")
+                continue
+            log.debug(
+                "lease renewal: %d jobs, woke %.3f s late, store took %.3f s",
+                len(running),
+                woke - scheduled,
+                time.monotonic() - woke,
+            )
 
     async def _sleep_until_due(self) -> None:
         due = await self._store.next_job_due()
