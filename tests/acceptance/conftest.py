@@ -27,6 +27,8 @@ class Receiver:
     port: int = 0
     delay: float = 0.0
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    # Every request as it arrives (before the delay): (path, params, idempotency token).
+    arrivals: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -45,10 +47,14 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+            params = dict(parse_qsl(body))
+            token = self.headers.get("I-Twilio-Idempotency-Token", "")
+            with receiver.lock:
+                receiver.arrivals.append((self.path, params, token))
             if receiver.delay:
                 time.sleep(receiver.delay)
             with receiver.lock:
-                receiver.requests.append((self.path, dict(parse_qsl(body))))
+                receiver.requests.append((self.path, params))
             reply = b"<Response/>"
             self.send_response(200)
             self.send_header("Content-Type", "text/xml")
