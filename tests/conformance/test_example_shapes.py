@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -282,10 +281,8 @@ def test_a_missing_key_is_caught(examples: Examples) -> None:
 
 
 @pytest.fixture
-def tour(
-    client: Any, raw: httpx.Client, wait_for_status: Any
-) -> Iterator[dict[str, Any]]:
-    """Drive every JSON operation, leaving fields unset and filled; yields what it made."""
+def tour(client: Any, raw: httpx.Client, wait_for_status: Any) -> dict[str, Any]:
+    """Drive every JSON operation, leaving fields unset and filled; returns what it made."""
     made: dict[str, Any] = {}
     # Accounts and keys.
     client.api.accounts(TEST_ACCOUNT_SID).fetch()
@@ -330,9 +327,9 @@ def tour(
     scenario = {"to": UNDELIVERABLE, "outcome": "undelivered", "error_code": 30005}
     assert raw.post("/_sim/scenarios", json=scenario).status_code == 201
     queued = client.messages.create(to=RECIPIENT, from_=NUMBER_B, body="queued")
-    wait_for_status(queued.sid, "delivered")
+    wait_for_status(queued.sid, "delivered", timeout=30)
     bad = client.messages.create(to=UNDELIVERABLE, from_=NUMBER_B, body="no")
-    wait_for_status(bad.sid, "undelivered")
+    wait_for_status(bad.sid, "undelivered", timeout=30)
     mms = client.messages.create(to=RECIPIENT, from_=NUMBER_B, body="pic", media_url=MEDIA)
     media = client.messages(mms.sid).media.list()
     client.messages(mms.sid).media(media[0].sid).fetch()
@@ -359,7 +356,7 @@ def tour(
     pool(entry.sid).delete()
     client.messaging.v1.services(service.sid).delete()
     client.incoming_phone_numbers(number.sid).delete()
-    yield made
+    return made
 
 
 def test_every_resource_is_shaped_like_twilios_examples(
