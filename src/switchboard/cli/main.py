@@ -17,6 +17,7 @@ from rich.console import Console
 
 from switchboard import __version__
 from switchboard.cli.connection import ClientGroup, connection_options
+from switchboard.cli.exits import CONFIG
 from switchboard.cli.listen import CannotListen, banner, open_listener
 from switchboard.cli.load import load
 from switchboard.cli.messages import messages
@@ -34,10 +35,6 @@ if TYPE_CHECKING:
 
 console = Console(stderr=False, highlight=False)
 DATABASE_HELP = "A SQLite file path (or :memory:), or a postgresql://user@host/dbname URL."
-# `serve` and `worker` stop with this status, and the reason on one line, when their
-# configuration cannot work (docs/configuration.md). 1 is a port that cannot be bound; 2 is
-# click's usage error.
-EXIT_CONFIG = 3
 
 
 def _shown(database: str) -> str:
@@ -58,12 +55,13 @@ def cli() -> None:
 
 @contextlib.contextmanager
 def _config_errors() -> Iterator[None]:
-    """A configuration that cannot work stops the command: one line on stderr, EXIT_CONFIG."""
+    """A configuration that cannot work stops the command: one line on stderr, exit CONFIG
+    (docs/configuration.md)."""
     try:
         yield
     except ConfigError as error:
         click.echo(f"switchboard: {error}", err=True)
-        sys.exit(EXIT_CONFIG)
+        sys.exit(CONFIG)
 
 
 def _announce(ready: Ready) -> None:
@@ -162,7 +160,7 @@ def serve(
         listener = open_listener(host, port)
     except CannotListen as error:
         click.echo(str(error), err=True)
-        sys.exit(1)
+        sys.exit(1)  # docs/configuration.md: the port cannot be bound
     with listener:
         config = replace(config, port=listener.getsockname()[1])  # --port 0: the one given
         options: dict[str, Any] = {
