@@ -99,7 +99,13 @@ def job_handlers(services: Services, deliverer: Deliverer) -> dict[str, Handler]
         return None if account is None else account.auth_token
 
     incoming = IncomingWebhooks(
-        store, auth_token, deliverer, runtime.new_sid, clock.now, timeline.first_job
+        store,
+        auth_token,
+        deliverer,
+        runtime.new_sid,
+        clock.now,
+        timeline.first_job,
+        loop_protection=runtime.config.loop_protection,
     )
     status_callbacks = StatusCallbacks(auth_token, deliverer)
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from switchboard.domain.cookies import CookieJar
+from switchboard.domain.loops import PastReply
 from switchboard.domain.models import (
     Account,
     ApiKey,
@@ -221,6 +222,10 @@ class Store(Protocol):
         self, account_sid: str, sender: str, recipient: str, opted_out: bool, at: datetime
     ) -> bool: ...
     async def is_opted_out(self, account_sid: str, sender: str, recipient: str) -> bool: ...
+    # Loop protection (domain/loops.py): the newest ``limit`` replies from one number to
+    # another that were let go, and the first one held after them.
+    async def reply_history(self, from_: str, to: str, limit: int) -> list[PastReply]: ...
+
     async def list_scenarios(self) -> list[dict[str, Any]]: ...
     async def replace_scenarios(self, scenarios: Sequence[Mapping[str, Any]]) -> None: ...
 

@@ -72,6 +72,16 @@ def _announce(ready: Ready) -> None:
     sys.stdout.flush()
 
 
+# Where replies are made: `serve` (which delivers unless --no-deliver) and `worker`.
+loop_protection_option = click.option(
+    "--loop-protection/--no-loop-protection",
+    default=DEFAULTS.loop_protection,
+    show_default=True,
+    envvar="SWITCHBOARD_LOOP_PROTECTION",
+    help="Fail the 31st quick TwiML reply between two numbers with 14107, as Twilio does.",
+)
+
+
 @cli.command()
 @click.option("--host", default=DEFAULTS.host, show_default=True, help="Interface to bind.")
 @click.option("--port", default=DEFAULTS.port, show_default=True, type=int, help="TCP port.")
@@ -119,6 +129,7 @@ def _announce(ready: Ready) -> None:
     help="Run webhooks, callbacks and the carrier here; --no-deliver leaves them to "
     "`switchboard worker` processes on the same database.",
 )
+@loop_protection_option
 def serve(
     host: str,
     port: int,
@@ -130,6 +141,7 @@ def serve(
     throughput: bool,
     lease_seconds: float,
     deliver: bool,
+    loop_protection: bool,
 ) -> None:
     """Run the server (REST API, webhooks, simulated carrier) until interrupted."""
     import uvicorn
@@ -150,6 +162,7 @@ def serve(
             throughput=throughput,
             lease_seconds=lease_seconds,
             deliver=deliver,
+            loop_protection=loop_protection,
         )
         # Checked here, not in the server's start-up, where uvicorn would print a traceback.
         check_config(config)
@@ -218,13 +231,17 @@ def migrate(database: str) -> None:
 )
 @click.option("--concurrency", type=click.IntRange(1, 4096), default=DEFAULTS.webhook_concurrency,
               show_default=True, help="Deliveries in flight at once.")  # fmt: skip
-def worker(database: str, lease_seconds: float, concurrency: int) -> None:
+@loop_protection_option
+def worker(database: str, lease_seconds: float, concurrency: int, loop_protection: bool) -> None:
     """Deliver webhooks, callbacks and carrier steps for the servers on DATABASE (no HTTP)."""
     from switchboard.worker import run_worker
 
     with _config_errors():
         config = Config(
-            database=database, lease_seconds=lease_seconds, webhook_concurrency=concurrency
+            database=database,
+            lease_seconds=lease_seconds,
+            webhook_concurrency=concurrency,
+            loop_protection=loop_protection,
         )
 
     async def main() -> None:
