@@ -143,7 +143,7 @@ async def delete_message(request: Request) -> Response:
     return no_content()
 
 
-async def create_feedback(request: Request) -> Response:
+async def create_message_feedback(request: Request) -> Response:
     """Message Feedback: answers 200, not 201 (SPEC §21.1)."""
     account = await path_account(request)
     params = await read_params(request)
