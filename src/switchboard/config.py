@@ -61,6 +61,9 @@ class Config:
     auth_cache_seconds: float = 2.0  # accounts and API keys checked by this process
     scenario_cache_seconds: float = 1.0  # the carrier's scenario book
     health_timeout_seconds: float = 5.0  # how long the database may take to answer /healthz
+    # Twilio's loop protection (domain/loops.py): the 31st TwiML reply between two numbers in
+    # a quick run fails with 14107. The pytest plugin turns it off (PLUGIN_LOOP_PROTECTION).
+    loop_protection: bool = True
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -100,3 +103,8 @@ class Config:
 
 
 DEFAULTS: Final = Config()  # read by whoever needs a default
+
+# The pytest plugin's harness runs on a frozen virtual clock: every reply of a test is made at
+# the same instant, so a test sending 31 texts to an app that answers each would hit loop
+# protection. Off there unless a test asks for it.
+PLUGIN_LOOP_PROTECTION: Final = False

@@ -24,6 +24,7 @@ from datetime import timedelta
 
 from switchboard.config import DEFAULTS
 from switchboard.domain.models import Job, NewJob
+from switchboard.leases import LeaseKeeper, StoreOpener
 from switchboard.ports import Clock, JobClaim, JobOutcome, LeaseLost, Store
 
 log = logging.getLogger("switchboard.outbox")
@@ -45,6 +46,7 @@ class Dispatcher:
         concurrency: int = DEFAULTS.webhook_concurrency,
         batch: int = 256,
         lease_seconds: float = DEFAULTS.lease_seconds,
+        open_lease_store: StoreOpener | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -54,13 +56,18 @@ class Dispatcher:
         self._batch = batch
         self._wakeup = asyncio.Event()
         self._lease = lease_seconds
-        # Each running job's task -> its job id (the ids are what the lease heartbeat renews).
+        # Each running job's task -> its job id; the ids are also kept as a tuple, replaced
+        # (never mutated) on every change, which the lease keeper's thread reads.
         self._running: dict[asyncio.Task[None], int] = {}
+        self._running_ids: tuple[int, ...] = ()
         self._reserved = 0  # slots promised to handoffs whose writes have not committed yet
         # Due jobs may be waiting in the store (a handoff found no room, or a claim came back
         # full): new jobs then queue behind them instead of overtaking them.
         self._backlog = False
-        self._renewer: asyncio.Task[None] | None = None
+        # Renews from a thread of its own when the store can be opened again (see leases.py).
+        self._leases = LeaseKeeper(
+            store, clock, lease_seconds, lambda: self._running_ids, open_store=open_lease_store
+        )
         self._idle = asyncio.Event()
         self._idle.set()
         self._stopping = False
@@ -105,7 +112,7 @@ class Dispatcher:
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._loop_task = loop.create_task(self._run(), name="outbox")
-        self._renewer = loop.create_task(self._renew_leases(), name="outbox-leases")
+        self._leases.start()
 
     async def stop(self) -> None:
         self._stopping = True
@@ -121,10 +128,8 @@ class Dispatcher:
                 await asyncio.gather(*self._running, return_exceptions=True)
             else:
                 await asyncio.sleep(0.001)
-        if self._renewer is not None:  # only now: running jobs keep their leases to the end
-            self._renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._renewer
+        if self._loop_task is not None:  # only now: running jobs keep their leases to the end
+            await self._leases.stop()
 
     async def drain(self) -> None:
         """Wait until no job is due now and none is running (callers bound it with a timeout)."""
@@ -171,30 +176,18 @@ class Dispatcher:
     def _start(self, job: Job) -> None:
         task = asyncio.get_running_loop().create_task(self._execute(job))
         self._running[task] = job.id
+        self._running_ids = (*self._running_ids, job.id)
         self._idle.clear()
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.pop(task, None)
+        if self._running.pop(task, None) is not None:
+            self._running_ids = tuple(self._running.values())
         self._check_idle()
 
     def _check_idle(self) -> None:
         if not self._running and not self._reserved:
             self._idle.set()
-
-    async def _renew_leases(self) -> None:
-        """Heartbeat: keep the leases of running jobs alive, so a short lease only ever lapses
-        for a worker that died (and its jobs are reclaimed soon after)."""
-        while True:
-            await asyncio.sleep(self._lease / 3)
-            running = list(self._running.values())
-            if not running:
-                continue
-            until = self._clock.now() + timedelta(seconds=self._lease)
-            try:
-                await self._store.extend_leases(running, until)
-            except Exception:
-                log.exception("renewing job leases failed")
 
     async def _sleep_until_due(self) -> None:
         due = await self._store.next_job_due()

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from switchboard.domain.cookies import CookieJar
+from switchboard.domain.loops import PastReply
 from switchboard.domain.models import (
     Account,
     ApiKey,
@@ -236,6 +237,11 @@ class Store(Protocol):
         ...
 
     async def get_opt_out_settings(self, service_sid: str) -> OptOutSettings | None: ...
+
+    # Loop protection (domain/loops.py): the newest ``limit`` replies from one number to
+    # another that were let go, and the first one held after them.
+    async def reply_history(self, from_: str, to: str, limit: int) -> list[PastReply]: ...
+
     async def list_scenarios(self) -> list[dict[str, Any]]: ...
     async def replace_scenarios(self, scenarios: Sequence[Mapping[str, Any]]) -> None: ...
 

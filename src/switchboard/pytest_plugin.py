@@ -6,7 +6,9 @@
 
 Each test gets its own in-process switchboard (fresh in-memory store, virtual clock). At teardown
 the test fails if any webhook to the app errored, unless marked
-``@pytest.mark.switchboard(allow_webhook_errors=True)``.
+``@pytest.mark.switchboard(allow_webhook_errors=True)``. Loop protection (error 14107) is off:
+the frozen clock makes every reply of a test simultaneous; ``loop_protection=True`` in the
+marker turns it on.
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from switchboard.config import PLUGIN_LOOP_PROTECTION
+
 if TYPE_CHECKING:
     from switchboard.testing import Switchboard
 
-MARKER = "switchboard(allow_webhook_errors=False): options for the switchboard fixture"
+MARKER = (
+    "switchboard(allow_webhook_errors=False, loop_protection=False): options for the "
+    "switchboard fixture"
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,8 +50,11 @@ def switchboard(request: pytest.FixtureRequest) -> Iterator[Switchboard]:
     from switchboard.testing import Switchboard
 
     marker = request.node.get_closest_marker("switchboard")
-    allow_errors = bool(marker and marker.kwargs.get("allow_webhook_errors", False))
-    with Switchboard.running() as harness:
+    options = marker.kwargs if marker else {}
+    allow_errors = bool(options.get("allow_webhook_errors", False))
+    with Switchboard.running(
+        loop_protection=bool(options.get("loop_protection", PLUGIN_LOOP_PROTECTION))
+    ) as harness:
         yield harness
         if not allow_errors:
             failures = harness.failed_webhooks()

@@ -2,14 +2,19 @@
 
 A REST send (services/messages.py) and a TwiML reply (webhooks/incoming.py) ask the same two
 questions before they build the message with domain/outbound.py: is this sender a number of the
-account, and did the handset opt out of it. What each path does with a "no" differs the way
-Twilio's paths differ; domain/outbound.py lists those differences. This module sits below both
-(the webhooks may not import the services), and does no more than read the store.
+account, and did the handset opt out of it. A reply asks a third when loop protection is on:
+is the conversation held (14107). What each path does with a "no" differs the way Twilio's paths
+differ; domain/outbound.py lists those differences. This module sits below both (the webhooks
+may not import the services), and does no more than read the store.
 """
 
 from __future__ import annotations
 
-from switchboard.domain.models import MessagingService, PhoneNumber
+from collections.abc import Iterable
+from datetime import datetime
+
+from switchboard.domain.loops import LOOP_ERROR, MAX_RUN, PastReply, loop_refusal
+from switchboard.domain.models import Message, MessagingService, PhoneNumber
 from switchboard.domain.optout import sender_key
 from switchboard.domain.phone import Address, Channel
 from switchboard.ports import Store
@@ -34,3 +39,18 @@ async def opted_out(
     if to.channel is not Channel.SMS:
         return False
     return await store.is_opted_out(account_sid, sender_key(sender, service_sid), to.identity)
+
+
+async def loop_held(
+    store: Store, sender: Address, to: Address, now: datetime, earlier: Iterable[Message] = ()
+) -> int | None:
+    """14107 if loop protection holds a reply from ``sender`` to ``to`` created at ``now``
+    (domain/loops.py), else None. ``earlier``: the replies of the same exchange, built but not
+    stored yet (an exchange commits its replies together)."""
+    history = await store.reply_history(sender.value, to.value, MAX_RUN)
+    pending = [
+        PastReply(reply.date_created, held=reply.error_code == LOOP_ERROR)
+        for reply in earlier
+        if reply.from_ == sender.value and reply.to == to.value
+    ]
+    return loop_refusal([*history, *pending], now)

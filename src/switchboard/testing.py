@@ -23,7 +23,7 @@ import uvicorn
 
 from switchboard.app import Ready, create_app
 from switchboard.clock import ControllableClock, VirtualClock
-from switchboard.config import Config
+from switchboard.config import PLUGIN_LOOP_PROTECTION, Config
 from switchboard.domain.models import Account
 from switchboard.ports import Clock
 from switchboard.receiver import TestReceiver as TestReceiver  # public: users' tests reuse it
@@ -236,8 +236,15 @@ class Switchboard:
 
     @classmethod
     @contextmanager
-    def running(cls) -> Iterator[Switchboard]:
-        with live_server(clock=VirtualClock()) as server:
+    def running(cls, *, loop_protection: bool = PLUGIN_LOOP_PROTECTION) -> Iterator[Switchboard]:
+        """A switchboard on a frozen virtual clock; ``loop_protection`` as in config.py."""
+        config = Config(
+            database=":memory:",
+            account_sid=TEST_ACCOUNT_SID,
+            auth_token=TEST_AUTH_TOKEN,
+            loop_protection=loop_protection,
+        )
+        with live_server(config, clock=VirtualClock()) as server:
             harness = cls(server)
             try:
                 yield harness

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
+import os
+import ssl
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -185,11 +187,12 @@ class AiohttpTransport:
         except aiohttp.SocketTimeoutError:
             return failed(Failure.READ, 11205, "no response within the read timeout", started)
         except aiohttp.ClientConnectorDNSError as exc:
-            return failed(Failure.OTHER, 11210, f"bad host name: {exc}", started)
+            return failed(Failure.OTHER, 11210, connector_error_text(exc), started)
         except (aiohttp.ClientConnectorSSLError, aiohttp.ClientSSLError) as exc:
-            return failed(Failure.CONNECT, 11220, f"TLS handshake failed: {exc}", started)
+            detail = f"TLS handshake failed: {connector_error_text(exc)}"
+            return failed(Failure.CONNECT, 11220, detail, started)
         except aiohttp.ClientConnectorError as exc:
-            return failed(Failure.CONNECT, 11205, f"connection failed: {exc}", started)
+            return failed(Failure.CONNECT, 11205, connector_error_text(exc), started)
         except aiohttp.TooManyRedirects as exc:
             return failed(Failure.OTHER, 11215, f"too many redirects: {exc}", started)
         except (aiohttp.InvalidURL, aiohttp.RedirectClientError) as exc:
@@ -200,6 +203,24 @@ class AiohttpTransport:
             return failed(Failure.OTHER, 11206, f"HTTP protocol violation: {exc.message}", started)
         except (aiohttp.ClientError, OSError) as exc:
             return failed(Failure.CONNECT, 11205, f"HTTP connection failure: {exc}", started)
+
+
+def connector_error_text(exc: aiohttp.ClientConnectorError) -> str:
+    """``cannot connect to HOST:PORT: reason``, for the attempt log and everything showing it.
+
+    aiohttp's own text (``Cannot connect to host H:P ssl:default [Connect call failed (...)]``)
+    names the TLS context it would have used even for plain http, and wraps the reason in
+    asyncio's words; the OS's words for the errno say it plainly ("connection refused")."""
+    cause = getattr(exc, "certificate_error", None) or getattr(exc, "os_error", None)
+    plain = isinstance(cause, OSError) and not isinstance(cause, ssl.SSLError)
+    errno = cause.errno if plain and isinstance(cause, OSError) else None
+    if errno is not None and errno > 0:
+        reason = os.strerror(errno).lower()
+    elif isinstance(cause, OSError) and cause.strerror:  # a DNS failure (negative errno)
+        reason = cause.strerror
+    else:
+        reason = str(cause) if cause is not None else "connection failed"
+    return f"cannot connect to {exc.host}:{exc.port}: {reason}"
 
 
 async def read_capped(body: AsyncIterator[bytes]) -> tuple[bytes, bool]:

@@ -387,7 +387,7 @@ def test_load_sends_messages_and_summarises_webhooks(server_process: Any, receiv
     assert set(receiver.values("/sms", "Body")) == {f"load {n}" for n in range(1, 41)}
 
     failing = switchboard(server, "load", "--to", OTHER, "--count", "5", "--rate", "0", "--json")
-    assert failing.returncode == 1, failing.stderr
+    assert failing.returncode == 4, failing.stderr  # the run completed; webhooks failed
     report = json.loads(failing.stdout)
     assert report["messages_sent"] == 5
     assert report["ok"] is False
@@ -395,3 +395,105 @@ def test_load_sends_messages_and_summarises_webhooks(server_process: Any, receiv
     unknown = switchboard(server, "load", "--to", "+15555550199", "--count", "3")
     assert unknown.returncode == 1
     assert "not a phone number of this account" in unknown.stderr
+
+
+# --- Nothing fails silently (exit statuses: docs/cli.md#exit-status) -----------------------------
+
+EXIT_FAILED = 4  # the command did its job and something in it failed
+
+
+def test_text_marks_a_failed_reply_with_its_code_and_exits_4(
+    server_process: Any, receiver: Any
+) -> None:
+    server = server_process.start()
+    sms = receiver.route("/sms", "<Response><Message>Thanks!</Message></Response>")
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER, "SmsUrl": sms})
+        inbound(http, "STOP")  # the handset opts out: the app's replies now fail with 21610
+
+    texted = switchboard(server, "text", "--from", HANDSET, "--to", NUMBER, "hello")
+    assert texted.returncode == EXIT_FAILED, texted.stdout + texted.stderr
+    [reply] = [line for line in texted.stdout.splitlines() if "Thanks!" in line]
+    assert reply.startswith(f"{NUMBER} → {HANDSET}: Thanks!"), reply
+    assert reply.endswith("✗ failed 21610: Attempt to send to unsubscribed recipient"), reply
+
+    with server.http() as http:
+        inbound(http, "START")
+        settled_reply = switchboard(server, "text", "--from", HANDSET, "--to", NUMBER, "again")
+    assert settled_reply.returncode == 0, settled_reply.stdout + settled_reply.stderr
+    assert f"{NUMBER} → {HANDSET}: Thanks!" in settled_reply.stdout
+    assert "✗" not in settled_reply.stdout
+
+
+def test_text_prints_one_labelled_line_per_failed_attempt(
+    server_process: Any, receiver: Any
+) -> None:
+    server = server_process.start()
+    dead = f"http://127.0.0.1:{free_port()}/sms"
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER, "SmsUrl": dead})
+
+    texted = switchboard(server, "text", "--from", HANDSET, "--to", NUMBER, "anyone there?")
+    assert texted.returncode == EXIT_FAILED, texted.stdout + texted.stderr
+    assert "ssl:default" not in texted.stdout + texted.stderr
+    failures = [line for line in texted.stdout.splitlines() if line.startswith("✗")]
+    # A refused connection is retried once (Twilio's default policy): two attempts, two lines.
+    port = dead.split(":")[2].split("/")[0]
+    assert failures == [
+        f"✗ incoming attempt {n} POST {dead} failed 11205: HTTP connection failure"
+        f" (cannot connect to 127.0.0.1:{port}: connection refused)"
+        for n in (1, 2)
+    ], texted.stdout
+    with server.http() as http:  # the attempt log (and the dashboard) get the clean detail too
+        details = [a["error_detail"] for a in http.get("/_sim/webhooks").json()["webhooks"]]
+    assert details == [f"cannot connect to 127.0.0.1:{port}: connection refused"] * 2
+
+
+def test_webhooks_replay_labels_a_note_as_a_note(server_process: Any, receiver: Any) -> None:
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json",
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+        sid = inbound(http, "replay me")
+        [attempt] = http.get("/_sim/webhooks", params={"MessageSid": sid}).json()["webhooks"]
+
+    replayed = switchboard(server, "webhooks", "replay", attempt["sid"])
+    assert replayed.returncode == 0, replayed.stderr
+    fields = replayed.stdout.split("\nRequest\n")[0].splitlines()
+    assert "Error        -" in fields, replayed.stdout
+    assert f"Note         replay of {attempt['sid']}" in fields, replayed.stdout
+
+    receiver.route("/sms", status=500)
+    failed = switchboard(server, "webhooks", "replay", attempt["sid"])
+    assert failed.returncode == EXIT_FAILED, failed.stdout + failed.stderr
+    assert (
+        "Error        11200: HTTP retrieval failure "
+        f"(the application answered HTTP 500; replay of {attempt['sid']})"
+    ) in failed.stdout.splitlines()
+
+
+def test_messages_follow_shows_a_new_message_from_queued(server_process: Any) -> None:
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER})
+        inbound(http, "already here")
+        follower = subprocess.Popen(
+            [sys.executable, "-m", "switchboard", "messages", "list", "--follow",
+             "--interval", "0.5", "--max-seconds", "60", "--url", server.url, *CREDENTIALS],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=PLAIN_ENV,
+        )  # fmt: skip
+        assert follower.stdout is not None
+        follower.stdout.readline()  # it is up and has printed what was there
+        sent = http.post(f"{API}/Messages.json", data={"To": HANDSET, "From": NUMBER, "Body": "hi"})
+        outbound = sent.json()["sid"]
+        settled(http, outbound)  # it moves on between two polls
+        lines: list[str] = []
+        while not any(outbound in line and "delivered" in line for line in lines):
+            line = follower.stdout.readline()  # '' once --max-seconds stopped it
+            if not line:
+                break
+            lines.append(line)
+        follower.terminate()
+        follower.communicate(timeout=30)
+    mine = [line.split()[2] for line in lines if outbound in line]
+    assert mine == ["queued", "sending", "sent", "delivered"], "".join(lines)

@@ -222,3 +222,30 @@ def test_conversation(switchboard):
 """
     )
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_loop_protection_is_off_by_default_and_on_by_marker(pytester: pytest.Pytester) -> None:
+    """Under the frozen clock all 31 replies are simultaneous: the plugin lets them go, unless
+    the test asks for Twilio's loop protection (then the 31st fails with 14107 for 30 s)."""
+    pytester.makepyfile(
+        ASGI_APP
+        + """
+import pytest
+
+def test_default(switchboard):
+    switchboard.number(sms_app)
+    statuses = [switchboard.text(f"ping {i}")[0].status for i in range(31)]
+    assert "failed" not in statuses
+
+@pytest.mark.switchboard(loop_protection=True)
+def test_on(switchboard):
+    switchboard.number(sms_app)
+    statuses = [switchboard.text(f"ping {i}")[0].status for i in range(31)]
+    assert statuses == ["queued"] * 30 + ["failed"]
+    [held] = [m for m in switchboard.messages() if m["status"] == "failed"]
+    assert held["error_code"] == 14107 and held["body"] == "ASGI heard: ping 30"
+    switchboard.advance(30)
+    assert switchboard.text("after the hold")[0].status != "failed"
+"""
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=2)

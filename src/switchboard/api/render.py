@@ -47,12 +47,35 @@ def iso8601(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Every subresource Twilio's Account examples list, in their order (name in the JSON, path).
+# Most are not served here (they answer 404 like any unknown path), but the map is Twilio's:
+# an app reading ``subresource_uris["calls"]`` must not fail on a missing key.
+_ACCOUNT_SUBRESOURCES = (
+    ("available_phone_numbers", "AvailablePhoneNumbers"),
+    ("calls", "Calls"),
+    ("conferences", "Conferences"),
+    ("incoming_phone_numbers", "IncomingPhoneNumbers"),
+    ("notifications", "Notifications"),
+    ("outgoing_caller_ids", "OutgoingCallerIds"),
+    ("recordings", "Recordings"),
+    ("transcriptions", "Transcriptions"),
+    ("addresses", "Addresses"),
+    ("signing_keys", "SigningKeys"),
+    ("connect_apps", "ConnectApps"),
+    ("sip", "SIP"),
+    ("authorized_connect_apps", "AuthorizedConnectApps"),
+    ("usage", "Usage"),
+    ("keys", "Keys"),
+    ("applications", "Applications"),
+    ("short_codes", "SMS/ShortCodes"),
+    ("queues", "Queues"),
+    ("messages", "Messages"),
+    ("balance", "Balance"),
+)
+
+
 def account_json(account: Account) -> dict[str, Any]:
     base = f"{V2010}/Accounts/{account.sid}"
-    subresources = {
-        name: f"{base}/{name}.json"
-        for name in ("IncomingPhoneNumbers", "Messages", "Keys", "SigningKeys", "Applications")
-    }
     return {
         "auth_token": account.auth_token,
         "date_created": rfc2822(account.date_created),
@@ -61,13 +84,7 @@ def account_json(account: Account) -> dict[str, Any]:
         "owner_account_sid": account.owner_account_sid,
         "sid": account.sid,
         "status": account.status,
-        "subresource_uris": {
-            "incoming_phone_numbers": subresources["IncomingPhoneNumbers"],
-            "messages": subresources["Messages"],
-            "keys": subresources["Keys"],
-            "signing_keys": subresources["SigningKeys"],
-            "applications": subresources["Applications"],
-        },
+        "subresource_uris": {name: f"{base}/{path}.json" for name, path in _ACCOUNT_SUBRESOURCES},
         "type": account.type,
         "uri": f"{base}.json",
     }
@@ -141,6 +158,9 @@ def media_json(media: Media) -> dict[str, Any]:
 
 
 def phone_number_json(number: PhoneNumber) -> dict[str, Any]:
+    # Unset fields as Twilio's examples answer them: the SMS fields and the application sids
+    # "", the voice URLs null (there is no voice here); no ``subresource_uris`` (neither the
+    # examples nor the schema have one).
     return {
         "account_sid": number.account_sid,
         "address_requirements": "none",
@@ -167,20 +187,16 @@ def phone_number_json(number: PhoneNumber) -> dict[str, Any]:
         "status": "in-use",
         "status_callback": number.status_callback,
         "status_callback_method": number.status_callback_method,
-        "subresource_uris": {
-            "assigned_add_ons": f"{V2010}/Accounts/{number.account_sid}/IncomingPhoneNumbers/"
-            f"{number.sid}/AssignedAddOns.json"
-        },
         "trunk_sid": None,
         "type": "local",
         "uri": f"{V2010}/Accounts/{number.account_sid}/IncomingPhoneNumbers/{number.sid}.json",
         "voice_application_sid": "",
         "voice_caller_id_lookup": False,
         "voice_fallback_method": "POST",
-        "voice_fallback_url": "",
+        "voice_fallback_url": None,
         "voice_method": "POST",
         "voice_receive_mode": "voice",
-        "voice_url": "",
+        "voice_url": None,
     }
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from click.core import ParameterSource
 
+from switchboard.cli.exits import FAILED, Failed
 from switchboard.config import Config
 from switchboard.simclient import AsyncSimClient, SimClient, SimClientError
 
@@ -170,13 +171,15 @@ def client_command(command: Callable[..., Any]) -> Callable[..., Any]:
 
 class ClientGroup(click.Group):
     """The ``switchboard`` group: every command's server errors become one readable CLI error
-    here (exit 1)."""
+    here (exit REFUSED, click's default), and a command's :class:`Failed` its exit FAILED."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SimClientError as error:  # refused (Twilio's code and message) or unreachable
             raise click.ClickException(str(error)) from None
+        except Failed:  # the command has printed what failed
+            raise click.exceptions.Exit(FAILED) from None
 
 
 def api_path(connection: ServerConnection, resource: str) -> str:

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from switchboard.cli.connection import Server, client_command
+from switchboard.cli.exits import Failed
 from switchboard.cli.output import (
     Cell,
     json_option,
@@ -103,7 +104,7 @@ def load(
     """Send COUNT handset messages to --to at --rate per second and summarise the webhooks.
 
     Prints messages sent, webhook attempts, latency percentiles (the attempts' durations),
-    errors by code and replies. Exits 1 if a message could not be sent, a webhook attempt
+    errors by code and replies. Exits 4 if a message could not be sent, a webhook attempt
     failed or a webhook was still pending at --timeout.
 
     \b
@@ -130,4 +131,4 @@ def load(
     else:
         print_summary(console, report)
     if not report["ok"]:
-        raise SystemExit(1)
+        raise Failed

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from switchboard import __version__
 from switchboard.cli.connection import ClientGroup, connection_options
+from switchboard.cli.exits import CONFIG
 from switchboard.cli.listen import CannotListen, banner, open_listener
 from switchboard.cli.load import load
 from switchboard.cli.messages import messages
@@ -34,10 +35,6 @@ if TYPE_CHECKING:
 
 console = Console(stderr=False, highlight=False)
 DATABASE_HELP = "A SQLite file path (or :memory:), or a postgresql://user@host/dbname URL."
-# `serve` and `worker` stop with this status, and the reason on one line, when their
-# configuration cannot work (docs/configuration.md). 1 is a port that cannot be bound; 2 is
-# click's usage error.
-EXIT_CONFIG = 3
 
 
 def _shown(database: str) -> str:
@@ -58,12 +55,13 @@ def cli() -> None:
 
 @contextlib.contextmanager
 def _config_errors() -> Iterator[None]:
-    """A configuration that cannot work stops the command: one line on stderr, EXIT_CONFIG."""
+    """A configuration that cannot work stops the command: one line on stderr, exit CONFIG
+    (docs/configuration.md)."""
     try:
         yield
     except ConfigError as error:
         click.echo(f"switchboard: {error}", err=True)
-        sys.exit(EXIT_CONFIG)
+        sys.exit(CONFIG)
 
 
 def _announce(ready: Ready) -> None:
@@ -72,6 +70,16 @@ def _announce(ready: Ready) -> None:
     for line in rest:
         console.print(line, markup=False, soft_wrap=True)
     sys.stdout.flush()
+
+
+# Where replies are made: `serve` (which delivers unless --no-deliver) and `worker`.
+loop_protection_option = click.option(
+    "--loop-protection/--no-loop-protection",
+    default=DEFAULTS.loop_protection,
+    show_default=True,
+    envvar="SWITCHBOARD_LOOP_PROTECTION",
+    help="Fail the 31st quick TwiML reply between two numbers with 14107, as Twilio does.",
+)
 
 
 @cli.command()
@@ -121,6 +129,7 @@ def _announce(ready: Ready) -> None:
     help="Run webhooks, callbacks and the carrier here; --no-deliver leaves them to "
     "`switchboard worker` processes on the same database.",
 )
+@loop_protection_option
 def serve(
     host: str,
     port: int,
@@ -132,6 +141,7 @@ def serve(
     throughput: bool,
     lease_seconds: float,
     deliver: bool,
+    loop_protection: bool,
 ) -> None:
     """Run the server (REST API, webhooks, simulated carrier) until interrupted."""
     import uvicorn
@@ -152,6 +162,7 @@ def serve(
             throughput=throughput,
             lease_seconds=lease_seconds,
             deliver=deliver,
+            loop_protection=loop_protection,
         )
         # Checked here, not in the server's start-up, where uvicorn would print a traceback.
         check_config(config)
@@ -162,7 +173,7 @@ def serve(
         listener = open_listener(host, port)
     except CannotListen as error:
         click.echo(str(error), err=True)
-        sys.exit(1)
+        sys.exit(1)  # docs/configuration.md: the port cannot be bound
     with listener:
         config = replace(config, port=listener.getsockname()[1])  # --port 0: the one given
         options: dict[str, Any] = {
@@ -220,13 +231,17 @@ def migrate(database: str) -> None:
 )
 @click.option("--concurrency", type=click.IntRange(1, 4096), default=DEFAULTS.webhook_concurrency,
               show_default=True, help="Deliveries in flight at once.")  # fmt: skip
-def worker(database: str, lease_seconds: float, concurrency: int) -> None:
+@loop_protection_option
+def worker(database: str, lease_seconds: float, concurrency: int, loop_protection: bool) -> None:
     """Deliver webhooks, callbacks and carrier steps for the servers on DATABASE (no HTTP)."""
     from switchboard.worker import run_worker
 
     with _config_errors():
         config = Config(
-            database=database, lease_seconds=lease_seconds, webhook_concurrency=concurrency
+            database=database,
+            lease_seconds=lease_seconds,
+            webhook_concurrency=concurrency,
+            loop_protection=loop_protection,
         )
 
     async def main() -> None:

@@ -26,6 +26,9 @@ from switchboard.cli.webhooks import print_attempts
 from switchboard.simclient import SimClientError
 
 POLL_PAGE = 200  # messages per request while following
+# The statuses a message is created with: a new message found in another one has moved on, and
+# its timeline is fetched to print each step from the first.
+FIRST_STATUSES = frozenset({"received", "queued", "accepted", "scheduled"})
 MAX_POLL_PAGES = 10  # a burst larger than this between two polls is partly skipped
 
 
@@ -211,29 +214,41 @@ class _Follower:
             if sid not in self.status:
                 if index > boundary:
                     continue
-                self.new_message(message)
-                self.printed[sid] = {status}
+                if first or status in FIRST_STATUSES:
+                    self.new_message(message, status)
+                else:  # it moved on before this poll: from its first status, each step
+                    events = self.timeline(sid)
+                    self.new_message(message, events[0]["status"] if events else status)
+                    self.status_changes(message, events)
             elif status != self.status[sid]:
-                self.status_changes(message)
+                self.status_changes(message, self.timeline(sid))
             self.status[sid] = status
 
-    def new_message(self, message: dict[str, Any]) -> None:
+    def timeline(self, sid: str) -> list[dict[str, Any]]:
+        try:
+            events: list[dict[str, Any]] = self.server.client.exchange(sid)["timeline"]
+        except SimClientError:  # gone (a reset) or unreachable: the status alone
+            return []
+        return events
+
+    def new_message(self, message: dict[str, Any], status: str) -> None:
+        """The message's line, with ``status``: its current one, or its first when it
+        has moved on since it was created (the later ones follow as status lines)."""
+        self.printed[message["sid"]] = {status}
         if self.as_json:
             self.emit({"event": "message", "message": message})
             return
         line = self._prefix(when(message["date_created"], time_only=True), message["sid"])
-        status, style = _status(message)
-        line.append(status.ljust(12), style=style)
+        # The error code belongs to the current status; an earlier one is shown without it.
+        shown, style = _status(message if status == message["status"] else {"status": status})
+        line.append(shown.ljust(12), style=style)
         line.append(f"{message['direction']}  {message['from']} → {message['to']}  ")
         line.append(one_line(message["body"]))
         self.console.print(line)
 
-    def status_changes(self, message: dict[str, Any]) -> None:
-        """Every status the message went through since the last poll, from its timeline."""
-        try:
-            events = self.server.client.exchange(message["sid"])["timeline"]
-        except SimClientError:  # gone (a reset) or unreachable: the status alone
-            events = []
+    def status_changes(self, message: dict[str, Any], events: list[dict[str, Any]]) -> None:
+        """Every status the message went through since the last one printed, from its
+        timeline ``events``."""
         seen = self.printed.setdefault(message["sid"], set())
         # Only what came after the last status already printed.
         last = max((i for i, e in enumerate(events) if e["status"] in seen), default=-1)

@@ -19,6 +19,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from switchboard.domain.errors import CATALOGUE
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 GOOD = frozenset({"received", "delivered", "read", "sent", "accepted"})
@@ -49,6 +51,16 @@ def status_style(status: str | None) -> str:
     if status in BAD:
         return "red"
     return "yellow"
+
+
+def in_twilios_words(code: int, detail: str = "") -> str:
+    """``CODE: Message`` as Twilio's error catalogue words it, then ``(detail)``: what
+    switchboard saw, when it says more than the catalogue."""
+    spec = CATALOGUE.get(code)
+    words = f"{code}: {spec.message}" if spec else str(code)
+    if detail and (spec is None or detail.lower() != spec.message.lower()):
+        words += f" ({detail})"
+    return words
 
 
 def http_style(status: int | None) -> str:

@@ -7,10 +7,14 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from switchboard.cli.connection import Server, client_command
-from switchboard.cli.output import make_console
+from switchboard.cli.exits import Failed
+from switchboard.cli.output import BAD, in_twilios_words, make_console
 from switchboard.simclient import SimClient
+
+FAILURE_MARK = "✗"
 
 
 def wait_for_exchange(client: SimClient, sid: str, timeout: float) -> dict[str, Any]:
@@ -23,26 +27,51 @@ def wait_for_exchange(client: SimClient, sid: str, timeout: float) -> dict[str, 
         time.sleep(0.05)
 
 
-def print_exchange(console: Console, exchange: dict[str, Any]) -> bool:
-    """Print replies and webhook errors; True when every webhook attempt succeeded."""
+def attempt_failure(attempt: dict[str, Any]) -> str:
+    """One failed attempt: which one (kind, number, request) and why, in Twilio's words."""
+    return (
+        f"{FAILURE_MARK} {attempt['kind']} attempt {attempt['attempt']} "
+        f"{attempt['method']} {attempt['url']} failed "
+        f"{in_twilios_words(attempt['error_code'], attempt['error_detail'])}"
+    )
+
+
+def reply_line(reply: dict[str, Any]) -> Text:
+    """A reply as the handset would see it; a reply that went nowhere is marked with its
+    status and error code."""
+    line = Text()
+    line.append(reply["from"], style="bold")
+    line.append(f" → {reply['to']}: {reply['body']}")
+    media = int(reply["num_media"])
+    if media:
+        line.append(f" +{media} media", style="dim")
+    if reply["status"] in BAD:
+        code = reply.get("error_code")
+        why = f" {in_twilios_words(int(code))}" if code else ""
+        line.append(f"  {FAILURE_MARK} {reply['status']}{why}", style="red")
+    return line
+
+
+def print_exchange(console: Console, exchange: dict[str, Any], timeout: float) -> bool:
+    """Print failed webhook attempts and the replies; True when nothing failed."""
     ok = True
     for attempt in exchange["webhooks"]:
         if attempt["error_code"]:
             ok = False
-            status = attempt["response"]["status"] or "no response"
-            console.print(
-                f"[red]webhook error {attempt['error_code']}[/] {attempt['kind']} "
-                f"{attempt['method']} {attempt['url']} -> {status}: {attempt['error_detail']}"
-            )
+            console.print(attempt_failure(attempt), style="red", markup=False)
+    if exchange["webhook_pending"]:
+        ok = False
+        console.print(f"{FAILURE_MARK} the webhook was still pending after {timeout:g} s",
+                      style="red", markup=False)  # fmt: skip
     replies = exchange["replies"]
     if not exchange["webhooks"]:
-        console.print("[yellow]no webhook is configured for this number; nothing was sent[/]")
+        console.print("no webhook is configured for this number; nothing was sent",
+                      style="yellow", markup=False)  # fmt: skip
     elif not replies:
-        console.print("[dim](no reply)[/]")
+        console.print("(no reply)", style="dim", markup=False)
     for reply in replies:
-        media = int(reply["num_media"])
-        suffix = f" [dim]+{media} media[/]" if media else ""
-        console.print(f"[bold]{reply['from']}[/] → {reply['to']}: {reply['body']}{suffix}")
+        ok = ok and reply["status"] not in BAD
+        console.print(reply_line(reply))
     return ok
 
 
@@ -56,9 +85,13 @@ def print_exchange(console: Console, exchange: dict[str, Any]) -> bool:
 def text(
     server: Server, from_: str, to: str, media_url: tuple[str, ...], timeout: float, body: str
 ) -> None:
-    """Send BODY to one of your numbers as a handset would, then print the app's replies."""
+    """Send BODY to one of your numbers as a handset would, then print the app's replies.
+
+    Exits 4 when a webhook attempt failed, a reply failed, or the webhook was still pending
+    at --timeout.
+    """
     console = make_console()
     message = server.client.inbound(from_, to, body, media_urls=media_url)
     exchange = wait_for_exchange(server.client, message["sid"], timeout)
-    if not print_exchange(console, exchange):
-        raise SystemExit(1)
+    if not print_exchange(console, exchange, timeout):
+        raise Failed

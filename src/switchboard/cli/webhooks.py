@@ -10,9 +10,11 @@ from rich.console import Console
 from rich.text import Text
 
 from switchboard.cli.connection import Server, client_command
+from switchboard.cli.exits import Failed
 from switchboard.cli.output import (
     Cell,
     http_style,
+    in_twilios_words,
     json_option,
     make_console,
     one_line,
@@ -73,7 +75,12 @@ def _content_type(headers: dict[str, str]) -> str:
 def print_attempt(console: Console, attempt: dict[str, Any]) -> None:
     """One attempt in full: what was sent, what came back, what went wrong."""
     status = attempt["response"]["status"]
-    error = attempt["error_code"]
+    error, detail = attempt["error_code"], attempt["error_detail"]
+    # Without an error code the detail is a note (a replay's origin, a TwiML warning), not an
+    # error.
+    outcome: list[tuple[str, Cell]] = [("Error", (in_twilios_words(error, detail), "red"))]
+    if not error:
+        outcome = [("Error", "-"), *([("Note", detail)] if detail else [])]
     print_fields(
         console,
         [
@@ -84,8 +91,7 @@ def print_attempt(console: Console, attempt: dict[str, Any]) -> None:
             ("Duration", f"{attempt['duration_ms']:.1f} ms"),
             ("HTTP status", (str(status) if status is not None else "no response",
                              http_style(status))),
-            ("Error", (f"{error}: {attempt['error_detail']}", "red") if error
-             else attempt["error_detail"] or "-"),
+            *outcome,
             ("Idempotency", attempt["idempotency_token"] or "-"),
         ],
     )  # fmt: skip
@@ -150,7 +156,7 @@ def show_command(server: Server, sid: str, as_json: bool) -> None:
 def replay_command(server: Server, sid: str, as_json: bool) -> None:
     """Send attempt SID's request again (re-signed, fresh idempotency token) and show the result.
 
-    The response is recorded but not carried out: no replies are sent. Exits 1 when the
+    The response is recorded but not carried out: no replies are sent. Exits 4 when the
     new attempt fails.
     """
     attempts = server.client.replay(sid)["webhooks"]
@@ -161,4 +167,4 @@ def replay_command(server: Server, sid: str, as_json: bool) -> None:
         for attempt in attempts:
             print_attempt(console, attempt)
     if any(a["error_code"] for a in attempts):
-        raise SystemExit(1)
+        raise Failed

@@ -13,7 +13,8 @@ differ where Twilio's two paths differ, and only there:
   reply has no caller: an invalid ``to`` (14101) or ``from`` (14102) attribute, or a ``from``
   that is not the account's number (14108), is a warning on the webhook attempt and no message;
   a reply that can be addressed but not sent -- to an address that can only send (21612), to a
-  handset that texted STOP (21610) -- is stored ``failed`` with that error (``Draft.refusal``),
+  handset that texted STOP (21610), in a conversation loop protection holds (14107, when it is
+  on: domain/loops.py) -- is stored ``failed`` with that error (``Draft.refusal``),
   announced to its status callback (or by its ``action`` request), and 21612 also marks the
   attempt failed.
 * **The sender.** The API checks every non-alphanumeric ``From`` (21606), knows Twilio's magic
@@ -66,7 +67,7 @@ class Draft:
     status_callback_method: str = "POST"
     validity_period: int | None = None
     send_at: datetime | None = None
-    # The error a reply is refused with on the spot (21610, 21612): it is created ``failed``.
+    # The error a reply is refused with on the spot (21610, 21612, 14107): created ``failed``.
     refusal: int | None = None
     in_reply_to: str | None = None
     send_as_mms: bool = False  # SendAsMms: one MMS even without media (SMS channel only)

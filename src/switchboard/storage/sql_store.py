@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from switchboard.domain.cookies import CookieJar
+from switchboard.domain.loops import PastReply
 from switchboard.domain.models import (
     Account,
     ApiKey,
@@ -477,6 +478,20 @@ class SqlStore:
         return await self._get(
             "get_opt_out_settings", records.opt_out_settings, service_sid=service_sid
         )
+
+    async def reply_history(self, from_: str, to: str, limit: int) -> list[PastReply]:
+        pair = {"from_addr": from_, "to_addr": to}
+
+        async def read(tx: Statements) -> list[PastReply]:
+            went = await tx.fetch_all("loop_replies_went", {**pair, "limit": limit})
+            since = went[0]["date_created"] if went else 0
+            held = await tx.fetch_one("loop_first_held", {**pair, "since": since})
+            history = [PastReply(from_micros(row["date_created"])) for row in went]
+            if held is not None and held["at"] is not None:
+                history.append(PastReply(from_micros(held["at"]), held=True))
+            return history
+
+        return await self._db.snapshot(read)
 
     async def list_scenarios(self) -> list[dict[str, Any]]:
         return [load_json(row["body"]) for row in await self._db.fetch_all("list_scenarios", {})]

@@ -16,11 +16,12 @@ crash replays the whole exchange (at-least-once).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urljoin
 
+from switchboard.config import DEFAULTS
 from switchboard.domain.callbacks import status_params
 from switchboard.domain.cookies import CookieJar, StoredCookie, cookie_header, live, remember
 from switchboard.domain.errors import TwilioError
@@ -35,7 +36,7 @@ from switchboard.domain.phone import (
     parse_from,
 )
 from switchboard.ports import JobOutcome, Store
-from switchboard.sending import account_number, opted_out
+from switchboard.sending import account_number, loop_held, opted_out
 from switchboard.twiml import Message as MessageVerb
 from switchboard.twiml import TwimlResponse, interpret_reply
 from switchboard.webhooks.delivery import Deliverer, Delivery, Target
@@ -98,6 +99,8 @@ class IncomingWebhooks:
         new_sid: Callable[[str], str],
         now: Callable[[], datetime],
         first_step: FirstStep,
+        *,
+        loop_protection: bool = DEFAULTS.loop_protection,
     ) -> None:
         self._store = store
         self._auth_token = auth_token
@@ -105,6 +108,7 @@ class IncomingWebhooks:
         self._new_sid = new_sid
         self._now = now
         self._first_step = first_step
+        self._loop_protection = loop_protection
 
     async def run(self, job: IncomingDelivery) -> JobOutcome:
         params, route = job.params, job.route
@@ -253,7 +257,8 @@ class IncomingWebhooks:
                 self._note(session, 14109, f"more than {MAX_REPLIES} replies; the rest dropped")
                 return None
             try:
-                built = await self._reply(verb, inbound, document_url)
+                earlier = [reply for reply, _ in session.replies]
+                built = await self._reply(verb, inbound, document_url, earlier)
             except TwilioError as error:
                 self._note(session, error.code, error.message)
                 continue
@@ -275,26 +280,41 @@ class IncomingWebhooks:
                     f"21612: the reply {reply.sid} to {reply.to!r} failed: a sender ID "
                     "(alphanumeric or RCS agent) can send but cannot receive messages",
                 )
+            if reply.error_code == 14107:
+                self._note(session, 14107, f"the reply {reply.sid} to {reply.to!r} was held")
             if verb.action is not None:
                 action_reply = reply
         return action_reply
 
-    async def _refusal(self, to: Address, sender: Address, inbound: InboundContext) -> int | None:
+    async def _refusal(
+        self,
+        to: Address,
+        sender: Address,
+        inbound: InboundContext,
+        now: datetime,
+        earlier: Sequence[Message],
+    ) -> int | None:
         """Why a reply to ``to`` fails at once, stored as a ``failed`` message (None: it goes).
 
         An address that can only send (an alphanumeric sender ID, an RCS agent) cannot be
         routed to (21612): the reply is kept, failed, rather than dropped, so a handset that
         texted from such an ID sees why it got no answer. A handset that texted STOP gets
-        21610, as a REST send would."""
+        21610, as a REST send would; a conversation in a reply loop, 14107 (sending.py)."""
         if to.kind in SEND_ONLY_KINDS:
             return 21612
         account, service = inbound.account_sid, inbound.messaging_service_sid
         if await opted_out(self._store, account, to, sender.identity, service):
             return 21610
+        if self._loop_protection:
+            return await loop_held(self._store, sender, to, now, earlier)
         return None
 
     async def _reply(
-        self, verb: MessageVerb, inbound: InboundContext, document_url: str
+        self,
+        verb: MessageVerb,
+        inbound: InboundContext,
+        document_url: str,
+        earlier: Sequence[Message] = (),
     ) -> Outbound:
         """The reply ``verb`` asks for, built like every outbound message (domain/outbound.py,
         which lists how a reply differs from a REST send); 14101, 14102 and 14108 are raised
@@ -314,7 +334,7 @@ class IncomingWebhooks:
         ):
             raise TwilioError(14108, f"{from_raw} is not a number of this account")
         now = self._now()
-        refusal = await self._refusal(to, sender, inbound)
+        refusal = await self._refusal(to, sender, inbound, now, earlier)
         callback = verb.action or verb.status_callback
         draft = Draft(
             account_sid=inbound.account_sid,

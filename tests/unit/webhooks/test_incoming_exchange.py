@@ -317,3 +317,26 @@ async def test_cookies_reach_the_redirect_within_one_exchange(exchange: Exchange
     await exchange.text()
 
     assert app.at("/next")[0].headers.get("cookie") == "step=1"
+
+
+async def test_loop_protection_counts_the_replies_of_the_exchange_not_stored_yet(
+    exchange: Exchange,
+) -> None:
+    """25 replies stored, then one exchange of 10: its 6th is the conversation's 31st (the
+    replies of an exchange are stored together at its end, so the check counts them too)."""
+    app = exchange.app
+    ten = twiml("<Message>pong</Message>" * 10)
+    await exchange.number(app.route("/sms", ten))
+    for _ in range(2):
+        await exchange.text()
+    app.route("/sms", twiml("<Message>pong</Message>" * 5))
+    await exchange.text()
+    app.route("/sms", ten)
+
+    attempts, replies = await exchange.text()
+
+    assert [r.error_code for r in replies] == [None] * 5 + [14107] * 5
+    assert all(r.status == "failed" and r.price is None for r in replies[5:])
+    [attempt] = attempts
+    assert attempt.error_code is None
+    assert attempt.error_detail.count("warning 14107") == 5

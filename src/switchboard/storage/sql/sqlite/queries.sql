@@ -382,3 +382,17 @@ DELETE FROM schema_migrations;
 
 -- name: record_migration
 INSERT INTO schema_migrations (version, name) VALUES (:version, :name);
+
+-- name: loop_replies_went
+-- The newest replies from one number to another that were not held by loop protection.
+SELECT date_created FROM messages
+WHERE direction = 'outbound-reply' AND from_addr = :from_addr AND to_addr = :to_addr
+    AND (error_code IS NULL OR error_code <> 14107)
+ORDER BY date_created DESC
+LIMIT :limit;
+
+-- name: loop_first_held
+-- The first reply held by loop protection since a given time (NULL when none).
+SELECT MIN(date_created) AS at FROM messages
+WHERE direction = 'outbound-reply' AND from_addr = :from_addr AND to_addr = :to_addr
+    AND error_code = 14107 AND date_created >= :since;
