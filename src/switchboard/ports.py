@@ -22,6 +22,7 @@ from switchboard.domain.models import (
     Job,
     Media,
     Message,
+    MessageFeedback,
     MessagingService,
     NewJob,
     PhoneNumber,
@@ -29,6 +30,7 @@ from switchboard.domain.models import (
     StatusEvent,
     WebhookAttempt,
 )
+from switchboard.domain.optout import OptOutSettings
 
 T = TypeVar("T")
 
@@ -207,6 +209,12 @@ class Store(Protocol):
     async def get_media_content(self, sid: str) -> bytes | None: ...
     async def list_status_events(self, message_sid: str) -> list[StatusEvent]: ...
     async def get_cookie_jar(self, ours: str, theirs: str) -> CookieJar | None: ...
+    async def save_feedback(self, feedback: MessageFeedback) -> MessageFeedback:
+        """Store the message's feedback (a later outcome replaces an earlier one, which keeps
+        its ``date_created``) and return it as stored; it goes with its message."""
+        ...
+
+    async def get_feedback(self, account_sid: str, message_sid: str) -> MessageFeedback | None: ...
 
     # The outbox
     async def claim_jobs(self, now: datetime, limit: int, lease_seconds: float) -> list[Job]: ...
@@ -222,6 +230,14 @@ class Store(Protocol):
         self, account_sid: str, sender: str, recipient: str, opted_out: bool, at: datetime
     ) -> bool: ...
     async def is_opted_out(self, account_sid: str, sender: str, recipient: str) -> bool: ...
+    async def save_opt_out_settings(
+        self, account_sid: str, service_sid: str, settings: OptOutSettings, at: datetime
+    ) -> None:
+        """A Messaging Service's Advanced Opt-Out settings; they go with the service."""
+        ...
+
+    async def get_opt_out_settings(self, service_sid: str) -> OptOutSettings | None: ...
+
     # Loop protection (domain/loops.py): the newest ``limit`` replies from one number to
     # another that were let go, and the first one held after them.
     async def reply_history(self, from_: str, to: str, limit: int) -> list[PastReply]: ...

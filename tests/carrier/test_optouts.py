@@ -166,3 +166,77 @@ def test_stop_to_a_service_number_opts_out_of_the_whole_service(carrier, receive
     carrier.walk(1.0)
     assert carrier.status(message.sid) == "delivered"
     assert receiver.statuses("/status", message.sid) == ["queued", "sent", "delivered"]
+
+
+# Advanced Opt-Out (SPEC §1.4): on by default for the numbers of a Messaging Service.
+
+
+def test_advanced_opt_out_sends_opt_out_type_for_service_numbers(carrier, receiver):
+    pooled = carrier.number(OURS)
+    carrier.number(OUTSIDE, sms_url=receiver.url("/outside"))
+    carrier.service(pooled, inbound_request_url=receiver.url("/service"))
+    for body, kind in (("stop", "STOP"), ("Unstop", "START"), ("INFO", "HELP"), ("hello", None)):
+        carrier.inbound(body, to=OURS)
+        assert receiver.at("/service")[-1].params.get("OptOutType") == kind, body
+        carrier.inbound(body, to=OUTSIDE)  # outside any service: Twilio's default filtering
+        assert "OptOutType" not in receiver.at("/outside")[-1].params, body
+
+
+def test_the_handset_cannot_set_opt_out_type(carrier, receiver, app_number):
+    response = carrier.http.post(
+        "/_sim/inbound", data={"From": HANDSET, "To": OURS, "Body": "hi", "OptOutType": "STOP"}
+    )
+    assert response.status_code == 201, response.text
+    carrier.settle()
+    assert "OptOutType" not in receiver.at("/sms")[-1].params
+
+
+def test_custom_keywords_and_replies_of_a_service(carrier, receiver):
+    pooled = carrier.number(OURS)
+    service = carrier.service(pooled, inbound_request_url=receiver.url("/service"))
+    settings = {
+        "stop": {"keywords": ["arret", "Halt"], "reply": "Bye from Acme."},
+        "start": {"keywords": ["resume"]},
+        "help": {"reply": "Acme support: 555-0100."},
+    }
+    response = carrier.http.put(f"/_sim/services/{service.sid}/opt-out", json=settings)
+    assert response.status_code == 200, response.text
+    assert response.json()["stop"] == {"keywords": ["ARRET", "HALT"], "reply": "Bye from Acme."}
+    fetched = carrier.http.get(f"/_sim/services/{service.sid}/opt-out").json()
+    assert fetched == response.json()
+
+    assert _replies(carrier.inbound("Arret")) == [(OURS, HANDSET, "Bye from Acme.")]
+    assert receiver.at("/service")[-1].params["OptOutType"] == "STOP"
+    assert _code(lambda: carrier.send(from_=OURS)) == 21610
+    assert _replies(carrier.inbound("resume")) == [(OURS, HANDSET, START_REPLY)]
+    assert receiver.at("/service")[-1].params["OptOutType"] == "START"
+    assert _replies(carrier.inbound("STOP")) == [(OURS, HANDSET, "Bye from Acme.")]  # defaults stay
+    carrier.inbound("START")
+    assert _replies(carrier.inbound("help")) == [(OURS, HANDSET, "Acme support: 555-0100.")]
+
+    # Advanced Opt-Out turned off: Twilio's default keywords and replies, no OptOutType.
+    off = carrier.http.put(f"/_sim/services/{service.sid}/opt-out", json={"enabled": False})
+    assert off.status_code == 200, off.text
+    assert _replies(carrier.inbound("halt")) == []
+    assert "OptOutType" not in receiver.at("/service")[-1].params
+    assert _replies(carrier.inbound("STOP")) == [(OURS, HANDSET, STOP_REPLY)]
+    assert "OptOutType" not in receiver.at("/service")[-1].params
+
+
+def test_opt_out_settings_are_checked(carrier):
+    service = carrier.service()
+    url = f"/_sim/services/{service.sid}/opt-out"
+    for bad in (
+        {"stop": {"keywords": ["two words"]}},
+        {"start": {"keywords": ["stop"]}},  # already a STOP keyword
+        {"help": {"reply": ""}},
+        {"enabled": "yes"},
+        {"unsubscribe": {}},
+        ["STOP"],
+    ):
+        response = carrier.http.put(url, json=bad)
+        assert response.status_code == 400, (bad, response.text)
+        assert response.json()["code"] == 21000
+    missing = carrier.http.get("/_sim/services/MG00000000000000000000000000000000/opt-out")
+    assert missing.status_code == 404
+    assert missing.json()["code"] == 20404

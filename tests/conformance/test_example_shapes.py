@@ -343,6 +343,7 @@ def tour(client: Any, raw: httpx.Client, wait_for_status: Any) -> dict[str, Any]
     )
     client.messages(scheduled.sid).update(status="canceled")
     client.messages(queued.sid).update(body="")
+    client.messages(queued.sid).feedback.create(outcome="confirmed")
     injected = raw.post("/_sim/inbound", data={"From": RECIPIENT, "To": NUMBER_B, "Body": "hi"})
     assert injected.status_code == 201, injected.text
     client.messages(injected.json()["sid"]).fetch()

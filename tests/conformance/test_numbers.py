@@ -143,3 +143,16 @@ def test_unknown_number_sid_is_20404(client: Any, twilio_error: Any) -> None:
         client.incoming_phone_numbers("PN" + "0" * 32).update(friendly_name="x")
     with twilio_error(20404, 404):
         client.incoming_phone_numbers("PN" + "0" * 32).delete()
+
+
+def test_purchase_magic_values_of_test_credentials(client: Any, twilio_error: Any) -> None:
+    """SPEC §21.2: the magic numbers and area code of a number purchase."""
+    with twilio_error(21422, 400):
+        client.incoming_phone_numbers.create(phone_number="+15005550000")
+    with twilio_error(21421, 400):
+        client.incoming_phone_numbers.create(phone_number="+15005550001")
+    with twilio_error(21452, 400):
+        client.incoming_phone_numbers.create(area_code="533")
+    bought = client.incoming_phone_numbers.create(phone_number="+15005550006")
+    assert bought.phone_number == "+15005550006"
+    assert bought.friendly_name == "(500) 555-0006"

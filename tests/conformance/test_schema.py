@@ -266,6 +266,7 @@ def test_tour_of_every_operation_validates(
     client.messages(message.sid).media(media[0].sid).fetch()
     assert raw.get(f"{A}/Messages/{message.sid}/Media/{media[0].sid}").status_code == 302
     client.messages(message.sid).media(media[0].sid).delete()
+    client.messages(message.sid).feedback.create(outcome="confirmed")
     wait_for_status(message.sid, "delivered")
     client.messages(message.sid).delete()
 

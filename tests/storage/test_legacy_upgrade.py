@@ -20,8 +20,7 @@ import pytest
 from switchboard.domain.cookies import CookieJar, StoredCookie
 from switchboard.ports import PageRequest, Store
 from switchboard.storage import records
-from switchboard.storage.postgres import PostgresStore
-from switchboard.storage.postgres import Q as POSTGRES_QUERIES
+from switchboard.storage.postgres import PostgresStore, compile_query
 from switchboard.storage.queries import load_migrations, load_queries
 from switchboard.storage.sqlite import SqliteStore
 
@@ -57,6 +56,17 @@ class Seeded:
             (StoredCookie("a", "1", "app.example", True, "/", False, make.at(99)),),
             make.at(50),
         )
+
+
+# Columns today's named queries write that the legacy schema does not have yet (a later
+# migration adds them): the seeding leaves them out of its statements.
+LATER_COLUMNS = ("content_retention", "address_retention")
+
+
+def legacy_sql(sql: str) -> str:
+    for column in LATER_COLUMNS:
+        sql = sql.replace(f":{column}, ", "").replace(f"{column}, ", "")
+    return sql
 
 
 async def _seed(run: Run, seeded: Seeded) -> None:
@@ -122,7 +132,7 @@ async def test_a_sqlite_database_of_the_old_migrations_upgrades(
         seeded = Seeded(make)
 
         async def run(name: str, params: dict[str, Any]) -> None:
-            conn.execute(queries[name], params)
+            conn.execute(legacy_sql(queries[name]), params)
 
         await _seed(run, seeded)
     finally:
@@ -168,7 +178,7 @@ async def test_a_postgres_database_of_the_old_migrations_upgrades(
         seeded = Seeded(make)
 
         async def run(name: str, params: dict[str, Any]) -> None:
-            query = POSTGRES_QUERIES[name]
+            query = compile_query(legacy_sql(load_queries("postgres")[name]))
             await conn.execute(query.sql, *query.args(params))
 
         await _seed(run, seeded)

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from switchboard.domain.models import Direction, Message
+from switchboard.domain.models import Direction, Message, MessageFeedback
+from switchboard.domain.optout import OptOutSettings
 from switchboard.ports import (
     AttemptFilter,
     InvalidPageToken,
@@ -552,3 +553,60 @@ async def test_scenarios(store: Store) -> None:
     assert await store.list_scenarios() == rules[1:]
     await store.reset()
     assert await store.list_scenarios() == []
+
+
+# Message Feedback, retention choices and Advanced Opt-Out settings --------------------------
+
+
+async def test_feedback_is_one_per_message_and_goes_with_it(store: Store, make: Records) -> None:
+    acc = make.account()
+    message = await store.insert_message(make.message(acc.sid))
+    assert await store.get_feedback(acc.sid, message.sid) is None
+
+    first = MessageFeedback(acc.sid, message.sid, "unconfirmed", make.at(1), make.at(1))
+    assert await store.save_feedback(first) == first
+    second = MessageFeedback(acc.sid, message.sid, "confirmed", make.at(9), make.at(9))
+    stored = await store.save_feedback(second)
+    # A later outcome replaces the earlier one; the feedback keeps the date it was first given.
+    assert stored == dataclasses.replace(second, date_created=make.at(1))
+    assert await store.get_feedback(acc.sid, message.sid) == stored
+    assert await store.get_feedback(make.sid("AC"), message.sid) is None
+
+    assert await store.delete_message(acc.sid, message.sid)
+    assert await store.get_feedback(acc.sid, message.sid) is None
+    again = await store.insert_message(make.message(acc.sid))
+    await store.save_feedback(dataclasses.replace(first, message_sid=again.sid))
+    await store.reset()
+    assert await store.get_feedback(acc.sid, again.sid) is None
+
+
+async def test_retention_choices_round_trip(store: Store, make: Records) -> None:
+    acc = make.account()
+    message = make.message(acc.sid, content_retention="discard", address_retention="obfuscate")
+    await store.insert_message(message)
+    found = await store.find_message(message.sid)
+    assert found is not None
+    assert (found.content_retention, found.address_retention) == ("discard", "obfuscate")
+    plain = await store.insert_message(make.message(acc.sid))
+    assert (plain.content_retention, plain.address_retention) == ("retain", "retain")
+
+
+async def test_opt_out_settings(store: Store, make: Records) -> None:
+    acc = make.account()
+    service = make.service(acc.sid)
+    await store.insert_service(service)
+    assert await store.get_opt_out_settings(service.sid) is None
+
+    custom = OptOutSettings.from_json(
+        {"stop": {"keywords": ["arret"], "reply": "Bye."}, "help": {"reply": "Call us."}}
+    )
+    await store.save_opt_out_settings(acc.sid, service.sid, custom, make.at(1))
+    assert await store.get_opt_out_settings(service.sid) == custom
+    off = OptOutSettings(enabled=False)
+    await store.save_opt_out_settings(acc.sid, service.sid, off, make.at(2))
+    assert await store.get_opt_out_settings(service.sid) == off
+
+    await store.reset()
+    assert await store.get_opt_out_settings(service.sid) == off  # settings belong with services
+    assert await store.delete_service(acc.sid, service.sid)
+    assert await store.get_opt_out_settings(service.sid) is None

@@ -146,6 +146,25 @@ async def clear_scenarios(request: Request) -> Response:
     return json_response({"scenarios": scenarios})
 
 
+async def fetch_opt_out(request: Request) -> Response:
+    """A Messaging Service's Advanced Opt-Out settings (Twilio sets them in its Console)."""
+    principal = await authenticate(request)
+    sid = request.path_params["sid"]
+    settings = await services(request).messaging_services.opt_out(principal.account, sid)
+    return json_response({"service_sid": sid, **settings.to_json()})
+
+
+async def replace_opt_out(request: Request) -> Response:
+    principal = await authenticate(request)
+    sid = request.path_params["sid"]
+    document = await _json_body(request)()
+    if not isinstance(document, dict):
+        raise TwilioError(21000, "The opt-out settings must be a JSON object")
+    messaging_services = services(request).messaging_services
+    settings = await messaging_services.set_opt_out(principal.account, sid, document)
+    return json_response({"service_sid": sid, **settings.to_json()})
+
+
 def _clock_json(clock: ClockState) -> dict[str, Any]:
     return {"now": iso8601(clock.now), "frozen": clock.frozen}
 
@@ -191,6 +210,8 @@ CONTROL_ROUTES = [
     Route("/_sim/scenarios", add_scenario, methods=["POST"]),
     Route("/_sim/scenarios", replace_scenarios, methods=["PUT"]),
     Route("/_sim/scenarios", clear_scenarios, methods=["DELETE"]),
+    Route("/_sim/services/{sid}/opt-out", fetch_opt_out, methods=["GET"]),
+    Route("/_sim/services/{sid}/opt-out", replace_opt_out, methods=["PUT"]),
     Route("/_sim/clock", fetch_clock, methods=["GET"]),
     Route("/_sim/clock", update_clock, methods=["POST"]),
     Route("/_sim/reset", reset, methods=["POST"]),

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from switchboard.api.http import json_response, no_content, path_account, services
 from switchboard.api.paging import fetch_page, page_query, v2010_envelope
 from switchboard.api.params import Params, read_params
-from switchboard.api.render import media_json, message_json
+from switchboard.api.render import feedback_json, media_json, message_json
 from switchboard.domain.errors import TwilioError
 from switchboard.ports import MessageFilter
 from switchboard.services.messages import CreateMessage
@@ -96,6 +96,13 @@ async def create_message(request: Request) -> Response:
         schedule_type=params.text("ScheduleType"),
         smart_encoded=params.boolean("SmartEncoded"),
         content_sid=params.text("ContentSid"),
+        send_as_mms=params.boolean("SendAsMms"),
+        provide_feedback=params.boolean("ProvideFeedback"),
+        content_retention=params.text("ContentRetention"),
+        address_retention=params.text("AddressRetention"),
+        attempt=params.text("Attempt"),
+        risk_check=params.text("RiskCheck"),
+        traffic_type=params.text("TrafficType"),
     )
     message = await services(request).messages.create(account, create)
     return json_response(message_json(message), 201)
@@ -134,6 +141,16 @@ async def delete_message(request: Request) -> Response:
     account = await path_account(request)
     await services(request).messages.delete(account, request.path_params["sid"])
     return no_content()
+
+
+async def create_message_feedback(request: Request) -> Response:
+    """Message Feedback: answers 200, not 201 (SPEC §21.1)."""
+    account = await path_account(request)
+    params = await read_params(request)
+    feedback = await services(request).messages.feedback(
+        account, request.path_params["message_sid"], params.text("Outcome")
+    )
+    return json_response(feedback_json(feedback))
 
 
 async def list_media(request: Request) -> Response:

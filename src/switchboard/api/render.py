@@ -16,11 +16,13 @@ from switchboard.domain.models import (
     ApiKey,
     Media,
     Message,
+    MessageFeedback,
     MessagingService,
     PhoneNumber,
     ServicePhoneNumber,
 )
 from switchboard.domain.phone import country_of, parse_address
+from switchboard.domain.retention import shown_body, shown_to
 from switchboard.domain.segments import reported_segments
 
 V2010 = f"/{API_VERSION}"
@@ -105,7 +107,7 @@ def message_json(message: Message) -> dict[str, Any]:
     return {
         "account_sid": message.account_sid,
         "api_version": API_VERSION,
-        "body": message.body,
+        "body": shown_body(message),
         "date_created": rfc2822(message.date_created),
         "date_sent": rfc2822(message.date_sent),
         "date_updated": rfc2822(message.date_updated),
@@ -120,9 +122,21 @@ def message_json(message: Message) -> dict[str, Any]:
         "price_unit": message.price_unit,
         "sid": message.sid,
         "status": message.status.value,
-        "subresource_uris": {"media": f"{uri}/Media.json"},
-        "to": message.to,
+        "subresource_uris": {"media": f"{uri}/Media.json", "feedback": f"{uri}/Feedback.json"},
+        "to": shown_to(message),
         "uri": f"{uri}.json",
+    }
+
+
+def feedback_json(feedback: MessageFeedback) -> dict[str, Any]:
+    uri = f"{V2010}/Accounts/{feedback.account_sid}/Messages/{feedback.message_sid}/Feedback.json"
+    return {
+        "account_sid": feedback.account_sid,
+        "date_created": rfc2822(feedback.date_created),
+        "date_updated": rfc2822(feedback.date_updated),
+        "message_sid": feedback.message_sid,
+        "outcome": feedback.outcome,
+        "uri": uri,
     }
 
 

@@ -25,6 +25,11 @@ TWILIO_ROUTES = [
     Route(f"{A}/Messages/{{sid}}.json", messages.delete_message, methods=["DELETE"]),
     Route(f"{A}/Messages/{{message_sid}}/Media.json", messages.list_media, methods=["GET"]),
     Route(
+        f"{A}/Messages/{{message_sid}}/Feedback.json",
+        messages.create_message_feedback,
+        methods=["POST"],
+    ),
+    Route(
         f"{A}/Messages/{{message_sid}}/Media/{{sid}}.json", messages.fetch_media, methods=["GET"]
     ),
     Route(

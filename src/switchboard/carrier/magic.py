@@ -1,7 +1,8 @@
 """Twilio's magic test numbers, honoured on every account (Twilio: test credentials).
 
 ``From`` +15005550006 is a valid sender nobody has to own; the other magic numbers fail at
-create with the error Twilio's test credentials give. Documented in docs/carrier.md.
+create with the error Twilio's test credentials give, and so do the magic numbers and area code
+of a number purchase. Documented in docs/carrier.md and docs/api.md.
 """
 
 from __future__ import annotations
@@ -28,6 +29,24 @@ TO_ERRORS: Final = MappingProxyType(
         "+15005550009": 21614,  # cannot receive SMS
     }
 )
+
+
+# Number purchase (POST IncomingPhoneNumbers) with Twilio's test credentials (SPEC §21.2).
+PURCHASE_ERRORS: Final = MappingProxyType(
+    {
+        "+15005550000": 21422,  # the number is not available
+        "+15005550001": 21421,  # the number is invalid
+    }
+)
+AREA_CODE_ERRORS: Final = MappingProxyType({"533": 21452})  # no numbers in that area code
+
+
+def purchase_error(e164: str) -> int | None:
+    return PURCHASE_ERRORS.get(e164)
+
+
+def area_code_error(area_code: str) -> int | None:
+    return AREA_CODE_ERRORS.get(area_code)
 
 
 def from_error(e164: str) -> int | None:

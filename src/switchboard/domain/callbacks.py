@@ -11,8 +11,11 @@ from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import API_VERSION, Message
 from switchboard.domain.phone import Channel, Geo, geo_lookup, parse_address
 
+# Set by switchboard (Advanced Opt-Out), never taken from the handset.
+OPT_OUT_TYPE = "OptOutType"
+
 # Extras an inbound message may carry, passed through to its webhook as given.
-INBOUND_EXTRAS = (
+HANDSET_EXTRAS = (
     "ProfileName",
     "WaId",
     "Forwarded",
@@ -40,8 +43,9 @@ INBOUND_EXTRAS = (
     "Longitude",
     "Address",
     "Label",
-    "OptOutType",
 )
+# What an inbound message's webhook carries besides the core parameters.
+INBOUND_EXTRAS = (*HANDSET_EXTRAS, OPT_OUT_TYPE)
 
 
 def channel_of(address: str | None) -> Channel:

@@ -129,7 +129,22 @@ class Message:
     # Channel extras of an inbound message (ProfileName, Latitude, ...), sent on its webhook.
     extra: dict[str, str] = field(default_factory=dict)
     in_reply_to: str | None = None  # the inbound message a TwiML reply answers
+    # The sender's privacy choices at create (ContentRetention, AddressRetention): what a
+    # fetch shows of a finished message (domain/retention.py).
+    content_retention: str = "retain"
+    address_retention: str = "retain"
     seq: int = 0  # storage order, assigned by the store
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFeedback:
+    """Whether the recipient of a message did what it asked (SPEC §21.1); one per message."""
+
+    account_sid: str
+    message_sid: str
+    outcome: str  # confirmed | unconfirmed
+    date_created: datetime
+    date_updated: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ from switchboard.domain.jobs import status_callback_job
 from switchboard.domain.lifecycle import initial_status
 from switchboard.domain.media import guess_content_type
 from switchboard.domain.models import Direction, Media, Message, NewJob
-from switchboard.domain.phone import Address
+from switchboard.domain.phone import Address, Channel
 from switchboard.domain.segments import count_segments
 from switchboard.domain.sids import SidPrefix
 
@@ -70,6 +70,9 @@ class Draft:
     # The error a reply is refused with on the spot (21610, 21612, 14107): created ``failed``.
     refusal: int | None = None
     in_reply_to: str | None = None
+    send_as_mms: bool = False  # SendAsMms: one MMS even without media (SMS channel only)
+    content_retention: str = "retain"
+    address_retention: str = "retain"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,8 @@ def build(draft: Draft, *, now: datetime, new_sid: Callable[[str], str]) -> Outb
     """The message ``draft`` describes, created at ``now``; ``new_sid`` makes its SIDs (the
     message's first, then one per media item)."""
     media_urls = list(draft.media_urls)
-    sid = new_sid(SidPrefix.MEDIA_MESSAGE if media_urls else SidPrefix.MESSAGE)
+    mms = bool(media_urls) or (draft.send_as_mms and draft.to.channel is Channel.SMS)
+    sid = new_sid(SidPrefix.MEDIA_MESSAGE if mms else SidPrefix.MESSAGE)
     refusal = draft.refusal
     message = Message(
         sid=sid,
@@ -107,7 +111,10 @@ def build(draft: Draft, *, now: datetime, new_sid: Callable[[str], str]) -> Outb
         error_code=refusal,
         error_message=describe(refusal).message if refusal is not None else None,
         # Counted now, the only time the Smart Encoding choice is known (domain/segments.py).
-        num_segments=count_segments(
+        # An MMS is one part, with or without media.
+        num_segments=1
+        if mms
+        else count_segments(
             draft.body,
             num_media=len(media_urls),
             channel=draft.to.channel,
@@ -121,6 +128,8 @@ def build(draft: Draft, *, now: datetime, new_sid: Callable[[str], str]) -> Outb
         validity_period=draft.validity_period,
         send_at=draft.send_at,
         in_reply_to=draft.in_reply_to,
+        content_retention=draft.content_retention,
+        address_retention=draft.address_retention,
     )
     media = [
         Media(

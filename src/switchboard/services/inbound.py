@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from switchboard.domain.callbacks import INBOUND_EXTRAS, inbound_params
+from switchboard.domain.callbacks import HANDSET_EXTRAS, OPT_OUT_TYPE, inbound_params
 from switchboard.domain.encoding import check_body_length
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.jobs import IncomingDelivery, delivery_token, new_job
@@ -24,7 +24,7 @@ from switchboard.domain.models import (
     NewJob,
     PhoneNumber,
 )
-from switchboard.domain.optout import DEFAULT_REPLIES, Keyword, classify, sender_key
+from switchboard.domain.optout import STANDARD_OPT_OUT, Keyword, OptOutSettings, sender_key
 from switchboard.domain.outbound import Draft, build
 from switchboard.domain.phone import Address, Channel, parse_address
 from switchboard.domain.routing import route_inbound
@@ -98,9 +98,15 @@ class InboundService:
         segments = count_segments(
             inbound.body, num_media=0, channel=to.channel, smart_encoding=False
         )
-        extras = {k: v for k, v in inbound.extras.items() if k in INBOUND_EXTRAS}
+        extras = {k: v for k, v in inbound.extras.items() if k in HANDSET_EXTRAS}
         if sender.channel is Channel.WHATSAPP and sender.is_phone_number:
             extras.setdefault("WaId", sender.identity.lstrip("+"))
+        keyword, opt_out = None, STANDARD_OPT_OUT
+        if to.channel is Channel.SMS:
+            opt_out = await self._opt_out_settings(service)
+            keyword = opt_out.classify(inbound.body)
+        if keyword is not None and opt_out.enabled:
+            extras[OPT_OUT_TYPE] = keyword.value  # Advanced Opt-Out tells the app (SPEC §1.4)
         message = Message(
             sid=sid,
             account_sid=number.account_sid,
@@ -130,12 +136,12 @@ class InboundService:
                 route, inbound_params(message, links), delivery_token(sid, "incoming")
             )
             jobs.append(new_job(delivery, now, number.account_sid, sid))
-        keyword = classify(inbound.body) if to.channel is Channel.SMS else None
         auto_reply = None
         if keyword is not None:
             # Before the inbound message (and its webhook job) exists, so that the app's own
             # TwiML reply to a STOP is already blocked.
-            auto_reply = await self._apply_keyword(keyword, message, service, sender, to)
+            reply = opt_out.reply(keyword)
+            auto_reply = await self._apply_keyword(keyword, reply, message, service, sender, to)
         store, outbox = self._rt.store, self._rt.outbox
         with outbox.handoff(jobs) as claim:
             stored = await store.insert_message(message, media, jobs, content, claim)
@@ -146,15 +152,24 @@ class InboundService:
                 await store.insert_message(auto_reply, (), reply_jobs, claim=claim)
         return stored
 
+    async def _opt_out_settings(self, service: MessagingService | None) -> OptOutSettings:
+        """Advanced Opt-Out for a number in ``service``: on unless the service turned it off;
+        Twilio's default filtering alone for a number outside any service."""
+        if service is None:
+            return STANDARD_OPT_OUT
+        stored = await self._rt.store.get_opt_out_settings(service.sid)
+        return stored if stored is not None else OptOutSettings()
+
     async def _apply_keyword(
         self,
         keyword: Keyword,
+        text: str,
         inbound: Message,
         service: MessagingService | None,
         handset: Address,
         number: Address,
     ) -> Message | None:
-        """Opt the handset out or in, and Twilio's default reply (None when none is due)."""
+        """Opt the handset out or in, and the reply ``text`` (None when no reply is due)."""
         store, now = self._rt.store, self._rt.clock.now()
         key = sender_key(number.value, service.sid if service else None)
         if keyword is Keyword.STOP:
@@ -168,7 +183,7 @@ class InboundService:
             direction=Direction.OUTBOUND_REPLY,
             to=handset,
             sender=number,
-            body=DEFAULT_REPLIES[keyword],
+            body=text,
             messaging_service_sid=inbound.messaging_service_sid,
             in_reply_to=inbound.sid,
         )

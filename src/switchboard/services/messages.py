@@ -29,11 +29,13 @@ from switchboard.domain.models import (
     Direction,
     Media,
     Message,
+    MessageFeedback,
     MessagingService,
     StatusEvent,
 )
 from switchboard.domain.outbound import Draft, build
 from switchboard.domain.phone import Address, AddressKind, parse_from, parse_to
+from switchboard.domain.retention import ADDRESS_RETENTION, CONTENT_RETENTION
 from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import MessageFilter, Page, PageRequest
 from switchboard.sending import account_number, opted_out
@@ -42,13 +44,16 @@ from switchboard.services.runtime import Runtime
 from switchboard.timeline import Timeline, sender_pool
 
 MAX_MEDIA = 10
+RISK_CHECK = frozenset({"enable", "disable"})
+TRAFFIC_TYPE = frozenset({"free"})
+FEEDBACK_OUTCOMES = frozenset({"confirmed", "unconfirmed"})
 SCHEDULE_MIN = timedelta(minutes=5)
 SCHEDULE_MAX = timedelta(days=35)
 
 
 @dataclass(frozen=True, slots=True)
 class CreateMessage:
-    """The CreateMessage parameters switchboard acts on (others are accepted and ignored)."""
+    """The CreateMessage parameters switchboard acts on or checks (docs/api.md lists them)."""
 
     to: str | None
     from_: str | None = None
@@ -61,6 +66,13 @@ class CreateMessage:
     schedule_type: str | None = None
     smart_encoded: bool = False
     content_sid: str | None = None
+    send_as_mms: bool = False
+    provide_feedback: bool = False  # accepted; feedback is taken either way (docs/api.md)
+    content_retention: str | None = None
+    address_retention: str | None = None
+    attempt: str | None = None
+    risk_check: str | None = None
+    traffic_type: str | None = None
 
 
 def is_callback_url(url: str) -> bool:
@@ -81,6 +93,30 @@ def parse_send_at(raw: str) -> datetime:
     if moment.tzinfo is None:
         raise TwilioError(35114, "SendAt must include a time zone (e.g. 2026-01-01T12:00:00Z)")
     return moment
+
+
+def _one_of(name: str, raw: str | None, allowed: frozenset[str], default: str) -> str:
+    if raw is None or raw == "":
+        return default
+    if raw not in allowed:
+        choices = ", ".join(sorted(allowed))
+        raise TwilioError(21000, f"{name} must be one of {choices}, not {raw!r}")
+    return raw
+
+
+def _check_options(request: CreateMessage) -> tuple[str, str]:
+    """Check the options that change nothing a fetch shows but that Twilio validates
+    (Attempt, RiskCheck, TrafficType); answer the retention choices, which do."""
+    if request.attempt not in (None, ""):
+        attempt = request.attempt.strip()
+        if not attempt.isdigit() or int(attempt) < 1:
+            raise TwilioError(21000, f"Attempt must be a positive integer, not {request.attempt!r}")
+    _one_of("RiskCheck", request.risk_check, RISK_CHECK, "enable")
+    _one_of("TrafficType", request.traffic_type, TRAFFIC_TYPE, "free")
+    return (
+        _one_of("ContentRetention", request.content_retention, CONTENT_RETENTION, "retain"),
+        _one_of("AddressRetention", request.address_retention, ADDRESS_RETENTION, "retain"),
+    )
 
 
 class MessageService:
@@ -112,6 +148,7 @@ class MessageService:
         if validity is None and service is not None:
             validity = service.validity_period
         send_at = self._schedule(request, service)
+        content_retention, address_retention = _check_options(request)
 
         now = self._rt.clock.now()
         draft = Draft(
@@ -127,6 +164,9 @@ class MessageService:
             status_callback=status_callback or (service.status_callback if service else None),
             validity_period=validity,
             send_at=send_at,
+            send_as_mms=request.send_as_mms,
+            content_retention=content_retention,
+            address_retention=address_retention,
         )
         built = build(draft, now=now, new_sid=self._rt.new_sid)
         message = built.message
@@ -279,6 +319,15 @@ class MessageService:
         ):
             raise TwilioError(20009)
         await self._rt.store.delete_message(account.sid, sid)
+
+    async def feedback(self, account: Account, sid: str, outcome: str | None) -> MessageFeedback:
+        """Record whether the message's recipient did what it asked (SPEC §21.1); a second
+        outcome replaces the first. No Outcome means ``confirmed``: the call itself says so."""
+        outcome = _one_of("Outcome", outcome, FEEDBACK_OUTCOMES, "confirmed")
+        message = await self.get(account, sid)
+        now = self._rt.clock.now()
+        feedback = MessageFeedback(message.account_sid, message.sid, outcome, now, now)
+        return await self._rt.store.save_feedback(feedback)
 
     async def list_media(
         self, account: Account, message_sid: str, page: PageRequest

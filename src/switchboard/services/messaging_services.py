@@ -8,6 +8,7 @@ from typing import Any
 
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.models import Account, MessagingService, ServicePhoneNumber
+from switchboard.domain.optout import InvalidOptOutSettings, OptOutSettings
 from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import Page, PageRequest, StoreConflict
 from switchboard.services.runtime import Runtime
@@ -95,6 +96,24 @@ class MessagingServiceService:
         if service is None:
             raise NotFound()
         return service
+
+    async def opt_out(self, account: Account, sid: str) -> OptOutSettings:
+        """The service's Advanced Opt-Out settings (Twilio's defaults until set)."""
+        await self.get(account, sid)
+        stored = await self._rt.store.get_opt_out_settings(sid)
+        return stored if stored is not None else OptOutSettings()
+
+    async def set_opt_out(
+        self, account: Account, sid: str, document: Mapping[str, Any]
+    ) -> OptOutSettings:
+        """Replace the service's Advanced Opt-Out settings with ``document`` (its JSON form)."""
+        await self.get(account, sid)
+        try:
+            settings = OptOutSettings.from_json(document)
+        except InvalidOptOutSettings as error:
+            raise TwilioError(21000, f"Invalid opt-out settings: {error}") from None
+        await self._rt.store.save_opt_out_settings(account.sid, sid, settings, self._rt.clock.now())
+        return settings
 
     async def update(
         self, account: Account, sid: str, params: Mapping[str, str]

@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from switchboard.carrier import magic
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.models import Account, PhoneNumber
 from switchboard.domain.phone import normalize_e164
@@ -66,6 +67,8 @@ class NumberService:
         raw = params.get("PhoneNumber", "").strip()
         area_code = params.get("AreaCode", "").strip()
         if raw:
+            if (code := magic.purchase_error(raw)) is not None:
+                raise TwilioError(code)
             e164 = normalize_e164(raw)
             if e164 is None:
                 raise TwilioError(21421, f"PhoneNumber {raw} is invalid")
@@ -90,6 +93,8 @@ class NumberService:
         return number
 
     async def _pick_in_area(self, area_code: str) -> str:
+        if (code := magic.area_code_error(area_code)) is not None:
+            raise TwilioError(code, f"No numbers found in area code {area_code}")
         if not (area_code.isdigit() and len(area_code) == 3 and area_code[0] not in "01"):
             raise TwilioError(21421, f"AreaCode {area_code} is invalid")
         # Deterministic scan of the fictional 555-01xx block, then the rest of 555.

@@ -8,6 +8,7 @@ microseconds, JSON as text), and both drivers' rows can be indexed by column nam
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import Any, Protocol
 
 from switchboard.domain.cookies import CookieJar, StoredCookie
@@ -19,6 +20,7 @@ from switchboard.domain.models import (
     Job,
     Media,
     Message,
+    MessageFeedback,
     MessagingService,
     NewJob,
     PhoneNumber,
@@ -26,6 +28,7 @@ from switchboard.domain.models import (
     StatusEvent,
     WebhookAttempt,
 )
+from switchboard.domain.optout import OptOutSettings
 from switchboard.ports import JobClaim
 from switchboard.storage.rows import (
     dump_json,
@@ -206,6 +209,8 @@ def message(row: Row) -> Message:
         send_at=opt_from_micros(row["send_at"]),
         extra=load_json(row["extra"]),
         in_reply_to=row["in_reply_to"],
+        content_retention=row["content_retention"],
+        address_retention=row["address_retention"],
         date_created=from_micros(row["date_created"]),
         date_updated=from_micros(row["date_updated"]),
         date_sent=opt_from_micros(row["date_sent"]),
@@ -235,6 +240,8 @@ def message_params(m: Message) -> Params:
         "send_at": opt_micros(m.send_at),
         "extra": dump_json(m.extra),
         "in_reply_to": m.in_reply_to,
+        "content_retention": m.content_retention,
+        "address_retention": m.address_retention,
         "date_created": to_micros(m.date_created),
         "date_updated": to_micros(m.date_updated),
         "date_sent": opt_micros(m.date_sent),
@@ -245,7 +252,7 @@ def message_params(m: Message) -> Params:
 MESSAGE_INSERT_ONLY = frozenset(
     {"account_sid", "direction", "to_addr", "num_media", "status_callback",
      "status_callback_method", "validity_period", "send_at", "extra", "in_reply_to",
-     "date_created"}
+     "content_retention", "address_retention", "date_created"}
 )  # fmt: skip
 
 
@@ -415,4 +422,39 @@ def cookie_jar_write(jar: CookieJar) -> tuple[str, Params]:
         "theirs": jar.theirs,
         "cookies": dump_json(cookies),
         "date_updated": to_micros(jar.date_updated),
+    }
+
+
+def feedback(row: Row) -> MessageFeedback:
+    return MessageFeedback(
+        account_sid=row["account_sid"],
+        message_sid=row["message_sid"],
+        outcome=row["outcome"],
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+    )
+
+
+def feedback_params(f: MessageFeedback) -> Params:
+    return {
+        "account_sid": f.account_sid,
+        "message_sid": f.message_sid,
+        "outcome": f.outcome,
+        "date_created": to_micros(f.date_created),
+        "date_updated": to_micros(f.date_updated),
+    }
+
+
+def opt_out_settings(row: Row) -> OptOutSettings:
+    return OptOutSettings.from_json(load_json(row["settings"]))
+
+
+def opt_out_settings_params(
+    account_sid: str, service_sid: str, settings: OptOutSettings, at: datetime
+) -> Params:
+    return {
+        "account_sid": account_sid,
+        "service_sid": service_sid,
+        "settings": dump_json(settings.to_json()),
+        "date_updated": to_micros(at),
     }

@@ -27,6 +27,7 @@ from switchboard.domain.models import (
     Job,
     Media,
     Message,
+    MessageFeedback,
     MessagingService,
     NewJob,
     PhoneNumber,
@@ -34,6 +35,7 @@ from switchboard.domain.models import (
     StatusEvent,
     WebhookAttempt,
 )
+from switchboard.domain.optout import OptOutSettings
 from switchboard.ports import (
     AttemptFilter,
     InvalidPageToken,
@@ -377,6 +379,21 @@ class SqlStore:
     async def get_cookie_jar(self, ours: str, theirs: str) -> CookieJar | None:
         return await self._get("get_cookie_jar", records.cookie_jar, ours=ours, theirs=theirs)
 
+    async def save_feedback(self, feedback: MessageFeedback) -> MessageFeedback:
+        params = records.feedback_params(feedback)
+
+        async def work(tx: Statements) -> Row | None:
+            return await tx.fetch_one("save_feedback", params)
+
+        row = await self._db.transaction(work)
+        assert row is not None  # an upsert's RETURNING answers its one row
+        return records.feedback(row)
+
+    async def get_feedback(self, account_sid: str, message_sid: str) -> MessageFeedback | None:
+        return await self._get(
+            "get_feedback", records.feedback, account_sid=account_sid, message_sid=message_sid
+        )
+
     # The outbox -----------------------------------------------------------------------------
 
     async def claim_jobs(self, now: datetime, limit: int, lease_seconds: float) -> list[Job]:
@@ -450,6 +467,17 @@ class SqlStore:
     async def is_opted_out(self, account_sid: str, sender: str, recipient: str) -> bool:
         params = {"account_sid": account_sid, "sender": sender, "recipient": recipient}
         return await self._db.fetch_one("get_opt_out", params) is not None
+
+    async def save_opt_out_settings(
+        self, account_sid: str, service_sid: str, settings: OptOutSettings, at: datetime
+    ) -> None:
+        params = records.opt_out_settings_params(account_sid, service_sid, settings, at)
+        await self._db.execute("save_opt_out_settings", params)
+
+    async def get_opt_out_settings(self, service_sid: str) -> OptOutSettings | None:
+        return await self._get(
+            "get_opt_out_settings", records.opt_out_settings, service_sid=service_sid
+        )
 
     async def reply_history(self, from_: str, to: str, limit: int) -> list[PastReply]:
         pair = {"from_addr": from_, "to_addr": to}

@@ -26,6 +26,7 @@ KEEP = {
         "/2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json",
         "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media.json",
         "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media/{Sid}.json",
+        "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Feedback.json",
         "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
         "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json",
     ],

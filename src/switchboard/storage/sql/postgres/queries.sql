@@ -144,11 +144,11 @@ SELECT service_sid FROM service_phone_numbers WHERE sid = :sid;
 INSERT INTO messages (sid, account_sid, messaging_service_sid, direction, from_addr, to_addr, body,
     status, num_segments, num_media, price, price_unit, error_code, error_message,
     status_callback, status_callback_method, validity_period, send_at, extra, in_reply_to,
-    date_created, date_updated, date_sent)
+    content_retention, address_retention, date_created, date_updated, date_sent)
 VALUES (:sid, :account_sid, :messaging_service_sid, :direction, :from_addr, :to_addr, :body,
     :status, :num_segments, :num_media, :price, :price_unit, :error_code, :error_message,
     :status_callback, :status_callback_method, :validity_period, :send_at, :extra, :in_reply_to,
-    :date_created, :date_updated, :date_sent)
+    :content_retention, :address_retention, :date_created, :date_updated, :date_sent)
 RETURNING seq;
 
 -- name: get_message
@@ -229,6 +229,26 @@ SELECT * FROM status_events WHERE message_sid = :message_sid ORDER BY seq;
 INSERT INTO jobs (kind, account_sid, message_sid, due_at, leased_until, attempts, payload)
 VALUES (:kind, :account_sid, :message_sid, :due_at, :leased_until, :attempts, :payload)
 RETURNING id;
+
+-- name: save_feedback
+-- A second outcome replaces the first; the feedback keeps the date it was first given.
+INSERT INTO message_feedback (message_sid, account_sid, outcome, date_created, date_updated)
+VALUES (:message_sid, :account_sid, :outcome, :date_created, :date_updated)
+ON CONFLICT (message_sid) DO UPDATE SET
+    outcome = EXCLUDED.outcome, date_updated = EXCLUDED.date_updated
+RETURNING *;
+
+-- name: get_feedback
+SELECT * FROM message_feedback WHERE account_sid = :account_sid AND message_sid = :message_sid;
+
+-- name: save_opt_out_settings
+INSERT INTO opt_out_settings (service_sid, account_sid, settings, date_updated)
+VALUES (:service_sid, :account_sid, :settings, :date_updated)
+ON CONFLICT (service_sid) DO UPDATE SET
+    settings = EXCLUDED.settings, date_updated = EXCLUDED.date_updated;
+
+-- name: get_opt_out_settings
+SELECT * FROM opt_out_settings WHERE service_sid = :service_sid;
 
 -- name: claim_jobs
 -- SKIP LOCKED: a row another worker is claiming right now is passed over, not waited for; a row
@@ -323,10 +343,12 @@ DELETE FROM cookie_jars WHERE ours = :ours AND theirs = :theirs;
 
 -- name: reset_messages
 -- A script: run as several statements.
-TRUNCATE messages, media, status_events, jobs, webhook_attempts, scenarios, cookie_jars;
+TRUNCATE messages, media, status_events, jobs, webhook_attempts, scenarios, cookie_jars,
+    message_feedback;
 
 -- name: reset_numbers
-TRUNCATE phone_numbers, messaging_services, service_phone_numbers, opt_outs;
+TRUNCATE phone_numbers, messaging_services, service_phone_numbers, opt_outs,
+    opt_out_settings;
 
 -- name: migration_lock
 -- Held until the migrating transaction ends, so nodes starting together migrate one at a time.

@@ -140,11 +140,11 @@ SELECT service_sid FROM service_phone_numbers WHERE sid = :sid;
 INSERT INTO messages (sid, account_sid, messaging_service_sid, direction, from_addr, to_addr, body,
     status, num_segments, num_media, price, price_unit, error_code, error_message,
     status_callback, status_callback_method, validity_period, send_at, extra, in_reply_to,
-    date_created, date_updated, date_sent)
+    content_retention, address_retention, date_created, date_updated, date_sent)
 VALUES (:sid, :account_sid, :messaging_service_sid, :direction, :from_addr, :to_addr, :body,
     :status, :num_segments, :num_media, :price, :price_unit, :error_code, :error_message,
     :status_callback, :status_callback_method, :validity_period, :send_at, :extra, :in_reply_to,
-    :date_created, :date_updated, :date_sent);
+    :content_retention, :address_retention, :date_created, :date_updated, :date_sent);
 
 -- name: get_message
 SELECT * FROM messages WHERE account_sid = :account_sid AND sid = :sid;
@@ -300,6 +300,26 @@ ON CONFLICT (ours, theirs) DO UPDATE SET account_sid = excluded.account_sid,
 -- name: delete_cookie_jar
 DELETE FROM cookie_jars WHERE ours = :ours AND theirs = :theirs;
 
+-- name: save_feedback
+-- A second outcome replaces the first; the feedback keeps the date it was first given.
+INSERT INTO message_feedback (message_sid, account_sid, outcome, date_created, date_updated)
+VALUES (:message_sid, :account_sid, :outcome, :date_created, :date_updated)
+ON CONFLICT (message_sid) DO UPDATE SET
+    outcome = excluded.outcome, date_updated = excluded.date_updated
+RETURNING *;
+
+-- name: get_feedback
+SELECT * FROM message_feedback WHERE account_sid = :account_sid AND message_sid = :message_sid;
+
+-- name: save_opt_out_settings
+INSERT INTO opt_out_settings (service_sid, account_sid, settings, date_updated)
+VALUES (:service_sid, :account_sid, :settings, :date_updated)
+ON CONFLICT (service_sid) DO UPDATE SET
+    settings = excluded.settings, date_updated = excluded.date_updated;
+
+-- name: get_opt_out_settings
+SELECT * FROM opt_out_settings WHERE service_sid = :service_sid;
+
 -- name: claim_jobs
 -- The write transaction holds SQLite's one write lock, so no other process claims meanwhile.
 -- RETURNING has no order: the caller sorts.
@@ -320,12 +340,14 @@ DELETE FROM jobs;
 DELETE FROM webhook_attempts;
 DELETE FROM scenarios;
 DELETE FROM cookie_jars;
+DELETE FROM message_feedback;
 
 -- name: reset_numbers
 DELETE FROM service_phone_numbers;
 DELETE FROM phone_numbers;
 DELETE FROM messaging_services;
 DELETE FROM opt_outs;
+DELETE FROM opt_out_settings;
 
 -- name: migration_lock
 -- Nothing to take: the migrating transaction holds SQLite's one write lock (BEGIN IMMEDIATE).
