@@ -26,7 +26,13 @@ CREATE_ERRORS = {
     "empty To": ({"to": ""}, 21604, 400),
     "invalid To": ({"to": "not-a-number"}, 21211, 400),
     "national To": ({"to": "4155550199"}, 21211, 400),
+    # Numbers are checked against the numbering plans (libphonenumber): issue 13's two numbers.
+    "To in area code 000": ({"to": "+10005550000"}, 21211, 400),
+    "short code To": ({"to": "12345"}, 21211, 400),
+    "To in an unassigned area code": ({"to": "+19995550100"}, 21211, 400),
+    "landline To": ({"to": "+33142685300"}, 21614, 400),
     "invalid From": ({"from_": "+1-bad-!"}, 21212, 400),
+    "From in area code 000": ({"from_": "+10005550000"}, 21212, 400),
     "From not owned": ({"from_": "+14155550111"}, 21606, 400),
     "no Body or MediaUrl": ({"body": None}, 21602, 400),
     "empty Body": ({"body": ""}, 21602, 400),
@@ -61,6 +67,18 @@ def test_create_message_errors(
     with twilio_error(code, status):
         client.messages.create(**kwargs)
     assert client.messages.list() == []
+
+
+@pytest.mark.parametrize("to", ["+10005550000", "12345"])
+def test_invalid_to_names_the_number(client: Any, number: str, twilio_error: Any, to: str) -> None:
+    with twilio_error(21211, 400) as caught:
+        client.messages.create(to=to, from_=number, body="hello")
+    assert caught.value.msg.endswith(f"The 'To' number {to} is not a valid phone number.")
+
+
+@pytest.mark.parametrize("to", ["+15555550100", "+15005550006", "+447700900123", "+18005550100"])
+def test_fictional_and_toll_free_to_are_accepted(client: Any, number: str, to: str) -> None:
+    assert client.messages.create(to=to, from_=number, body="hello").to == to
 
 
 def test_missing_to_raw_is_21604(raw: Any, account_path: str, number: str) -> None:

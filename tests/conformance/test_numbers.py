@@ -134,6 +134,14 @@ def test_invalid_phone_number_is_21421(client: Any, twilio_error: Any) -> None:
         client.incoming_phone_numbers.create(phone_number="not a number")
     with twilio_error(21421, 400):
         client.incoming_phone_numbers.create(area_code="12")
+    with twilio_error(21421, 400):
+        client.incoming_phone_numbers.create(phone_number="+10005550000")  # area code 000
+
+
+def test_an_area_code_that_does_not_exist_has_no_numbers(client: Any, twilio_error: Any) -> None:
+    with twilio_error(21452, 400):
+        client.incoming_phone_numbers.create(area_code="999")
+    assert client.incoming_phone_numbers.create(area_code="555").phone_number == "+15555550100"
 
 
 def test_unknown_number_sid_is_20404(client: Any, twilio_error: Any) -> None:

@@ -57,7 +57,7 @@ def print_summary(console: Console, report: dict[str, Any]) -> None:
 @click.option("--to", required=True, help="Your number under test (its app gets the webhooks).")
 @click.option(
     "--from-prefix",
-    default="+1444",
+    default="+1555",  # the fictional area code: valid handsets (docs/api.md)
     show_default=True,
     help="Senders are this prefix padded with digits: one handset per message.",
 )

@@ -97,9 +97,12 @@ class NumberService:
             raise TwilioError(code, f"No numbers found in area code {area_code}")
         if not (area_code.isdigit() and len(area_code) == 3 and area_code[0] not in "01"):
             raise TwilioError(21421, f"AreaCode {area_code} is invalid")
-        # Deterministic scan of the fictional 555-01xx block, then the rest of 555.
+        # Deterministic scan of the fictional 555-01xx block, then the rest of 555; an area code
+        # that does not exist (000, 999, ...) has no numbers to give.
         for line in range(100, 10000):
             candidate = f"+1{area_code}555{line:04d}"
+            if normalize_e164(candidate) != candidate:
+                break
             if await self._rt.store.find_phone_number(candidate) is None:
                 return candidate
         raise TwilioError(21452, f"No numbers found in area code {area_code}")
