@@ -61,6 +61,8 @@ class Config:
     auth_cache_seconds: float = 2.0  # accounts and API keys checked by this process
     scenario_cache_seconds: float = 1.0  # the carrier's scenario book
     health_timeout_seconds: float = 5.0  # how long the database may take to answer /healthz
+    # HTTP 3xx answers a webhook follows in a row before 11215 (Twilio publishes no number).
+    max_redirects: int = 10
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -71,6 +73,8 @@ class Config:
             raise ConfigError("the webhook concurrency must be at least 1")
         if self.workers < 1:
             raise ConfigError("at least one worker process is needed")
+        if self.max_redirects < 0:
+            raise ConfigError("the redirect limit cannot be negative")
 
     def to_env(self) -> str:
         """This config as JSON, for worker processes started by uvicorn."""
