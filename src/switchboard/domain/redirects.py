@@ -21,7 +21,7 @@ GET webhook do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from switchboard.domain.connection import validate_webhook_url
 from switchboard.domain.errors import TwilioError
@@ -63,8 +63,14 @@ def next_hop(
         )
     if not location or not location.strip():
         raise TwilioError(11216, f"HTTP {status} without a Location header")
+    location = location.strip()
     try:
-        target, _fragment = urldefrag(urljoin(requested_url, location.strip()))
+        if location.startswith("//"):  # a network-path reference keeps the requested scheme
+            location = f"{urlsplit(requested_url).scheme}:{location}"
+        # An absolute Location stands alone: urljoin would fill in a missing host ("http://")
+        # from the requested URL.
+        joined = location if urlsplit(location).scheme else urljoin(requested_url, location)
+        target, _fragment = urldefrag(joined)
         validate_webhook_url(target)
     except (TwilioError, ValueError):
         raise TwilioError(11216, f"HTTP {status} with an invalid Location {location!r}") from None
