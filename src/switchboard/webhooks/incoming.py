@@ -7,10 +7,11 @@ The TwiML that comes back is carried out: each ``<Message>`` becomes an ``outbou
 message (with its first carrier step), ``<Redirect>`` fetches the next document with the same
 parameters, and a final ``<Message action>`` requests its action URL with the reply's status
 (``queued``) and carries on with the TwiML that returns; the action URL also gets the reply's
-later status callbacks. The conversation's cookies go with every document request (every HTTP
-redirect hop of it, by the hop's URL) and come back updated in the outcome (domain/cookies.py). Everything -- attempts, replies, carrier jobs,
-cookies -- is returned as one JobOutcome and committed together with the job's removal, so a
-crash replays the whole exchange (at-least-once).
+later status callbacks. The conversation's cookies go with every document request (with every
+HTTP redirect hop of it, by the hop's URL) and come back updated in the outcome
+(domain/cookies.py). Everything -- attempts, replies, carrier jobs, cookies -- is returned as
+one JobOutcome and committed together with the job's removal, so a crash replays the whole
+exchange (at-least-once).
 """
 
 from __future__ import annotations

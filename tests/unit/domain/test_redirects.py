@@ -21,7 +21,7 @@ def code(status: int, location: str | None, hops: int = 0) -> int:
 
 
 def test_only_301_302_303_307_are_followed():
-    assert FOLLOWED == {301, 302, 303, 307}
+    assert {301, 302, 303, 307} == FOLLOWED
     for status in (300, 304, 305, 306, 308, 399):
         assert code(status, "/next") == 11216, status
 
@@ -65,7 +65,8 @@ def test_too_many_hops_is_11215():
 
 
 def test_what_a_redirect_is():
-    assert [s for s in (200, 299, 300, 302, 308, 399, 400) if is_redirect(s)] == [300, 302, 308, 399]
+    statuses = (200, 299, 300, 302, 308, 399, 400)
+    assert [s for s in statuses if is_redirect(s)] == [300, 302, 308, 399]
     assert not is_redirect(None)
 
 
