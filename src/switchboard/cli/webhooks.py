@@ -74,6 +74,8 @@ def print_attempt(console: Console, attempt: dict[str, Any]) -> None:
     """One attempt in full: what was sent, what came back, what went wrong."""
     status = attempt["response"]["status"]
     error = attempt["error_code"]
+    # Each redirect hop is its own attempt; its Location says where the next one went.
+    location = attempt["response"]["headers"].get("location")
     print_fields(
         console,
         [
@@ -84,6 +86,7 @@ def print_attempt(console: Console, attempt: dict[str, Any]) -> None:
             ("Duration", f"{attempt['duration_ms']:.1f} ms"),
             ("HTTP status", (str(status) if status is not None else "no response",
                              http_style(status))),
+            *([("Redirected to", location)] if location else []),
             ("Error", (f"{error}: {attempt['error_detail']}", "red") if error
              else attempt["error_detail"] or "-"),
             ("Idempotency", attempt["idempotency_token"] or "-"),
