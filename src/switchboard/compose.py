@@ -176,7 +176,7 @@ async def compose(
             config=config,
             outbox=NoOutbox() if dispatcher is None else dispatcher,
         )
-        deliverer = Deliverer(transport, clock, runtime.new_sid)
+        deliverer = Deliverer(transport, clock, runtime.new_sid, config.max_redirects)
         services = Services.build(runtime, replay=Replay(deliverer, store))
         handlers.update(job_handlers(services, deliverer))
         yield System(config, store, services, transport, dispatcher)

@@ -64,6 +64,8 @@ class Config:
     # Twilio's loop protection (domain/loops.py): the 31st TwiML reply between two numbers in
     # a quick run fails with 14107. The pytest plugin turns it off (PLUGIN_LOOP_PROTECTION).
     loop_protection: bool = True
+    # HTTP 3xx answers a webhook follows in a row before 11215 (Twilio publishes no number).
+    max_redirects: int = 10
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -74,6 +76,8 @@ class Config:
             raise ConfigError("the webhook concurrency must be at least 1")
         if self.workers < 1:
             raise ConfigError("at least one worker process is needed")
+        if self.max_redirects < 0:
+            raise ConfigError("the redirect limit cannot be negative")
 
     def to_env(self) -> str:
         """This config as JSON, for worker processes started by uvicorn."""

@@ -187,9 +187,9 @@ class TestReceiver:
         (served in turn, the last repeating), a TwiML string, or None; with a string or None the
         keyword arguments are :class:`Reply` fields (``route("/slow", delay=2)``), the body
         defaulting to an empty ``<Response/>``. ``signed=False`` exempts the route from
-        :meth:`check_signatures` (its requests are still validated and recorded): for targets
-        of HTTP redirects, whose signature Twilio computes for the URL it was configured with,
-        not the one it lands on.
+        :meth:`check_signatures` (its requests are still validated and recorded): for routes
+        that other clients call, or requests a test sends unsigned on purpose. (Targets of HTTP
+        redirects need no exemption: switchboard signs every hop for its own URL.)
         """
         program: Program
         if answer is None or isinstance(answer, str):

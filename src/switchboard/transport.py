@@ -9,6 +9,11 @@ Two adapters: :class:`AiohttpTransport` for the network (keep-alive pools per or
 over httpx because it measured 4-12x more requests per second under concurrency, see
 docs/performance.md) and :class:`InProcessTransport` (httpx's ASGI/WSGI transports) for apps
 called inside the test process. :class:`RoutingTransport` picks one by origin.
+
+Neither follows redirects: a 3xx answer is returned as it came, and the webhook layer follows it
+by Twilio's rules (``webhooks/delivery.py``, ``domain/redirects.py``), each hop a request it
+signs and records. A client following them itself would turn a POST into a body-less GET after
+301/302 and hide the hops from the attempt log.
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ import httpx
 from yarl import URL
 
 MAX_RESPONSE_BYTES = 64 * 1024
-MAX_REDIRECTS = 10
 
 
 class Failure(StrEnum):
@@ -40,7 +44,7 @@ class Failure(StrEnum):
     TOTAL = "tt"  # the total-time budget ran out
     HTTP_4XX = "4xx"
     HTTP_5XX = "5xx"
-    OTHER = "other"  # protocol violation, too large, bad redirect: never retried
+    OTHER = "other"  # protocol violation, too large, 3xx: never retried
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +98,8 @@ def answered(
     started: float,
     set_cookies: tuple[str, ...] = (),
 ) -> HttpResult:
-    """Classify a response that arrived: 2xx is success; anything else is Twilio's 11200."""
+    """Classify a response that arrived: 2xx is success; anything else is Twilio's 11200 until
+    the webhook layer decides about a 3xx (followed, or 11215/11216)."""
     duration = (time.perf_counter() - started) * 1000
     failure, code, detail = None, None, ""
     if truncated:
@@ -170,8 +175,7 @@ class AiohttpTransport:
                 headers=dict(request.headers),
                 data=request.body or None,
                 timeout=limits,
-                allow_redirects=True,
-                max_redirects=MAX_REDIRECTS,
+                allow_redirects=False,  # followed by the webhook layer (module docstring)
             ) as response:
                 try:
                     body, truncated = await read_capped(response.content.iter_chunked(16384))
@@ -193,10 +197,8 @@ class AiohttpTransport:
             return failed(Failure.CONNECT, 11220, detail, started)
         except aiohttp.ClientConnectorError as exc:
             return failed(Failure.CONNECT, 11205, connector_error_text(exc), started)
-        except aiohttp.TooManyRedirects as exc:
-            return failed(Failure.OTHER, 11215, f"too many redirects: {exc}", started)
-        except (aiohttp.InvalidURL, aiohttp.RedirectClientError) as exc:
-            return failed(Failure.OTHER, 11216, f"invalid redirect or URL: {exc}", started)
+        except aiohttp.InvalidURL as exc:
+            return failed(Failure.OTHER, 11100, f"invalid URL: {exc}", started)
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
             return failed(Failure.OTHER, 11206, f"HTTP protocol violation: {exc}", started)
         except aiohttp.ClientResponseError as exc:
@@ -239,9 +241,8 @@ class InProcessTransport:
     """Calls ASGI/WSGI apps mounted by origin inside this process (httpx transports)."""
 
     def __init__(self, mounts: Mapping[str, httpx.AsyncBaseTransport]) -> None:
-        self._client = httpx.AsyncClient(
-            mounts=dict(mounts), follow_redirects=True, max_redirects=MAX_REDIRECTS
-        )
+        # follow_redirects=False: the webhook layer follows them (module docstring).
+        self._client = httpx.AsyncClient(mounts=dict(mounts), follow_redirects=False)
         # Keep no cookies client-wide (they belong to one conversation each, see
         # AiohttpTransport): a policy that accepts no domain keeps httpx's jar empty.
         self._client.cookies.jar.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
@@ -271,8 +272,6 @@ class InProcessTransport:
             return failed(
                 Failure.TOTAL, 11203, "HTTP communication total time out triggered", started
             )
-        except httpx.TooManyRedirects as exc:
-            return failed(Failure.OTHER, 11215, f"too many redirects: {exc}", started)
         except httpx.HTTPError as exc:
             return failed(Failure.CONNECT, 11205, f"HTTP connection failure: {exc}", started)
         except Exception as exc:  # the app under test raised: Twilio would have seen a 500

@@ -263,32 +263,7 @@ def test_service_fallback_url(sim, receiver, reply, twiml):
     assert receiver.at("/number-hook") == []
 
 
-def test_http_redirect_is_followed(sim, receiver, reply, twiml):
-    # Twilio follows HTTP redirects like a browser (SPEC §1.7); 307 keeps method and body.
-    receiver.route("/moved", reply(status=307, headers={"Location": "/new-home"}, body=""))
-    receiver.route("/new-home", twiml.message("found the new home"), signed=False)
-    sim.number(OURS, sms_url=receiver.url("/moved"))
-    inbound = sim.inbound("where did you go?")
-    state = sim.settled(inbound["sid"], replies=1)
-    (moved,) = receiver.wait("/moved")
-    (landed,) = receiver.wait("/new-home")
-    assert landed.method == "POST"
-    assert dict(landed.params) == dict(moved.params)
-    assert [r["body"] for r in state["replies"]] == ["found the new home"]
-
-
-def test_redirect_loop_is_11215(sim, receiver, reply, twiml):
-    receiver.route("/loop", reply(status=302, headers={"Location": "/loop"}, body=""), signed=False)
-    receiver.route("/fallback", twiml.message(FALLBACK_BODY))
-    number = sim.number(
-        OURS, sms_url=receiver.url("/loop"), sms_fallback_url=receiver.url("/fallback")
-    )
-    inbound = sim.inbound("round and round")
-    state = sim.settled(inbound["sid"], replies=1, attempts=2)
-    assert state["webhooks"][0]["error_code"] == 11215
-    (fallback,) = receiver.wait("/fallback")
-    assert fallback.params["ErrorCode"] == "11215"
-    sim.healthy(receiver, number)
+# HTTP 3xx answers: tests/integration/test_redirects.py
 
 
 def test_malformed_webhook_url_is_11100_and_falls_back(sim, receiver, twiml):

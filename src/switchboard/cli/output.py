@@ -64,6 +64,10 @@ def in_twilios_words(code: int, detail: str = "") -> str:
 
 
 def http_style(status: int | None) -> str:
+    """Green for success, plain for a redirect hop (its own attempt, followed like Twilio does;
+    a refused one carries an error code), red for everything else."""
+    if status is not None and 300 <= status < 400:
+        return ""
     return "green" if status is not None and 200 <= status < 300 else "red"
 
 

@@ -76,11 +76,13 @@ def print_attempt(console: Console, attempt: dict[str, Any]) -> None:
     """One attempt in full: what was sent, what came back, what went wrong."""
     status = attempt["response"]["status"]
     error, detail = attempt["error_code"], attempt["error_detail"]
-    # Without an error code the detail is a note (a replay's origin, a TwiML warning), not an
-    # error.
+    # Without an error code the detail is a note (a replay's origin, a TwiML warning, a
+    # followed redirect), not an error.
     outcome: list[tuple[str, Cell]] = [("Error", (in_twilios_words(error, detail), "red"))]
     if not error:
         outcome = [("Error", "-"), *([("Note", detail)] if detail else [])]
+    # Each redirect hop is its own attempt; its Location says where the next one went.
+    location = attempt["response"]["headers"].get("location")
     print_fields(
         console,
         [
@@ -91,6 +93,7 @@ def print_attempt(console: Console, attempt: dict[str, Any]) -> None:
             ("Duration", f"{attempt['duration_ms']:.1f} ms"),
             ("HTTP status", (str(status) if status is not None else "no response",
                              http_style(status))),
+            *([("Redirected to", location)] if location else []),
             *outcome,
             ("Idempotency", attempt["idempotency_token"] or "-"),
         ],

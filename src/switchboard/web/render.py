@@ -108,6 +108,8 @@ def attempt_summary(attempt: WebhookAttempt) -> dict[str, Any]:
         "method": attempt.method,
         "url": attempt.url,
         "status": attempt.response_status,
+        # Where a 3xx answer pointed: each redirect hop is an attempt of its own.
+        "location": attempt.response_headers.get("location"),
         "error_code": attempt.error_code,
         "error_detail": attempt.error_detail,
         "duration_ms": round(attempt.duration_ms, 1),

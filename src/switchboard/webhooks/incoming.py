@@ -7,10 +7,11 @@ The TwiML that comes back is carried out: each ``<Message>`` becomes an ``outbou
 message (with its first carrier step), ``<Redirect>`` fetches the next document with the same
 parameters, and a final ``<Message action>`` requests its action URL with the reply's status
 (``queued``) and carries on with the TwiML that returns; the action URL also gets the reply's
-later status callbacks. The conversation's cookies go with every document request and come back
-updated in the outcome (domain/cookies.py). Everything -- attempts, replies, carrier jobs,
-cookies -- is returned as one JobOutcome and committed together with the job's removal, so a
-crash replays the whole exchange (at-least-once).
+later status callbacks. The conversation's cookies go with every document request (with every
+HTTP redirect hop of it, by the hop's URL) and come back updated in the outcome
+(domain/cookies.py). Everything -- attempts, replies, carrier jobs, cookies -- is returned as
+one JobOutcome and committed together with the job's removal, so a crash replays the whole
+exchange (at-least-once).
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ from switchboard.twiml import Message as MessageVerb
 from switchboard.twiml import TwimlResponse, interpret_reply
 from switchboard.webhooks.delivery import Deliverer, Delivery, Target
 
-MAX_DOCUMENTS = 50  # per reply session, counting redirects (14106)
+# Per reply session, counting <Redirect> and action documents (14106). HTTP 3xx hops are not
+# documents (SPEC §15.4 leaves it open): they have their own limit (Config.max_redirects, 11215)
+# and one document request is one document however many hops it takes.
+MAX_DOCUMENTS = 50
 MAX_REPLIES = 10  # per incoming message (14109)
 TWIML_FAILURES = frozenset({12100, 12101, 12102, 12300, 11750})
 
@@ -83,6 +87,24 @@ class _Session:
     jobs: list[NewJob] = field(default_factory=list)
     documents: int = 0
     cookies: list[StoredCookie] = field(default_factory=list)  # the conversation's jar
+
+
+@dataclass(frozen=True, slots=True)
+class _SessionCookies:
+    """The session's jar for the deliverer: each HTTP hop of a document request sends the
+    cookies that match its URL and keeps those its answer sets (``webhooks.delivery.Cookies``)."""
+
+    session: _Session
+    now: datetime
+
+    def header(self, url: str) -> str | None:
+        return cookie_header(self.session.cookies, url, self.now)
+
+    def remember(self, set_cookies: Sequence[str], url: str) -> list[str]:
+        self.session.cookies, ignored = remember(
+            self.session.cookies, list(set_cookies), url, self.now
+        )
+        return ignored
 
 
 def resolve(base: str, url: str) -> str:
@@ -205,22 +227,15 @@ class IncomingWebhooks:
         # Each document request is a delivery of its own (its retries share the token); the
         # token is derived, so a replay after a crash sends the same tokens again.
         document_token = delivery_token(token, target.kind, str(session.documents))
-        now = self._now()
         delivery: Delivery = await self._deliverer.deliver(
             target,
             params,
             auth_token,
             document_token,
-            cookie=cookie_header(session.cookies, target.url, now),
+            cookies=_SessionCookies(session, self._now()),
         )
         session.attempts.extend(delivery.attempts)
         result = delivery.result
-        if result.set_cookies:
-            session.cookies, ignored = remember(
-                session.cookies, list(result.set_cookies), target.url, now
-            )
-            for note in ignored:
-                self._amend_last(session, None, f"warning 11206: {note}")
         if not result.ok:
             return None, TwilioError(result.error_code or 11200, result.error_detail or None)
         try:

@@ -30,7 +30,7 @@ class SlowFirstDeliverer:
         if status == "sent":
             await self.release.wait()
         self.events.append(f"end {status}")
-        return Delivery(HttpResult(status=200), [], None)
+        return Delivery(HttpResult(status=200), [])
 
 
 def _job(job_id: int, message_sid: str, status: str) -> Job:

@@ -14,7 +14,14 @@ function attemptRow(a) {
     { class: selected ? "selected" : "", dataset: { sid: a.sid }, onclick: () => select("attempt", a.sid) },
     h("td", { class: "nowrap" }, clock(a.date_created)),
     h("td", {}, a.kind, a.attempt > 1 ? ` #${a.attempt}` : ""),
-    h("td", { class: "url-cell", title: a.url }, h("span", { class: "method" }, a.method), " ", a.url),
+    h(
+      "td",
+      { class: "url-cell", title: a.location ? `${a.url}\n→ ${a.location}` : a.url },
+      h("span", { class: "method" }, a.method),
+      " ",
+      a.url,
+      a.location ? h("span", { class: "muted" }, ` → ${a.location}`) : null,
+    ),
     h("td", {}, pill(outcome.text, outcome.cls)),
     h("td", { class: "num" }, Math.round(a.duration_ms)),
   );
@@ -134,6 +141,7 @@ function attemptDetail(a) {
     section(
       "Response",
       h("p", {}, a.response.status ? `HTTP ${a.response.status}` : "no response", ` in ${Math.round(a.duration_ms)} ms`),
+      a.location ? h("p", {}, "Redirected to ", h("code", { class: "break" }, a.location), a.error_code ? "" : " (followed: the next attempt)") : null,
       a.error_code ? h("p", { class: "error" }, `Error ${a.error_code}${a.error_detail ? `: ${a.error_detail}` : ""}`) : null,
       h("h4", {}, "Headers"),
       pairs(Object.entries(a.response.headers)),

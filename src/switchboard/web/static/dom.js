@@ -62,6 +62,8 @@ export function statusClass(status) {
 export function attemptOutcome(attempt) {
   if (attempt.error_code) return { text: `${attempt.status ?? "—"} · ${attempt.error_code}`, cls: "bad" };
   if (attempt.status === null || attempt.status === undefined) return { text: "—", cls: "pending" };
+  // A followed HTTP redirect is a hop, not an error: the next attempt is its continuation.
+  if (attempt.status >= 300 && attempt.status < 400) return { text: `${attempt.status} →`, cls: "redirect" };
   return { text: String(attempt.status), cls: attempt.status < 300 ? "ok" : "bad" };
 }
 
