@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +30,7 @@ from switchboard.compose import System, compose
 from switchboard.config import Config, ConfigError
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import Account
+from switchboard.domain.numbering import load_geocoder
 from switchboard.ports import Clock
 from switchboard.services.scenarios import ScenarioBook
 from switchboard.web.routes import DASHBOARD_ROUTES
@@ -100,6 +102,9 @@ def create_app(
             if config.release_leases_on_start:
                 await system.release_stale_leases()
             system.start_delivering()
+            # The geocoder's data (webhooks' FromCity/FromState) takes a fraction of a second to
+            # load: in the background now, not in the first webhook that needs it.
+            threading.Thread(target=load_geocoder, name="geocoder", daemon=True).start()
             if on_ready is not None:
                 on_ready(ready)
             yield

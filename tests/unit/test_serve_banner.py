@@ -81,3 +81,19 @@ def test_an_address_of_this_machine() -> None:
     assert dashboard.endswith("/   (sign in with the Account SID and Auth token)")
     assert api == "  API base URL   http://192.168.1.10:8080"
     assert account.startswith("  Account SID")
+
+
+def test_connections_accepted_by_the_listener_send_without_delay() -> None:
+    """uvicorn wraps the listener's descriptor as AF_UNIX, so asyncio never sets TCP_NODELAY on
+    the connections: the listener must carry it (Linux copies it to each accepted socket), or
+    every keep-alive answer waits for the peer's delayed ACK."""
+    import socket
+
+    from switchboard.cli.listen import open_listener
+
+    with open_listener("127.0.0.1", 0) as listener:
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)):
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

@@ -165,6 +165,12 @@ def locate(e164: str) -> Geo | None:
     return Geo(city.upper(), state, "", info.country)
 
 
+def load_geocoder() -> None:
+    """Load the geocoder's data now (a server calls this before it serves, so that no webhook
+    waits for the load; the import is the cost, done once per process)."""
+    from phonenumbers import geocoder  # noqa: F401
+
+
 def _describe(e164: str) -> tuple[str, str]:
     """The geocoder's English description of the number's area, and of its country."""
     # Imported on first use: its data costs 0.6 s and 100 MB (module docstring).
