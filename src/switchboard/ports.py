@@ -85,6 +85,49 @@ class AttemptFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageSearch:
+    """The dashboard's search over messages, newest first; every set field must match.
+
+    ``text`` is a case-insensitive substring of the body, the SID or either address; ``number``
+    is either address exactly; ``direction`` "outbound" stands for every outbound direction;
+    ``channel`` is an address's channel ("sms": neither address has a ``channel:`` prefix).
+    """
+
+    account_sids: Sequence[str]
+    text: str | None = None
+    number: str | None = None
+    service_sid: str | None = None
+    status: str | None = None
+    direction: str | None = None
+    channel: str | None = None
+    error_code: int | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptSearch:
+    """The dashboard's search over webhook attempts, newest first; every set field must match.
+
+    ``text`` is a case-insensitive substring of the attempt's SID, message SID or URL, or of
+    its message's body or addresses; ``number`` and ``service_sid`` match through its message.
+    ``failed`` keeps the attempts that did not succeed: a Twilio error code, no answer, or an
+    HTTP status of 400 or more (a followed 3xx is a hop, not a failure).
+    """
+
+    account_sids: Sequence[str]
+    text: str | None = None
+    number: str | None = None
+    service_sid: str | None = None
+    message_sid: str | None = None
+    kind: str | None = None
+    failed: bool = False
+    error_code: int | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
 class JobOutcome:
     """Everything one finished job writes, committed together with the job's removal."""
 
@@ -249,4 +292,14 @@ class Store(Protocol):
     async def insert_attempts(self, attempts: Sequence[WebhookAttempt]) -> None: ...
     async def list_attempts(self, filters: AttemptFilter) -> list[WebhookAttempt]: ...
     async def get_attempt(self, sid: str) -> WebhookAttempt | None: ...
+    async def search_messages(self, search: MessageSearch, page: PageRequest) -> Page[Message]:
+        """Newest first; ``page.after`` is the SID of the previous page's last message."""
+        ...
+
+    async def search_attempts(
+        self, search: AttemptSearch, page: PageRequest
+    ) -> Page[WebhookAttempt]:
+        """Newest first; ``page.after`` is the SID of the previous page's last attempt."""
+        ...
+
     async def reset(self, keep_numbers: bool = True) -> None: ...

@@ -38,11 +38,13 @@ from switchboard.domain.models import (
 from switchboard.domain.optout import OptOutSettings
 from switchboard.ports import (
     AttemptFilter,
+    AttemptSearch,
     InvalidPageToken,
     JobClaim,
     JobOutcome,
     LeaseLost,
     MessageFilter,
+    MessageSearch,
     Page,
     PageRequest,
 )
@@ -118,6 +120,14 @@ async def _insert_jobs(tx: Statements, jobs: Sequence[NewJob], claim: JobClaim |
 
 async def _insert_events(tx: Statements, events: Sequence[StatusEvent]) -> None:
     await tx.execute_many("insert_status_event", [records.event_params(e) for e in events])
+
+
+def _like(text: str | None) -> str | None:
+    """A substring pattern for LIKE/ILIKE: the text's own % and _ match only themselves."""
+    if not text:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 class SqlStore:
@@ -524,6 +534,48 @@ class SqlStore:
         else:
             found = await self._db.fetch_all("list_recent_attempts", params)
         return [records.attempt(r) for r in found]
+
+    async def search_messages(self, search: MessageSearch, page: PageRequest) -> Page[Message]:
+        keys = {"account_sids": list(search.account_sids)}
+        filters = {
+            "pattern": _like(search.text),
+            "number": search.number,
+            "service_sid": search.service_sid,
+            "status": search.status,
+            "direction": search.direction,
+            "channel": search.channel,
+            "error_code": search.error_code,
+            "created_from": opt_micros(search.created_from),
+            "created_before": opt_micros(search.created_before),
+        }
+        return await self._db.snapshot(
+            _keyset_page(
+                "search_message_seq", "search_messages", keys, filters, page, records.message,
+                cursor="before_seq",  # newest first
+            )
+        )  # fmt: skip
+
+    async def search_attempts(
+        self, search: AttemptSearch, page: PageRequest
+    ) -> Page[WebhookAttempt]:
+        keys = {"account_sids": list(search.account_sids)}
+        filters = {
+            "pattern": _like(search.text),
+            "number": search.number,
+            "service_sid": search.service_sid,
+            "message_sid": search.message_sid,
+            "kind": search.kind,
+            "failed": search.failed,
+            "error_code": search.error_code,
+            "created_from": opt_micros(search.created_from),
+            "created_before": opt_micros(search.created_before),
+        }
+        return await self._db.snapshot(
+            _keyset_page(
+                "search_attempt_seq", "search_attempts", keys, filters, page, records.attempt,
+                cursor="before_seq",  # newest first
+            )
+        )  # fmt: skip
 
     async def get_attempt(self, sid: str) -> WebhookAttempt | None:
         return await self._get("get_attempt", records.attempt, sid=sid)
