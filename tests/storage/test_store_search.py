@@ -40,14 +40,15 @@ async def seed(store: Store, make: Records) -> tuple[str, list[Message], Message
     acc, other = make.account(), make.account()
     service = make.sid("MG")
     rows = [
-        dict(direction=Direction.INBOUND, from_=HANDSET, to=OURS, body="Your code is 1234",
-             status="received"),
-        dict(from_=OURS, to=HANDSET, body="100% sure_thing", status="delivered",
-             messaging_service_sid=service),
-        dict(from_=OURS, to=OTHER, body="late", status="undelivered", error_code=30003),
-        dict(direction=Direction.OUTBOUND_REPLY, from_="whatsapp:" + OURS,
-             to="whatsapp:" + HANDSET, body="Hola CODE", status="read"),
-        dict(direction=Direction.INBOUND, from_=OTHER, to=OURS, body="stop", status="received"),
+        {"direction": Direction.INBOUND, "from_": HANDSET, "to": OURS, "body": "Your code is 1234",
+             "status": "received"},
+        {"from_": OURS, "to": HANDSET, "body": "100% sure_thing", "status": "delivered",
+             "messaging_service_sid": service},
+        {"from_": OURS, "to": OTHER, "body": "late", "status": "undelivered", "error_code": 30003},
+        {"direction": Direction.OUTBOUND_REPLY, "from_": "whatsapp:" + OURS,
+             "to": "whatsapp:" + HANDSET, "body": "Hola CODE", "status": "read"},
+        {"direction": Direction.INBOUND, "from_": OTHER, "to": OURS, "body": "stop",
+         "status": "received"},
     ]  # fmt: skip
     messages = []
     for i, fields in enumerate(rows):
@@ -105,11 +106,11 @@ async def test_search_messages_filters_scopes_and_pages(store: Store, make: Reco
 async def test_search_attempts_filters_scopes_and_pages(store: Store, make: Records) -> None:
     account, messages, foreign = await seed(store, make)
     outcomes: list[dict[str, Any]] = [
-        dict(response_status=200),
-        dict(response_status=502, error_code=11200),
-        dict(response_status=None, error_code=11205, kind="status_callback"),
-        dict(response_status=302, url="https://app.example/moved"),
-        dict(response_status=404),
+        {"response_status": 200},
+        {"response_status": 502, "error_code": 11200},
+        {"response_status": None, "error_code": 11205, "kind": "status_callback"},
+        {"response_status": 302, "url": "https://app.example/moved"},
+        {"response_status": 404},
     ]
     attempts: list[WebhookAttempt] = [
         make.attempt(account, messages[i].sid, date_created=make.at(1_000 * i), **fields)

@@ -143,7 +143,7 @@ def test_simulator_text_reply_timeline_and_attempt(http: httpx.Client, twiml_app
     listed = http.get("/_dashboard/api/attempts").json()["attempts"]
     assert [a["sid"] for a in listed] == [attempt["sid"]]
     messages = http.get("/_dashboard/api/messages").json()["messages"]
-    assert [m["sid"] for m in messages] == [message["sid"], reply["sid"]]
+    assert [m["sid"] for m in messages] == [reply["sid"], message["sid"]]  # newest first
 
 
 def test_simulator_whatsapp_profile_location_and_uploaded_media(
