@@ -76,7 +76,18 @@ def test_the_page_and_its_assets_are_served_on_loopback_without_credentials(
 
 
 def test_no_innerhtml_in_the_scripts(http: httpx.Client) -> None:
-    for name in ("app", "api", "dom", "state", "phone", "detail", "inspector"):
+    for name in (
+        "app",
+        "api",
+        "dom",
+        "state",
+        "phone",
+        "detail",
+        "inspector",
+        "lists",
+        "loadgroup",
+        "reset",
+    ):
         text = http.get(f"/_dashboard/static/{name}.js").text
         code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
         assert "innerHTML" not in code, name
