@@ -212,7 +212,8 @@ def shot(page: Any, name: str) -> None:
 
 def seed(server: LiveServer, twiml_app: Any, load: int) -> None:
     """``load`` one-message handsets as ``switchboard load`` makes them, and two messages to a
-    number whose app answers 500 (failed webhooks); returns once every webhook has run."""
+    number whose app answers 500 (failed webhooks), then one from the phone; returns once every
+    webhook has run (an answered webhook's reply is written with its attempt)."""
     twiml_app.route("/broken", lambda request: Reply(status=500, body="boom", content_type=None))
     with httpx.Client(base_url=server.base_url, timeout=30) as http:
         created = http.post(
@@ -223,6 +224,8 @@ def seed(server: LiveServer, twiml_app: Any, load: int) -> None:
         assert created.status_code == 201, created.text
         texts = [(f"+1555{n:07d}", OUR_NUMBER, f"load {n}") for n in range(1, load + 1)]
         texts += [("+15555550123", BROKEN_NUMBER, f"order {n} please") for n in (41, 42)]
+        # Last, the phone's own conversation: the dashboard opens the newest one.
+        texts.append(("+15555550123", OUR_NUMBER, "hello there"))
         for handset, ours, body in texts:
             sent = http.post(
                 "/_dashboard/api/inbound",
@@ -249,7 +252,7 @@ def test_finder_search_filters_url_paging_bulk_replay_and_clear(
     # Load-test handsets are one folded entry; the phone's own conversation stays in sight.
     threads = page.get_by_test_id("threads")
     expect(threads.get_by_test_id("load-group")).to_contain_text("Load test: 60 handsets")
-    expect(threads.locator(":scope > li.thread")).to_have_count(1)
+    expect(threads.locator(":scope > li.thread")).to_have_count(2)
     threads.get_by_test_id("load-group").locator("summary").click()
     expect(threads.get_by_test_id("load-group").locator("li.thread")).to_have_count(60)
 
@@ -257,8 +260,8 @@ def test_finder_search_filters_url_paging_bulk_replay_and_clear(
     expect(count).to_have_text("50+ shown")
     expect(rows).to_have_count(50)
     page.locator("#results").evaluate("el => { el.scrollTop = el.scrollHeight; }")
-    expect(rows).to_have_count(62)
-    expect(count).to_have_text("62 shown")
+    expect(rows).to_have_count(63)
+    expect(count).to_have_text("63 shown")
 
     # Failed only, then a search: both in the URL, and a reload shows the same view.
     page.locator("#failed").check()
@@ -282,17 +285,17 @@ def test_finder_search_filters_url_paging_bulk_replay_and_clear(
     page.locator("#filters-toggle").click()
     page.locator("select[name=direction]").select_option("inbound")
     page.locator("input[name=number]").fill("+15555550123")
-    expect(messages).to_have_count(2)
-    expect(messages.first).to_contain_text("order 42 please")
+    expect(messages).to_have_count(3)
+    expect(messages.first).to_contain_text("hello there")
     expect(page).to_have_url(
         re.compile(r"\?view=messages&number=%2B15555550123&direction=inbound$")
     )
     page.reload()
     expect(page.locator("select[name=direction]")).to_have_value("inbound")
     expect(page.locator("#filters")).to_be_visible()
-    expect(messages).to_have_count(2)
+    expect(messages).to_have_count(3)
     shot(page, "messages-filters")
-    messages.first.click()
+    messages.nth(1).click()
     expect(page.get_by_test_id("detail")).to_contain_text("order 42 please")
 
     # Bulk replay of the selected failed attempts, then of every attempt that matches.
