@@ -85,7 +85,7 @@ class AttemptFilter:
 
 
 @dataclass(frozen=True, slots=True)
-class MessageSearch:
+class MessageBrowse:
     """The dashboard's search over messages, newest first; every set field must match.
 
     ``text`` is a case-insensitive substring of the body, the SID or either address; ``number``
@@ -106,7 +106,7 @@ class MessageSearch:
 
 
 @dataclass(frozen=True, slots=True)
-class AttemptSearch:
+class AttemptBrowse:
     """The dashboard's search over webhook attempts, newest first; every set field must match.
 
     ``text`` is a case-insensitive substring of the attempt's SID, message SID or URL, or of
@@ -292,12 +292,12 @@ class Store(Protocol):
     async def insert_attempts(self, attempts: Sequence[WebhookAttempt]) -> None: ...
     async def list_attempts(self, filters: AttemptFilter) -> list[WebhookAttempt]: ...
     async def get_attempt(self, sid: str) -> WebhookAttempt | None: ...
-    async def search_messages(self, search: MessageSearch, page: PageRequest) -> Page[Message]:
+    async def browse_messages(self, search: MessageBrowse, page: PageRequest) -> Page[Message]:
         """Newest first; ``page.after`` is the SID of the previous page's last message."""
         ...
 
-    async def search_attempts(
-        self, search: AttemptSearch, page: PageRequest
+    async def browse_attempts(
+        self, search: AttemptBrowse, page: PageRequest
     ) -> Page[WebhookAttempt]:
         """Newest first; ``page.after`` is the SID of the previous page's last attempt."""
         ...

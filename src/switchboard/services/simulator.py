@@ -34,11 +34,11 @@ from switchboard.domain.models import (
 )
 from switchboard.domain.routing import InboundRoute, route_inbound
 from switchboard.ports import (
+    AttemptBrowse,
     AttemptFilter,
-    AttemptSearch,
     InvalidPageToken,
+    MessageBrowse,
     MessageFilter,
-    MessageSearch,
     Page,
     PageRequest,
 )
@@ -218,20 +218,20 @@ class SimulatorService:
             AttemptFilter(account_sids=scope.account_sids, message_sid=message_sid, limit=limit)
         )
 
-    async def search_messages(
-        self, scope: Scope, search: MessageSearch, page: PageRequest
+    async def browse_messages(
+        self, scope: Scope, search: MessageBrowse, page: PageRequest
     ) -> Page[Message]:
         """A page of the scope's messages matching ``search``, newest first; ``page.after`` is
         the SID of the previous page's last message. ``search.account_sids`` is the scope's."""
         scoped = dataclasses.replace(search, account_sids=scope.account_sids)
-        return await _paged(self._store.search_messages(scoped, _bounded(page)), page)
+        return await _paged(self._store.browse_messages(scoped, _bounded(page)), page)
 
-    async def search_attempts(
-        self, scope: Scope, search: AttemptSearch, page: PageRequest
+    async def browse_attempts(
+        self, scope: Scope, search: AttemptBrowse, page: PageRequest
     ) -> Page[WebhookAttempt]:
         """A page of the scope's webhook attempts matching ``search``, newest first."""
         scoped = dataclasses.replace(search, account_sids=scope.account_sids)
-        return await _paged(self._store.search_attempts(scoped, _bounded(page)), page)
+        return await _paged(self._store.browse_attempts(scoped, _bounded(page)), page)
 
     async def attempt(self, scope: Scope, sid: str) -> WebhookAttempt:
         attempt = await self._store.get_attempt(sid)
@@ -297,11 +297,11 @@ class SimulatorService:
         return [new for batch in results for new in batch]
 
     async def replay_matching(
-        self, scope: Scope, search: AttemptSearch
+        self, scope: Scope, search: AttemptBrowse
     ) -> tuple[list[WebhookAttempt], bool]:
         """Replay the newest ``MAX_BULK_REPLAY`` attempts matching ``search``: the new
         attempts, and whether more matched than were replayed."""
-        page = await self.search_attempts(scope, search, PageRequest(MAX_BULK_REPLAY))
+        page = await self.browse_attempts(scope, search, PageRequest(MAX_BULK_REPLAY))
         if not page.items:
             return [], False
         return await self.replay_many(scope, [a.sid for a in page.items]), page.has_more

@@ -37,14 +37,14 @@ from switchboard.domain.models import (
 )
 from switchboard.domain.optout import OptOutSettings
 from switchboard.ports import (
+    AttemptBrowse,
     AttemptFilter,
-    AttemptSearch,
     InvalidPageToken,
     JobClaim,
     JobOutcome,
     LeaseLost,
+    MessageBrowse,
     MessageFilter,
-    MessageSearch,
     Page,
     PageRequest,
 )
@@ -535,7 +535,7 @@ class SqlStore:
             found = await self._db.fetch_all("list_recent_attempts", params)
         return [records.attempt(r) for r in found]
 
-    async def search_messages(self, search: MessageSearch, page: PageRequest) -> Page[Message]:
+    async def browse_messages(self, search: MessageBrowse, page: PageRequest) -> Page[Message]:
         keys = {"account_sids": list(search.account_sids)}
         filters = {
             "pattern": _like(search.text),
@@ -550,13 +550,13 @@ class SqlStore:
         }
         return await self._db.snapshot(
             _keyset_page(
-                "search_message_seq", "search_messages", keys, filters, page, records.message,
+                "browse_message_seq", "browse_messages", keys, filters, page, records.message,
                 cursor="before_seq",  # newest first
             )
         )  # fmt: skip
 
-    async def search_attempts(
-        self, search: AttemptSearch, page: PageRequest
+    async def browse_attempts(
+        self, search: AttemptBrowse, page: PageRequest
     ) -> Page[WebhookAttempt]:
         keys = {"account_sids": list(search.account_sids)}
         filters = {
@@ -572,7 +572,7 @@ class SqlStore:
         }
         return await self._db.snapshot(
             _keyset_page(
-                "search_attempt_seq", "search_attempts", keys, filters, page, records.attempt,
+                "browse_attempt_seq", "browse_attempts", keys, filters, page, records.attempt,
                 cursor="before_seq",  # newest first
             )
         )  # fmt: skip

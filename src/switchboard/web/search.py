@@ -16,7 +16,7 @@ from switchboard.domain.errors import TwilioError
 from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import Direction
 from switchboard.domain.phone import Channel
-from switchboard.ports import AttemptSearch, MessageSearch, PageRequest
+from switchboard.ports import AttemptBrowse, MessageBrowse, PageRequest
 
 PAGE_SIZE = 50
 MAX_TEXT = 200  # characters of a search or filter value
@@ -89,9 +89,9 @@ def _window(query: Query) -> dict[str, datetime | None]:
     return {"created_from": since, "created_before": until}
 
 
-def message_search(query: Query) -> MessageSearch:
+def message_search(query: Query) -> MessageBrowse:
     """The search the query string asks for; the simulator sets the accounts (the scope)."""
-    return MessageSearch(
+    return MessageBrowse(
         account_sids=(),
         text=_text(query, "q"),
         number=_text(query, "number"),
@@ -104,8 +104,8 @@ def message_search(query: Query) -> MessageSearch:
     )
 
 
-def attempt_search(query: Query) -> AttemptSearch:
-    return AttemptSearch(
+def attempt_search(query: Query) -> AttemptBrowse:
+    return AttemptBrowse(
         account_sids=(),
         text=_text(query, "q"),
         number=_text(query, "number"),

@@ -61,7 +61,7 @@ async def list_messages(request: Request, account: Account) -> Response:
     of the next page (``search.py`` lists the parameters)."""
     simulator, scope = await dashboard_scope(request, account)
     query = request.query_params
-    found = await simulator.search_messages(scope, message_search(query), page_request(query))
+    found = await simulator.browse_messages(scope, message_search(query), page_request(query))
     return json(
         {
             "messages": [message_json(m) for m in found.items],
@@ -96,7 +96,7 @@ async def list_attempts(request: Request, account: Account) -> Response:
     """A page of webhook attempts matching the query string's search, newest first."""
     simulator, scope = await dashboard_scope(request, account)
     query = request.query_params
-    found = await simulator.search_attempts(scope, attempt_search(query), page_request(query))
+    found = await simulator.browse_attempts(scope, attempt_search(query), page_request(query))
     return json(
         {
             "attempts": [attempt_summary(a) for a in found.items],

@@ -398,12 +398,12 @@ SELECT MIN(date_created) AS at FROM messages
 WHERE direction = 'outbound-reply' AND from_addr = :from_addr AND to_addr = :to_addr
     AND error_code = 14107 AND date_created >= :since;
 
--- name: search_message_seq
+-- name: browse_message_seq
 -- The dashboard's searches (newest first, keyset paged on seq). :account_sids is an array;
 -- :pattern is an ILIKE pattern whose % and _ are escaped with \.
 SELECT seq FROM messages WHERE sid = :sid AND account_sid = ANY(:account_sids::text[]);
 
--- name: search_messages
+-- name: browse_messages
 SELECT * FROM messages
 WHERE account_sid = ANY(:account_sids::text[])
   AND (:pattern::text IS NULL OR body ILIKE :pattern OR sid ILIKE :pattern
@@ -422,10 +422,10 @@ WHERE account_sid = ANY(:account_sids::text[])
   AND (:before_seq::bigint IS NULL OR seq < :before_seq)
 ORDER BY seq DESC LIMIT :limit;
 
--- name: search_attempt_seq
+-- name: browse_attempt_seq
 SELECT seq FROM webhook_attempts WHERE sid = :sid AND account_sid = ANY(:account_sids::text[]);
 
--- name: search_attempts
+-- name: browse_attempts
 SELECT * FROM webhook_attempts
 WHERE account_sid = ANY(:account_sids::text[])
   AND (:pattern::text IS NULL OR sid ILIKE :pattern OR message_sid ILIKE :pattern

@@ -397,13 +397,13 @@ SELECT MIN(date_created) AS at FROM messages
 WHERE direction = 'outbound-reply' AND from_addr = :from_addr AND to_addr = :to_addr
     AND error_code = 14107 AND date_created >= :since;
 
--- name: search_message_seq
+-- name: browse_message_seq
 -- The dashboard's searches (newest first, keyset paged on seq). :account_sids is a JSON array;
 -- :pattern is a LIKE pattern whose % and _ are escaped with \ (case-insensitive for ASCII).
 SELECT seq FROM messages
 WHERE sid = :sid AND account_sid IN (SELECT value FROM json_each(:account_sids));
 
--- name: search_messages
+-- name: browse_messages
 SELECT * FROM messages
 WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:pattern IS NULL OR body LIKE :pattern ESCAPE '\' OR sid LIKE :pattern ESCAPE '\'
@@ -422,11 +422,11 @@ WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:before_seq IS NULL OR seq < :before_seq)
 ORDER BY seq DESC LIMIT :limit;
 
--- name: search_attempt_seq
+-- name: browse_attempt_seq
 SELECT seq FROM webhook_attempts
 WHERE sid = :sid AND account_sid IN (SELECT value FROM json_each(:account_sids));
 
--- name: search_attempts
+-- name: browse_attempts
 SELECT * FROM webhook_attempts
 WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:pattern IS NULL OR sid LIKE :pattern ESCAPE '\' OR message_sid LIKE :pattern ESCAPE '\'

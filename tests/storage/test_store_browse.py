@@ -11,9 +11,9 @@ import pytest
 
 from switchboard.domain.models import Direction, Message, WebhookAttempt
 from switchboard.ports import (
-    AttemptSearch,
+    AttemptBrowse,
     InvalidPageToken,
-    MessageSearch,
+    MessageBrowse,
     PageRequest,
     Store,
 )
@@ -65,8 +65,8 @@ async def test_search_messages_filters_scopes_and_pages(store: Store, make: Reco
         return [messages[i].sid for i in sorted(indexes, reverse=True)]
 
     async def found(**fields: Any) -> list[str]:
-        search = MessageSearch(account_sids=[account], **fields)
-        return await every(lambda page: store.search_messages(search, page))
+        search = MessageBrowse(account_sids=[account], **fields)
+        return await every(lambda page: store.browse_messages(search, page))
 
     assert await found() == newest_first(0, 1, 2, 3, 4)
     # Text: the body (case-insensitive), an address, a SID; % and _ are only themselves.
@@ -91,16 +91,16 @@ async def test_search_messages_filters_scopes_and_pages(store: Store, make: Reco
     assert await found(text="code", direction="inbound") == newest_first(0)
 
     # Other accounts' messages are out of scope, their SIDs too as page tokens.
-    both = MessageSearch(account_sids=[account, foreign.account_sid], text="code")
-    assert await every(lambda page: store.search_messages(both, page)) == [
+    both = MessageBrowse(account_sids=[account, foreign.account_sid], text="code")
+    assert await every(lambda page: store.browse_messages(both, page)) == [
         foreign.sid,
         *newest_first(0, 3),
     ]
-    mine = MessageSearch(account_sids=[account])
+    mine = MessageBrowse(account_sids=[account])
     with pytest.raises(InvalidPageToken):
-        await store.search_messages(mine, PageRequest(after=foreign.sid))
+        await store.browse_messages(mine, PageRequest(after=foreign.sid))
     with pytest.raises(InvalidPageToken):
-        await store.search_messages(mine, PageRequest(after=make.sid("SM")))
+        await store.browse_messages(mine, PageRequest(after=make.sid("SM")))
 
 
 async def test_search_attempts_filters_scopes_and_pages(store: Store, make: Records) -> None:
@@ -124,8 +124,8 @@ async def test_search_attempts_filters_scopes_and_pages(store: Store, make: Reco
         return [attempts[i].sid for i in sorted(indexes, reverse=True)]
 
     async def found(**fields: Any) -> list[str]:
-        search = AttemptSearch(account_sids=[account], **fields)
-        return await every(lambda page: store.search_attempts(search, page))
+        search = AttemptBrowse(account_sids=[account], **fields)
+        return await every(lambda page: store.browse_attempts(search, page))
 
     assert await found() == newest_first(0, 1, 2, 3, 4, 5)
     assert await found(failed=True) == newest_first(1, 2, 4)
@@ -142,9 +142,9 @@ async def test_search_attempts_filters_scopes_and_pages(store: Store, make: Reco
     window = {"created_from": make.at(1_000), "created_before": make.at(4_000)}
     assert await found(**window, failed=True) == newest_first(1, 2)
 
-    mine = AttemptSearch(account_sids=[account])
-    foreign_attempt = await store.search_attempts(
-        AttemptSearch(account_sids=[foreign.account_sid]), PageRequest()
+    mine = AttemptBrowse(account_sids=[account])
+    foreign_attempt = await store.browse_attempts(
+        AttemptBrowse(account_sids=[foreign.account_sid]), PageRequest()
     )
     with pytest.raises(InvalidPageToken):
-        await store.search_attempts(mine, PageRequest(after=foreign_attempt.items[0].sid))
+        await store.browse_attempts(mine, PageRequest(after=foreign_attempt.items[0].sid))
