@@ -644,3 +644,40 @@ def test_an_unreachable_server_suggests_starting_one() -> None:
     assert result.returncode == 1
     assert f"cannot reach switchboard at {nowhere}" in result.stderr
     assert "switchboard serve" in result.stderr
+
+
+def test_database_before_serve_is_the_database_served(spawn_server: Any, tmp_path: Path) -> None:
+    database = tmp_path / "given-before.db"
+    server = spawn_server(tmp_path / "given-after.db")
+    server.command = lambda *more: [  # type: ignore[method-assign]
+        sys.executable, "-m", "switchboard", "--database", str(database), "serve",
+        "--port", str(server.port), *more,
+    ]  # fmt: skip
+    server.start()
+    assert database.is_file()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER})
+    # The client commands find the credentials in the same database, given the same way.
+    listed = run_cli("--database", str(database), "numbers", "list", "--url", server.url,
+                     env=NO_CREDENTIALS_ENV)  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert NUMBER in listed.stdout
+    migrated = run_cli("--database", str(tmp_path / "migrated.db"), "db", "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert (tmp_path / "migrated.db").is_file()
+
+    misplaced = run_cli("--url", server.url, "serve", "--port", "0")
+    assert misplaced.returncode == 2
+    assert "--url is for the client commands, not serve" in misplaced.stderr
+
+
+def test_text_sends_from_the_dashboards_handset_by_default(
+    server_process: Any, receiver: Any
+) -> None:
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json",
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+    texted = switchboard(server, "text", "--to", NUMBER, "no from given")
+    assert texted.returncode == 0, texted.stderr
+    assert receiver.values("/sms", "From") == ["+15555550123"]  # web/static/index.html's From

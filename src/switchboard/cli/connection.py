@@ -197,6 +197,32 @@ class ClientGroup(click.Group):
             raise click.exceptions.Exit(FAILED) from None
 
 
+def own_database(ctx: click.Context, database: str) -> str:
+    """The ``--database`` of a command that opens the database itself (serve, worker, db migrate):
+    given after the command, else before it (``switchboard --database X serve``), else the
+    environment's or the default. The other connection options are the client commands' only:
+    before such a command they are a usage error saying where they go."""
+    server = ctx.find_object(Server)
+    if server is None:
+        return database
+    command = ctx.command_path.removeprefix(f"{ctx.find_root().info_name} ")
+    for name, instead in CLIENT_ONLY.items():
+        if server.given(name):
+            option = f"--{name.replace('_', '-')}"
+            raise click.UsageError(f"{option} is for the client commands, not {command}: {instead}")
+    if ctx.get_parameter_source("database") is ParameterSource.COMMANDLINE:
+        return database
+    return str(server.option("database")) if server.given("database") else database
+
+
+# What a server-side command takes instead of a client command's connection option.
+CLIENT_ONLY = {
+    "url": "serve listens where its --host and --port say",
+    "account_sid": "the main account's SID comes from SWITCHBOARD_ACCOUNT_SID",
+    "auth_token": "the main account's token comes from SWITCHBOARD_AUTH_TOKEN",
+}
+
+
 def _explained(error: SimClientError, server: Server | None) -> str:
     """The server's error, and what to do about the two a newcomer meets first."""
     if isinstance(error, ServerUnreachable):

@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 
 from switchboard import __version__
-from switchboard.cli.connection import ClientGroup, connection_options
+from switchboard.cli.connection import ClientGroup, connection_options, own_database
 from switchboard.cli.exits import CONFIG
 from switchboard.cli.listen import CannotListen, banner, open_listener
 from switchboard.cli.load import load
@@ -148,6 +148,7 @@ def serve(
 
     from switchboard.app import CONFIG_ENV, check_config, create_app, prepare_database
 
+    database = own_database(click.get_current_context(), database)
     with _config_errors():
         config = Config(
             host=host,
@@ -203,8 +204,9 @@ def db() -> None:
 )
 def migrate(database: str) -> None:
     """Apply pending schema migrations and exit (a server also does this when it starts)."""
-
     from switchboard.compose import open_store
+
+    database = own_database(click.get_current_context(), database)
 
     async def run() -> None:
         store = await open_store(Config(database=database))
@@ -236,6 +238,7 @@ def worker(database: str, lease_seconds: float, concurrency: int, loop_protectio
     """Deliver webhooks, callbacks and carrier steps for the servers on DATABASE (no HTTP)."""
     from switchboard.worker import run_worker
 
+    database = own_database(click.get_current_context(), database)
     with _config_errors():
         config = Config(
             database=database,
