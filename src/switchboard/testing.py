@@ -23,7 +23,7 @@ import uvicorn
 
 from switchboard.app import Ready, create_app
 from switchboard.clock import ControllableClock, VirtualClock
-from switchboard.config import PLUGIN_LOOP_PROTECTION, Config
+from switchboard.config import DEFAULT_HANDSET, PLUGIN_LOOP_PROTECTION, Config
 from switchboard.domain.models import Account
 from switchboard.ports import Clock
 from switchboard.receiver import TestReceiver as TestReceiver  # public: users' tests reuse it
@@ -149,7 +149,6 @@ def sdk_client(
 # ---------------------------------------------------------------------------------------------
 # The pytest plugin's harness: one switchboard per test, driven like a phone.
 
-DEFAULT_HANDSET = "+15555550123"
 DEFAULT_NUMBER = "+15005550006"
 
 
