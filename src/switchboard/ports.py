@@ -128,6 +128,36 @@ class AttemptBrowse:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageQuery:
+    """The simulator's message search (``GET /_sim/messages``): newest first, at most ``limit``,
+    in ``account_sids``; each field left None matches everything."""
+
+    account_sids: Sequence[str]
+    to: str | None = None
+    from_: str | None = None
+    status: str | None = None
+    direction: str | None = None
+    since: datetime | None = None  # created at or after
+    before_seq: int | None = None  # older than this storage position (the next chunk of a scan)
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptQuery:
+    """The simulator's attempt search (``GET /_sim/webhooks``): the newest ``limit`` matches in
+    ``account_sids``, answered oldest first like ``list_attempts``."""
+
+    account_sids: Sequence[str]
+    message_sid: str | None = None
+    kind: str | None = None
+    url: str | None = None
+    status: int | None = None  # the HTTP status of the response
+    error_code: int | None = None
+    since: datetime | None = None  # made at or after
+    limit: int = 200
+
+
+@dataclass(frozen=True, slots=True)
 class JobOutcome:
     """Everything one finished job writes, committed together with the job's removal."""
 
@@ -303,3 +333,17 @@ class Store(Protocol):
         ...
 
     async def reset(self, keep_numbers: bool = True) -> None: ...
+
+    # The assertion API (``/_sim/messages``, ``/_sim/webhooks``): searches, and a wake-up when
+    # this process writes messages or attempts, so a waiting search need not poll.
+    async def search_messages(self, query: MessageQuery) -> list[Message]: ...
+    async def search_attempts(self, query: AttemptQuery) -> list[WebhookAttempt]: ...
+    def writes(self) -> int:
+        """How many writes of messages or attempts this process has committed so far."""
+        ...
+
+    async def wait_for_writes(self, seen: int, seconds: float) -> None:
+        """Return once ``writes()`` has moved past ``seen`` or after ``seconds``.
+        Other processes' writes (``--workers``, PostgreSQL nodes) do not wake it: callers
+        look again after a while."""
+        ...

@@ -48,6 +48,7 @@ from switchboard.services.inbound import InboundService
 from switchboard.services.messages import MessageService
 from switchboard.services.runtime import Runtime
 from switchboard.services.scenarios import Documents, ScenarioBook
+from switchboard.services.search import AttemptSearch, MessageSearch, find_attempts, find_messages
 
 RECENT_MESSAGES = 200
 RECENT_ATTEMPTS = 100  # attempts carry bodies: the dashboard's live window stays modest
@@ -232,6 +233,14 @@ class SimulatorService:
         """A page of the scope's webhook attempts matching ``search``, newest first."""
         scoped = dataclasses.replace(search, account_sids=scope.account_sids)
         return await _paged(self._store.browse_attempts(scoped, _bounded(page)), page)
+
+    async def search_messages(self, scope: Scope, search: MessageSearch) -> list[Message]:
+        """The assertion API: matching messages, newest first, waiting if asked to."""
+        return await find_messages(self._store, scope.account_sids, search)
+
+    async def search_attempts(self, scope: Scope, search: AttemptSearch) -> list[WebhookAttempt]:
+        """The assertion API: matching attempts (the newest, oldest first), waiting if asked."""
+        return await find_attempts(self._store, scope.account_sids, search)
 
     async def attempt(self, scope: Scope, sid: str) -> WebhookAttempt:
         attempt = await self._store.get_attempt(sid)

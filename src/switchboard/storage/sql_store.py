@@ -39,18 +39,21 @@ from switchboard.domain.optout import OptOutSettings
 from switchboard.ports import (
     AttemptBrowse,
     AttemptFilter,
+    AttemptQuery,
     InvalidPageToken,
     JobClaim,
     JobOutcome,
     LeaseLost,
     MessageBrowse,
     MessageFilter,
+    MessageQuery,
     Page,
     PageRequest,
 )
 from switchboard.storage import records
 from switchboard.storage.connector import Connector, Row, Statements
 from switchboard.storage.rows import dump_json, from_micros, load_json, opt_micros, to_micros
+from switchboard.storage.signal import WriteSignal
 
 T = TypeVar("T")
 
@@ -135,6 +138,7 @@ class SqlStore:
 
     def __init__(self, connector: Connector) -> None:
         self._db = connector
+        self._writes = WriteSignal()  # messages and attempts written (the assertion API waits)
 
     async def close(self) -> None:
         await self._db.close()
@@ -290,7 +294,9 @@ class SqlStore:
             await _insert_jobs(tx, jobs, claim)
             return stored
 
-        return await self._db.transaction(work)
+        stored = await self._db.transaction(work)
+        self._writes.notify()
+        return stored
 
     async def get_message(self, account_sid: str, sid: str) -> Message | None:
         return await self._get("get_message", records.message, account_sid=account_sid, sid=sid)
@@ -308,6 +314,7 @@ class SqlStore:
         params = records.message_update_params(message)
         if not jobs and not events:
             await self._db.execute("update_message", params)
+            self._writes.notify()
             return
 
         async def work(tx: Statements) -> None:
@@ -316,6 +323,7 @@ class SqlStore:
             await _insert_jobs(tx, jobs, claim)
 
         await self._db.transaction(work)
+        self._writes.notify()
 
     async def delete_message(self, account_sid: str, sid: str) -> bool:
         params = {"account_sid": account_sid, "sid": sid}
@@ -451,6 +459,8 @@ class SqlStore:
                 await tx.execute(*records.cookie_jar_write(outcome.cookie_jar))
 
         await self._db.transaction(work)
+        if outcome.attempts or outcome.new_messages or outcome.message_updates:
+            self._writes.notify()
 
     async def extend_leases(self, job_ids: Sequence[int], leased_until: datetime) -> None:
         params = {"ids": list(job_ids), "leased_until": to_micros(leased_until)}
@@ -524,6 +534,7 @@ class SqlStore:
             await tx.execute_many("insert_attempt", rows)
 
         await self._db.transaction(work)
+        self._writes.notify()
 
     async def list_attempts(self, filters: AttemptFilter) -> list[WebhookAttempt]:
         accounts = None if filters.account_sids is None else list(filters.account_sids)
@@ -590,3 +601,37 @@ class SqlStore:
                 await tx.script(script)
 
         await self._db.transaction(work)
+
+    # The assertion API ------------------------------------------------------------------------
+
+    async def search_messages(self, query: MessageQuery) -> list[Message]:
+        params = {
+            "account_sids": list(query.account_sids),
+            "to_addr": query.to,
+            "from_addr": query.from_,
+            "status": query.status,
+            "direction": query.direction,
+            "since": opt_micros(query.since),
+            "before_seq": query.before_seq,
+            "limit": query.limit,
+        }
+        return [records.message(r) for r in await self._db.fetch_all("search_messages", params)]
+
+    async def search_attempts(self, query: AttemptQuery) -> list[WebhookAttempt]:
+        params = {
+            "account_sids": list(query.account_sids),
+            "message_sid": query.message_sid,
+            "kind": query.kind,
+            "url": query.url,
+            "status": query.status,
+            "error_code": query.error_code,
+            "since": opt_micros(query.since),
+            "limit": query.limit,
+        }
+        return [records.attempt(r) for r in await self._db.fetch_all("search_attempts", params)]
+
+    def writes(self) -> int:
+        return self._writes.count
+
+    async def wait_for_writes(self, seen: int, seconds: float) -> None:
+        await self._writes.wait(seen, seconds)

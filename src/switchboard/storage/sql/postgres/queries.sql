@@ -447,3 +447,29 @@ WHERE account_sid = ANY(:account_sids::text[])
   AND (:created_before::bigint IS NULL OR date_created < :created_before)
   AND (:before_seq::bigint IS NULL OR seq < :before_seq)
 ORDER BY seq DESC LIMIT :limit;
+-- name: search_messages
+-- The assertion API (GET /_sim/messages), newest first.
+SELECT * FROM messages
+WHERE account_sid = ANY(:account_sids::text[])
+  AND (:to_addr::text IS NULL OR to_addr = :to_addr)
+  AND (:from_addr::text IS NULL OR from_addr = :from_addr)
+  AND (:status::text IS NULL OR status = :status)
+  AND (:direction::text IS NULL OR direction = :direction)
+  AND (:since::bigint IS NULL OR date_created >= :since)
+  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: search_attempts
+-- The assertion API (GET /_sim/webhooks): the newest :limit matches, oldest first.
+SELECT * FROM (
+    SELECT * FROM webhook_attempts
+    WHERE account_sid = ANY(:account_sids::text[])
+      AND (:message_sid::text IS NULL OR message_sid = :message_sid)
+      AND (:kind::text IS NULL OR kind = :kind)
+      AND (:url::text IS NULL OR url = :url)
+      AND (:status::bigint IS NULL OR response_status = :status)
+      AND (:error_code::bigint IS NULL OR error_code = :error_code)
+      AND (:since::bigint IS NULL OR date_created >= :since)
+    ORDER BY seq DESC LIMIT :limit
+) AS found
+ORDER BY seq;

@@ -447,3 +447,28 @@ WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:created_before IS NULL OR date_created < :created_before)
   AND (:before_seq IS NULL OR seq < :before_seq)
 ORDER BY seq DESC LIMIT :limit;
+-- name: search_messages
+-- The assertion API (GET /_sim/messages), newest first; :account_sids is a JSON array.
+SELECT * FROM messages
+WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+  AND (:to_addr IS NULL OR to_addr = :to_addr)
+  AND (:from_addr IS NULL OR from_addr = :from_addr)
+  AND (:status IS NULL OR status = :status)
+  AND (:direction IS NULL OR direction = :direction)
+  AND (:since IS NULL OR date_created >= :since)
+  AND (:before_seq IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: search_attempts
+-- The assertion API (GET /_sim/webhooks): the newest :limit matches, oldest first.
+SELECT * FROM (
+    SELECT * FROM webhook_attempts
+    WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+      AND (:message_sid IS NULL OR message_sid = :message_sid)
+      AND (:kind IS NULL OR kind = :kind)
+      AND (:url IS NULL OR url = :url)
+      AND (:status IS NULL OR response_status = :status)
+      AND (:error_code IS NULL OR error_code = :error_code)
+      AND (:since IS NULL OR date_created >= :since)
+    ORDER BY seq DESC LIMIT :limit
+) ORDER BY seq;
