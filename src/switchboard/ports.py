@@ -85,17 +85,22 @@ class AttemptFilter:
 
 
 @dataclass(frozen=True, slots=True)
-class MessageBrowse:
-    """The dashboard's search over messages, newest first; every set field must match.
+class MessageQuery:
+    """A search over messages (the dashboard's finder and the assertion API's
+    ``GET /_sim/messages``), newest first, in ``account_sids``; every field set must match.
 
     ``text`` is a case-insensitive substring of the body, the SID or either address; ``number``
-    is either address exactly; ``direction`` "outbound" stands for every outbound direction;
-    ``channel`` is an address's channel ("sms": neither address has a ``channel:`` prefix).
+    is either address exactly, ``to`` and ``from_`` one of them; ``direction`` "outbound" stands
+    for every outbound direction; ``channel`` is an address's channel ("sms": neither address
+    has a ``channel:`` prefix). ``before_seq`` starts below a storage position (the next chunk
+    of a scan); a page token, when given, takes its place.
     """
 
     account_sids: Sequence[str]
     text: str | None = None
     number: str | None = None
+    to: str | None = None
+    from_: str | None = None
     service_sid: str | None = None
     status: str | None = None
     direction: str | None = None
@@ -103,16 +108,19 @@ class MessageBrowse:
     error_code: int | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None  # exclusive
+    before_seq: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class AttemptBrowse:
-    """The dashboard's search over webhook attempts, newest first; every set field must match.
+class AttemptQuery:
+    """A search over webhook attempts (the dashboard's finder and the assertion API's
+    ``GET /_sim/webhooks``), newest first, in ``account_sids``; every field set must match.
 
     ``text`` is a case-insensitive substring of the attempt's SID, message SID or URL, or of
     its message's body or addresses; ``number`` and ``service_sid`` match through its message.
-    ``failed`` keeps the attempts that did not succeed: a Twilio error code, no answer, or an
-    HTTP status of 400 or more (a followed 3xx is a hop, not a failure).
+    ``status`` is the response's HTTP status. ``failed`` keeps the attempts that did not
+    succeed: a Twilio error code, no answer, or an HTTP status of 400 or more (a followed 3xx
+    is a hop, not a failure).
     """
 
     account_sids: Sequence[str]
@@ -121,40 +129,12 @@ class AttemptBrowse:
     service_sid: str | None = None
     message_sid: str | None = None
     kind: str | None = None
+    url: str | None = None
+    status: int | None = None
     failed: bool = False
     error_code: int | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None  # exclusive
-
-
-@dataclass(frozen=True, slots=True)
-class MessageQuery:
-    """The simulator's message search (``GET /_sim/messages``): newest first, at most ``limit``,
-    in ``account_sids``; each field left None matches everything."""
-
-    account_sids: Sequence[str]
-    to: str | None = None
-    from_: str | None = None
-    status: str | None = None
-    direction: str | None = None
-    since: datetime | None = None  # created at or after
-    before_seq: int | None = None  # older than this storage position (the next chunk of a scan)
-    limit: int = 50
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptQuery:
-    """The simulator's attempt search (``GET /_sim/webhooks``): the newest ``limit`` matches in
-    ``account_sids``, answered oldest first like ``list_attempts``."""
-
-    account_sids: Sequence[str]
-    message_sid: str | None = None
-    kind: str | None = None
-    url: str | None = None
-    status: int | None = None  # the HTTP status of the response
-    error_code: int | None = None
-    since: datetime | None = None  # made at or after
-    limit: int = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,22 +302,17 @@ class Store(Protocol):
     async def insert_attempts(self, attempts: Sequence[WebhookAttempt]) -> None: ...
     async def list_attempts(self, filters: AttemptFilter) -> list[WebhookAttempt]: ...
     async def get_attempt(self, sid: str) -> WebhookAttempt | None: ...
-    async def browse_messages(self, search: MessageBrowse, page: PageRequest) -> Page[Message]:
-        """Newest first; ``page.after`` is the SID of the previous page's last message."""
-        ...
 
-    async def browse_attempts(
-        self, search: AttemptBrowse, page: PageRequest
-    ) -> Page[WebhookAttempt]:
-        """Newest first; ``page.after`` is the SID of the previous page's last attempt."""
-        ...
-
+    # The searches behind the dashboard's finder and the assertion API: newest first;
+    # ``page.after`` is the SID of the previous page's last item.
+    async def search_messages(self, query: MessageQuery, page: PageRequest) -> Page[Message]: ...
+    async def search_attempts(
+        self, query: AttemptQuery, page: PageRequest
+    ) -> Page[WebhookAttempt]: ...
     async def reset(self, keep_numbers: bool = True) -> None: ...
 
-    # The assertion API (``/_sim/messages``, ``/_sim/webhooks``): searches, and a wake-up when
-    # this process writes messages or attempts, so a waiting search need not poll.
-    async def search_messages(self, query: MessageQuery) -> list[Message]: ...
-    async def search_attempts(self, query: AttemptQuery) -> list[WebhookAttempt]: ...
+    # The assertion API (``/_sim/messages``, ``/_sim/webhooks``): a wake-up when this process
+    # writes messages or attempts, so a waiting search need not poll.
     def writes(self) -> int:
         """How many writes of messages or attempts this process has committed so far."""
         ...

@@ -26,7 +26,7 @@ from switchboard.domain.errors import TwilioError
 from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import Direction, Message, WebhookAttempt
 from switchboard.domain.retention import shown_body
-from switchboard.ports import AttemptQuery, MessageQuery, Store
+from switchboard.ports import AttemptQuery, MessageQuery, PageRequest, Store
 
 MAX_WAIT_SECONDS: Final = 60
 BODY_SCAN_LIMIT: Final = 5000
@@ -66,19 +66,21 @@ async def find_messages(
 ) -> list[Message]:
     """The newest ``search.limit`` matches, newest first."""
     query = MessageQuery(
-        account_sids, search.to, search.from_, search.status, search.direction, search.since,
-        limit=search.limit,
+        account_sids, to=search.to, from_=search.from_, status=search.status,
+        direction=search.direction, created_from=search.since,
     )  # fmt: skip
     pattern = search.body
     if pattern is None:
-        return await _waiting(store, search.wait, lambda: store.search_messages(query))
+        return await _waiting(store, search.wait, lambda: _newest(store, query, search.limit))
 
     async def scan() -> list[Message]:
         found: list[Message] = []
-        chunk_query = replace(query, limit=SCAN_CHUNK)
+        chunk_query = query
         scanned = 0
         while scanned < BODY_SCAN_LIMIT:
-            chunk = await store.search_messages(chunk_query)
+            # A storage position, not a page token, carries the scan on: a message deleted
+            # meanwhile cannot break it.
+            chunk = await _newest(store, chunk_query, SCAN_CHUNK)
             found += [m for m in chunk if pattern.search(shown_body(m))]
             scanned += len(chunk)
             if len(found) >= search.limit or len(chunk) < SCAN_CHUNK:
@@ -89,15 +91,24 @@ async def find_messages(
     return await _waiting(store, search.wait, scan)
 
 
+async def _newest(store: Store, query: MessageQuery, limit: int) -> list[Message]:
+    return (await store.search_messages(query, PageRequest(limit))).items
+
+
 async def find_attempts(
     store: Store, account_sids: Sequence[str], search: AttemptSearch
 ) -> list[WebhookAttempt]:
     """The newest ``search.limit`` matches, oldest first (as the attempt log reads)."""
     query = AttemptQuery(
-        account_sids, search.message_sid, search.kind, search.url, search.status,
-        search.error_code, search.since, search.limit,
+        account_sids, message_sid=search.message_sid, kind=search.kind, url=search.url,
+        status=search.status, error_code=search.error_code, created_from=search.since,
     )  # fmt: skip
-    return await _waiting(store, search.wait, lambda: store.search_attempts(query))
+
+    async def newest_oldest_first() -> list[WebhookAttempt]:
+        page = await store.search_attempts(query, PageRequest(search.limit))
+        return page.items[::-1]
+
+    return await _waiting(store, search.wait, newest_oldest_first)
 
 
 async def _waiting(store: Store, wait: float, search: Callable[[], Awaitable[list[T]]]) -> list[T]:

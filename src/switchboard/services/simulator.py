@@ -34,11 +34,11 @@ from switchboard.domain.models import (
 )
 from switchboard.domain.routing import InboundRoute, route_inbound
 from switchboard.ports import (
-    AttemptBrowse,
     AttemptFilter,
+    AttemptQuery,
     InvalidPageToken,
-    MessageBrowse,
     MessageFilter,
+    MessageQuery,
     Page,
     PageRequest,
 )
@@ -220,19 +220,19 @@ class SimulatorService:
         )
 
     async def browse_messages(
-        self, scope: Scope, search: MessageBrowse, page: PageRequest
+        self, scope: Scope, search: MessageQuery, page: PageRequest
     ) -> Page[Message]:
         """A page of the scope's messages matching ``search``, newest first; ``page.after`` is
         the SID of the previous page's last message. ``search.account_sids`` is the scope's."""
         scoped = dataclasses.replace(search, account_sids=scope.account_sids)
-        return await _paged(self._store.browse_messages(scoped, _bounded(page)), page)
+        return await _paged(self._store.search_messages(scoped, _bounded(page)), page)
 
     async def browse_attempts(
-        self, scope: Scope, search: AttemptBrowse, page: PageRequest
+        self, scope: Scope, search: AttemptQuery, page: PageRequest
     ) -> Page[WebhookAttempt]:
         """A page of the scope's webhook attempts matching ``search``, newest first."""
         scoped = dataclasses.replace(search, account_sids=scope.account_sids)
-        return await _paged(self._store.browse_attempts(scoped, _bounded(page)), page)
+        return await _paged(self._store.search_attempts(scoped, _bounded(page)), page)
 
     async def search_messages(self, scope: Scope, search: MessageSearch) -> list[Message]:
         """The assertion API: matching messages, newest first, waiting if asked to."""
@@ -306,7 +306,7 @@ class SimulatorService:
         return [new for batch in results for new in batch]
 
     async def replay_matching(
-        self, scope: Scope, search: AttemptBrowse
+        self, scope: Scope, search: AttemptQuery
     ) -> tuple[list[WebhookAttempt], bool]:
         """Replay the newest ``MAX_BULK_REPLAY`` attempts matching ``search``: the new
         attempts, and whether more matched than were replayed."""

@@ -37,14 +37,12 @@ from switchboard.domain.models import (
 )
 from switchboard.domain.optout import OptOutSettings
 from switchboard.ports import (
-    AttemptBrowse,
     AttemptFilter,
     AttemptQuery,
     InvalidPageToken,
     JobClaim,
     JobOutcome,
     LeaseLost,
-    MessageBrowse,
     MessageFilter,
     MessageQuery,
     Page,
@@ -546,48 +544,6 @@ class SqlStore:
             found = await self._db.fetch_all("list_recent_attempts", params)
         return [records.attempt(r) for r in found]
 
-    async def browse_messages(self, search: MessageBrowse, page: PageRequest) -> Page[Message]:
-        keys = {"account_sids": list(search.account_sids)}
-        filters = {
-            "pattern": _like(search.text),
-            "number": search.number,
-            "service_sid": search.service_sid,
-            "status": search.status,
-            "direction": search.direction,
-            "channel": search.channel,
-            "error_code": search.error_code,
-            "created_from": opt_micros(search.created_from),
-            "created_before": opt_micros(search.created_before),
-        }
-        return await self._db.snapshot(
-            _keyset_page(
-                "browse_message_seq", "browse_messages", keys, filters, page, records.message,
-                cursor="before_seq",  # newest first
-            )
-        )  # fmt: skip
-
-    async def browse_attempts(
-        self, search: AttemptBrowse, page: PageRequest
-    ) -> Page[WebhookAttempt]:
-        keys = {"account_sids": list(search.account_sids)}
-        filters = {
-            "pattern": _like(search.text),
-            "number": search.number,
-            "service_sid": search.service_sid,
-            "message_sid": search.message_sid,
-            "kind": search.kind,
-            "failed": search.failed,
-            "error_code": search.error_code,
-            "created_from": opt_micros(search.created_from),
-            "created_before": opt_micros(search.created_before),
-        }
-        return await self._db.snapshot(
-            _keyset_page(
-                "browse_attempt_seq", "browse_attempts", keys, filters, page, records.attempt,
-                cursor="before_seq",  # newest first
-            )
-        )  # fmt: skip
-
     async def get_attempt(self, sid: str) -> WebhookAttempt | None:
         return await self._get("get_attempt", records.attempt, sid=sid)
 
@@ -602,33 +558,53 @@ class SqlStore:
 
         await self._db.transaction(work)
 
-    # The assertion API ------------------------------------------------------------------------
+    # The searches (the dashboard's finder and the assertion API) ---------------------------
 
-    async def search_messages(self, query: MessageQuery) -> list[Message]:
-        params = {
-            "account_sids": list(query.account_sids),
+    async def search_messages(self, query: MessageQuery, page: PageRequest) -> Page[Message]:
+        keys = {"account_sids": list(query.account_sids)}
+        filters = {
+            "pattern": _like(query.text),
+            "number": query.number,
             "to_addr": query.to,
             "from_addr": query.from_,
+            "service_sid": query.service_sid,
             "status": query.status,
             "direction": query.direction,
-            "since": opt_micros(query.since),
-            "before_seq": query.before_seq,
-            "limit": query.limit,
+            "channel": query.channel,
+            "error_code": query.error_code,
+            "created_from": opt_micros(query.created_from),
+            "created_before": opt_micros(query.created_before),
         }
-        return [records.message(r) for r in await self._db.fetch_all("search_messages", params)]
 
-    async def search_attempts(self, query: AttemptQuery) -> list[WebhookAttempt]:
-        params = {
-            "account_sids": list(query.account_sids),
+        async def work(tx: Statements) -> Page[Message]:
+            seq = await _cursor_seq(tx, "search_message_seq", page, **keys)
+            before = query.before_seq if seq is None else seq  # newest first
+            params = {**keys, **filters, "before_seq": before}
+            return await _page(tx, "search_messages", params, page, records.message)
+
+        return await self._db.snapshot(work)
+
+    async def search_attempts(self, query: AttemptQuery, page: PageRequest) -> Page[WebhookAttempt]:
+        keys = {"account_sids": list(query.account_sids)}
+        filters = {
+            "pattern": _like(query.text),
+            "number": query.number,
+            "service_sid": query.service_sid,
             "message_sid": query.message_sid,
             "kind": query.kind,
             "url": query.url,
             "status": query.status,
+            "failed": query.failed,
             "error_code": query.error_code,
-            "since": opt_micros(query.since),
-            "limit": query.limit,
+            "created_from": opt_micros(query.created_from),
+            "created_before": opt_micros(query.created_before),
         }
-        return [records.attempt(r) for r in await self._db.fetch_all("search_attempts", params)]
+        return await self._db.snapshot(
+            _keyset_page(
+                "search_attempt_seq", "search_attempts", keys, filters, page, records.attempt,
+                cursor="before_seq",  # newest first
+            )
+        )  # fmt: skip
 
     def writes(self) -> int:
         return self._writes.count

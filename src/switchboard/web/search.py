@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import Direction
 from switchboard.domain.phone import Channel
-from switchboard.ports import AttemptBrowse, MessageBrowse, PageRequest
+from switchboard.ports import AttemptQuery, MessageQuery, PageRequest
 
 PAGE_SIZE = 50
 MAX_TEXT = 200  # characters of a search or filter value
@@ -83,15 +83,20 @@ def page_request(query: Query) -> PageRequest:
     return PageRequest(PAGE_SIZE if size is None else size, _text(query, "cursor"))
 
 
-def _window(query: Query) -> dict[str, datetime | None]:
+class _Window(TypedDict):
+    created_from: datetime | None
+    created_before: datetime | None
+
+
+def _window(query: Query) -> _Window:
     since = _parsed(query, "since", _moment, "an ISO 8601 time")
     until = _parsed(query, "until", _moment, "an ISO 8601 time")
     return {"created_from": since, "created_before": until}
 
 
-def message_search(query: Query) -> MessageBrowse:
+def message_search(query: Query) -> MessageQuery:
     """The search the query string asks for; the simulator sets the accounts (the scope)."""
-    return MessageBrowse(
+    return MessageQuery(
         account_sids=(),
         text=_text(query, "q"),
         number=_text(query, "number"),
@@ -104,8 +109,8 @@ def message_search(query: Query) -> MessageBrowse:
     )
 
 
-def attempt_search(query: Query) -> AttemptBrowse:
-    return AttemptBrowse(
+def attempt_search(query: Query) -> AttemptQuery:
+    return AttemptQuery(
         account_sids=(),
         text=_text(query, "q"),
         number=_text(query, "number"),

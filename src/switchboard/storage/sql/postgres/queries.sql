@@ -398,17 +398,19 @@ SELECT MIN(date_created) AS at FROM messages
 WHERE direction = 'outbound-reply' AND from_addr = :from_addr AND to_addr = :to_addr
     AND error_code = 14107 AND date_created >= :since;
 
--- name: browse_message_seq
--- The dashboard's searches (newest first, keyset paged on seq). :account_sids is an array;
--- :pattern is an ILIKE pattern whose % and _ are escaped with \.
+-- name: search_message_seq
+-- The searches of the dashboard and the assertion API: newest first, keyset paged on seq.
+-- :account_sids is an array; :pattern is an ILIKE pattern whose % and _ are escaped with \.
 SELECT seq FROM messages WHERE sid = :sid AND account_sid = ANY(:account_sids::text[]);
 
--- name: browse_messages
+-- name: search_messages
 SELECT * FROM messages
 WHERE account_sid = ANY(:account_sids::text[])
   AND (:pattern::text IS NULL OR body ILIKE :pattern OR sid ILIKE :pattern
        OR to_addr ILIKE :pattern OR from_addr ILIKE :pattern)
   AND (:number::text IS NULL OR to_addr = :number OR from_addr = :number)
+  AND (:to_addr::text IS NULL OR to_addr = :to_addr)
+  AND (:from_addr::text IS NULL OR from_addr = :from_addr)
   AND (:service_sid::text IS NULL OR messaging_service_sid = :service_sid)
   AND (:status::text IS NULL OR status = :status)
   AND (:direction::text IS NULL OR direction = :direction
@@ -422,10 +424,10 @@ WHERE account_sid = ANY(:account_sids::text[])
   AND (:before_seq::bigint IS NULL OR seq < :before_seq)
 ORDER BY seq DESC LIMIT :limit;
 
--- name: browse_attempt_seq
+-- name: search_attempt_seq
 SELECT seq FROM webhook_attempts WHERE sid = :sid AND account_sid = ANY(:account_sids::text[]);
 
--- name: browse_attempts
+-- name: search_attempts
 SELECT * FROM webhook_attempts
 WHERE account_sid = ANY(:account_sids::text[])
   AND (:pattern::text IS NULL OR sid ILIKE :pattern OR message_sid ILIKE :pattern
@@ -440,6 +442,8 @@ WHERE account_sid = ANY(:account_sids::text[])
                                                       WHERE m.messaging_service_sid = :service_sid))
   AND (:message_sid::text IS NULL OR message_sid = :message_sid)
   AND (:kind::text IS NULL OR kind = :kind)
+  AND (:url::text IS NULL OR url = :url)
+  AND (:status::bigint IS NULL OR response_status = :status)
   AND (NOT :failed::boolean OR error_code IS NOT NULL OR response_status IS NULL
        OR response_status >= 400)
   AND (:error_code::bigint IS NULL OR error_code = :error_code)
@@ -447,29 +451,3 @@ WHERE account_sid = ANY(:account_sids::text[])
   AND (:created_before::bigint IS NULL OR date_created < :created_before)
   AND (:before_seq::bigint IS NULL OR seq < :before_seq)
 ORDER BY seq DESC LIMIT :limit;
--- name: search_messages
--- The assertion API (GET /_sim/messages), newest first.
-SELECT * FROM messages
-WHERE account_sid = ANY(:account_sids::text[])
-  AND (:to_addr::text IS NULL OR to_addr = :to_addr)
-  AND (:from_addr::text IS NULL OR from_addr = :from_addr)
-  AND (:status::text IS NULL OR status = :status)
-  AND (:direction::text IS NULL OR direction = :direction)
-  AND (:since::bigint IS NULL OR date_created >= :since)
-  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
-ORDER BY seq DESC LIMIT :limit;
-
--- name: search_attempts
--- The assertion API (GET /_sim/webhooks): the newest :limit matches, oldest first.
-SELECT * FROM (
-    SELECT * FROM webhook_attempts
-    WHERE account_sid = ANY(:account_sids::text[])
-      AND (:message_sid::text IS NULL OR message_sid = :message_sid)
-      AND (:kind::text IS NULL OR kind = :kind)
-      AND (:url::text IS NULL OR url = :url)
-      AND (:status::bigint IS NULL OR response_status = :status)
-      AND (:error_code::bigint IS NULL OR error_code = :error_code)
-      AND (:since::bigint IS NULL OR date_created >= :since)
-    ORDER BY seq DESC LIMIT :limit
-) AS found
-ORDER BY seq;

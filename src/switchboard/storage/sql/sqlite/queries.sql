@@ -397,18 +397,21 @@ SELECT MIN(date_created) AS at FROM messages
 WHERE direction = 'outbound-reply' AND from_addr = :from_addr AND to_addr = :to_addr
     AND error_code = 14107 AND date_created >= :since;
 
--- name: browse_message_seq
--- The dashboard's searches (newest first, keyset paged on seq). :account_sids is a JSON array;
--- :pattern is a LIKE pattern whose % and _ are escaped with \ (case-insensitive for ASCII).
+-- name: search_message_seq
+-- The searches of the dashboard and the assertion API: newest first, keyset paged on seq.
+-- :account_sids is a JSON array; :pattern is a LIKE pattern whose % and _ are escaped with \
+-- (case-insensitive for ASCII).
 SELECT seq FROM messages
 WHERE sid = :sid AND account_sid IN (SELECT value FROM json_each(:account_sids));
 
--- name: browse_messages
+-- name: search_messages
 SELECT * FROM messages
 WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:pattern IS NULL OR body LIKE :pattern ESCAPE '\' OR sid LIKE :pattern ESCAPE '\'
        OR to_addr LIKE :pattern ESCAPE '\' OR from_addr LIKE :pattern ESCAPE '\')
   AND (:number IS NULL OR to_addr = :number OR from_addr = :number)
+  AND (:to_addr IS NULL OR to_addr = :to_addr)
+  AND (:from_addr IS NULL OR from_addr = :from_addr)
   AND (:service_sid IS NULL OR messaging_service_sid = :service_sid)
   AND (:status IS NULL OR status = :status)
   AND (:direction IS NULL OR direction = :direction
@@ -422,11 +425,11 @@ WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:before_seq IS NULL OR seq < :before_seq)
 ORDER BY seq DESC LIMIT :limit;
 
--- name: browse_attempt_seq
+-- name: search_attempt_seq
 SELECT seq FROM webhook_attempts
 WHERE sid = :sid AND account_sid IN (SELECT value FROM json_each(:account_sids));
 
--- name: browse_attempts
+-- name: search_attempts
 SELECT * FROM webhook_attempts
 WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:pattern IS NULL OR sid LIKE :pattern ESCAPE '\' OR message_sid LIKE :pattern ESCAPE '\'
@@ -441,34 +444,11 @@ WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
                                                 WHERE m.messaging_service_sid = :service_sid))
   AND (:message_sid IS NULL OR message_sid = :message_sid)
   AND (:kind IS NULL OR kind = :kind)
+  AND (:url IS NULL OR url = :url)
+  AND (:status IS NULL OR response_status = :status)
   AND (:failed = 0 OR error_code IS NOT NULL OR response_status IS NULL OR response_status >= 400)
   AND (:error_code IS NULL OR error_code = :error_code)
   AND (:created_from IS NULL OR date_created >= :created_from)
   AND (:created_before IS NULL OR date_created < :created_before)
   AND (:before_seq IS NULL OR seq < :before_seq)
 ORDER BY seq DESC LIMIT :limit;
--- name: search_messages
--- The assertion API (GET /_sim/messages), newest first; :account_sids is a JSON array.
-SELECT * FROM messages
-WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
-  AND (:to_addr IS NULL OR to_addr = :to_addr)
-  AND (:from_addr IS NULL OR from_addr = :from_addr)
-  AND (:status IS NULL OR status = :status)
-  AND (:direction IS NULL OR direction = :direction)
-  AND (:since IS NULL OR date_created >= :since)
-  AND (:before_seq IS NULL OR seq < :before_seq)
-ORDER BY seq DESC LIMIT :limit;
-
--- name: search_attempts
--- The assertion API (GET /_sim/webhooks): the newest :limit matches, oldest first.
-SELECT * FROM (
-    SELECT * FROM webhook_attempts
-    WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
-      AND (:message_sid IS NULL OR message_sid = :message_sid)
-      AND (:kind IS NULL OR kind = :kind)
-      AND (:url IS NULL OR url = :url)
-      AND (:status IS NULL OR response_status = :status)
-      AND (:error_code IS NULL OR error_code = :error_code)
-      AND (:since IS NULL OR date_created >= :since)
-    ORDER BY seq DESC LIMIT :limit
-) ORDER BY seq;
