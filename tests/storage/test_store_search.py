@@ -67,6 +67,10 @@ async def test_search_messages_filters_newest_first(store: Store, make: Records)
     assert await sids(created_from=make.at(500)) == [b.sid]
     assert await sids(created_from=make.at(501)) == []
     assert await sids(before_seq=c.seq) == [b.sid, a.sid]
+    # A page token takes the place of a starting position.
+    below_a = MessageQuery([main, sub], before_seq=a.seq)
+    page = await store.search_messages(below_a, PageRequest(after=c.sid))
+    assert [m.sid for m in page.items] == [b.sid, a.sid]
     assert await sids(limit=1) == [c.sid]
 
 

@@ -131,6 +131,18 @@ def _like(text: str | None) -> str | None:
     return f"%{escaped}%"
 
 
+def _shared_filters(query: MessageQuery | AttemptQuery) -> dict[str, Any]:
+    """The parameters of the filters both searches have."""
+    return {
+        "pattern": _like(query.text),
+        "number": query.number,
+        "service_sid": query.service_sid,
+        "error_code": query.error_code,
+        "created_from": opt_micros(query.created_from),
+        "created_before": opt_micros(query.created_before),
+    }
+
+
 class SqlStore:
     """The Store port on a SQL database (see :mod:`switchboard.storage.connector`)."""
 
@@ -563,17 +575,12 @@ class SqlStore:
     async def search_messages(self, query: MessageQuery, page: PageRequest) -> Page[Message]:
         keys = {"account_sids": list(query.account_sids)}
         filters = {
-            "pattern": _like(query.text),
-            "number": query.number,
+            **_shared_filters(query),
             "to_addr": query.to,
             "from_addr": query.from_,
-            "service_sid": query.service_sid,
             "status": query.status,
             "direction": query.direction,
             "channel": query.channel,
-            "error_code": query.error_code,
-            "created_from": opt_micros(query.created_from),
-            "created_before": opt_micros(query.created_before),
         }
 
         async def work(tx: Statements) -> Page[Message]:
@@ -587,17 +594,12 @@ class SqlStore:
     async def search_attempts(self, query: AttemptQuery, page: PageRequest) -> Page[WebhookAttempt]:
         keys = {"account_sids": list(query.account_sids)}
         filters = {
-            "pattern": _like(query.text),
-            "number": query.number,
-            "service_sid": query.service_sid,
+            **_shared_filters(query),
             "message_sid": query.message_sid,
             "kind": query.kind,
             "url": query.url,
             "status": query.status,
             "failed": query.failed,
-            "error_code": query.error_code,
-            "created_from": opt_micros(query.created_from),
-            "created_before": opt_micros(query.created_before),
         }
         return await self._db.snapshot(
             _keyset_page(
