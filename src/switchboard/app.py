@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import json
 import os
-import threading
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -104,10 +103,12 @@ def create_app(
             app.state.main_account = ready.account
             if config.release_leases_on_start:
                 await system.release_stale_leases()
+            # The geocoder's data (webhooks' FromCity/FromState) takes ~0.25 s of CPU to load:
+            # before the first request and job, not in the first webhook that needs it, and not
+            # in a thread that would take the GIL from the event loop while the first requests
+            # are served (measured: bench/inbound.py lost ~0.2 s of its first second to it).
+            load_geocoder()
             system.start_delivering()
-            # The geocoder's data (webhooks' FromCity/FromState) takes a fraction of a second to
-            # load: in the background now, not in the first webhook that needs it.
-            threading.Thread(target=load_geocoder, name="geocoder", daemon=True).start()
             if on_ready is not None:
                 on_ready(ready)
             yield

@@ -97,3 +97,31 @@ def test_connections_accepted_by_the_listener_send_without_delay() -> None:
             accepted, _ = listener.accept()
             with accepted:
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
+def test_the_geocoder_is_loaded_before_the_app_serves() -> None:
+    """Its data takes ~0.25 s of CPU to load: a server that answers before it is loaded spends
+    that time in the first requests and webhooks (a background thread holds the GIL the event
+    loop needs). In a fresh interpreter, since this test process may have loaded it already."""
+    import subprocess
+    import sys
+
+    program = """
+import asyncio, sys
+from switchboard.app import create_app
+from switchboard.config import Config
+
+async def main():
+    app = create_app(Config(database=":memory:"))
+    async with app.router.lifespan_context(app):
+        # The module is in sys.modules from the start of its import: its last definition
+        # shows that the import (the data) is done.
+        geocoder = sys.modules.get("phonenumbers.geocoder")
+        print(hasattr(geocoder, "description_for_number"))
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "True", done.stderr
