@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from switchboard.clock import ControllableClock
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.jobs import JobKind
+from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import (
     Account,
     Media,
@@ -31,7 +32,7 @@ from switchboard.domain.models import (
     WebhookAttempt,
 )
 from switchboard.domain.routing import InboundRoute, route_inbound
-from switchboard.ports import AttemptFilter, MessageFilter, PageRequest
+from switchboard.ports import AttemptFilter, MessageFilter, PageRequest, StoreStats
 from switchboard.services.accounts import AccountService, Principal
 from switchboard.services.handset import Part, handset_message
 from switchboard.services.inbound import InboundService
@@ -43,6 +44,11 @@ RECENT_MESSAGES = 200
 RECENT_ATTEMPTS = 100  # attempts carry bodies: the dashboard's live window stays modest
 EXCHANGE_ATTEMPTS = 1000
 ALL = PageRequest(page_size=1000)
+STATS_MINUTES = 30  # the messages-per-minute chart's window
+
+# An outbound message's end: it reached the handset, or it did not.
+REACHED = frozenset({MessageStatus.DELIVERED, MessageStatus.READ})
+NOT_REACHED = frozenset({MessageStatus.UNDELIVERED, MessageStatus.FAILED})
 
 T = TypeVar("T")
 
@@ -91,6 +97,23 @@ class Overview:
     account: Account
     numbers: list[NumberView]
     services: list[tuple[MessagingService, list[ServicePhoneNumber]]]  # with their pools
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """The dashboard's charts: the store's aggregates and the delivery rate they give."""
+
+    now: datetime
+    since: datetime  # where the per-minute series starts
+    store: StoreStats
+    reached: int  # outbound messages delivered (or read)
+    not_reached: int  # outbound messages undelivered or failed
+
+    @property
+    def delivery_rate(self) -> float | None:
+        """Of the outbound messages that have finished, the share that arrived."""
+        finished = self.reached + self.not_reached
+        return self.reached / finished if finished else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +242,20 @@ class SimulatorService:
                 pool_of = pooled.get(number.sid)
                 numbers.append(NumberView(number, pool_of, route_inbound(number, pool_of)))
         return Overview(scope.account, numbers, services)
+
+    async def stats(self, scope: Scope, minutes: int = STATS_MINUTES) -> Stats:
+        """Aggregates over the scope's whole store, computed by the database."""
+        now = self._rt.clock.now()
+        since = (now - timedelta(minutes=minutes - 1)).replace(second=0, microsecond=0)
+        found = await self._store.stats(scope.account_sids, since)
+        outbound = [(status, n) for way, status, n in found.statuses if way != "inbound"]
+        return Stats(
+            now=now,
+            since=since,
+            store=found,
+            reached=sum(n for status, n in outbound if status in REACHED),
+            not_reached=sum(n for status, n in outbound if status in NOT_REACHED),
+        )
 
     # Acting.
 
