@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from switchboard.domain.models import Direction
 from switchboard.ports import Latency, Store
 
-from .conftest import T0, Records
+Records = Any  # conftest.Records (test modules cannot import conftest)
 
 
 async def test_stats_count_in_the_database_within_the_accounts_asked_for(
@@ -16,7 +17,7 @@ async def test_stats_count_in_the_database_within_the_accounts_asked_for(
     acc, other = make.account(), make.account()
     await store.insert_account(acc)
     await store.insert_account(other)
-    minute = T0.replace(second=0, microsecond=0)
+    minute = make.T0.replace(second=0, microsecond=0)
     rows = [
         (minute - timedelta(minutes=5), "delivered", None, Direction.OUTBOUND_API),  # too old
         (minute + timedelta(seconds=1), "delivered", None, Direction.OUTBOUND_API),
@@ -54,6 +55,6 @@ async def test_stats_count_in_the_database_within_the_accounts_asked_for(
 
 
 async def test_stats_of_an_empty_store(store: Store, make: Records) -> None:
-    stats = await store.stats([make.sid("AC")], since=T0)
+    stats = await store.stats([make.sid("AC")], since=make.T0)
     assert (stats.per_minute, stats.statuses, stats.error_codes) == ([], [], [])
     assert stats.latency == Latency(count=0, p50=None, p90=None, p99=None, max=None)
