@@ -19,8 +19,10 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from switchboard.api.access_log import RequestLog
 from switchboard.api.control import CONTROL_ROUTES
 from switchboard.api.health import health
 from switchboard.api.http import handle_http_exception, handle_twilio_error, handle_unexpected
@@ -31,6 +33,7 @@ from switchboard.config import Config, ConfigError
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import Account
 from switchboard.domain.numbering import load_geocoder
+from switchboard.logs import SERVER, configure_from_env
 from switchboard.ports import Clock
 from switchboard.services.scenarios import ScenarioBook
 from switchboard.web.routes import DASHBOARD_ROUTES
@@ -108,6 +111,10 @@ def create_app(
             if on_ready is not None:
                 on_ready(ready)
             yield
+        # After compose: the deliveries in flight have finished and the store is closed.
+        SERVER.info(
+            "switchboard stopped", extra={"fields": {"event": "shutdown", "pid": os.getpid()}}
+        )
 
     return Starlette(
         routes=[
@@ -117,6 +124,7 @@ def create_app(
             *TWILIO_ROUTES,
         ],
         lifespan=lifespan,
+        middleware=[Middleware(RequestLog)],
         exception_handlers={
             TwilioError: handle_twilio_error,
             HTTPException: handle_http_exception,
@@ -130,6 +138,7 @@ CONFIG_ENV = "SWITCHBOARD_WORKER_CONFIG"
 
 def app_from_env() -> Starlette:
     """The app of one ``--workers`` process (uvicorn imports this factory in each worker)."""
+    configure_from_env()
     return create_app(Config.from_env(os.environ[CONFIG_ENV]))
 
 

@@ -112,3 +112,8 @@ DEFAULTS: Final = Config()  # read by whoever needs a default
 # the same instant, so a test sending 31 texts to an app that answers each would hit loop
 # protection. Off there unless a test asks for it.
 PLUGIN_LOOP_PROTECTION: Final = False
+
+# The handset that texts your numbers when none is named: the dashboard's phone (its From field
+# in web/static/index.html), the pytest plugin's ``text()`` and ``switchboard text``. A
+# fictional number (555-01xx), so it never reaches a real phone.
+DEFAULT_HANDSET: Final = "+15555550123"

@@ -61,6 +61,9 @@ class Dispatcher:
         self._running: dict[asyncio.Task[None], int] = {}
         self._running_ids: tuple[int, ...] = ()
         self._reserved = 0  # slots promised to handoffs whose writes have not committed yet
+        # A claim in flight has leased its rows before they are running here: drain() must not
+        # mistake that moment (nothing due, nothing running) for idle.
+        self._claiming = False
         # Due jobs may be waiting in the store (a handoff found no room, or a claim came back
         # full): new jobs then queue behind them instead of overtaking them.
         self._backlog = False
@@ -138,7 +141,7 @@ class Dispatcher:
             await asyncio.sleep(0)
             await self._idle.wait()
             due = await self._store.next_job_due()
-            busy = self._running or self._reserved
+            busy = self._running or self._reserved or self._claiming
             if not busy and (due is None or due > self._clock.now()):
                 return
             await asyncio.sleep(0.005)
@@ -165,7 +168,11 @@ class Dispatcher:
             return 1
         self._wakeup.clear()
         limit = min(room, self._batch)
-        jobs = await self._store.claim_jobs(self._clock.now(), limit, self._lease)
+        self._claiming = True
+        try:
+            jobs = await self._store.claim_jobs(self._clock.now(), limit, self._lease)
+        finally:
+            self._claiming = False
         for job in jobs:
             self._start(job)
         # A full batch may have left due jobs behind; a short one took every due job, so

@@ -106,6 +106,59 @@ class StoreStats:
 
 
 @dataclass(frozen=True, slots=True)
+class MessageQuery:
+    """A search over messages (the dashboard's finder and the assertion API's
+    ``GET /_sim/messages``), newest first, in ``account_sids``; every field set must match.
+
+    ``text`` is a case-insensitive substring of the body, the SID or either address; ``number``
+    is either address exactly, ``to`` and ``from_`` one of them; ``direction`` "outbound" stands
+    for every outbound direction; ``channel`` is an address's channel ("sms": neither address
+    has a ``channel:`` prefix). ``before_seq`` starts below a storage position (the next chunk
+    of a scan); a page token, when given, takes its place.
+    """
+
+    account_sids: Sequence[str]
+    text: str | None = None
+    number: str | None = None
+    to: str | None = None
+    from_: str | None = None
+    service_sid: str | None = None
+    status: str | None = None
+    direction: str | None = None
+    channel: str | None = None
+    error_code: int | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None  # exclusive
+    before_seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptQuery:
+    """A search over webhook attempts (the dashboard's finder and the assertion API's
+    ``GET /_sim/webhooks``), newest first, in ``account_sids``; every field set must match.
+
+    ``text`` is a case-insensitive substring of the attempt's SID, message SID or URL, or of
+    its message's body or addresses; ``number`` and ``service_sid`` match through its message.
+    ``status`` is the response's HTTP status. ``failed`` keeps the attempts that did not
+    succeed: a Twilio error code, no answer, or an HTTP status of 400 or more (a followed 3xx
+    is a hop, not a failure).
+    """
+
+    account_sids: Sequence[str]
+    text: str | None = None
+    number: str | None = None
+    service_sid: str | None = None
+    message_sid: str | None = None
+    kind: str | None = None
+    url: str | None = None
+    status: int | None = None
+    failed: bool = False
+    error_code: int | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True, slots=True)
 class JobOutcome:
     """Everything one finished job writes, committed together with the job's removal."""
 
@@ -270,7 +323,26 @@ class Store(Protocol):
     async def insert_attempts(self, attempts: Sequence[WebhookAttempt]) -> None: ...
     async def list_attempts(self, filters: AttemptFilter) -> list[WebhookAttempt]: ...
     async def get_attempt(self, sid: str) -> WebhookAttempt | None: ...
+
+    # The searches behind the dashboard's finder and the assertion API: newest first;
+    # ``page.after`` is the SID of the previous page's last item.
+    async def search_messages(self, query: MessageQuery, page: PageRequest) -> Page[Message]: ...
+    async def search_attempts(
+        self, query: AttemptQuery, page: PageRequest
+    ) -> Page[WebhookAttempt]: ...
     async def reset(self, keep_numbers: bool = True) -> None: ...
     async def stats(self, account_sids: Sequence[str], since: datetime) -> StoreStats:
         """Counts over ``account_sids``: messages per minute from ``since``, the rest all time."""
+        ...
+
+    # The assertion API (``/_sim/messages``, ``/_sim/webhooks``): a wake-up when this process
+    # writes messages or attempts, so a waiting search need not poll.
+    def writes(self) -> int:
+        """How many writes of messages or attempts this process has committed so far."""
+        ...
+
+    async def wait_for_writes(self, seen: int, seconds: float) -> None:
+        """Return once ``writes()`` has moved past ``seen`` or after ``seconds``.
+        Other processes' writes (``--workers``, PostgreSQL nodes) do not wake it: callers
+        look again after a while."""
         ...

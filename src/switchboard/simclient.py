@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
@@ -82,6 +83,7 @@ class SimRequest:
     params: Pairs = ()
     content: bytes | None = None
     content_type: str | None = None
+    wait: float = 0.0  # seconds the server may hold the answer (``Wait``): added to the timeout
 
     @property
     def headers(self) -> dict[str, str]:
@@ -104,6 +106,18 @@ def _json(method: str, path: str, document: Any) -> SimRequest:
 
 def _pairs(params: Mapping[str, object]) -> Pairs:
     return tuple((name, str(value)) for name, value in params.items() if value is not None)
+
+
+def _seconds(wait: float) -> str | None:
+    """``Wait``, to the millisecond; None (no wait) for 0."""
+    return f"{wait:.3f}".rstrip("0").rstrip(".") if wait > 0 else None
+
+
+def _rfc3339(moment: datetime | str | None) -> str | None:
+    """``Since``: a datetime (naive means UTC) or the caller's own RFC 3339 text."""
+    if not isinstance(moment, datetime):
+        return moment
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
 R = TypeVar("R")
@@ -145,11 +159,35 @@ class SimRoutes(Generic[R]):
         """A message with its timeline, webhook attempts, replies and ``webhook_pending``."""
         return self._send(SimRequest("GET", f"/_sim/messages/{message_sid}"))
 
+    def messages(
+        self, *, to: str | None = None, from_: str | None = None, status: str | None = None,
+        direction: str | None = None, body: str | None = None,
+        since: datetime | str | None = None, limit: int | None = None, wait: float = 0.0,
+    ) -> R:  # fmt: skip
+        """``{"messages": [...]}`` in Twilio's JSON, newest first (``body`` is a regular
+        expression). With ``wait`` seconds (at most 60) the server answers as soon as one
+        matches, or with :class:`SimError` 408 (code 20408) when none does in time."""
+        params = _pairs({
+            "To": to, "From": from_, "Status": status, "Direction": direction, "Body": body,
+            "Since": _rfc3339(since), "Limit": limit, "Wait": _seconds(wait),
+        })  # fmt: skip
+        return self._send(SimRequest("GET", "/_sim/messages", params, wait=wait))
+
     # The webhook attempt log -------------------------------------------------------------------
 
-    def webhooks(self, message_sid: str | None = None, limit: int | None = None) -> R:
-        params = _pairs({"Limit": limit, "MessageSid": message_sid})
-        return self._send(SimRequest("GET", "/_sim/webhooks", params))
+    def webhooks(
+        self, message_sid: str | None = None, limit: int | None = None, *,
+        kind: str | None = None, url: str | None = None, status: int | None = None,
+        error_code: int | None = None, since: datetime | str | None = None, wait: float = 0.0,
+    ) -> R:  # fmt: skip
+        """``{"webhooks": [...]}``: the newest ``limit`` matching attempts, oldest first;
+        ``wait`` as for :meth:`messages`."""
+        params = _pairs({
+            "Limit": limit, "MessageSid": message_sid, "Kind": kind, "Url": url,
+            "Status": status, "ErrorCode": error_code, "Since": _rfc3339(since),
+            "Wait": _seconds(wait),
+        })  # fmt: skip
+        return self._send(SimRequest("GET", "/_sim/webhooks", params, wait=wait))
 
     def webhook(self, attempt_sid: str) -> R:
         return self._send(SimRequest("GET", f"/_sim/webhooks/{attempt_sid}"))
@@ -207,6 +245,7 @@ class SimClient(SimRoutes[dict[str, Any]]):
         self, base_url: str, account_sid: str, auth_token: str, *, timeout: float = 30.0
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._timeout = timeout
         self.http = httpx.Client(
             base_url=self.base_url, auth=(account_sid, auth_token), timeout=timeout
         )
@@ -214,8 +253,9 @@ class SimClient(SimRoutes[dict[str, Any]]):
     def _send(self, request: SimRequest) -> dict[str, Any]:
         try:
             response = self.http.request(
-                request.method, request.target, content=request.content, headers=request.headers
-            )
+                request.method, request.target, content=request.content, headers=request.headers,
+                timeout=self._timeout + request.wait,
+            )  # fmt: skip
         except httpx.TransportError as error:
             raise ServerUnreachable(self.base_url, error) from error
         return read_answer(response.status_code, response.content)
@@ -244,14 +284,20 @@ class AsyncSimClient(SimRoutes[Awaitable[dict[str, Any]]]):
         self._session: aiohttp.ClientSession | None = None
 
     async def _send(self, request: SimRequest) -> dict[str, Any]:
-        from aiohttp import ClientError
+        from aiohttp import ClientError, ClientTimeout
 
         session = self._session or (await self.__aenter__())._session
         assert session is not None
         url = self.base_url + request.target
+        # The session's timeout, longer by what the server may hold this answer (``Wait``).
+        timeout = ClientTimeout(total=self._timeout + request.wait) if request.wait else None
         try:
             async with session.request(
-                request.method, url, data=request.content, headers=request.headers
+                request.method,
+                url,
+                data=request.content,
+                headers=request.headers,
+                timeout=timeout or session.timeout,
             ) as response:
                 content = await response.read()
         except (ClientError, TimeoutError) as error:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import re
 import socket
 import threading
 import time
@@ -23,10 +22,11 @@ import uvicorn
 
 from switchboard.app import Ready, create_app
 from switchboard.clock import ControllableClock, VirtualClock
-from switchboard.config import PLUGIN_LOOP_PROTECTION, Config
+from switchboard.config import DEFAULT_HANDSET, PLUGIN_LOOP_PROTECTION, Config
 from switchboard.domain.models import Account
 from switchboard.ports import Clock
 from switchboard.receiver import TestReceiver as TestReceiver  # public: users' tests reuse it
+from switchboard.services.search import MAX_WAIT_SECONDS, TIMED_OUT
 from switchboard.simclient import SimClient, SimError, SimRequest
 
 TEST_ACCOUNT_SID = "AC" + "0" * 31 + "1"
@@ -149,7 +149,6 @@ def sdk_client(
 # ---------------------------------------------------------------------------------------------
 # The pytest plugin's harness: one switchboard per test, driven like a phone.
 
-DEFAULT_HANDSET = "+15555550123"
 DEFAULT_NUMBER = "+15005550006"
 
 
@@ -348,24 +347,23 @@ class Switchboard:
         status: str | None = None,
         timeout: float = 5.0,
     ) -> dict[str, Any]:
-        """The newest message matching a body regex, recipient and/or status."""
-        pattern = re.compile(body) if body is not None else None
+        """The newest message matching a body regex, recipient and/or status; if none does yet,
+        the server answers as soon as one does (``GET /_sim/messages`` with ``Wait``)."""
+        self.settle()
         deadline = time.monotonic() + timeout
         while True:
-            self.settle()
-            for message in self.messages():
-                if pattern is not None and not pattern.search(message["body"] or ""):
-                    continue
-                if to is not None and message["to"] != to:
-                    continue
-                if status is not None and message["status"] != status:
-                    continue
+            wait = min(max(deadline - time.monotonic(), 0.0), MAX_WAIT_SECONDS)
+            try:
+                found = self._sim.messages(body=body, to=to, status=status, limit=1, wait=wait)
+            except SimError:  # only a Wait's 408 gets here (see _AssertingSimClient)
+                found = {"messages": []}
+            if found["messages"]:
+                message: dict[str, Any] = found["messages"][0]
                 return message
-            if time.monotonic() > deadline:
+            if time.monotonic() >= deadline:
                 raise AssertionError(
                     f"no message matched body={body!r} to={to!r} status={status!r}"
                 )
-            time.sleep(0.02)
 
     # The carrier --------------------------------------------------------------------------------
 
@@ -409,4 +407,6 @@ class _AssertingSimClient(SimClient):
         try:
             return super()._send(request)
         except SimError as error:
+            if error.code == TIMED_OUT:
+                raise  # a Wait that ended with no match: the caller words the assertion
             raise AssertionError(f"switchboard answered {error.status}: {error.text}") from None

@@ -6,11 +6,15 @@ it must print plain text (no ANSI codes); one test runs on a pseudo-terminal for
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -319,12 +323,37 @@ def test_reset_keeps_numbers_unless_all(server_process: Any, receiver: Any) -> N
         assert numbers == []
 
 
+def run_on_terminal(server: Any, *args: str, answer: bytes = b"", columns: int = 200) -> str:
+    """The CLI on a pseudo-terminal ``columns`` wide (rich reads COLUMNS): all it wrote."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "switchboard", *args, "--url", server.url, *CREDENTIALS],
+        stdin=terminal, stdout=terminal, stderr=terminal,
+        env={**PLAIN_ENV, "COLUMNS": str(columns)},
+    )  # fmt: skip
+    os.close(terminal)
+    if answer:
+        os.write(controller, answer)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed when the process exited
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(timeout=30)
+    os.close(controller)
+    return output.decode()
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_on_a_terminal_tables_are_coloured_and_reset_asks_first(
     server_process: Any, receiver: Any
 ) -> None:
-    import pty
-
     server = server_process.start()
     with server.http() as http:
         http.post(f"{API}/IncomingPhoneNumbers.json",
@@ -332,26 +361,7 @@ def test_on_a_terminal_tables_are_coloured_and_reset_asks_first(
         inbound(http, "on a terminal")
 
     def on_terminal(*args: str, answer: bytes = b"") -> str:
-        controller, terminal = pty.openpty()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "switchboard", *args, "--url", server.url, *CREDENTIALS],
-            stdin=terminal, stdout=terminal, stderr=terminal, env=PLAIN_ENV,
-        )  # fmt: skip
-        os.close(terminal)
-        if answer:
-            os.write(controller, answer)
-        output = b""
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:  # the terminal closed when the process exited
-                break
-            if not chunk:
-                break
-            output += chunk
-        process.wait(timeout=30)
-        os.close(controller)
-        return output.decode()
+        return run_on_terminal(server, *args, answer=answer)
 
     listed = on_terminal("messages", "list")
     assert "\x1b[" in listed
@@ -497,3 +507,254 @@ def test_messages_follow_shows_a_new_message_from_queued(server_process: Any) ->
         follower.communicate(timeout=30)
     mine = [line.split()[2] for line in lines if outbound in line]
     assert mine == ["queued", "sending", "sent", "delivered"], "".join(lines)
+
+
+# --- Daily use: what is shown can be pasted, errors say what to do (issue 19) --------------------
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_tables_on_a_terminal_never_cut_a_sid(server_process: Any, receiver: Any) -> None:
+    server = server_process.start()
+    long_url = f"{receiver.base_url}/sms/" + "a-rather-long-path/" * 4
+    receiver.route(long_url.removeprefix(receiver.base_url), "<Response/>")
+    body = "a body long enough to be shortened on a terminal, " * 2
+    with server.http() as http:
+        created = http.post(f"{API}/IncomingPhoneNumbers.json", data={
+            "PhoneNumber": NUMBER, "SmsUrl": long_url, "FriendlyName": "The front desk line",
+            "StatusCallback": f"{receiver.base_url}/status/" + "x" * 40,
+        }).json()  # fmt: skip
+        message = inbound(http, body)
+        [attempt] = http.get("/_sim/webhooks", params={"MessageSid": message}).json()["webhooks"]
+
+    tables = {
+        ("numbers", "list"): [created["sid"]],
+        ("messages", "list"): [message],
+        ("webhooks", "list"): [attempt["sid"], message],
+        ("messages", "show", message): [message, attempt["sid"]],
+    }
+    for columns in (80, 50):
+        for command, sids in tables.items():
+            shown = ANSI.sub("", run_on_terminal(server, *command, columns=columns))
+            for sid in sids:
+                assert sid in shown, (columns, command, shown)
+    wide = ANSI.sub("", run_on_terminal(server, "messages", "list", "--wide", columns=80))
+    assert body.strip() in wide.replace("\r\n", "\n").replace("\n", ""), wide
+    wide = ANSI.sub("", run_on_terminal(server, "numbers", "list", "--wide", columns=80))
+    assert long_url in wide.replace("\r\n", "\n").replace("\n", ""), wide
+
+
+def serve_once(database: Path, account_sid: str, auth_token: str) -> None:
+    """Run ``switchboard serve`` on ``database`` until it has announced itself (so the database
+    holds a main account with these credentials), then stop it."""
+    env = {
+        **PLAIN_ENV,
+        "SWITCHBOARD_ACCOUNT_SID": account_sid,
+        "SWITCHBOARD_AUTH_TOKEN": auth_token,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "switchboard", "serve", "--port", "0", "--database", str(database)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        for line in process.stdout:
+            if line.strip().startswith("Database"):
+                break
+        else:
+            pytest.fail("switchboard serve exited before announcing itself")
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+NO_CREDENTIALS_ENV = {"SWITCHBOARD_ACCOUNT_SID": "", "SWITCHBOARD_AUTH_TOKEN": ""}
+
+
+def test_unreadable_stored_credentials_say_why_and_where(tmp_path: Path) -> None:
+    def listing(database: Path) -> subprocess.CompletedProcess[str]:
+        url = f"http://127.0.0.1:{free_port()}"  # never reached: the credentials come first
+        return run_cli("numbers", "list", "--url", url, "--database", str(database),
+                       env=NO_CREDENTIALS_ENV)  # fmt: skip
+
+    missing = listing(tmp_path / "missing.db")
+    assert missing.returncode == 2
+    assert f"no credentials: there is no database at {tmp_path / 'missing.db'}" in missing.stderr
+
+    folder = listing(tmp_path)
+    assert folder.returncode == 1
+    assert f"the database {tmp_path} is not a file" in folder.stderr
+
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database, just bytes " * 100)
+    not_sqlite = listing(garbage)
+    assert not_sqlite.returncode == 1
+    assert f"cannot open the database file {garbage}: file is not a database" in not_sqlite.stderr
+
+    other = tmp_path / "other.db"
+    with contextlib.closing(sqlite3.connect(other)) as connection:
+        connection.execute("CREATE TABLE notes (text TEXT)")
+    not_ours = listing(other)
+    assert not_ours.returncode == 1
+    assert f"{other} is not a switchboard database" in not_ours.stderr
+    with contextlib.closing(sqlite3.connect(other)) as connection:  # and it was left alone
+        tables = [row[0] for row in connection.execute("SELECT name FROM sqlite_master")]
+    assert tables == ["notes"]
+
+    empty = tmp_path / "empty.db"
+    assert run_cli("db", "migrate", "--database", str(empty)).returncode == 0
+    no_account = listing(empty)
+    assert no_account.returncode == 2
+    assert f"the database {empty} holds no main account" in no_account.stderr
+
+
+def test_rejected_credentials_say_where_they_came_from(server_process: Any, tmp_path: Path) -> None:
+    server = server_process.start()
+    nothing_stored = {**NO_CREDENTIALS_ENV, "SWITCHBOARD_DATABASE": str(tmp_path / "none.db")}
+
+    flags = run_cli("numbers", "list", "--url", server.url, "--account-sid", TEST_ACCOUNT_SID,
+                    "--auth-token", "wrong", env=nothing_stored)  # fmt: skip
+    assert flags.returncode == 1
+    assert "error 20003" in flags.stderr
+    assert "the credentials came from --account-sid and --auth-token" in flags.stderr
+
+    variables = run_cli("numbers", "list", "--url", server.url, env={
+        **nothing_stored, "SWITCHBOARD_ACCOUNT_SID": TEST_ACCOUNT_SID,
+        "SWITCHBOARD_AUTH_TOKEN": "wrong",
+    })  # fmt: skip
+    assert variables.returncode == 1
+    assert (
+        "the credentials came from SWITCHBOARD_ACCOUNT_SID and SWITCHBOARD_AUTH_TOKEN"
+        in variables.stderr
+    )
+
+    elsewhere = tmp_path / "elsewhere.db"  # another server's database: another main account
+    serve_once(elsewhere, "AC" + "2" * 32, "another-auth-token-0123456789abcd")
+    stored = run_cli("numbers", "list", "--url", server.url, "--database", str(elsewhere),
+                     env=NO_CREDENTIALS_ENV)  # fmt: skip
+    assert stored.returncode == 1
+    assert "error 20003" in stored.stderr
+    assert f"the credentials came from the main account stored in {elsewhere}" in stored.stderr
+
+
+def test_an_unreachable_server_suggests_starting_one() -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    result = run_cli("messages", "list", "--url", nowhere, *CREDENTIALS)
+    assert result.returncode == 1
+    assert f"cannot reach switchboard at {nowhere}" in result.stderr
+    assert "switchboard serve" in result.stderr
+
+
+def test_database_before_serve_is_the_database_served(spawn_server: Any, tmp_path: Path) -> None:
+    database = tmp_path / "given-before.db"
+    server = spawn_server(tmp_path / "given-after.db")
+    server.command = lambda *more: [  # type: ignore[method-assign]
+        sys.executable, "-m", "switchboard", "--database", str(database), "serve",
+        "--port", str(server.port), *more,
+    ]  # fmt: skip
+    server.start()
+    assert database.is_file()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER})
+    # The client commands find the credentials in the same database, given the same way.
+    listed = run_cli("--database", str(database), "numbers", "list", "--url", server.url,
+                     env=NO_CREDENTIALS_ENV)  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert NUMBER in listed.stdout
+    migrated = run_cli("--database", str(tmp_path / "migrated.db"), "db", "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    assert (tmp_path / "migrated.db").is_file()
+
+    misplaced = run_cli("--url", server.url, "serve", "--port", "0")
+    assert misplaced.returncode == 2
+    assert "--url is for the client commands, not serve" in misplaced.stderr
+
+
+def test_text_sends_from_the_dashboards_handset_by_default(
+    server_process: Any, receiver: Any
+) -> None:
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json",
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+    texted = switchboard(server, "text", "--to", NUMBER, "no from given")
+    assert texted.returncode == 0, texted.stderr
+    assert receiver.values("/sms", "From") == ["+15555550123"]  # web/static/index.html's From
+
+
+def wait_for_log(server: Any, condition: Any, timeout: float = 20) -> str:
+    """The server's log once ``condition(log)`` holds (fails with the log after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log: str = server.log.read_text()
+        if condition(log):
+            return log
+        assert time.monotonic() < deadline, log
+        time.sleep(0.05)
+
+
+def logged_exchange(server: Any, receiver: Any) -> tuple[str, str]:
+    """An API request refused with 20003, an inbound message and its webhook: their sids."""
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json",
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+        sid = inbound(http, "log me")
+        [attempt] = http.get("/_sim/webhooks", params={"MessageSid": sid}).json()["webhooks"]
+    refused = httpx.get(f"{server.url}{API}/Messages.json", auth=(TEST_ACCOUNT_SID, "wrong"))
+    assert refused.status_code == 401
+    return sid, attempt["sid"]
+
+
+def test_serve_logs_each_request_and_webhook_attempt(spawn_server: Any, receiver: Any) -> None:
+    server = spawn_server(None, name="text-log").start()
+    logged_exchange(server, receiver)
+    log = wait_for_log(server, lambda log: "20003" in log)
+    lines = log.splitlines()
+    assert any(
+        re.search(r"\d\d:\d\d:\d\d\.\d{3}  POST /_sim/inbound  201  [\d.]+ ms$", line)
+        for line in lines
+    ), log
+    assert any(
+        re.search(rf"webhook incoming POST {receiver.base_url}/sms  200  [\d.]+ ms$", line)
+        for line in lines
+    ), log
+    assert any(re.search(rf"GET {API}/Messages.json  401  [\d.]+ ms  20003$", line)
+               for line in lines), log  # fmt: skip
+    assert "\x1b[" not in log  # not a terminal: no colour
+    server.stop()
+    assert server.log.read_text().rstrip().endswith("switchboard stopped")
+
+
+def test_serve_logs_json_lines(spawn_server: Any, receiver: Any) -> None:
+    server = spawn_server(None, "--log-format", "json", name="json-log").start()
+    sid, attempt = logged_exchange(server, receiver)
+    log = wait_for_log(server, lambda log: "20003" in log)
+    server.stop()
+    events = [json.loads(line) for line in server.log.read_text().splitlines() if line[:1] == "{"]
+    inbound_request = next(e for e in events if e.get("path") == "/_sim/inbound")
+    assert inbound_request["event"] == "request"
+    assert inbound_request["method"] == "POST"
+    assert inbound_request["status"] == 201
+    assert inbound_request["duration_ms"] >= 0
+    assert inbound_request["error_code"] is None
+    webhook = next(e for e in events if e["event"] == "webhook")
+    assert webhook["sid"] == attempt
+    assert webhook["message_sid"] == sid
+    assert webhook["kind"] == "incoming"
+    assert (webhook["method"], webhook["url"], webhook["status"]) == (
+        "POST", f"{receiver.base_url}/sms", 200,
+    )  # fmt: skip
+    refused = next(e for e in events if e.get("status") == 401)
+    assert refused["error_code"] == 20003
+    assert events[-1]["event"] == "shutdown", log
+
+
+def test_serve_quiet_logs_only_the_shutdown(spawn_server: Any, receiver: Any) -> None:
+    server = spawn_server(None, "--quiet", name="quiet-log").start()
+    logged_exchange(server, receiver)
+    server.stop()
+    log = server.log.read_text()
+    assert "/_sim/inbound" not in log
+    assert "webhook" not in log
+    assert log.rstrip().endswith("switchboard stopped")

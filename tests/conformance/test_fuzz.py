@@ -113,11 +113,35 @@ SIM_OPERATIONS = [
         ),
         json_body=True,
     ),
+    # The assertion API's searches; Wait is left out (a valid one holds a case up to 60 s):
+    # tests/integration/test_sim_search.py covers it.
     Op(
         "SimListWebhooks",
         "GET",
         "/_sim/webhooks",
-        (("MessageSid", _s(pattern="^SM")), ("Limit", _s(type="integer"))),
+        (
+            ("MessageSid", _s(pattern="^SM")),
+            ("Limit", _s(type="integer")),
+            ("Kind", _s(type="string", enum=["incoming", "fallback", "status_callback"])),
+            ("Url", _s(format="uri")),
+            ("Status", _s(type="integer")),
+            ("ErrorCode", _s(type="integer")),
+            ("Since", _s(type="string", format="date-time")),
+        ),
+    ),
+    Op(
+        "SimListMessages",
+        "GET",
+        "/_sim/messages",
+        (
+            ("To", _s(format="phone-number")),
+            ("From", _s(format="phone-number")),
+            ("Status", _s(type="string", enum=["queued", "received", "delivered"])),
+            ("Direction", _s(type="string", enum=["inbound", "outbound-api"])),
+            ("Body", _s(type="string")),
+            ("Since", _s(type="string", format="date-time")),
+            ("Limit", _s(type="integer")),
+        ),
     ),
     Op("SimFetchWebhook", "GET", "/_sim/webhooks/{AttemptSid}", ()),
     Op("SimReplayWebhook", "POST", "/_sim/webhooks/{AttemptSid}/replay", ()),

@@ -7,20 +7,29 @@ over the event stream, and opens the signature inspector.
 The browser is the system's Chromium (``/usr/bin/chromium``, or ``SWITCHBOARD_CHROMIUM``);
 ``playwright install`` is never needed. Without it the test is skipped locally and fails in CI
 (``CI`` set), where .ci/run installs it. ``SWITCHBOARD_SCREENSHOT=path`` saves a screenshot.
+
+The finder's test saves its screenshots in ``build/screenshots/`` (kept by CI as artifacts), or
+in ``SWITCHBOARD_SCREENSHOTS``: ``SWITCHBOARD_SCREENSHOTS=docs/screenshots`` regenerates the
+ones the README shows.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
+import time
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from switchboard.testing import LiveServer
+from switchboard.receiver import Reply
+from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, LiveServer
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -189,3 +198,137 @@ def test_phone_simulator_reply_webhook_and_signature_inspector(
     page.locator("#replay").click()
     expect(detail).to_contain_text("Replayed:")
     expect(attempts).to_have_count(5)
+
+
+BROKEN_NUMBER = "+15005550009"
+MUTATION = {"X-Switchboard-Dashboard": "1"}
+
+
+def shot(page: Any, name: str) -> None:
+    folder = Path(os.environ.get("SWITCHBOARD_SCREENSHOTS") or "build/screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"))
+
+
+def seed(server: LiveServer, twiml_app: Any, load: int) -> None:
+    """``load`` one-message handsets as ``switchboard load`` makes them, and two messages to a
+    number whose app answers 500 (failed webhooks), then one from the phone; returns once every
+    webhook has run (an answered webhook's reply is written with its attempt)."""
+    twiml_app.route("/broken", lambda request: Reply(status=500, body="boom", content_type=None))
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        created = http.post(
+            f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/IncomingPhoneNumbers.json",
+            data={"PhoneNumber": BROKEN_NUMBER, "SmsUrl": twiml_app.url("/broken")},
+            auth=(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN),
+        )
+        assert created.status_code == 201, created.text
+        texts = [(f"+1555{n:07d}", OUR_NUMBER, f"load {n}") for n in range(1, load + 1)]
+        texts += [("+15555550123", BROKEN_NUMBER, f"order {n} please") for n in (41, 42)]
+        # Last, the phone's own conversation: the dashboard opens the newest one.
+        texts.append(("+15555550123", OUR_NUMBER, "hello there"))
+        for handset, ours, body in texts:
+            sent = http.post(
+                "/_dashboard/api/inbound",
+                data={"From": handset, "To": ours, "Body": body},
+                headers=MUTATION,
+            )
+            assert sent.status_code == 201, sent.text
+        deadline = time.monotonic() + 30
+        while len(http.get("/_dashboard/api/attempts?limit=200").json()["attempts"]) < len(texts):
+            assert time.monotonic() < deadline, "the webhooks did not all run"
+            time.sleep(0.1)
+
+
+def test_finder_search_filters_url_paging_bulk_replay_and_clear(
+    page: Any, dashboard_server: LiveServer, twiml_app: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    seed(dashboard_server, twiml_app, load=60)
+    page.goto(dashboard_server.base_url + "/")
+    rows = page.get_by_test_id("attempts").locator("tbody tr")
+    count = page.get_by_test_id("list-count")
+
+    # Load-test handsets are one folded entry; the phone's own conversation stays in sight.
+    threads = page.get_by_test_id("threads")
+    expect(threads.get_by_test_id("load-group")).to_contain_text("Load test: 60 handsets")
+    expect(threads.locator(":scope > li.thread")).to_have_count(2)
+    threads.get_by_test_id("load-group").locator("summary").click()
+    expect(threads.get_by_test_id("load-group").locator("li.thread")).to_have_count(60)
+
+    # One page at first; scrolling to the end loads the rest.
+    expect(count).to_have_text("50+ shown")
+    expect(rows).to_have_count(50)
+    page.locator("#results").evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    expect(rows).to_have_count(63)
+    expect(count).to_have_text("63 shown")
+
+    # Failed only, then a search: both in the URL, and a reload shows the same view.
+    page.locator("#failed").check()
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("500")
+    expect(page).to_have_url(re.compile(r"[?&]failed=1"))
+    page.locator("#q").fill("load 1")
+    expect(rows).to_have_count(0 + 1)  # failed and "load 1": nothing, one "no match" row
+    expect(rows.first).to_contain_text("No webhook attempts match.")
+    page.locator("#failed").uncheck()
+    expect(rows).to_have_count(11)  # load 1 and load 10 to 19
+    expect(page).to_have_url(re.compile(r"\?view=attempts&q=load\+1$"))
+    page.reload()
+    expect(page.locator("#q")).to_have_value("load 1")
+    expect(rows).to_have_count(11)
+
+    # Messages, filtered by direction and number.
+    page.locator("#view-messages").click()
+    messages = page.get_by_test_id("messages").locator("tbody tr")
+    page.locator("#q").fill("")
+    page.locator("#filters-toggle").click()
+    page.locator("select[name=direction]").select_option("inbound")
+    page.locator("input[name=number]").fill("+15555550123")
+    expect(messages).to_have_count(3)
+    expect(messages.first).to_contain_text("hello there")
+    expect(page).to_have_url(
+        re.compile(r"\?view=messages&number=%2B15555550123&direction=inbound$")
+    )
+    page.reload()
+    expect(page.locator("select[name=direction]")).to_have_value("inbound")
+    expect(page.locator("#filters")).to_be_visible()
+    expect(messages).to_have_count(3)
+    shot(page, "messages-filters")
+    messages.nth(1).click()
+    expect(page.get_by_test_id("detail")).to_contain_text("order 42 please")
+
+    # Bulk replay of the selected failed attempts, then of every attempt that matches.
+    page.locator("#view-attempts").click()
+    page.locator("#filters-reset").click()
+    page.locator("#failed").check()
+    expect(rows).to_have_count(2)
+    page.locator("#select-shown").check()
+    expect(page.locator("#replay-selected")).to_have_text("Replay selected (2)")
+    page.locator("#replay-selected").click()
+    expect(page.locator("#bulk-notice")).to_contain_text("Replayed: 2 new attempts, 2 failed")
+    expect(rows).to_have_count(4)
+    page.locator("#q").fill("order 41")
+    expect(rows).to_have_count(2)
+    page.locator("#replay-matching").click()
+    expect(page.locator("#bulk-notice")).to_contain_text("Replayed: 2 new attempts")
+    expect(rows).to_have_count(4)
+    page.locator("#q").fill("")
+    expect(rows).to_have_count(6)
+    shot(page, "attempts-failed-bulk-replay")
+
+    # Clear asks first; cancelling keeps everything.
+    page.locator("#clear").click()
+    dialog = page.locator("#clear-dialog")
+    expect(dialog).to_be_visible()
+    shot(page, "clear-dialog")
+    page.locator("#clear-cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(rows).to_have_count(6)
+    page.locator("#clear").click()
+    page.locator("#clear-confirm").click()
+    expect(dialog).to_be_hidden()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("No webhook attempts match.")
+    expect(threads).to_contain_text("No messages yet.")
+    expect(page.get_by_test_id("numbers")).to_contain_text(OUR_NUMBER)  # numbers are kept

@@ -78,7 +78,7 @@ def test_the_page_and_its_assets_are_served_on_loopback_without_credentials(
 
 def test_no_innerhtml_in_the_scripts(http: httpx.Client) -> None:
     names = ("app", "api", "dom", "state", "phone", "detail", "inspector", "numbers", "charts")
-    for name in (*names, "keys", "live", "theme"):
+    for name in (*names, "keys", "live", "theme", "lists", "loadgroup", "reset"):
         text = http.get(f"/_dashboard/static/{name}.js").text
         code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
         assert "innerHTML" not in code, name
@@ -145,7 +145,7 @@ def test_simulator_text_reply_timeline_and_attempt(http: httpx.Client, twiml_app
     listed = http.get("/_dashboard/api/attempts").json()["attempts"]
     assert [a["sid"] for a in listed] == [attempt["sid"]]
     messages = http.get("/_dashboard/api/messages").json()["messages"]
-    assert [m["sid"] for m in messages] == [message["sid"], reply["sid"]]
+    assert [m["sid"] for m in messages] == [reply["sid"], message["sid"]]  # newest first
 
 
 def test_simulator_whatsapp_profile_location_and_uploaded_media(

@@ -15,9 +15,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from switchboard.api.http import authenticate, json_response, services
-from switchboard.api.paging import whole_number
 from switchboard.api.params import read_body, read_params
 from switchboard.api.render import iso8601, message_json
+from switchboard.api.sim_search import attempt_search, message_search
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import WebhookAttempt
 from switchboard.services.handset import Part, Upload
@@ -85,12 +85,19 @@ async def create_inbound(request: Request) -> Response:
 
 
 async def list_webhooks(request: Request) -> Response:
+    """The attempt log, filtered; with ``Wait``, held until an attempt matches (or 408)."""
     scope = await _scope(request)
-    params = await read_params(request)
-    limit = min(whole_number(params, "Limit", 200), 5000)
-    message_sid = params.text("MessageSid") or None
-    attempts = await _simulator(request).attempts(scope, message_sid=message_sid, limit=limit)
+    search = attempt_search(await read_params(request))
+    attempts = await _simulator(request).search_attempts(scope, search)
     return json_response({"webhooks": [attempt_json(a) for a in attempts]})
+
+
+async def list_messages(request: Request) -> Response:
+    """Messages in Twilio's JSON, newest first; with ``Wait``, held until one matches (or 408)."""
+    scope = await _scope(request)
+    search = message_search(await read_params(request))
+    messages = await _simulator(request).search_messages(scope, search)
+    return json_response({"messages": [message_json(m) for m in messages]})
 
 
 async def fetch_exchange(request: Request) -> Response:
@@ -205,6 +212,7 @@ CONTROL_ROUTES = [
     Route("/_sim/webhooks", list_webhooks, methods=["GET"]),
     Route("/_sim/webhooks/{sid}", fetch_webhook, methods=["GET"]),
     Route("/_sim/webhooks/{sid}/replay", replay_webhook, methods=["POST"]),
+    Route("/_sim/messages", list_messages, methods=["GET"]),
     Route("/_sim/messages/{sid}", fetch_exchange, methods=["GET"]),
     Route("/_sim/scenarios", list_scenarios, methods=["GET"]),
     Route("/_sim/scenarios", add_scenario, methods=["POST"]),

@@ -6,30 +6,35 @@ context object, :class:`Server`, where a value given after the command wins over
 before it, and either wins over the environment and the defaults.
 
 Credentials come from flags, else ``SWITCHBOARD_ACCOUNT_SID``/``SWITCHBOARD_AUTH_TOKEN``, else the
-main account stored in the database that ``switchboard serve`` created (read through the
-store), so
-``switchboard text`` works in the same folder with no setup.
+main account stored in the database that ``switchboard serve`` created (``cli/credentials.py``),
+so ``switchboard text`` works in the same folder with no setup. A server that rejects them is
+answered with where they came from; an unreachable server with how to start one.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 from click.core import ParameterSource
 
+from switchboard.cli.credentials import stored_credentials
 from switchboard.cli.exits import FAILED, Failed
-from switchboard.config import Config
-from switchboard.simclient import AsyncSimClient, SimClient, SimClientError
-
-if TYPE_CHECKING:
-    from switchboard.domain.models import Account
+from switchboard.simclient import (
+    AsyncSimClient,
+    ServerUnreachable,
+    SimClient,
+    SimClientError,
+    SimError,
+)
 
 DEFAULT_URL = "http://127.0.0.1:8080"
+CREDENTIAL_VARIABLES = {
+    "account_sid": "SWITCHBOARD_ACCOUNT_SID",
+    "auth_token": "SWITCHBOARD_AUTH_TOKEN",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,7 @@ class ServerConnection:
     url: str
     account_sid: str
     auth_token: str
+    origin: str = ""  # where the credentials came from, for the error that rejects them
 
     def client(self, timeout: float = 30.0) -> SimClient:
         return SimClient(self.url, self.account_sid, self.auth_token, timeout=timeout)
@@ -47,46 +53,34 @@ class ServerConnection:
         )
 
 
-def _stored_credentials(database: str) -> tuple[str, str] | None:
-    """The main account's credentials in ``database``; None when it has none (or, for a file,
-    does not exist). A database that cannot be read is an error naming it and the cause."""
-    from switchboard.compose import is_postgres  # the store only for commands that need it
-
-    config = Config(database=database)
-    if not is_postgres(config) and not Path(database).is_file():
-        return None
-    try:
-        account = asyncio.run(_main_account(config))
-    except Exception as error:  # whatever the driver raises, the user needs to see it
-        raise click.ClickException(
-            f"cannot read the stored credentials in {database}: {error}"
-        ) from None
-    return None if account is None else (account.sid, account.auth_token)
-
-
-async def _main_account(config: Config) -> Account | None:
-    from switchboard.compose import open_store
-
-    store = await open_store(config)
-    try:
-        return await store.find_main_account()
-    finally:
-        await store.close()
-
-
 def resolve_connection(
-    url: str, account_sid: str | None, auth_token: str | None, database: str
+    url: str,
+    account_sid: str | None,
+    auth_token: str | None,
+    database: str,
+    given_by: Mapping[str, str] | None = None,
 ) -> ServerConnection:
-    if account_sid and auth_token:
-        return ServerConnection(url.rstrip("/"), account_sid, auth_token)
-    stored = _stored_credentials(database)
-    if stored is None:
-        raise click.UsageError(
-            "no credentials: pass --account-sid/--auth-token, set SWITCHBOARD_ACCOUNT_SID and "
-            "SWITCHBOARD_AUTH_TOKEN, or run in the folder of switchboard serve's database"
-        )
-    sid, token = stored
-    return ServerConnection(url.rstrip("/"), account_sid or sid, auth_token or token)
+    """The connection, its credentials from the options given (``given_by`` names where each
+    came from: ``--auth-token`` or ``SWITCHBOARD_AUTH_TOKEN``), else from ``database``."""
+    given_by = given_by or {}
+    stored_by = f"the main account stored in {database}"
+    if not (account_sid and auth_token):
+        sid, token = stored_credentials(database)
+        account_sid, auth_token = account_sid or sid, auth_token or token
+        given_by = {"account_sid": stored_by, "auth_token": stored_by, **given_by}
+    return ServerConnection(
+        url.rstrip("/"), account_sid, auth_token, _origin(given_by.get("account_sid", ""),
+                                                         given_by.get("auth_token", ""))
+    )  # fmt: skip
+
+
+def _origin(sid_from: str, token_from: str) -> str:
+    """Where the credentials came from, as the user would look for them."""
+    if sid_from == token_from:
+        return sid_from
+    if sid_from.startswith("the ") or token_from.startswith("the "):  # one of them stored
+        return f"the account SID from {sid_from}, the auth token from {token_from}"
+    return f"{sid_from} and {token_from}"
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -107,22 +101,43 @@ class Server:
 
     def option(self, name: str) -> Any:
         """The value given last on the command line, else the environment's or the default."""
-        chosen, on_line = None, False
+        return self._chosen(name)[0]
+
+    def given(self, name: str) -> bool:
+        """Whether ``name`` was given on the command line (before or after the command)."""
+        return self._chosen(name)[1] is ParameterSource.COMMANDLINE
+
+    def _chosen(self, name: str) -> tuple[Any, ParameterSource | None]:
+        chosen: tuple[Any, ParameterSource | None] = (None, None)
         for ctx, offered, value in self._offers:
             if offered != name:
                 continue
             # Known only once the level is parsed (click records it after the callback).
-            given = ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
-            if given or not on_line:
-                chosen, on_line = value, given
+            source = ctx.get_parameter_source(name)
+            if (
+                source is ParameterSource.COMMANDLINE
+                or chosen[1] is not ParameterSource.COMMANDLINE
+            ):
+                chosen = (value, source)
         return chosen
+
+    def _given_by(self) -> dict[str, str]:
+        """For each credential option that has a value: the flag or variable that gave it."""
+        named = {}
+        for name, variable in CREDENTIAL_VARIABLES.items():
+            value, source = self._chosen(name)
+            if value and source is ParameterSource.ENVIRONMENT:
+                named[name] = variable
+            elif value:
+                named[name] = f"--{name.replace('_', '-')}"
+        return named
 
     @property
     def connection(self) -> ServerConnection:
         if self._connection is None:
             self._connection = resolve_connection(
                 self.option("url"), self.option("account_sid"), self.option("auth_token"),
-                self.option("database"),
+                self.option("database"), self._given_by(),
             )  # fmt: skip
         return self._connection
 
@@ -148,9 +163,9 @@ def connection_options(command: F) -> F:
     options = [
         click.option("--url", envvar="SWITCHBOARD_URL", default=DEFAULT_URL, show_default=True,
                      help="Base URL of the running server.", **shared),
-        click.option("--account-sid", envvar="SWITCHBOARD_ACCOUNT_SID", default=None,
+        click.option("--account-sid", envvar=CREDENTIAL_VARIABLES["account_sid"], default=None,
                      help="Account SID (default: the local database's main account).", **shared),
-        click.option("--auth-token", envvar="SWITCHBOARD_AUTH_TOKEN", default=None,
+        click.option("--auth-token", envvar=CREDENTIAL_VARIABLES["auth_token"], default=None,
                      help="Auth token for --account-sid.", **shared),
         click.option("--database", envvar="SWITCHBOARD_DATABASE", default="switchboard.db",
                      show_default=True, help="Where to find stored credentials.", **shared),
@@ -177,9 +192,45 @@ class ClientGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SimClientError as error:  # refused (Twilio's code and message) or unreachable
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(_explained(error, ctx.find_object(Server))) from None
         except Failed:  # the command has printed what failed
             raise click.exceptions.Exit(FAILED) from None
+
+
+def own_database(ctx: click.Context, database: str) -> str:
+    """The ``--database`` of a command that opens the database itself (serve, worker, db migrate):
+    given after the command, else before it (``switchboard --database X serve``), else the
+    environment's or the default. The other connection options are the client commands' only:
+    before such a command they are a usage error saying where they go."""
+    server = ctx.find_object(Server)
+    if server is None:
+        return database
+    command = ctx.command_path.removeprefix(f"{ctx.find_root().info_name} ")
+    for name, instead in CLIENT_ONLY.items():
+        if server.given(name):
+            option = f"--{name.replace('_', '-')}"
+            raise click.UsageError(f"{option} is for the client commands, not {command}: {instead}")
+    if ctx.get_parameter_source("database") is ParameterSource.COMMANDLINE:
+        return database
+    return str(server.option("database")) if server.given("database") else database
+
+
+# What a server-side command takes instead of a client command's connection option.
+CLIENT_ONLY = {
+    "url": "serve listens where its --host and --port say",
+    "account_sid": "the main account's SID comes from SWITCHBOARD_ACCOUNT_SID",
+    "auth_token": "the main account's token comes from SWITCHBOARD_AUTH_TOKEN",
+}
+
+
+def _explained(error: SimClientError, server: Server | None) -> str:
+    """The server's error, and what to do about the two a newcomer meets first."""
+    if isinstance(error, ServerUnreachable):
+        return f"{error}: is it running? Start it with `switchboard serve` (or pass --url)"
+    connection = server._connection if server is not None else None
+    if isinstance(error, SimError) and error.status == 401 and connection and connection.origin:
+        return f"{error}; the credentials came from {connection.origin}"
+    return str(error)
 
 
 def api_path(connection: ServerConnection, resource: str) -> str:

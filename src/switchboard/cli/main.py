@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 
 from switchboard import __version__
-from switchboard.cli.connection import ClientGroup, connection_options
+from switchboard.cli.connection import ClientGroup, connection_options, own_database
 from switchboard.cli.exits import CONFIG
 from switchboard.cli.listen import CannotListen, banner, open_listener
 from switchboard.cli.load import load
@@ -26,6 +26,8 @@ from switchboard.cli.reset import reset
 from switchboard.cli.text import text
 from switchboard.cli.webhooks import webhooks
 from switchboard.config import DEFAULTS, Config, ConfigError
+from switchboard.logs import FORMATS, Format
+from switchboard.logs import configure as configure_logging
 
 if TYPE_CHECKING:
     from switchboard.app import Ready
@@ -130,6 +132,16 @@ loop_protection_option = click.option(
     "`switchboard worker` processes on the same database.",
 )
 @loop_protection_option
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No line per API request and webhook attempt (the shutdown line stays).",
+)
+@click.option("--log-format", type=click.Choice(FORMATS), default="text", show_default=True,
+              envvar="SWITCHBOARD_LOG_FORMAT",
+              help="text: one readable line per event, coloured on a terminal; json: one JSON "
+              "object per line.")  # fmt: skip
 def serve(
     host: str,
     port: int,
@@ -142,12 +154,19 @@ def serve(
     lease_seconds: float,
     deliver: bool,
     loop_protection: bool,
+    quiet: bool,
+    log_format: Format,
 ) -> None:
-    """Run the server (REST API, webhooks, simulated carrier) until interrupted."""
+    """Run the server (REST API, webhooks, simulated carrier) until interrupted.
+
+    Logs one line per API request and webhook attempt on stderr (--quiet: none), and one when
+    it stops.
+    """
     import uvicorn
 
     from switchboard.app import CONFIG_ENV, check_config, create_app, prepare_database
 
+    database = own_database(click.get_current_context(), database)
     with _config_errors():
         config = Config(
             host=host,
@@ -174,6 +193,7 @@ def serve(
     except CannotListen as error:
         click.echo(str(error), err=True)
         sys.exit(1)  # docs/configuration.md: the port cannot be bound
+    configure_logging(log_format, quiet=quiet)
     with listener:
         config = replace(config, port=listener.getsockname()[1])  # --port 0: the one given
         options: dict[str, Any] = {
@@ -203,8 +223,9 @@ def db() -> None:
 )
 def migrate(database: str) -> None:
     """Apply pending schema migrations and exit (a server also does this when it starts)."""
-
     from switchboard.compose import open_store
+
+    database = own_database(click.get_current_context(), database)
 
     async def run() -> None:
         store = await open_store(Config(database=database))
@@ -236,6 +257,7 @@ def worker(database: str, lease_seconds: float, concurrency: int, loop_protectio
     """Deliver webhooks, callbacks and carrier steps for the servers on DATABASE (no HTTP)."""
     from switchboard.worker import run_worker
 
+    database = own_database(click.get_current_context(), database)
     with _config_errors():
         config = Config(
             database=database,

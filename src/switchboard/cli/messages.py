@@ -21,6 +21,7 @@ from switchboard.cli.output import (
     print_table,
     status_style,
     when,
+    wide_option,
 )
 from switchboard.cli.webhooks import print_attempts
 from switchboard.simclient import SimClientError
@@ -72,9 +73,11 @@ def message_row(message: dict[str, Any], *, wide: bool) -> list[Cell]:
 MESSAGE_HEADERS = ["SID", "CREATED (UTC)", "DIRECTION", "FROM", "TO", "STATUS", "MEDIA", "BODY"]
 
 
-def print_messages(console: Console, messages: list[dict[str, Any]], title: str | None) -> None:
-    rows = [message_row(m, wide=not console.is_terminal) for m in messages]
-    print_table(console, MESSAGE_HEADERS, rows, title=title, empty="No messages.")
+def print_messages(
+    console: Console, messages: list[dict[str, Any]], title: str | None, wide: bool = False
+) -> None:
+    rows = [message_row(m, wide=wide or not console.is_terminal) for m in messages]
+    print_table(console, MESSAGE_HEADERS, rows, title=title, empty="No messages.", wide=wide)
 
 
 @click.group()
@@ -111,10 +114,11 @@ def messages() -> None:
     help="Stop following after this long (default: until Ctrl-C).",
 )
 @json_option
+@wide_option
 @client_command
 def list_command(
     server: Server, to: str | None, from_: str | None, limit: int, follow: bool, interval: float,
-    max_seconds: float | None, as_json: bool,
+    max_seconds: float | None, as_json: bool, wide: bool,
 ) -> None:  # fmt: skip
     """List messages, newest first, or tail them with --follow.
 
@@ -130,14 +134,15 @@ def list_command(
     if as_json:
         print_json(found)
         return
-    print_messages(make_console(), found, None)
+    print_messages(make_console(), found, None, wide)
 
 
 @messages.command("show", short_help="Show a message, its timeline, webhooks and replies.")
 @click.argument("sid")
 @json_option
+@wide_option
 @client_command
-def show_command(server: Server, sid: str, as_json: bool) -> None:
+def show_command(server: Server, sid: str, as_json: bool, wide: bool) -> None:
     """Show message SID with its status timeline, webhook attempts and replies."""
     exchange = server.client.exchange(sid)
     if as_json:
@@ -167,10 +172,10 @@ def show_command(server: Server, sid: str, as_json: bool) -> None:
         for e in exchange["timeline"]
     ]
     print_table(console, ["AT (UTC)", "STATUS", "ERROR"], timeline, title="Timeline")
-    print_attempts(console, exchange["webhooks"], "Webhooks")
+    print_attempts(console, exchange["webhooks"], "Webhooks", wide)
     if exchange["webhook_pending"]:
         console.print("(the webhook is still pending)", style="yellow", markup=False)
-    print_messages(console, exchange["replies"], "Replies")
+    print_messages(console, exchange["replies"], "Replies", wide)
 
 
 class _Follower:

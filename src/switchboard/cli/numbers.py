@@ -7,7 +7,14 @@ from typing import Any
 import click
 
 from switchboard.cli.connection import Server, client_command
-from switchboard.cli.output import json_option, make_console, print_fields, print_json, print_table
+from switchboard.cli.output import (
+    json_option,
+    make_console,
+    print_fields,
+    print_json,
+    print_table,
+    wide_option,
+)
 
 # CLI option -> IncomingPhoneNumbers parameter.
 SETTINGS = {
@@ -93,8 +100,9 @@ def numbers() -> None:
 
 @numbers.command("list")
 @json_option
+@wide_option
 @client_command
-def list_command(server: Server, as_json: bool) -> None:
+def list_command(server: Server, as_json: bool, wide: bool) -> None:
     """List the account's phone numbers and where their messages go."""
     items = list_numbers(server)
     if as_json:
@@ -106,7 +114,8 @@ def list_command(server: Server, as_json: bool) -> None:
         for n in items
     ]  # fmt: skip
     headers = ["NUMBER", "SID", "NAME", "METHOD", "SMS URL", "FALLBACK URL", "STATUS CALLBACK"]
-    print_table(make_console(), headers, rows, empty="No phone numbers yet: see numbers add.")
+    empty = "No phone numbers yet: see numbers add."
+    print_table(make_console(), headers, rows, empty=empty, wide=wide)
 
 
 @numbers.command("add")

@@ -1,13 +1,17 @@
 """Shared rendering for the client commands: rich on a terminal, plain text when piped, JSON.
 
-On a terminal, tables are rich tables with coloured statuses. Piped (or redirected), the same
-tables are plain columns separated by two spaces with one header line and no truncation, so the
-output can be read by grep, awk and cut; ``--json`` prints the server's own JSON instead.
+On a terminal, tables are rich tables with coloured statuses, fitted to the terminal's width:
+a SID is never cut or wrapped (so it can be pasted into ``show`` and ``replay``), the other
+columns fold, and ``--wide`` prints every cell whole at the table's natural width. Piped (or
+redirected), the same tables are plain columns separated by two spaces with one header line and
+no truncation, so the output can be read by grep, awk and cut; ``--json`` prints the server's
+own JSON instead.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -16,7 +20,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from switchboard.domain.errors import CATALOGUE
@@ -25,6 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 GOOD = frozenset({"received", "delivered", "read", "sent", "accepted"})
 BAD = frozenset({"failed", "undelivered", "canceled"})
+SID = re.compile(r"[A-Z]{2}[0-9a-f]{32}")
 
 
 def make_console() -> Console:
@@ -38,6 +43,12 @@ def make_console() -> Console:
 def json_option(command: F) -> F:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print JSON (the server's fields) for scripts."
+    )(command)
+
+
+def wide_option(command: F) -> F:
+    return click.option(
+        "--wide", is_flag=True, help="On a terminal: every cell whole, however wide the table."
     )(command)
 
 
@@ -105,26 +116,50 @@ def print_table(
     *,
     title: str | None = None,
     empty: str = "(none)",
+    wide: bool = False,
 ) -> None:
-    """A table: rich with styles on a terminal; aligned plain columns when piped."""
+    """A table: rich with styles on a terminal (``wide``: at its natural width, not the
+    terminal's); aligned plain columns when piped."""
     if title:
         section(console, title)
     if not rows:
         console.print(empty, style="dim", markup=False)
         return
+    texts = [[c[0] if isinstance(c, tuple) else c for c in row] for row in rows]
     if console.is_terminal:
-        table = Table(*headers, header_style="bold", box=None, pad_edge=False)
+        columns = _columns(headers, texts)
+        table = Table(*columns, header_style="bold", box=None, pad_edge=False)
         for row in rows:
             table.add_row(
                 *(Text(c[0], style=c[1]) if isinstance(c, tuple) else Text(c) for c in row)
             )
-        console.print(table)
+        if wide:
+            width = console.measure(table, options=console.options.update_width(10**6)).maximum
+        else:  # the SIDs whole even when they alone are wider than the terminal
+            width = max(console.width, sum(c.min_width or 1 for c in columns) + 2 * len(columns))
+        fitted = console.width
+        console.width = width  # the terminal wraps the lines that are wider than it is
+        try:
+            console.print(table)
+        finally:
+            console.width = fitted
         return
-    texts = [[c[0] if isinstance(c, tuple) else c for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in texts)) for i, h in enumerate(headers)]
     for line in [list(headers), *texts]:
         padded = [cell.ljust(widths[i]) for i, cell in enumerate(line)]
         click.echo("  ".join(padded).rstrip())
+
+
+def _columns(headers: Sequence[str], texts: Sequence[Sequence[str]]) -> list[Column]:
+    """A column holding SIDs keeps them whole (the table is fitted by folding the others)."""
+    columns = []
+    for index, header in enumerate(headers):
+        sids = [len(row[index]) for row in texts if SID.fullmatch(row[index])]
+        if sids:
+            columns.append(Column(header, no_wrap=True, min_width=max(sids), overflow="crop"))
+        else:
+            columns.append(Column(header, overflow="fold"))
+    return columns
 
 
 def print_fields(console: Console, fields: Sequence[tuple[str, Cell]]) -> None:

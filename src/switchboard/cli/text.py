@@ -12,6 +12,7 @@ from rich.text import Text
 from switchboard.cli.connection import Server, client_command
 from switchboard.cli.exits import Failed
 from switchboard.cli.output import BAD, in_twilios_words, make_console
+from switchboard.config import DEFAULT_HANDSET
 from switchboard.simclient import SimClient
 
 FAILURE_MARK = "✗"
@@ -76,7 +77,8 @@ def print_exchange(console: Console, exchange: dict[str, Any], timeout: float) -
 
 
 @click.command()
-@click.option("--from", "from_", required=True, help="The handset's number, e.g. +14155550123.")
+@click.option("--from", "from_", default=DEFAULT_HANDSET, show_default=True,
+              help="The handset's number (the dashboard's phone's by default).")  # fmt: skip
 @click.option("--to", required=True, help="One of your numbers.")
 @click.option("--media-url", multiple=True, help="Attach media by URL (repeatable).")
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for replies.")

@@ -23,6 +23,7 @@ from switchboard.cli.output import (
     print_table,
     section,
     when,
+    wide_option,
 )
 
 ATTEMPT_HEADERS = ["SID", "TIME", "KIND", "MESSAGE", "REQUEST", "HTTP", "MS", "ERROR"]
@@ -45,9 +46,12 @@ def attempt_row(attempt: dict[str, Any], *, wide: bool) -> list[Cell]:
     ]
 
 
-def print_attempts(console: Console, attempts: list[dict[str, Any]], title: str | None) -> None:
-    rows = [attempt_row(a, wide=not console.is_terminal) for a in attempts]
-    print_table(console, ATTEMPT_HEADERS, rows, title=title, empty="No webhook attempts.")
+def print_attempts(
+    console: Console, attempts: list[dict[str, Any]], title: str | None, wide: bool = False
+) -> None:
+    rows = [attempt_row(a, wide=wide or not console.is_terminal) for a in attempts]
+    print_table(console, ATTEMPT_HEADERS, rows, title=title, empty="No webhook attempts.",
+                wide=wide)  # fmt: skip
 
 
 def _headers(console: Console, headers: dict[str, str]) -> None:
@@ -129,14 +133,17 @@ def webhooks() -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 5000),
               help="The most recent N attempts.")  # fmt: skip
 @json_option
+@wide_option
 @client_command
-def list_command(server: Server, message_sid: str | None, limit: int, as_json: bool) -> None:
+def list_command(
+    server: Server, message_sid: str | None, limit: int, as_json: bool, wide: bool
+) -> None:
     """List webhook and status-callback attempts, oldest first."""
     attempts = server.client.webhooks(message_sid or None, limit)["webhooks"]
     if as_json:
         print_json(attempts)
         return
-    print_attempts(make_console(), attempts, None)
+    print_attempts(make_console(), attempts, None, wide)
 
 
 @webhooks.command("show", short_help="Show one attempt: request, response, error.")

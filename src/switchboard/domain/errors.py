@@ -80,6 +80,9 @@ CATALOGUE: Final = _catalogue(
     E(20009, "Cannot delete this resource before it is complete", 409),
     E(20403, "Forbidden", 403),
     E(20404, "The requested resource was not found", 404),
+    # switchboard's own (Twilio's catalogue has no such case): a /_sim search with Wait found
+    # nothing in time. Numbered like 20403/20404/20429 after its HTTP status.
+    E(20408, "Nothing matched before the wait ended", 408),
     E(20429, "Too many requests", 429),
     E(21000, "Malformed request", 400),
     E(20500, "Internal server error", 500),

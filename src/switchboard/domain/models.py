@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from switchboard.domain.lifecycle import MessageStatus
 
@@ -191,6 +191,11 @@ class NewJob:
     message_sid: str | None = None
 
 
+# What a webhook attempt was for: the incoming-message webhook, its fallback, a <Redirect> or a
+# <Message action> of its TwiML, a status callback.
+ATTEMPT_KINDS: Final = ("incoming", "fallback", "redirect", "action", "status_callback")
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookAttempt:
     """One HTTP request switchboard made to a user's URL, and what came back."""
@@ -198,7 +203,7 @@ class WebhookAttempt:
     sid: str
     account_sid: str
     message_sid: str | None
-    kind: str  # incoming | fallback | redirect | status_callback | action
+    kind: str  # one of ATTEMPT_KINDS
     attempt: int
     url: str
     method: str

@@ -12,7 +12,9 @@ scenarios every account shares): ``require_main_account`` is that rule.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -32,13 +34,23 @@ from switchboard.domain.models import (
     WebhookAttempt,
 )
 from switchboard.domain.routing import InboundRoute, route_inbound
-from switchboard.ports import AttemptFilter, MessageFilter, PageRequest, StoreStats
+from switchboard.ports import (
+    AttemptFilter,
+    AttemptQuery,
+    InvalidPageToken,
+    MessageFilter,
+    MessageQuery,
+    Page,
+    PageRequest,
+    StoreStats,
+)
 from switchboard.services.accounts import AccountService, Principal
 from switchboard.services.handset import Part, handset_message
 from switchboard.services.inbound import InboundService
 from switchboard.services.messages import MessageService
 from switchboard.services.runtime import Runtime
 from switchboard.services.scenarios import Documents, ScenarioBook
+from switchboard.services.search import AttemptSearch, MessageSearch, find_attempts, find_messages
 
 RECENT_MESSAGES = 200
 RECENT_ATTEMPTS = 100  # attempts carry bodies: the dashboard's live window stays modest
@@ -49,6 +61,10 @@ STATS_MINUTES = 30  # the messages-per-minute chart's window
 # An outbound message's end: it reached the handset, or it did not.
 REACHED = frozenset({MessageStatus.DELIVERED, MessageStatus.READ})
 NOT_REACHED = frozenset({MessageStatus.UNDELIVERED, MessageStatus.FAILED})
+
+MAX_SEARCH_PAGE = 200  # a page of a search; its cursor reaches the rest
+MAX_BULK_REPLAY = 200  # one bulk replay sends at most this many requests to the user's app
+REPLAY_CONCURRENCY = 8
 
 T = TypeVar("T")
 
@@ -147,6 +163,19 @@ def _scenario_owner(principal: Principal, *, changing: bool) -> str | None:
     return None
 
 
+def _bounded(page: PageRequest) -> PageRequest:
+    if not 1 <= page.page_size <= MAX_SEARCH_PAGE:
+        raise TwilioError(20007, f"A page holds 1 to {MAX_SEARCH_PAGE} items")
+    return page
+
+
+async def _paged(found: Awaitable[Page[T]], page: PageRequest) -> Page[T]:
+    try:
+        return await found
+    except InvalidPageToken:
+        raise TwilioError(21481, f"Invalid cursor {page.after!r}") from None
+
+
 class SimulatorService:
     def __init__(
         self,
@@ -215,6 +244,29 @@ class SimulatorService:
             AttemptFilter(account_sids=scope.account_sids, message_sid=message_sid, limit=limit)
         )
 
+    async def browse_messages(
+        self, scope: Scope, search: MessageQuery, page: PageRequest
+    ) -> Page[Message]:
+        """A page of the scope's messages matching ``search``, newest first; ``page.after`` is
+        the SID of the previous page's last message. ``search.account_sids`` is the scope's."""
+        scoped = dataclasses.replace(search, account_sids=scope.account_sids)
+        return await _paged(self._store.search_messages(scoped, _bounded(page)), page)
+
+    async def browse_attempts(
+        self, scope: Scope, search: AttemptQuery, page: PageRequest
+    ) -> Page[WebhookAttempt]:
+        """A page of the scope's webhook attempts matching ``search``, newest first."""
+        scoped = dataclasses.replace(search, account_sids=scope.account_sids)
+        return await _paged(self._store.search_attempts(scoped, _bounded(page)), page)
+
+    async def search_messages(self, scope: Scope, search: MessageSearch) -> list[Message]:
+        """The assertion API: matching messages, newest first, waiting if asked to."""
+        return await find_messages(self._store, scope.account_sids, search)
+
+    async def search_attempts(self, scope: Scope, search: AttemptSearch) -> list[WebhookAttempt]:
+        """The assertion API: matching attempts (the newest, oldest first), waiting if asked."""
+        return await find_attempts(self._store, scope.account_sids, search)
+
     async def attempt(self, scope: Scope, sid: str) -> WebhookAttempt:
         attempt = await self._store.get_attempt(sid)
         if attempt is None or attempt.account_sid not in scope:
@@ -270,6 +322,37 @@ class SimulatorService:
         """Send a recorded attempt's request again; answers with the new attempt(s)."""
         attempt = await self.attempt(scope, attempt_sid)
         return await self._replay(attempt)
+
+    async def replay_many(self, scope: Scope, sids: Sequence[str]) -> list[WebhookAttempt]:
+        """Replay up to ``MAX_BULK_REPLAY`` recorded attempts, all in the scope or none: the
+        new attempts, in the order of ``sids``."""
+        wanted = list(dict.fromkeys(sids))
+        if not wanted:
+            raise TwilioError(21000, "Choose at least one webhook attempt to replay")
+        if len(wanted) > MAX_BULK_REPLAY:
+            raise TwilioError(
+                21000, f"At most {MAX_BULK_REPLAY} webhook attempts can be replayed at once"
+            )
+        attempts = [await self.attempt(scope, sid) for sid in wanted]
+        # A few at a time: each is a real request to the user's app, which may be slow.
+        gate = asyncio.Semaphore(REPLAY_CONCURRENCY)
+
+        async def one(attempt: WebhookAttempt) -> list[WebhookAttempt]:
+            async with gate:
+                return await self._replay(attempt)
+
+        results = await asyncio.gather(*(one(a) for a in attempts))
+        return [new for batch in results for new in batch]
+
+    async def replay_matching(
+        self, scope: Scope, search: AttemptQuery
+    ) -> tuple[list[WebhookAttempt], bool]:
+        """Replay the newest ``MAX_BULK_REPLAY`` attempts matching ``search``: the new
+        attempts, and whether more matched than were replayed."""
+        page = await self.browse_attempts(scope, search, PageRequest(MAX_BULK_REPLAY))
+        if not page.items:
+            return [], False
+        return await self.replay_many(scope, [a.sid for a in page.items]), page.has_more
 
     async def reset(self, principal: Principal, keep_numbers: Later[bool]) -> bool:
         """Clear the simulator's state (the numbers too unless ``keep_numbers``); answers that."""

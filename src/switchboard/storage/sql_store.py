@@ -38,12 +38,14 @@ from switchboard.domain.models import (
 from switchboard.domain.optout import OptOutSettings
 from switchboard.ports import (
     AttemptFilter,
+    AttemptQuery,
     InvalidPageToken,
     JobClaim,
     JobOutcome,
     Latency,
     LeaseLost,
     MessageFilter,
+    MessageQuery,
     Page,
     PageRequest,
     StoreStats,
@@ -51,6 +53,7 @@ from switchboard.ports import (
 from switchboard.storage import records
 from switchboard.storage.connector import Connector, Row, Statements
 from switchboard.storage.rows import dump_json, from_micros, load_json, opt_micros, to_micros
+from switchboard.storage.signal import WriteSignal
 
 T = TypeVar("T")
 
@@ -122,11 +125,32 @@ async def _insert_events(tx: Statements, events: Sequence[StatusEvent]) -> None:
     await tx.execute_many("insert_status_event", [records.event_params(e) for e in events])
 
 
+def _like(text: str | None) -> str | None:
+    """A substring pattern for LIKE/ILIKE: the text's own % and _ match only themselves."""
+    if not text:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _shared_filters(query: MessageQuery | AttemptQuery) -> dict[str, Any]:
+    """The parameters of the filters both searches have."""
+    return {
+        "pattern": _like(query.text),
+        "number": query.number,
+        "service_sid": query.service_sid,
+        "error_code": query.error_code,
+        "created_from": opt_micros(query.created_from),
+        "created_before": opt_micros(query.created_before),
+    }
+
+
 class SqlStore:
     """The Store port on a SQL database (see :mod:`switchboard.storage.connector`)."""
 
     def __init__(self, connector: Connector) -> None:
         self._db = connector
+        self._writes = WriteSignal()  # messages and attempts written (the assertion API waits)
 
     async def close(self) -> None:
         await self._db.close()
@@ -282,7 +306,9 @@ class SqlStore:
             await _insert_jobs(tx, jobs, claim)
             return stored
 
-        return await self._db.transaction(work)
+        stored = await self._db.transaction(work)
+        self._writes.notify()
+        return stored
 
     async def get_message(self, account_sid: str, sid: str) -> Message | None:
         return await self._get("get_message", records.message, account_sid=account_sid, sid=sid)
@@ -300,6 +326,7 @@ class SqlStore:
         params = records.message_update_params(message)
         if not jobs and not events:
             await self._db.execute("update_message", params)
+            self._writes.notify()
             return
 
         async def work(tx: Statements) -> None:
@@ -308,6 +335,7 @@ class SqlStore:
             await _insert_jobs(tx, jobs, claim)
 
         await self._db.transaction(work)
+        self._writes.notify()
 
     async def delete_message(self, account_sid: str, sid: str) -> bool:
         params = {"account_sid": account_sid, "sid": sid}
@@ -443,6 +471,8 @@ class SqlStore:
                 await tx.execute(*records.cookie_jar_write(outcome.cookie_jar))
 
         await self._db.transaction(work)
+        if outcome.attempts or outcome.new_messages or outcome.message_updates:
+            self._writes.notify()
 
     async def extend_leases(self, job_ids: Sequence[int], leased_until: datetime) -> None:
         params = {"ids": list(job_ids), "leased_until": to_micros(leased_until)}
@@ -516,6 +546,7 @@ class SqlStore:
             await tx.execute_many("insert_attempt", rows)
 
         await self._db.transaction(work)
+        self._writes.notify()
 
     async def list_attempts(self, filters: AttemptFilter) -> list[WebhookAttempt]:
         accounts = None if filters.account_sids is None else list(filters.account_sids)
@@ -570,3 +601,47 @@ class SqlStore:
                 await tx.script(script)
 
         await self._db.transaction(work)
+
+    # The searches (the dashboard's finder and the assertion API) ---------------------------
+
+    async def search_messages(self, query: MessageQuery, page: PageRequest) -> Page[Message]:
+        keys = {"account_sids": list(query.account_sids)}
+        filters = {
+            **_shared_filters(query),
+            "to_addr": query.to,
+            "from_addr": query.from_,
+            "status": query.status,
+            "direction": query.direction,
+            "channel": query.channel,
+        }
+
+        async def work(tx: Statements) -> Page[Message]:
+            seq = await _cursor_seq(tx, "search_message_seq", page, **keys)
+            before = query.before_seq if seq is None else seq  # newest first
+            params = {**keys, **filters, "before_seq": before}
+            return await _page(tx, "search_messages", params, page, records.message)
+
+        return await self._db.snapshot(work)
+
+    async def search_attempts(self, query: AttemptQuery, page: PageRequest) -> Page[WebhookAttempt]:
+        keys = {"account_sids": list(query.account_sids)}
+        filters = {
+            **_shared_filters(query),
+            "message_sid": query.message_sid,
+            "kind": query.kind,
+            "url": query.url,
+            "status": query.status,
+            "failed": query.failed,
+        }
+        return await self._db.snapshot(
+            _keyset_page(
+                "search_attempt_seq", "search_attempts", keys, filters, page, records.attempt,
+                cursor="before_seq",  # newest first
+            )
+        )  # fmt: skip
+
+    def writes(self) -> int:
+        return self._writes.count
+
+    async def wait_for_writes(self, seen: int, seconds: float) -> None:
+        await self._writes.wait(seen, seconds)

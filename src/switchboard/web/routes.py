@@ -75,6 +75,7 @@ DASHBOARD_ROUTES = [
     ),
     Route(f"{API}/inbound", guarded(simulator.send_inbound), methods=["POST"]),
     Route(f"{API}/attempts", guarded(views.list_attempts), methods=["GET"]),
+    Route(f"{API}/attempts/replay", guarded(views.replay_attempts), methods=["POST"]),
     Route(f"{API}/attempts/{{sid}}", guarded(views.fetch_attempt), methods=["GET"]),
     Route(f"{API}/attempts/{{sid}}/signature", guarded(views.inspect_signature), methods=["GET"]),
     Route(f"{API}/attempts/{{sid}}/replay", guarded(views.replay_attempt), methods=["POST"]),
@@ -88,4 +89,5 @@ DASHBOARD_ROUTES = [
         guarded(numbers.remove_service_number),
         methods=["DELETE"],
     ),
+    Route(f"{API}/reset", guarded(views.reset), methods=["POST"]),
 ]

@@ -13,6 +13,7 @@ a followed redirect is an attempt without an error, a redirect that cannot be fo
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ from switchboard.domain.sids import SidPrefix
 from switchboard.ports import Clock
 from switchboard.transport import Failure, HttpResult, Transport
 from switchboard.webhooks.prepare import PreparedWebhook, prepare_webhook
+
+# One line per attempt in ``switchboard serve``'s log (switchboard/logs.py formats it).
+log = logging.getLogger("switchboard.webhooks")
 
 _RETRY_CLASS = {
     Failure.CONNECT: RetryCondition.CONNECT,
@@ -198,7 +202,7 @@ class Deliverer:
     ) -> WebhookAttempt:
         now: datetime = self._clock.now()
         request = prepared.request if prepared else None
-        return WebhookAttempt(
+        attempt = WebhookAttempt(
             sid=self._new_sid(SidPrefix.NOTIFICATION),
             account_sid=target.account_sid,
             message_sid=target.message_sid,
@@ -218,3 +222,17 @@ class Deliverer:
             idempotency_token=idempotency_token,
             signed_url=prepared.signed_url if prepared else "",
         )
+        if log.isEnabledFor(logging.INFO):  # nothing is built for a quiet server
+            _log(attempt)
+        return attempt
+
+
+def _log(attempt: WebhookAttempt) -> None:
+    fields = {
+        "event": "webhook", "kind": attempt.kind, "sid": attempt.sid, "attempt": attempt.attempt,
+        "message_sid": attempt.message_sid, "method": attempt.method, "url": attempt.url,
+        "status": attempt.response_status, "duration_ms": attempt.duration_ms,
+        "error_code": attempt.error_code,
+    }  # fmt: skip
+    log.info("webhook %s %s %s %s", attempt.kind, attempt.method, attempt.url,
+             attempt.response_status, extra={"fields": fields})  # fmt: skip

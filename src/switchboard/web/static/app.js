@@ -4,9 +4,12 @@ import { byId, fill, h, shortClock, stripChannel } from "./dom.js";
 import { initCharts } from "./charts.js";
 import { initDetail, refreshDetail } from "./detail.js";
 import { initKeys } from "./keys.js";
+import { initLists, reload as reloadList } from "./lists.js";
 import { setLive, watchConnection } from "./live.js";
+import { collapseLoad } from "./loadgroup.js";
 import { initNumbers } from "./numbers.js";
 import { initPhone } from "./phone.js";
+import { initReset } from "./reset.js";
 import { notify, on, state, threads } from "./state.js";
 
 function renderAccount() {
@@ -17,25 +20,39 @@ function renderAccount() {
   byId("version").textContent = o.version ? `v${o.version}` : "";
 }
 
-function renderThreads() {
-  const list = threads();
-  const items = list.map((t) => {
-    const last = t.messages.at(-1);
-    return h(
-      "li",
-      {
-        class: `thread ${t.key === state.thread ? "active" : ""}`,
-        dataset: { key: t.key },
-        onclick: () => {
-          state.thread = t.key;
-          notify("thread", "threads", "thread-selected");
-        },
+function threadItem(t) {
+  const last = t.messages.at(-1);
+  return h(
+    "li",
+    {
+      class: `thread ${t.key === state.thread ? "active" : ""}`,
+      dataset: { key: t.key },
+      onclick: () => {
+        state.thread = t.key;
+        notify("thread", "threads", "thread-selected");
       },
-      h("div", { class: "row" }, h("strong", {}, stripChannel(t.handset) || "(unknown)"), h("span", { class: "muted small" }, shortClock(last.date_created))),
-      h("div", { class: "muted small" }, `${t.channel === "sms" ? "" : `${t.channel} · `}to ${stripChannel(t.ours)}`),
-      h("div", { class: "preview" }, last.body || (last.num_media ? "[media]" : "")),
-    );
-  });
+    },
+    h("div", { class: "row" }, h("strong", {}, stripChannel(t.handset) || "(unknown)"), h("span", { class: "muted small" }, shortClock(last.date_created))),
+    h("div", { class: "muted small" }, `${t.channel === "sms" ? "" : `${t.channel} · `}to ${stripChannel(t.ours)}`),
+    h("div", { class: "preview" }, last.body || (last.num_media ? "[media]" : "")),
+  );
+}
+
+let loadGroupOpen = false; // kept across re-renders
+
+function loadGroup(entry) {
+  const details = h(
+    "details",
+    { open: loadGroupOpen, ontoggle: (e) => (loadGroupOpen = e.target.open) },
+    h("summary", {}, h("strong", {}, `Load test: ${entry.threads.length} handsets`), h("span", { class: "muted small" }, ` newest ${shortClock(entry.threads[0].messages.at(-1).date_created)}`)),
+    h("ul", { class: "list threads" }, entry.threads.map(threadItem)),
+  );
+  return h("li", { class: "load-group", "data-testid": "load-group" }, details);
+}
+
+function renderThreads() {
+  const keep = new Set([state.thread, byId("from").value.trim()]);
+  const items = collapseLoad(threads(), keep).map((entry) => (entry.group ? loadGroup(entry) : threadItem(entry)));
   fill(byId("threads"), items.length ? items : h("li", { class: "muted" }, "No messages yet. Send one from the phone."));
 }
 
@@ -93,6 +110,17 @@ async function start() {
   });
   initPhone();
   initDetail();
+  initLists();
+  initReset(async () => {
+    fill(byId("detail"), h("p", { class: "muted" }, "Cleared."));
+    reloadList();
+    try {
+      state.overview = await getJSON("/overview");
+      notify("overview");
+    } catch {
+      // the event stream brings the overview again
+    }
+  });
   renderThreads();
   try {
     state.overview = await getJSON("/overview");

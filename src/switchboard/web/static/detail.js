@@ -1,4 +1,4 @@
-// The right-hand column: every webhook attempt (live), and the selected message or attempt.
+// The right-hand column's detail: the selected message or attempt (lists.js lists them).
 import { getJSON, post } from "./api.js";
 import { attemptOutcome, byId, clock, fill, h, pairs, pill, since, statusClass } from "./dom.js";
 import { renderInspector } from "./inspector.js";
@@ -6,7 +6,7 @@ import { notify, on, select, state } from "./state.js";
 
 let generation = 0; // responses to superseded requests are dropped
 
-function attemptRow(a) {
+export function attemptRow(a) {
   const outcome = attemptOutcome(a);
   const selected = state.selection && state.selection.sid === a.sid;
   return h(
@@ -24,15 +24,6 @@ function attemptRow(a) {
     ),
     h("td", {}, pill(outcome.text, outcome.cls)),
     h("td", { class: "num" }, Math.round(a.duration_ms)),
-  );
-}
-
-function renderAttempts() {
-  const list = [...state.attempts.values()].sort((a, b) => (a.date_created < b.date_created ? 1 : -1));
-  byId("attempt-count").textContent = list.length ? `(${list.length})` : "";
-  fill(
-    byId("attempts"),
-    list.length ? list.slice(0, 200).map(attemptRow) : h("tr", {}, h("td", { colspan: 5, class: "muted" }, "No webhooks sent yet.")),
   );
 }
 
@@ -170,11 +161,8 @@ export async function refreshDetail() {
 }
 
 export function initDetail() {
-  on("attempts", renderAttempts);
-  on("selection", renderAttempts);
   on("selection", () => {
     byId("detail").scrollTop = 0;
     refreshDetail();
   });
-  renderAttempts();
 }

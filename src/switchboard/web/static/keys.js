@@ -1,18 +1,20 @@
 // Keyboard navigation, listed in the ? overlay: j/k or the arrows move through a list, h/l or
-// left/right switch lists (conversations, messages, webhook attempts), Enter opens, r replays
-// the open webhook attempt, / or c focuses the composer, t switches light/dark.
+// left/right switch lists (conversations, the open conversation's messages, the finder's rows:
+// webhook attempts or messages, whichever tab is shown), Enter opens, r replays the open webhook
+// attempt, / or c focuses the composer, t switches light/dark.
 import { byId, h } from "./dom.js";
 
 const LISTS = [
   { name: "conversations", container: "threads", items: "li.thread", id: (el) => el.dataset.key },
   { name: "messages", container: "conversation", items: ".bubble", id: (el) => el.dataset.sid },
-  { name: "webhook attempts", container: "attempts", items: "tr[data-sid]", id: (el) => el.dataset.sid },
+  // The finder fills only the shown tab's table and empties the other.
+  { name: "finder", container: "results", items: "tbody tr[data-sid]", id: (el) => el.dataset.sid },
 ];
 
 export const SHORTCUTS = [
   ["j / ↓", "next item in the list"],
   ["k / ↑", "previous item"],
-  ["h / ← , l / →", "previous / next list: conversations, messages, webhook attempts"],
+  ["h / ← , l / →", "previous / next list: conversations, the conversation, the finder's rows"],
   ["Enter", "open the item under the cursor"],
   ["r", "replay the open webhook attempt"],
   ["/ or c", "write a message (focus the composer)"],
@@ -124,5 +126,6 @@ export function initKeys() {
   byId("help-toggle").addEventListener("click", () => toggleHelp());
   // The lists re-render on every live update: keep each cursor on its item.
   const observer = new MutationObserver(paint);
-  for (const list of LISTS) observer.observe(byId(list.container), { childList: true });
+  // The finder's rows sit in a table inside its container, hence the subtree.
+  for (const list of LISTS) observer.observe(byId(list.container), { childList: true, subtree: true });
 }

@@ -429,3 +429,57 @@ FROM (
     SELECT duration_ms, ROW_NUMBER() OVER (ORDER BY duration_ms) AS rn, COUNT(*) OVER () AS total
     FROM webhook_attempts WHERE account_sid = ANY(:account_sids::text[])
 ) AS ranked;
+
+-- name: search_message_seq
+-- The searches of the dashboard and the assertion API: newest first, keyset paged on seq.
+-- :account_sids is an array; :pattern is an ILIKE pattern whose % and _ are escaped with \.
+SELECT seq FROM messages WHERE sid = :sid AND account_sid = ANY(:account_sids::text[]);
+
+-- name: search_messages
+SELECT * FROM messages
+WHERE account_sid = ANY(:account_sids::text[])
+  AND (:pattern::text IS NULL OR body ILIKE :pattern OR sid ILIKE :pattern
+       OR to_addr ILIKE :pattern OR from_addr ILIKE :pattern)
+  AND (:number::text IS NULL OR to_addr = :number OR from_addr = :number)
+  AND (:to_addr::text IS NULL OR to_addr = :to_addr)
+  AND (:from_addr::text IS NULL OR from_addr = :from_addr)
+  AND (:service_sid::text IS NULL OR messaging_service_sid = :service_sid)
+  AND (:status::text IS NULL OR status = :status)
+  AND (:direction::text IS NULL OR direction = :direction
+       OR (:direction = 'outbound' AND direction LIKE 'outbound-%'))
+  AND (:channel::text IS NULL
+       OR (:channel = 'sms' AND to_addr NOT LIKE '%:%' AND COALESCE(from_addr, '') NOT LIKE '%:%')
+       OR to_addr LIKE :channel || ':%' OR from_addr LIKE :channel || ':%')
+  AND (:error_code::bigint IS NULL OR error_code = :error_code)
+  AND (:created_from::bigint IS NULL OR date_created >= :created_from)
+  AND (:created_before::bigint IS NULL OR date_created < :created_before)
+  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: search_attempt_seq
+SELECT seq FROM webhook_attempts WHERE sid = :sid AND account_sid = ANY(:account_sids::text[]);
+
+-- name: search_attempts
+SELECT * FROM webhook_attempts
+WHERE account_sid = ANY(:account_sids::text[])
+  AND (:pattern::text IS NULL OR sid ILIKE :pattern OR message_sid ILIKE :pattern
+       OR url ILIKE :pattern
+       OR message_sid IN (SELECT m.sid FROM messages AS m
+                          WHERE m.account_sid = ANY(:account_sids::text[])
+                            AND (m.body ILIKE :pattern OR m.to_addr ILIKE :pattern
+                                 OR m.from_addr ILIKE :pattern)))
+  AND (:number::text IS NULL OR message_sid IN (SELECT m.sid FROM messages AS m
+                                                 WHERE m.to_addr = :number OR m.from_addr = :number))
+  AND (:service_sid::text IS NULL OR message_sid IN (SELECT m.sid FROM messages AS m
+                                                      WHERE m.messaging_service_sid = :service_sid))
+  AND (:message_sid::text IS NULL OR message_sid = :message_sid)
+  AND (:kind::text IS NULL OR kind = :kind)
+  AND (:url::text IS NULL OR url = :url)
+  AND (:status::bigint IS NULL OR response_status = :status)
+  AND (NOT :failed::boolean OR error_code IS NOT NULL OR response_status IS NULL
+       OR response_status >= 400)
+  AND (:error_code::bigint IS NULL OR error_code = :error_code)
+  AND (:created_from::bigint IS NULL OR date_created >= :created_from)
+  AND (:created_before::bigint IS NULL OR date_created < :created_before)
+  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;

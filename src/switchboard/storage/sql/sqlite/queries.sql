@@ -428,3 +428,59 @@ FROM (
     SELECT duration_ms, ROW_NUMBER() OVER (ORDER BY duration_ms) AS rn, COUNT(*) OVER () AS total
     FROM webhook_attempts WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
 ) AS ranked;
+
+-- name: search_message_seq
+-- The searches of the dashboard and the assertion API: newest first, keyset paged on seq.
+-- :account_sids is a JSON array; :pattern is a LIKE pattern whose % and _ are escaped with \
+-- (case-insensitive for ASCII).
+SELECT seq FROM messages
+WHERE sid = :sid AND account_sid IN (SELECT value FROM json_each(:account_sids));
+
+-- name: search_messages
+SELECT * FROM messages
+WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+  AND (:pattern IS NULL OR body LIKE :pattern ESCAPE '\' OR sid LIKE :pattern ESCAPE '\'
+       OR to_addr LIKE :pattern ESCAPE '\' OR from_addr LIKE :pattern ESCAPE '\')
+  AND (:number IS NULL OR to_addr = :number OR from_addr = :number)
+  AND (:to_addr IS NULL OR to_addr = :to_addr)
+  AND (:from_addr IS NULL OR from_addr = :from_addr)
+  AND (:service_sid IS NULL OR messaging_service_sid = :service_sid)
+  AND (:status IS NULL OR status = :status)
+  AND (:direction IS NULL OR direction = :direction
+       OR (:direction = 'outbound' AND direction LIKE 'outbound-%'))
+  AND (:channel IS NULL
+       OR (:channel = 'sms' AND to_addr NOT LIKE '%:%' AND COALESCE(from_addr, '') NOT LIKE '%:%')
+       OR to_addr LIKE :channel || ':%' OR from_addr LIKE :channel || ':%')
+  AND (:error_code IS NULL OR error_code = :error_code)
+  AND (:created_from IS NULL OR date_created >= :created_from)
+  AND (:created_before IS NULL OR date_created < :created_before)
+  AND (:before_seq IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: search_attempt_seq
+SELECT seq FROM webhook_attempts
+WHERE sid = :sid AND account_sid IN (SELECT value FROM json_each(:account_sids));
+
+-- name: search_attempts
+SELECT * FROM webhook_attempts
+WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+  AND (:pattern IS NULL OR sid LIKE :pattern ESCAPE '\' OR message_sid LIKE :pattern ESCAPE '\'
+       OR url LIKE :pattern ESCAPE '\'
+       OR message_sid IN (SELECT m.sid FROM messages AS m
+                          WHERE m.account_sid IN (SELECT value FROM json_each(:account_sids))
+                            AND (m.body LIKE :pattern ESCAPE '\' OR m.to_addr LIKE :pattern ESCAPE '\'
+                                 OR m.from_addr LIKE :pattern ESCAPE '\')))
+  AND (:number IS NULL OR message_sid IN (SELECT m.sid FROM messages AS m
+                                           WHERE m.to_addr = :number OR m.from_addr = :number))
+  AND (:service_sid IS NULL OR message_sid IN (SELECT m.sid FROM messages AS m
+                                                WHERE m.messaging_service_sid = :service_sid))
+  AND (:message_sid IS NULL OR message_sid = :message_sid)
+  AND (:kind IS NULL OR kind = :kind)
+  AND (:url IS NULL OR url = :url)
+  AND (:status IS NULL OR response_status = :status)
+  AND (:failed = 0 OR error_code IS NOT NULL OR response_status IS NULL OR response_status >= 400)
+  AND (:error_code IS NULL OR error_code = :error_code)
+  AND (:created_from IS NULL OR date_created >= :created_from)
+  AND (:created_before IS NULL OR date_created < :created_before)
+  AND (:before_seq IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;

@@ -1,0 +1,104 @@
+"""The server's log: one line per API request and per webhook attempt, and one on shutdown.
+
+Library code logs through the standard :mod:`logging` module and never prints: the request
+line from :class:`switchboard.api.access_log.RequestLog` (logger ``switchboard.http``), the
+webhook-attempt line where attempts are recorded (``switchboard.webhooks``, in
+``webhooks/delivery.py``), the shutdown line from ``switchboard serve`` (``switchboard.server``).
+Each record carries its fields in ``record.fields`` (a dict), so a formatter needs no parsing.
+
+Only :func:`configure` (called by ``switchboard serve``) adds handlers. Without it nothing below
+WARNING is enabled, and the code that logs checks ``logger.isEnabledFor(INFO)`` before building
+anything: the in-process test server, ``switchboard worker`` and ``serve --quiet`` format
+nothing. ``serve --workers N`` processes are started afresh by uvicorn; they read the choice
+from the environment variable :data:`LOG_ENV` (:func:`configure_from_env`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any, Final, Literal
+
+HTTP: Final = logging.getLogger("switchboard.http")
+WEBHOOKS: Final = logging.getLogger("switchboard.webhooks")
+SERVER: Final = logging.getLogger("switchboard.server")
+LOG_ENV: Final = "SWITCHBOARD_LOG"
+
+Format = Literal["text", "json"]
+FORMATS: Final = ("text", "json")
+
+_RESET, _DIM, _GREEN, _YELLOW, _RED = "\x1b[0m", "\x1b[2m", "\x1b[32m", "\x1b[33m", "\x1b[31m"
+
+
+def _status_colour(status: int | None, error_code: int | None) -> str:
+    if error_code or status is None or status >= 400:
+        return _RED
+    return _YELLOW if status >= 300 else _GREEN
+
+
+class TextFormatter(logging.Formatter):
+    """``12:00:01.234  POST /path  201  3.2 ms`` (a webhook: its kind first, then the URL;
+    an error code last), the status coloured when ``colour``."""
+
+    def __init__(self, colour: bool) -> None:
+        super().__init__()
+        self.colour = colour
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields: dict[str, Any] | None = getattr(record, "fields", None)
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+        stamp += f".{int(record.msecs):03d}"
+        if fields is None or "status" not in fields:
+            return f"{stamp}  {record.getMessage()}"
+        status, code = fields["status"], fields.get("error_code")
+        where = fields.get("path") or fields.get("url")
+        what = f"{fields['method']} {where}"
+        if fields["event"] == "webhook":
+            what = f"webhook {fields['kind']} {what}"
+        result = f"{status if status is not None else '-'}  {fields['duration_ms']:.1f} ms"
+        if code:
+            result += f"  {code}"
+        if not self.colour:
+            return f"{stamp}  {what}  {result}"
+        colour = _status_colour(status, code)
+        return f"{_DIM}{stamp}{_RESET}  {what}  {colour}{result}{_RESET}"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``time`` (ISO 8601, UTC), ``event`` and the record's fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        line: dict[str, Any] = {"time": f"{stamp}.{int(record.msecs):03d}Z"}
+        fields = getattr(record, "fields", None)
+        line.update(fields if fields else {"event": "log", "message": record.getMessage()})
+        return json.dumps(line, ensure_ascii=False)
+
+
+def configure(log_format: Format = "text", *, quiet: bool = False) -> None:
+    """Log to stderr (the banner is on stdout) in ``log_format``; ``quiet``: no request or
+    webhook lines, only the shutdown line and warnings. Colour when stderr is a terminal."""
+    os.environ[LOG_ENV] = f"{log_format}{':quiet' if quiet else ''}"
+    handler = logging.StreamHandler(sys.stderr)
+    colour = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter(colour))
+    root = logging.getLogger("switchboard")
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    root.propagate = False
+    for logger in (HTTP, WEBHOOKS):
+        logger.setLevel(logging.WARNING if quiet else logging.NOTSET)
+
+
+def configure_from_env() -> None:
+    """In a ``serve --workers N`` process: the choice the ``serve`` command made, if any."""
+    choice = os.environ.get(LOG_ENV)
+    if not choice:
+        return
+    log_format, _, quiet = choice.partition(":")
+    configure("json" if log_format == "json" else "text", quiet=quiet == "quiet")
