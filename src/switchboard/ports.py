@@ -85,6 +85,27 @@ class AttemptFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class Latency:
+    """Webhook attempts' durations in milliseconds, nearest-rank percentiles (None: no attempt)."""
+
+    count: int
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    max: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """Aggregates over the store for the dashboard's charts, computed by the database."""
+
+    per_minute: Sequence[tuple[int, str, int]]  # (minute since the epoch, status, messages)
+    statuses: Sequence[tuple[str, str, int]]  # (direction, status, messages), all time
+    error_codes: Sequence[tuple[str, int, int]]  # ("message" | "webhook", code, count)
+    latency: Latency
+
+
+@dataclass(frozen=True, slots=True)
 class MessageQuery:
     """A search over messages (the dashboard's finder and the assertion API's
     ``GET /_sim/messages``), newest first, in ``account_sids``; every field set must match.
@@ -310,6 +331,9 @@ class Store(Protocol):
         self, query: AttemptQuery, page: PageRequest
     ) -> Page[WebhookAttempt]: ...
     async def reset(self, keep_numbers: bool = True) -> None: ...
+    async def stats(self, account_sids: Sequence[str], since: datetime) -> StoreStats:
+        """Counts over ``account_sids``: messages per minute from ``since``, the rest all time."""
+        ...
 
     # The assertion API (``/_sim/messages``, ``/_sim/webhooks``): a wake-up when this process
     # writes messages or attempts, so a waiting search need not poll.

@@ -63,8 +63,9 @@ def test_the_page_and_its_assets_are_served_on_loopback_without_credentials(
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["x-frame-options"] == "DENY"
     scripts = re.findall(r'src="(/_dashboard/static/[a-z]+\.js)"', page.text)
-    assert scripts == ["/_dashboard/static/app.js"]
-    script = http.get(scripts[0])
+    # theme.js, a classic script, sets the colours before the first paint; app.js is the module.
+    assert scripts == ["/_dashboard/static/theme.js", "/_dashboard/static/app.js"]
+    script = http.get(scripts[1])
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")
     # Every module the page imports is served too.
@@ -76,18 +77,8 @@ def test_the_page_and_its_assets_are_served_on_loopback_without_credentials(
 
 
 def test_no_innerhtml_in_the_scripts(http: httpx.Client) -> None:
-    for name in (
-        "app",
-        "api",
-        "dom",
-        "state",
-        "phone",
-        "detail",
-        "inspector",
-        "lists",
-        "loadgroup",
-        "reset",
-    ):
+    names = ("app", "api", "dom", "state", "phone", "detail", "inspector", "numbers", "charts")
+    for name in (*names, "keys", "live", "theme", "lists", "loadgroup", "reset"):
         text = http.get(f"/_dashboard/static/{name}.js").text
         code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
         assert "innerHTML" not in code, name

@@ -16,12 +16,13 @@ import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from switchboard.clock import ControllableClock
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.jobs import JobKind
+from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import (
     Account,
     Media,
@@ -41,6 +42,7 @@ from switchboard.ports import (
     MessageQuery,
     Page,
     PageRequest,
+    StoreStats,
 )
 from switchboard.services.accounts import AccountService, Principal
 from switchboard.services.handset import Part, handset_message
@@ -54,6 +56,12 @@ RECENT_MESSAGES = 200
 RECENT_ATTEMPTS = 100  # attempts carry bodies: the dashboard's live window stays modest
 EXCHANGE_ATTEMPTS = 1000
 ALL = PageRequest(page_size=1000)
+STATS_MINUTES = 30  # the messages-per-minute chart's window
+
+# An outbound message's end: it reached the handset, or it did not.
+REACHED = frozenset({MessageStatus.DELIVERED, MessageStatus.READ})
+NOT_REACHED = frozenset({MessageStatus.UNDELIVERED, MessageStatus.FAILED})
+
 MAX_SEARCH_PAGE = 200  # a page of a search; its cursor reaches the rest
 MAX_BULK_REPLAY = 200  # one bulk replay sends at most this many requests to the user's app
 REPLAY_CONCURRENCY = 8
@@ -105,6 +113,23 @@ class Overview:
     account: Account
     numbers: list[NumberView]
     services: list[tuple[MessagingService, list[ServicePhoneNumber]]]  # with their pools
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """The dashboard's charts: the store's aggregates and the delivery rate they give."""
+
+    now: datetime
+    since: datetime  # where the per-minute series starts
+    store: StoreStats
+    reached: int  # outbound messages delivered (or read)
+    not_reached: int  # outbound messages undelivered or failed
+
+    @property
+    def delivery_rate(self) -> float | None:
+        """Of the outbound messages that have finished, the share that arrived."""
+        finished = self.reached + self.not_reached
+        return self.reached / finished if finished else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +294,20 @@ class SimulatorService:
                 pool_of = pooled.get(number.sid)
                 numbers.append(NumberView(number, pool_of, route_inbound(number, pool_of)))
         return Overview(scope.account, numbers, services)
+
+    async def stats(self, scope: Scope, minutes: int = STATS_MINUTES) -> Stats:
+        """Aggregates over the scope's whole store, computed by the database."""
+        now = self._rt.clock.now()
+        since = (now - timedelta(minutes=minutes - 1)).replace(second=0, microsecond=0)
+        found = await self._store.stats(scope.account_sids, since)
+        outbound = [(status, n) for way, status, n in found.statuses if way != "inbound"]
+        return Stats(
+            now=now,
+            since=since,
+            store=found,
+            reached=sum(n for status, n in outbound if status in REACHED),
+            not_reached=sum(n for status, n in outbound if status in NOT_REACHED),
+        )
 
     # Acting.
 

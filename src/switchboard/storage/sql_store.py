@@ -42,11 +42,13 @@ from switchboard.ports import (
     InvalidPageToken,
     JobClaim,
     JobOutcome,
+    Latency,
     LeaseLost,
     MessageFilter,
     MessageQuery,
     Page,
     PageRequest,
+    StoreStats,
 )
 from switchboard.storage import records
 from switchboard.storage.connector import Connector, Row, Statements
@@ -558,6 +560,36 @@ class SqlStore:
 
     async def get_attempt(self, sid: str) -> WebhookAttempt | None:
         return await self._get("get_attempt", records.attempt, sid=sid)
+
+    async def stats(self, account_sids: Sequence[str], since: datetime) -> StoreStats:
+        scope: dict[str, Any] = {"account_sids": list(account_sids)}
+
+        async def work(tx: Statements) -> StoreStats:
+            minutes = await tx.fetch_all(
+                "stats_messages_per_minute", {**scope, "since": to_micros(since)}
+            )
+            statuses = await tx.fetch_all("stats_message_statuses", scope)
+            codes = await tx.fetch_all("stats_error_codes", scope)
+            latency = await tx.fetch_one("stats_webhook_latency", scope)
+            assert latency is not None  # an aggregate always answers one row
+
+            def ms(value: Any) -> float | None:
+                return None if value is None else float(value)
+
+            return StoreStats(
+                per_minute=[(int(r["minute"]), r["status"], int(r["n"])) for r in minutes],
+                statuses=[(r["direction"], r["status"], int(r["n"])) for r in statuses],
+                error_codes=[(r["source"], int(r["error_code"]), int(r["n"])) for r in codes],
+                latency=Latency(
+                    count=int(latency["n"]),
+                    p50=ms(latency["p50"]),
+                    p90=ms(latency["p90"]),
+                    p99=ms(latency["p99"]),
+                    max=ms(latency["max"]),
+                ),
+            )
+
+        return await self._db.snapshot(work)
 
     async def reset(self, keep_numbers: bool = True) -> None:
         scripts = [self._db.queries["reset_messages"]]

@@ -9,7 +9,8 @@ holding the browser's connection sees every other process's writes.
 A stream starts with a ``snapshot`` of the whole window, and each event's ``id`` is a digest of
 what the browser now mirrors. Streams end after ``STREAM_SECONDS`` (the browser's EventSource
 reconnects at once, sending ``Last-Event-ID``), so an open tab never holds up a server shutdown;
-when the digest still matches on reconnection, the snapshot is skipped.
+when the digest still matches on reconnection, the snapshot is skipped. A quiet stream sends a
+``heartbeat`` every ``HEARTBEAT_SECONDS``, so the page tells a hung server from a calm one.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ POLL_SECONDS = 0.5
 STREAM_SECONDS = 10.0
 OVERVIEW_EVERY = 4  # polls; numbers and services change rarely
 RETRY_MS = 500
+HEARTBEAT_SECONDS = 2.0  # a quiet stream still says it is alive: the page's indicator needs it
+HEARTBEAT = b"event: heartbeat\ndata: {}\n\n"
 
 
 def sse(event: str, data: Any, event_id: str | None = None) -> bytes:
@@ -127,9 +130,13 @@ class EventStream:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         polls = 0
+        beat = loop.time()
         while loop.time() < deadline:
             await asyncio.sleep(POLL_SECONDS)
             polls += 1
+            if loop.time() - beat >= HEARTBEAT_SECONDS:
+                beat = loop.time()
+                yield HEARTBEAT
             if polls % OVERVIEW_EVERY == 0:
                 self._scope = await self._simulator.scope(Principal(self._scope.account))
                 overview = await self._overview()

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from switchboard.domain.errors import NotFound
 from switchboard.domain.models import Account
-from switchboard.web import events, simulator, views
+from switchboard.web import charts, events, numbers, simulator, views
 from switchboard.web.auth import guarded
 
 ASSET_TYPES = {
@@ -79,5 +79,15 @@ DASHBOARD_ROUTES = [
     Route(f"{API}/attempts/{{sid}}", guarded(views.fetch_attempt), methods=["GET"]),
     Route(f"{API}/attempts/{{sid}}/signature", guarded(views.inspect_signature), methods=["GET"]),
     Route(f"{API}/attempts/{{sid}}/replay", guarded(views.replay_attempt), methods=["POST"]),
+    Route(f"{API}/stats", guarded(charts.stats), methods=["GET"]),
+    Route(f"{API}/numbers", guarded(numbers.create_number), methods=["POST"]),
+    Route(f"{API}/numbers/{{sid}}", guarded(numbers.update_number), methods=["POST"]),
+    Route(f"{API}/services", guarded(numbers.create_service), methods=["POST"]),
+    Route(f"{API}/services/{{sid}}/numbers", guarded(numbers.add_service_number), methods=["POST"]),
+    Route(
+        f"{API}/services/{{sid}}/numbers/{{number_sid}}",
+        guarded(numbers.remove_service_number),
+        methods=["DELETE"],
+    ),
     Route(f"{API}/reset", guarded(views.reset), methods=["POST"]),
 ]

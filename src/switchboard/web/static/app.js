@@ -1,9 +1,13 @@
 // The dashboard: wires the live event stream to the state and renders the sidebar.
 import { getJSON } from "./api.js";
 import { byId, fill, h, shortClock, stripChannel } from "./dom.js";
+import { initCharts } from "./charts.js";
 import { initDetail, refreshDetail } from "./detail.js";
+import { initKeys } from "./keys.js";
 import { initLists, reload as reloadList } from "./lists.js";
+import { setLive, watchConnection } from "./live.js";
 import { collapseLoad } from "./loadgroup.js";
+import { initNumbers } from "./numbers.js";
 import { initPhone } from "./phone.js";
 import { initReset } from "./reset.js";
 import { notify, on, state, threads } from "./state.js";
@@ -14,33 +18,6 @@ function renderAccount() {
   byId("account-sid").textContent = o.account.sid;
   byId("auth-token").textContent = o.account.auth_token;
   byId("version").textContent = o.version ? `v${o.version}` : "";
-}
-
-function renderNumbers() {
-  const o = state.overview;
-  if (!o) return;
-  const services = new Map(o.services.map((s) => [s.sid, s]));
-  const items = o.numbers.map((n) => {
-    const service = n.service_sid ? services.get(n.service_sid) : null;
-    const target = n.webhook; // where its inbound messages go, decided by the server
-    return h(
-      "li",
-      { class: "number" },
-      h("div", { class: "row" }, h("strong", {}, n.phone_number), service ? h("span", { class: "tag" }, service.friendly_name) : null),
-      h("div", { class: "url", title: target ? target.url : "" }, target ? `${target.method} ${target.url}` : "no webhook URL"),
-    );
-  });
-  fill(byId("numbers"), items.length ? items : h("li", { class: "muted" }, "No numbers yet. Create one with the REST API or the SDK."));
-  const svc = o.services.map((s) =>
-    h(
-      "li",
-      {},
-      h("div", { class: "row" }, h("strong", {}, s.friendly_name), h("code", { class: "muted" }, s.sid)),
-      h("div", { class: "url" }, s.inbound_request_url ? `inbound: ${s.inbound_request_url}` : "no inbound URL"),
-      h("div", { class: "muted small" }, s.numbers.length ? s.numbers.join(", ") : "no numbers in its pool"),
-    ),
-  );
-  fill(byId("services"), svc.length ? svc : h("li", { class: "muted" }, "None"));
 }
 
 function threadItem(t) {
@@ -79,24 +56,10 @@ function renderThreads() {
   fill(byId("threads"), items.length ? items : h("li", { class: "muted" }, "No messages yet. Send one from the phone."));
 }
 
-function setLive(text, ok) {
-  byId("live").className = `live ${ok ? "on" : "off"}`;
-  byId("live-text").textContent = text;
-}
-
 function connect() {
   const source = new EventSource("/_dashboard/events");
-  let dropTimer = null;
   let firstSnapshot = true;
-  source.addEventListener("open", () => {
-    clearTimeout(dropTimer);
-    setLive("live", true);
-  });
-  source.addEventListener("error", () => {
-    // Streams end every few seconds by design and reconnect at once; only a lasting gap shows.
-    clearTimeout(dropTimer);
-    dropTimer = setTimeout(() => setLive("reconnecting…", false), 2500);
-  });
+  watchConnection(source, connect);
   source.addEventListener("overview", (e) => {
     state.overview = JSON.parse(e.data);
     notify("overview");
@@ -111,6 +74,10 @@ function connect() {
     }
     firstSnapshot = false;
     notify("messages", "attempts", "threads", "thread");
+    // After the batched render (this frame callback runs after notify's): scripts wait for it.
+    requestAnimationFrame(() => {
+      document.documentElement.dataset.state = "ready";
+    });
     // An open attempt never changes; re-rendering it would close the inspector.
     if (state.selection && state.selection.type === "message") refreshDetail();
   });
@@ -132,7 +99,9 @@ function connect() {
 
 async function start() {
   on("overview", renderAccount);
-  on("overview", renderNumbers);
+  initNumbers();
+  initCharts();
+  initKeys();
   on("threads", renderThreads);
   byId("token-toggle").addEventListener("click", () => {
     const token = byId("auth-token");
@@ -157,7 +126,7 @@ async function start() {
     state.overview = await getJSON("/overview");
     notify("overview");
   } catch (error) {
-    setLive(`error: ${error.message}`, false);
+    setLive(`error: ${error.message}`, "down");
   }
   connect();
 }

@@ -398,6 +398,38 @@ SELECT MIN(date_created) AS at FROM messages
 WHERE direction = 'outbound-reply' AND from_addr = :from_addr AND to_addr = :to_addr
     AND error_code = 14107 AND date_created >= :since;
 
+-- name: stats_messages_per_minute
+-- The dashboard's charts: aggregates computed by the database, not by fetching the rows.
+SELECT date_created / 60000000 AS minute, status, COUNT(*) AS n FROM messages
+WHERE account_sid = ANY(:account_sids::text[]) AND date_created >= :since
+GROUP BY date_created / 60000000, status ORDER BY minute;
+
+-- name: stats_message_statuses
+SELECT direction, status, COUNT(*) AS n FROM messages WHERE account_sid = ANY(:account_sids::text[])
+GROUP BY direction, status;
+
+-- name: stats_error_codes
+SELECT source, error_code, COUNT(*) AS n FROM (
+    SELECT 'message' AS source, error_code FROM messages
+    WHERE account_sid = ANY(:account_sids::text[]) AND error_code IS NOT NULL
+    UNION ALL
+    SELECT 'webhook' AS source, error_code FROM webhook_attempts
+    WHERE account_sid = ANY(:account_sids::text[]) AND error_code IS NOT NULL
+) AS coded
+GROUP BY source, error_code ORDER BY n DESC, error_code LIMIT 12;
+
+-- name: stats_webhook_latency
+-- Nearest-rank percentiles: the smallest duration whose rank reaches p% of the attempts.
+SELECT COUNT(*) AS n,
+    MIN(CASE WHEN rn * 100 >= total * 50 THEN duration_ms END) AS p50,
+    MIN(CASE WHEN rn * 100 >= total * 90 THEN duration_ms END) AS p90,
+    MIN(CASE WHEN rn * 100 >= total * 99 THEN duration_ms END) AS p99,
+    MAX(duration_ms) AS max
+FROM (
+    SELECT duration_ms, ROW_NUMBER() OVER (ORDER BY duration_ms) AS rn, COUNT(*) OVER () AS total
+    FROM webhook_attempts WHERE account_sid = ANY(:account_sids::text[])
+) AS ranked;
+
 -- name: search_message_seq
 -- The searches of the dashboard and the assertion API: newest first, keyset paged on seq.
 -- :account_sids is an array; :pattern is an ILIKE pattern whose % and _ are escaped with \.
