@@ -136,14 +136,19 @@ class Dispatcher:
 
     async def drain(self) -> None:
         """Wait until no job is due now and none is running (callers bound it with a timeout)."""
+        self.wake()
         while True:
-            self.wake()
             await asyncio.sleep(0)
             await self._idle.wait()
             due = await self._store.next_job_due()
             busy = self._running or self._reserved or self._claiming
-            if not busy and (due is None or due > self._clock.now()):
+            due_now = due is not None and due <= self._clock.now()
+            if not busy and not due_now:
                 return
+            if due_now and not busy:
+                # Wake the loop only for work it has not started on: waking it while a claim
+                # is in flight would start another claim, and drain() would wait forever.
+                self.wake()
             await asyncio.sleep(0.005)
 
     async def _run(self) -> None:
