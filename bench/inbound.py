@@ -9,6 +9,11 @@ the baseline, so the ratio shows what switchboard's durability and bookkeeping c
     python bench/inbound.py --count 5000                  # as fast as it goes (throughput)
     python bench/inbound.py --count 5000 --rate 500       # paced (latency at a given rate)
     python bench/inbound.py --count 5000 --quiet          # serve --quiet: no request log
+    python bench/inbound.py --src ../old/src              # the server from another source tree
+
+``--src`` runs the server from another checkout's ``src`` (its own ``PYTHONPATH``) while the
+injector, the receiver and the baseline stay this tree's: side-by-side comparisons of two
+versions of the server then differ in the server alone.
 
 The server logs a line per request and per webhook attempt (to /dev/null here) unless
 ``--quiet``, as ``switchboard serve`` does by default: the default measures what users run.
@@ -139,6 +144,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--workers", type=int, default=1, help="switchboard serve --workers")
     parser.add_argument("--quiet", action="store_true", help="switchboard serve --quiet")
+    parser.add_argument("--src", help="run the server from this source tree (default: installed)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
@@ -146,6 +152,8 @@ def main() -> None:
     received_file = workdir / "received.txt"
     env = {**os.environ, "SWITCHBOARD_ACCOUNT_SID": TEST_ACCOUNT_SID,
            "SWITCHBOARD_AUTH_TOKEN": TEST_AUTH_TOKEN}  # fmt: skip
+    if args.src:
+        env["PYTHONPATH"] = str(Path(args.src).resolve())
     receiver = start(
         [sys.executable, str(HERE / "receiver.py"), str(receiver_port), str(received_file)]
     )

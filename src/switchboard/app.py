@@ -32,6 +32,7 @@ from switchboard.config import Config, ConfigError
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import Account
 from switchboard.domain.numbering import load_geocoder
+from switchboard.heap import settle_server_process
 from switchboard.logs import SERVER, configure_from_env
 from switchboard.ports import Clock
 from switchboard.services.scenarios import ScenarioBook
@@ -90,8 +91,14 @@ def create_app(
     clock: Clock | None = None,
     on_ready: Callable[[Ready], None] | None = None,
     mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    server_process: bool = False,
 ) -> Starlette:
-    """The switchboard ASGI app; storage opens and the main account exists on startup."""
+    """The switchboard ASGI app; storage opens and the main account exists on startup.
+
+    ``server_process``: the app owns its process (``serve``, a ``--workers`` process), whose
+    garbage collector is tuned once the app is ready (see heap.py); not for an app served in a
+    thread of someone else's process.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -108,6 +115,8 @@ def create_app(
             # in a thread that would take the GIL from the event loop while the first requests
             # are served (measured: bench/inbound.py lost ~0.2 s of its first second to it).
             load_geocoder()
+            if server_process:
+                settle_server_process()
             system.start_delivering()
             if on_ready is not None:
                 on_ready(ready)
@@ -140,7 +149,7 @@ CONFIG_ENV = "SWITCHBOARD_WORKER_CONFIG"
 def app_from_env() -> Starlette:
     """The app of one ``--workers`` process (uvicorn imports this factory in each worker)."""
     configure_from_env()
-    return create_app(Config.from_env(os.environ[CONFIG_ENV]))
+    return create_app(Config.from_env(os.environ[CONFIG_ENV]), server_process=True)
 
 
 async def prepare_database(config: Config) -> Ready:

@@ -23,7 +23,7 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     def create_app(config: Any, **_: Any) -> None:
         configs.append(config)
 
-    async def run_worker(config: Any, stop: Any) -> None:
+    async def run_worker(config: Any, stop: Any, **_: Any) -> None:
         configs.append(config)
 
     monkeypatch.setattr(app_module, "create_app", create_app)

@@ -200,7 +200,7 @@ def serve(
             "fd": listener.fileno(), "log_level": "warning", "lifespan": "on", "access_log": False,
         }  # fmt: skip
         if workers == 1:
-            uvicorn.run(create_app(config, on_ready=_announce), **options)
+            uvicorn.run(create_app(config, on_ready=_announce, server_process=True), **options)
             return
         with _config_errors():
             _announce(asyncio.run(prepare_database(config)))
@@ -273,7 +273,7 @@ def worker(database: str, lease_seconds: float, concurrency: int, loop_protectio
             loop.add_signal_handler(signum, stop.set)
         console.print(f"switchboard worker delivering for {_shown(database)}")
         sys.stdout.flush()
-        await run_worker(config, stop)
+        await run_worker(config, stop, server_process=True)
 
     with _config_errors():
         asyncio.run(main())
