@@ -164,7 +164,8 @@ def filter_options(command: F) -> F:
                      help="Only the attempts for this message (SM/MM sid)."),
         click.option("--kind", type=click.Choice(ATTEMPT_KINDS),
                      help="Only attempts of this kind."),
-        click.option("--url", help="Only attempts to this URL, exactly."),
+        # Not --url: that names the server (the connection options).
+        click.option("--request-url", help="Only attempts to this URL, exactly."),
         click.option("--status", type=click.IntRange(100, 599),
                      help="Only attempts answered with this HTTP status."),
         click.option("--error-code", type=int, help="Only attempts with this error code."),
@@ -186,12 +187,12 @@ def filter_options(command: F) -> F:
 @wide_option
 @client_command
 def list_command(
-    server: Server, message_sid: str | None, kind: str | None, url: str | None,
+    server: Server, message_sid: str | None, kind: str | None, request_url: str | None,
     status: int | None, error_code: int | None, failed: bool, since: Since | None, limit: int,
     as_json: bool, wide: bool,
 ) -> None:  # fmt: skip
     """List webhook and status-callback attempts, oldest first."""
-    filters = Filters(message_sid, kind, url, status, error_code, failed,
+    filters = Filters(message_sid, kind, request_url, status, error_code, failed,
                       resolve_since(server, since))  # fmt: skip
     attempts = filters.search(server, limit)
     if as_json:
@@ -211,20 +212,20 @@ def list_command(
 @wide_option
 @client_command
 def wait_command(
-    server: Server, message_sid: str | None, kind: str | None, url: str | None,
+    server: Server, message_sid: str | None, kind: str | None, request_url: str | None,
     status: int | None, error_code: int | None, failed: bool, since: Since, timeout: float,
     as_json: bool, wide: bool,
 ) -> None:  # fmt: skip
     """Wait until an attempt matching the filters has been made, then print it (the newest
-    one; --json: the attempt's JSON, as \b`webhooks show --json` prints it).
+    one; --json: the attempt's JSON, as `webhooks show --json` prints it).
 
     Exits 4, saying so on one line, when none matches within --timeout seconds.
     """
-    filters = Filters(message_sid, kind, url, status, error_code, failed,
+    filters = Filters(message_sid, kind, request_url, status, error_code, failed,
                       resolve_since(server, since))  # fmt: skip
     found = wait_for(lambda wait: filters.search(server, 1, wait), timeout)
     if not found:
-        fields = {"message": message_sid, "kind": kind, "url": url, "status": status,
+        fields = {"message": message_sid, "kind": kind, "url": request_url, "status": status,
                   "error code": error_code, "failed": failed}  # fmt: skip
         click.echo(f"No webhook attempt matched within {timeout:g} s "
                    f"({described(fields, filters.since)}).", err=True)  # fmt: skip
