@@ -217,7 +217,7 @@ def test_webhooks_wait_for_the_attempt_of_a_message(sim, receiver):
 # --- Webhooks: filters ------------------------------------------------------------------------
 
 
-def test_webhooks_filter_by_message_kind_url_status_error_failed_and_since(sim, receiver, closed_url):
+def test_webhooks_filter_by_message_kind_url_status_error_failed_since(sim, receiver, closed_url):
     good, bad = receiver.url("/sms"), closed_url("/refused")
     sim.number(OURS, sms_url=good)
     sim.number(OTHER_NUMBER, sms_url=bad)
