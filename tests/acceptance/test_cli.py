@@ -956,3 +956,21 @@ def test_webhooks_list_filters_and_wait(server_process: Any, receiver: Any) -> N
     assert timed_out.returncode == EXIT_FAILED
     [said] = timed_out.stderr.splitlines()
     assert said.startswith("No webhook attempt matched within 0.3 s (kind fallback, since "), said
+
+
+def test_text_waits_for_a_slow_app_and_says_when_it_is_still_pending(
+    server_process: Any, receiver: Any
+) -> None:
+    server = server_process.start()
+    slow = receiver.route("/slow", "<Response><Message>Sorry, I was slow</Message></Response>",
+                          delay=1.5)  # fmt: skip
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER, "SmsUrl": slow})
+    # Within --timeout: the reply once the app answers (the attempt is waited for, not polled).
+    answered = switchboard(server, "text", "--to", NUMBER, "hello?")
+    assert answered.returncode == 0, answered.stdout + answered.stderr
+    assert answered.stdout.splitlines() == [f"{NUMBER} → +15555550123: Sorry, I was slow"]
+    # Past it: the command says so and exits 4.
+    pending = switchboard(server, "text", "--to", NUMBER, "--timeout", "0.3", "anyone?")
+    assert pending.returncode == EXIT_FAILED, pending.stdout + pending.stderr
+    assert "✗ the webhook was still pending after 0.3 s" in pending.stdout.splitlines()
