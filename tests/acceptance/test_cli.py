@@ -14,6 +14,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -775,6 +777,13 @@ def server_now(http: httpx.Client) -> str:
     return now
 
 
+def next_second(http: httpx.Client, then: datetime) -> str:
+    """The server's time once its clock has passed ``then`` (a time to the second)."""
+    while datetime.fromisoformat(now := server_now(http)) <= then:
+        time.sleep(0.05)  # the condition is the clock's next second: at most one second away
+    return now
+
+
 def test_messages_list_filters_by_status_direction_body_and_since(
     server_process: Any, receiver: Any
 ) -> None:
@@ -829,8 +838,8 @@ def test_messages_wait_prints_the_message_that_arrives(server_process: Any) -> N
         text = {"To": HANDSET, "From": NUMBER}
         old = http.post(f"{API}/Messages.json", data={**text, "Body": "Your code is 1111"})
         settled(http, old.json()["sid"])
-        # Read before the text is sent: the waiter may start before or after it, and finds it.
-        since = server_now(http)
+        # The clock answers whole seconds: a --since in the next one leaves the old text out.
+        since = next_second(http, parsedate_to_datetime(old.json()["date_created"]))
         waiter = subprocess.Popen(
             [sys.executable, "-m", "switchboard", "messages", "wait", "--to", HANDSET,
              "--body", r"code is (\d+)", "--since", since, "--status", "delivered",
@@ -870,6 +879,41 @@ def test_messages_wait_prints_the_message_that_arrives(server_process: Any) -> N
         result = switchboard(server, "messages", "wait", *bad)
         assert result.returncode == 2, result.stderr
         assert says in result.stderr
+
+
+def test_messages_wait_by_default_answers_with_a_new_message_only(server_process: Any) -> None:
+    """Without --since only a text made after the wait began counts, even one made in the same
+    second as an older match (the server's clock answers whole seconds)."""
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER})
+
+        def text(code: int) -> None:
+            body = f"Your code is {code}"
+            sent = http.post(
+                f"{API}/Messages.json", data={"To": HANDSET, "From": NUMBER, "Body": body}
+            )
+            assert sent.status_code == 201, sent.text
+
+        text(1000)  # there before the wait, and likely in its first second
+        waiter = subprocess.Popen(
+            [sys.executable, "-m", "switchboard", "messages", "wait", "--to", HANDSET,
+             "--body", r"code is (\d+)", "--extract", "1", "--timeout", "60",
+             "--url", server.url, *CREDENTIALS],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=PLAIN_ENV,
+        )  # fmt: skip
+        # The waiter's start cannot be seen from here: text until it answers.
+        sent = []
+        for code in range(1001, 1400):
+            text(code)
+            sent.append(str(code))
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                waiter.wait(timeout=0.1)
+            if waiter.returncode is not None:
+                break
+        out, err = waiter.communicate(timeout=30)
+    assert waiter.returncode == 0, err
+    assert out.strip() in sent, out
 
 
 def test_a_shell_script_reads_a_verification_code(server_process: Any, tmp_path: Path) -> None:
@@ -913,7 +957,9 @@ def test_webhooks_list_filters_and_wait(server_process: Any, receiver: Any) -> N
         http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": OTHER, "SmsUrl": broken})
         good = inbound(http, "fine")
         bad = inbound(http, "boom", to=OTHER)
-        since = server_now(http)
+        last = http.get("/_sim/webhooks", params={"Limit": 1}).json()["webhooks"][-1]
+        # The clock answers whole seconds: a --since in the next one leaves these out.
+        since = next_second(http, datetime.fromisoformat(last["date_created"]))
 
     def messages_of(*options: str) -> list[str]:
         listed = switchboard(server, "webhooks", "list", *options, "--json")

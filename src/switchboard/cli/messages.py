@@ -6,8 +6,8 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import click
@@ -28,7 +28,14 @@ from switchboard.cli.output import (
     when,
     wide_option,
 )
-from switchboard.cli.waiting import Since, described, resolve_since, since_option, wait_for
+from switchboard.cli.waiting import (
+    Since,
+    described,
+    resolve_since,
+    since_option,
+    wait_for,
+    wait_for_new,
+)
 from switchboard.cli.webhooks import print_attempts
 from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import Direction
@@ -250,14 +257,22 @@ def wait_command(
             raise click.BadParameter(f"--body has {re.compile(body).groups} capture group(s)",
                                      param_hint="--extract")  # fmt: skip
     filters = Filters(to, from_, status, direction, body, resolve_since(server, since))
-    found = wait_for(lambda wait: filters.search(server, 1, wait), timeout)
+    if since == timedelta(0):  # from now on: leave out what was there when the wait began
+        assert filters.since is not None
+
+        def search(moment: datetime, limit: int, wait: float) -> list[dict[str, Any]]:
+            return replace(filters, since=moment).search(server, limit, wait)
+
+        found = wait_for_new(server, search, filters.since, timeout)
+    else:
+        found = wait_for(lambda wait: filters.search(server, 1, wait), timeout)
     if not found:
         fields = {"to": to, "from": from_, "status": status, "direction": direction,
                   "body": body and f"/{body}/"}  # fmt: skip
         click.echo(f"No message matched within {timeout:g} s "
                    f"({described(fields, filters.since)}).", err=True)  # fmt: skip
         raise Failed
-    message = found[0]
+    message = found[0]  # the newest
     if extract is not None:
         assert body is not None
         match = re.search(body, message["body"] or "")

@@ -53,12 +53,16 @@ def since_option(help_text: str, default: str | None = None) -> Callable[[F], F]
     return click.option("--since", metavar="TIME", default=default, callback=_since, help=help_text)
 
 
+def server_now(server: Server) -> datetime:
+    """The simulator's clock, to the second (``GET /_sim/clock``)."""
+    return datetime.fromisoformat(server.client.clock()["now"])
+
+
 def resolve_since(server: Server, since: Since | None) -> datetime | None:
     """The moment ``since`` stands for; a duration is counted back from the server's clock."""
     if since is None or isinstance(since, datetime):
         return since
-    now = datetime.fromisoformat(server.client.clock()["now"])
-    return now - since
+    return server_now(server) - since
 
 
 T = TypeVar("T")
@@ -83,6 +87,38 @@ def wait_for(search: Callable[[float], list[T]], timeout: float) -> list[T]:
             found = []
         if found or time.monotonic() >= deadline:
             return found
+
+
+Search = Callable[[datetime, int, float], list[dict[str, Any]]]  # (since, limit, wait) -> found
+BEFORE_LIMIT = 1000  # matches made within the starting second that can be told apart
+RECHECK_SECONDS = 0.05
+
+
+def wait_for_new(
+    server: Server, search: Search, second: datetime, timeout: float
+) -> list[dict[str, Any]]:
+    """What ``search`` finds that was made after this call began, within ``timeout``.
+
+    The server's clock answers whole seconds (``second``, read at the start), so a search from
+    ``second`` also finds what was made earlier in that second, before this call. Those are
+    read first and left out: while any exist, the rest of that second is read again every
+    RECHECK_SECONDS (a waiting search would answer with them at once) until the clock has
+    moved on; from the next second on, whatever matches is new, and the server waits for it.
+    """
+    deadline = time.monotonic() + timeout
+    before = {found["sid"] for found in search(second, BEFORE_LIMIT, 0.0)}
+    if before:
+        while True:
+            moved_on = server_now(server) > second  # read first: nothing can follow it in second
+            fresh = [f for f in search(second, len(before) + 1, 0.0) if f["sid"] not in before]
+            if fresh or (not moved_on and time.monotonic() >= deadline):
+                return fresh
+            if moved_on:
+                break
+            time.sleep(RECHECK_SECONDS)
+        second += timedelta(seconds=1)
+    left = max(deadline - time.monotonic(), 0.0)
+    return wait_for(lambda wait: search(second, 1, wait), left)
 
 
 def described(filters: Mapping[str, object], since: datetime | None) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -28,7 +28,14 @@ from switchboard.cli.output import (
     when,
     wide_option,
 )
-from switchboard.cli.waiting import Since, described, resolve_since, since_option, wait_for
+from switchboard.cli.waiting import (
+    Since,
+    described,
+    resolve_since,
+    since_option,
+    wait_for,
+    wait_for_new,
+)
 from switchboard.domain.models import ATTEMPT_KINDS
 from switchboard.services.search import MAX_ATTEMPTS
 
@@ -223,17 +230,26 @@ def wait_command(
     """
     filters = Filters(message_sid, kind, request_url, status, error_code, failed,
                       resolve_since(server, since))  # fmt: skip
-    found = wait_for(lambda wait: filters.search(server, 1, wait), timeout)
+    if since == timedelta(0):  # from now on: leave out what was there when the wait began
+        assert filters.since is not None
+
+        def search(moment: datetime, limit: int, wait: float) -> list[dict[str, Any]]:
+            return replace(filters, since=moment).search(server, limit, wait)
+
+        found = wait_for_new(server, search, filters.since, timeout)
+    else:
+        found = wait_for(lambda wait: filters.search(server, 1, wait), timeout)
     if not found:
         fields = {"message": message_sid, "kind": kind, "url": request_url, "status": status,
                   "error code": error_code, "failed": failed}  # fmt: skip
         click.echo(f"No webhook attempt matched within {timeout:g} s "
                    f"({described(fields, filters.since)}).", err=True)  # fmt: skip
         raise Failed
+    newest = found[-1]  # the attempts are listed oldest first
     if as_json:
-        print_json(found[0])
+        print_json(newest)
         return
-    print_attempts(make_console(), found, None, wide)
+    print_attempts(make_console(), [newest], None, wide)
 
 
 @webhooks.command("show", short_help="Show one attempt: request, response, error.")
