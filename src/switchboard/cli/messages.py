@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 import click
@@ -29,12 +29,12 @@ from switchboard.cli.output import (
     wide_option,
 )
 from switchboard.cli.waiting import (
+    Search,
     Since,
     described,
     resolve_since,
     since_option,
-    wait_for,
-    wait_for_new,
+    wait_matching,
 )
 from switchboard.cli.webhooks import print_attempts
 from switchboard.domain.lifecycle import MessageStatus
@@ -61,6 +61,10 @@ class Filters:
     direction: str | None = None
     body: str | None = None  # a regular expression
     since: datetime | None = None
+
+    def searcher(self, server: Server) -> Search:
+        """``search`` from a given moment, for the waits."""
+        return lambda moment, limit, wait: replace(self, since=moment).search(server, limit, wait)
 
     def search(self, server: Server, limit: int, wait: float = 0.0) -> list[dict[str, Any]]:
         """The newest ``limit`` (at most MAX_MESSAGES) matches, newest first."""
@@ -257,15 +261,8 @@ def wait_command(
             raise click.BadParameter(f"--body has {re.compile(body).groups} capture group(s)",
                                      param_hint="--extract")  # fmt: skip
     filters = Filters(to, from_, status, direction, body, resolve_since(server, since))
-    if since == timedelta(0):  # from now on: leave out what was there when the wait began
-        assert filters.since is not None
-
-        def search(moment: datetime, limit: int, wait: float) -> list[dict[str, Any]]:
-            return replace(filters, since=moment).search(server, limit, wait)
-
-        found = wait_for_new(server, search, filters.since, timeout)
-    else:
-        found = wait_for(lambda wait: filters.search(server, 1, wait), timeout)
+    assert filters.since is not None  # resolved from --since, which has a default
+    found = wait_matching(server, filters.searcher(server), since, filters.since, timeout)
     if not found:
         fields = {"to": to, "from": from_, "status": status, "direction": direction,
                   "body": body and f"/{body}/"}  # fmt: skip

@@ -94,6 +94,16 @@ BEFORE_LIMIT = 1000  # matches made within the starting second that can be told 
 RECHECK_SECONDS = 0.05
 
 
+def wait_matching(
+    server: Server, search: Search, since: Since, moment: datetime, timeout: float
+) -> list[dict[str, Any]]:
+    """``wait``'s answer: what ``search`` finds from ``moment`` (``since`` resolved) within
+    ``timeout``; with ``since`` now, only what is made after the wait began."""
+    if since == timedelta(0):
+        return wait_for_new(server, search, moment, timeout)
+    return wait_for(lambda wait: search(moment, 1, wait), timeout)
+
+
 def wait_for_new(
     server: Server, search: Search, second: datetime, timeout: float
 ) -> list[dict[str, Any]]:

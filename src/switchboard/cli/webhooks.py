@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -29,12 +29,12 @@ from switchboard.cli.output import (
     wide_option,
 )
 from switchboard.cli.waiting import (
+    Search,
     Since,
     described,
     resolve_since,
     since_option,
-    wait_for,
-    wait_for_new,
+    wait_matching,
 )
 from switchboard.domain.models import ATTEMPT_KINDS
 from switchboard.services.search import MAX_ATTEMPTS
@@ -155,6 +155,10 @@ class Filters:
     failed: bool = False
     since: datetime | None = None
 
+    def searcher(self, server: Server) -> Search:
+        """``search`` from a given moment, for the waits."""
+        return lambda moment, limit, wait: replace(self, since=moment).search(server, limit, wait)
+
     def search(self, server: Server, limit: int, wait: float = 0.0) -> list[dict[str, Any]]:
         """The newest ``limit`` matching attempts, oldest first."""
         found: list[dict[str, Any]] = server.client.webhooks(
@@ -230,15 +234,8 @@ def wait_command(
     """
     filters = Filters(message_sid, kind, request_url, status, error_code, failed,
                       resolve_since(server, since))  # fmt: skip
-    if since == timedelta(0):  # from now on: leave out what was there when the wait began
-        assert filters.since is not None
-
-        def search(moment: datetime, limit: int, wait: float) -> list[dict[str, Any]]:
-            return replace(filters, since=moment).search(server, limit, wait)
-
-        found = wait_for_new(server, search, filters.since, timeout)
-    else:
-        found = wait_for(lambda wait: filters.search(server, 1, wait), timeout)
+    assert filters.since is not None  # resolved from --since, which has a default
+    found = wait_matching(server, filters.searcher(server), since, filters.since, timeout)
     if not found:
         fields = {"message": message_sid, "kind": kind, "url": request_url, "status": status,
                   "error code": error_code, "failed": failed}  # fmt: skip
