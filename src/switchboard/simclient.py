@@ -178,14 +178,15 @@ class SimRoutes(Generic[R]):
     def webhooks(
         self, message_sid: str | None = None, limit: int | None = None, *,
         kind: str | None = None, url: str | None = None, status: int | None = None,
-        error_code: int | None = None, since: datetime | str | None = None, wait: float = 0.0,
+        error_code: int | None = None, failed: bool = False,
+        since: datetime | str | None = None, wait: float = 0.0,
     ) -> R:  # fmt: skip
-        """``{"webhooks": [...]}``: the newest ``limit`` matching attempts, oldest first;
-        ``wait`` as for :meth:`messages`."""
+        """``{"webhooks": [...]}``: the newest ``limit`` matching attempts, oldest first
+        (``failed``: only those that did not succeed); ``wait`` as for :meth:`messages`."""
         params = _pairs({
             "Limit": limit, "MessageSid": message_sid, "Kind": kind, "Url": url,
-            "Status": status, "ErrorCode": error_code, "Since": _rfc3339(since),
-            "Wait": _seconds(wait),
+            "Status": status, "ErrorCode": error_code, "Failed": "true" if failed else None,
+            "Since": _rfc3339(since), "Wait": _seconds(wait),
         })  # fmt: skip
         return self._send(SimRequest("GET", "/_sim/webhooks", params, wait=wait))
 

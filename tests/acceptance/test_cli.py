@@ -14,6 +14,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +73,8 @@ def test_every_command_has_help() -> None:
     runner = CliRunner()
     commands = [["numbers", "list"], ["numbers", "add"], ["numbers", "update"],
                 ["numbers", "remove"], ["messages", "list"], ["messages", "show"],
-                ["webhooks", "list"], ["webhooks", "show"], ["webhooks", "replay"], ["reset"],
-                ["load"]]  # fmt: skip
+                ["messages", "wait"], ["webhooks", "list"], ["webhooks", "show"],
+                ["webhooks", "replay"], ["webhooks", "wait"], ["reset"], ["load"]]  # fmt: skip
     for command in commands:
         result = runner.invoke(cli, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output)
@@ -758,3 +760,263 @@ def test_serve_quiet_logs_only_the_shutdown(spawn_server: Any, receiver: Any) ->
     assert "/_sim/inbound" not in log
     assert "webhook" not in log
     assert log.rstrip().endswith("switchboard stopped")
+
+
+# --- The assertion API from the command line: searches and waits (issue 19) ----------------------
+
+
+def rows(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """The data lines of a piped table (its header dropped); [] for its empty message."""
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    return [] if lines[0].startswith("No ") else lines[1:]
+
+
+def server_now(http: httpx.Client) -> str:
+    now: str = http.get("/_sim/clock").json()["now"]
+    return now
+
+
+def next_second(http: httpx.Client, then: datetime) -> str:
+    """The server's time once its clock has passed ``then`` (a time to the second)."""
+    while datetime.fromisoformat(now := server_now(http)) <= then:
+        time.sleep(0.05)  # the condition is the clock's next second: at most one second away
+    return now
+
+
+def test_messages_list_filters_by_status_direction_body_and_since(
+    server_process: Any, receiver: Any
+) -> None:
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json",
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+        coded = inbound(http, "your code is 1234")
+        hello = inbound(http, "Hello there")
+        sent = http.post(
+            f"{API}/Messages.json", data={"To": HANDSET, "From": NUMBER, "Body": "out"}
+        )
+        outbound = sent.json()["sid"]
+        settled(http, outbound)
+
+    def sids(*options: str) -> list[str]:
+        return [row.split()[0] for row in rows(switchboard(server, "messages", "list", *options))]
+
+    assert sids("--direction", "inbound") == [hello, coded]  # newest first
+    assert sids("--direction", "outbound-api") == [outbound]
+    assert sids("--status", "delivered") == [outbound]
+    assert sids("--status", "received", "--from", HANDSET) == [hello, coded]
+    assert sids("--body", r"code is \d+") == [coded]
+    assert sids("--body", "(?i)^hello") == [hello]
+    assert sids("--since", "2999-01-01T00:00:00Z") == []
+    assert sids("--since", "1h") == [outbound, hello, coded]
+    assert sids("--since", "2000-01-01 00:00:00") == [outbound, hello, coded]  # UTC
+    listed = json.loads(switchboard(server, "messages", "list", "--body", "code", "--json").stdout)
+    assert [m["sid"] for m in listed] == [coded]
+    assert listed[0]["body"] == "your code is 1234"  # Twilio's Message JSON, as before
+
+    # Above the assertion API's 1,000 the REST API's pages are read: To and From only.
+    assert sids("--limit", "1001", "--to", NUMBER) == [hello, coded]
+    refused = switchboard(server, "messages", "list", "--limit", "1001", "--status", "sent")
+    assert refused.returncode == 2
+    assert "above 1000, messages are listed with --to and --from only" in refused.stderr
+    for bad, says in (
+        (["--body", "("], "not a regular expression"),
+        (["--since", "yesterday"], "'yesterday' is not a time"),
+        (["--status", "bogus"], "'bogus' is not one of"),
+        (["--direction", "outbound"], "'outbound' is not one of"),
+    ):
+        result = switchboard(server, "messages", "list", *bad)
+        assert result.returncode == 2, result.stderr
+        assert says in result.stderr
+
+
+def test_messages_wait_prints_the_message_that_arrives(server_process: Any) -> None:
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER})
+        text = {"To": HANDSET, "From": NUMBER}
+        old = http.post(f"{API}/Messages.json", data={**text, "Body": "Your code is 1111"})
+        settled(http, old.json()["sid"])
+        # The clock answers whole seconds: a --since in the next one leaves the old text out.
+        since = next_second(http, parsedate_to_datetime(old.json()["date_created"]))
+        waiter = subprocess.Popen(
+            [sys.executable, "-m", "switchboard", "messages", "wait", "--to", HANDSET,
+             "--body", r"code is (\d+)", "--since", since, "--status", "delivered",
+             "--timeout", "60", "--url", server.url, *CREDENTIALS],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=PLAIN_ENV,
+        )  # fmt: skip
+        sent = http.post(f"{API}/Messages.json", data={**text, "Body": "Your code is 2222"})
+        new = sent.json()["sid"]
+        out, err = waiter.communicate(timeout=90)
+    assert waiter.returncode == 0, err
+    # One line: time, SID, status, direction, addresses, body.
+    [line] = out.splitlines()
+    assert line.split()[1:4] == [new, "delivered", "outbound-api"], line
+    assert line.endswith(f"{NUMBER} → {HANDSET}  Your code is 2222"), line
+
+    # By default only a message created from now on counts: the two above are too old.
+    timed_out = switchboard(server, "messages", "wait", "--to", HANDSET, "--timeout", "0.5")
+    assert timed_out.returncode == EXIT_FAILED
+    assert timed_out.stdout == ""
+    [said] = timed_out.stderr.splitlines()
+    assert said.startswith(f"No message matched within 0.5 s (to {HANDSET}, since "), said
+    # An earlier --since finds the newest match at once; --json prints its JSON.
+    found = switchboard(server, "messages", "wait", "--to", HANDSET, "--since", "10m", "--json")
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["sid"] == new
+    whole = switchboard(server, "messages", "wait", "--since", "1h", "--body", r"\d{4}",
+                        "--extract", "0")  # fmt: skip
+    assert whole.stdout == "2222\n"
+    older = switchboard(server, "messages", "wait", "--since", "1h", "--body", "code is (1+)",
+                        "--extract", "1")  # fmt: skip
+    assert older.stdout == "1111\n"
+    for bad, says in (
+        (["--extract", "1"], "needs --body"),
+        (["--body", "code", "--extract", "1"], "--body has 0 capture group(s)"),
+        (["--timeout", "-1"], "-1"),
+    ):
+        result = switchboard(server, "messages", "wait", *bad)
+        assert result.returncode == 2, result.stderr
+        assert says in result.stderr
+
+
+def test_messages_wait_by_default_answers_with_a_new_message_only(server_process: Any) -> None:
+    """Without --since only a text made after the wait began counts, even one made in the same
+    second as an older match (the server's clock answers whole seconds)."""
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER})
+
+        def text(code: int) -> None:
+            body = f"Your code is {code}"
+            sent = http.post(
+                f"{API}/Messages.json", data={"To": HANDSET, "From": NUMBER, "Body": body}
+            )
+            assert sent.status_code == 201, sent.text
+
+        text(1000)  # there before the wait, and likely in its first second
+        waiter = subprocess.Popen(
+            [sys.executable, "-m", "switchboard", "messages", "wait", "--to", HANDSET,
+             "--body", r"code is (\d+)", "--extract", "1", "--timeout", "60",
+             "--url", server.url, *CREDENTIALS],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=PLAIN_ENV,
+        )  # fmt: skip
+        # The waiter's start cannot be seen from here: text until it answers.
+        sent = []
+        for code in range(1001, 1400):
+            text(code)
+            sent.append(str(code))
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                waiter.wait(timeout=0.1)
+            if waiter.returncode is not None:
+                break
+        out, err = waiter.communicate(timeout=30)
+    assert waiter.returncode == 0, err
+    assert out.strip() in sent, out
+
+
+def test_a_shell_script_reads_a_verification_code(server_process: Any, tmp_path: Path) -> None:
+    """The documented use (docs/cli.md): a script triggers a text and reads the code from it."""
+    server = server_process.start()
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER})
+    script = tmp_path / "signup.sh"
+    script.write_text(
+        'set -eu\n'
+        'switchboard() { "$PYTHON" -m switchboard "$@"; }\n'
+        'since=$(date -u +%Y-%m-%dT%H:%M:%SZ)\n'
+        '# the app under test texts a code (here: straight through the REST API)\n'
+        'curl -sf -u "$SWITCHBOARD_ACCOUNT_SID:$SWITCHBOARD_AUTH_TOKEN" -o /dev/null \\\n'
+        '  "$SWITCHBOARD_URL/2010-04-01/Accounts/$SWITCHBOARD_ACCOUNT_SID/Messages.json" \\\n'
+        f'  -d To={HANDSET} -d From={NUMBER} --data-urlencode "Body=Your code: 424242"\n'
+        f"code=$(switchboard messages wait --to {HANDSET} --since \"$since\" \\\n"
+        "  --body 'code: (\\d+)' --extract 1)\n"
+        'echo "entering $code"\n'
+        f"if switchboard messages wait --to {HANDSET} --timeout 0.2 >/dev/null; then\n"
+        '  echo "no second code"; else echo "none: exit $?"; fi\n'
+    )  # fmt: skip
+    env = {**PLAIN_ENV, "PYTHON": sys.executable, "SWITCHBOARD_URL": server.url,
+           "SWITCHBOARD_ACCOUNT_SID": TEST_ACCOUNT_SID,
+           "SWITCHBOARD_AUTH_TOKEN": TEST_AUTH_TOKEN}  # fmt: skip
+    result = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env,
+                            timeout=120, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == ["entering 424242", "none: exit 4"], result.stdout
+    assert result.stderr.startswith("No message matched within 0.2 s"), result.stderr
+
+
+def test_webhooks_list_filters_and_wait(server_process: Any, receiver: Any) -> None:
+    server = server_process.start()
+    ok_url = f"{receiver.base_url}/sms"
+    broken = receiver.route("/broken", status=500)
+    with server.http() as http:
+        http.post(
+            f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER, "SmsUrl": ok_url}
+        )
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": OTHER, "SmsUrl": broken})
+        good = inbound(http, "fine")
+        bad = inbound(http, "boom", to=OTHER)
+        last = http.get("/_sim/webhooks", params={"Limit": 1}).json()["webhooks"][-1]
+        # The clock answers whole seconds: a --since in the next one leaves these out.
+        since = next_second(http, datetime.fromisoformat(last["date_created"]))
+
+    def messages_of(*options: str) -> list[str]:
+        listed = switchboard(server, "webhooks", "list", *options, "--json")
+        assert listed.returncode == 0, listed.stderr
+        return [a["message_sid"] for a in json.loads(listed.stdout)]
+
+    assert messages_of() == [good, bad]  # oldest first, as before
+    assert messages_of("--failed") == [bad]
+    assert messages_of("--status", "500") == [bad]
+    assert messages_of("--status", "200", "--kind", "incoming") == [good]
+    assert messages_of("--kind", "status_callback") == []
+    assert messages_of("--request-url", broken) == [bad]
+    assert messages_of("--error-code", "11200") == [bad]
+    assert messages_of("--since", "2999-01-01T00:00:00Z") == []
+    assert messages_of("--since", "1h", "--message", good) == [good]
+    table = rows(switchboard(server, "webhooks", "list", "--failed"))
+    assert [row.split()[3] for row in table] == [bad]
+    assert "11200" in table[0]
+    bad_kind = switchboard(server, "webhooks", "list", "--kind", "bogus")
+    assert bad_kind.returncode == 2
+
+    # wait: the attempt made for a message texted after --since.
+    with server.http() as http:
+        waiter = subprocess.Popen(
+            [sys.executable, "-m", "switchboard", "webhooks", "wait", "--failed", "--since",
+             since, "--timeout", "60", "--url", server.url, *CREDENTIALS],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=PLAIN_ENV,
+        )  # fmt: skip
+        inbound(http, "fine again")
+        again = inbound(http, "boom again", to=OTHER)
+        out, err = waiter.communicate(timeout=90)
+    assert waiter.returncode == 0, err
+    header, row = out.splitlines()
+    assert header.split()[:4] == ["SID", "TIME", "KIND", "MESSAGE"]
+    assert row.split()[3] == again
+    assert "11200" in row
+    shown = switchboard(server, "webhooks", "wait", "--message", again, "--since", "1h", "--json")
+    assert json.loads(shown.stdout)["message_sid"] == again
+    timed_out = switchboard(server, "webhooks", "wait", "--kind", "fallback", "--timeout", "0.3")
+    assert timed_out.returncode == EXIT_FAILED
+    [said] = timed_out.stderr.splitlines()
+    assert said.startswith("No webhook attempt matched within 0.3 s (kind fallback, since "), said
+
+
+def test_text_waits_for_a_slow_app_and_says_when_it_is_still_pending(
+    server_process: Any, receiver: Any
+) -> None:
+    server = server_process.start()
+    slow = receiver.route("/slow", "<Response><Message>Sorry, I was slow</Message></Response>",
+                          delay=1.5)  # fmt: skip
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER, "SmsUrl": slow})
+    # Within --timeout: the reply once the app answers (the attempt is waited for, not polled).
+    answered = switchboard(server, "text", "--to", NUMBER, "hello?")
+    assert answered.returncode == 0, answered.stdout + answered.stderr
+    assert answered.stdout.splitlines() == [f"{NUMBER} → +15555550123: Sorry, I was slow"]
+    # Past it: the command says so and exits 4.
+    pending = switchboard(server, "text", "--to", NUMBER, "--timeout", "0.3", "anyone?")
+    assert pending.returncode == EXIT_FAILED, pending.stdout + pending.stderr
+    assert "✗ the webhook was still pending after 0.3 s" in pending.stdout.splitlines()

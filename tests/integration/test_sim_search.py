@@ -217,7 +217,7 @@ def test_webhooks_wait_for_the_attempt_of_a_message(sim, receiver):
 # --- Webhooks: filters ------------------------------------------------------------------------
 
 
-def test_webhooks_filter_by_message_kind_url_status_error_and_since(sim, receiver, closed_url):
+def test_webhooks_filter_by_message_kind_url_status_error_failed_since(sim, receiver, closed_url):
     good, bad = receiver.url("/sms"), closed_url("/refused")
     sim.number(OURS, sms_url=good)
     sim.number(OTHER_NUMBER, sms_url=bad)
@@ -242,6 +242,8 @@ def test_webhooks_filter_by_message_kind_url_status_error_and_since(sim, receive
     assert sids(ErrorCode=error_code) == {failing}
     assert sids(Kind="incoming") == {ok, failing}
     assert sids(Kind="status_callback") == set()
+    assert sids(Failed="true") == {failing}  # no answer, with an error code
+    assert sids(Failed="false") == {ok, failing}  # false filters nothing
     assert sids(Since="2999-01-01T00:00:00Z") == set()
     assert attempts(sim.http, Since="2000-01-01T00:00:00Z") == everything
     # The newest Limit attempts, oldest first (as the attempt log reads).
@@ -284,6 +286,7 @@ BAD_ATTEMPT_SEARCHES = [
     {"Since": "2024-05-01 noon"},
     {"Wait": "60.5"},
     {"Body": "x"},  # a message filter, not an attempt filter
+    {"Failed": "maybe"},
 ]
 
 

@@ -9,7 +9,10 @@ this file).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +27,9 @@ from switchboard.testing import (
     live_server,
 )
 
+# CI keeps this folder as its artifacts (build/ is ignored by git); SWITCHBOARD_SCREENSHOTS=
+# docs/screenshots writes the documentation's images instead (docs/dashboard.md, "Screenshots").
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 OUR_NUMBER = "+15005550006"
 HANDSET = "+15555550123"
 
@@ -60,3 +66,16 @@ def dashboard_server(twiml_app: TestReceiver) -> Iterator[LiveServer]:
         )
         assert response.status_code == 201, response.text
         yield server
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Any, str], None]:
+    """``screenshot(page, name)`` saves the page as ``name.png`` in build/screenshots/, or in
+    the folder ``SWITCHBOARD_SCREENSHOTS`` names."""
+    folder = Path(os.environ.get("SWITCHBOARD_SCREENSHOTS") or SCREENSHOTS)
+
+    def save(page: Any, name: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"))
+
+    return save

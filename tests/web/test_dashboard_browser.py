@@ -6,11 +6,10 @@ over the event stream, and opens the signature inspector.
 
 The browser is the system's Chromium (``/usr/bin/chromium``, or ``SWITCHBOARD_CHROMIUM``);
 ``playwright install`` is never needed. Without it the test is skipped locally and fails in CI
-(``CI`` set), where .ci/run installs it. ``SWITCHBOARD_SCREENSHOT=path`` saves a screenshot.
+(``CI`` set), where .ci/run installs it.
 
-The finder's test saves its screenshots in ``build/screenshots/`` (kept by CI as artifacts), or
-in ``SWITCHBOARD_SCREENSHOTS``: ``SWITCHBOARD_SCREENSHOTS=docs/screenshots`` regenerates the
-ones the README shows.
+Screenshots go to ``build/screenshots/`` (CI's artifacts), or with
+``SWITCHBOARD_SCREENSHOTS=docs/screenshots`` to the documentation's images (docs/dashboard.md).
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ import shutil
 import struct
 import time
 import zlib
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -42,6 +40,7 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 10_000
 OUR_NUMBER = "+15005550006"
+Screenshot = Callable[[Any, str], None]  # the ``screenshot`` fixture (conftest.py)
 
 
 def chromium_path() -> str:
@@ -183,11 +182,6 @@ def test_phone_simulator_reply_webhook_and_signature_inspector(
     expect(detail).to_contain_text("the header we sent matches")
     expect(detail).to_contain_text("https:// instead of http://")
 
-    screenshot = os.environ.get("SWITCHBOARD_SCREENSHOT")
-    if screenshot:
-        page.locator("#detail").evaluate("el => { el.scrollTop = 0; }")
-        page.screenshot(path=screenshot)
-
     # What the app saw behind a TLS proxy: https. Our header does not validate there.
     page.get_by_label("URL your app saw").fill(twiml_app.url("/sms").replace("http://", "https://"))
     page.get_by_role("button", name="Check", exact=True).click()
@@ -202,12 +196,6 @@ def test_phone_simulator_reply_webhook_and_signature_inspector(
 
 BROKEN_NUMBER = "+15005550009"
 MUTATION = {"X-Switchboard-Dashboard": "1"}
-
-
-def shot(page: Any, name: str) -> None:
-    folder = Path(os.environ.get("SWITCHBOARD_SCREENSHOTS") or "build/screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"))
 
 
 def seed(server: LiveServer, twiml_app: Any, load: int) -> None:
@@ -240,7 +228,7 @@ def seed(server: LiveServer, twiml_app: Any, load: int) -> None:
 
 
 def test_finder_search_filters_url_paging_bulk_replay_and_clear(
-    page: Any, dashboard_server: LiveServer, twiml_app: Any
+    page: Any, dashboard_server: LiveServer, twiml_app: Any, screenshot: Screenshot
 ) -> None:
     from playwright.sync_api import expect
 
@@ -294,7 +282,7 @@ def test_finder_search_filters_url_paging_bulk_replay_and_clear(
     expect(page.locator("select[name=direction]")).to_have_value("inbound")
     expect(page.locator("#filters")).to_be_visible()
     expect(messages).to_have_count(3)
-    shot(page, "messages-filters")
+    screenshot(page, "messages-filters")
     messages.nth(1).click()
     expect(page.get_by_test_id("detail")).to_contain_text("order 42 please")
 
@@ -315,13 +303,13 @@ def test_finder_search_filters_url_paging_bulk_replay_and_clear(
     expect(rows).to_have_count(4)
     page.locator("#q").fill("")
     expect(rows).to_have_count(6)
-    shot(page, "attempts-failed-bulk-replay")
+    screenshot(page, "attempts-failed-bulk-replay")
 
     # Clear asks first; cancelling keeps everything.
     page.locator("#clear").click()
     dialog = page.locator("#clear-dialog")
     expect(dialog).to_be_visible()
-    shot(page, "clear-dialog")
+    screenshot(page, "clear-dialog")
     page.locator("#clear-cancel").click()
     expect(dialog).to_be_hidden()
     expect(rows).to_have_count(6)
@@ -332,3 +320,49 @@ def test_finder_search_filters_url_paging_bulk_replay_and_clear(
     expect(rows.first).to_contain_text("No webhook attempts match.")
     expect(threads).to_contain_text("No messages yet.")
     expect(page.get_by_test_id("numbers")).to_contain_text(OUR_NUMBER)  # numbers are kept
+
+
+def test_the_readme_picture_a_conversation_its_webhooks_and_a_failure(
+    page: Any, dashboard_server: LiveServer, twiml_app: Any, screenshot: Screenshot
+) -> None:
+    """The README's first image (docs/screenshots/dashboard.png): a conversation through the
+    phone, the app's own text whose first status callback its server refused, and that failed
+    attempt opened."""
+    from playwright.sync_api import expect
+
+    # The app's status endpoint fails once (HTTP 500), then answers.
+    refused = Reply(status=500, body="Internal Server Error", content_type="text/plain")
+    status_url = twiml_app.route("/status", [refused, Reply(status=204)])
+    page.goto(dashboard_server.base_url + "/")
+    expect(page.locator("#live")).to_have_class("live on")
+    conversation = page.get_by_test_id("conversation")
+    rows = page.get_by_test_id("attempts").locator("tbody tr")
+
+    page.locator("#to").select_option(OUR_NUMBER)
+    page.locator("#body").fill("Hi! Is my order on its way?")
+    page.locator("#send").click()
+    expect(conversation).to_contain_text("You said: Hi! Is my order on its way?")
+
+    # The app texts the handset through the REST API, with a status callback.
+    sent = httpx.post(
+        f"{dashboard_server.base_url}/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/Messages.json",
+        data={"To": "+15555550123", "From": OUR_NUMBER, "StatusCallback": status_url,
+              "Body": "Good news: order #1042 ships today. Track it at https://example.com/t/1042"},
+        auth=(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN),
+    )  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    expect(conversation).to_contain_text("order #1042 ships today")
+
+    page.locator("#body").fill("Great, thanks!")
+    page.locator("#send").click()
+    expect(conversation).to_contain_text("You said: Great, thanks!")
+
+    # Every attempt is listed; the refused callback is the one failure, with Twilio's 11200.
+    failed = rows.filter(has_text="status_callback").filter(has_text="500")
+    expect(failed).to_have_count(1)
+    expect(rows.filter(has_text="incoming")).to_have_count(2)
+    failed.click()
+    detail = page.get_by_test_id("detail")
+    expect(detail).to_contain_text("11200")
+    page.locator("#detail").evaluate("el => { el.scrollTop = 0; }")
+    screenshot(page, "dashboard")

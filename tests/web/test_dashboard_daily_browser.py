@@ -4,7 +4,8 @@ live indicator when the server goes away, and scripting the page under its stric
 
 Like test_dashboard_browser.py: the system's Chromium (``/usr/bin/chromium`` or
 ``SWITCHBOARD_CHROMIUM``), never ``playwright install``; skipped locally without it, failed in
-CI. ``SWITCHBOARD_SCREENSHOTS=dir`` saves the views shown in docs/dashboard.md there.
+CI. Screenshots go to ``build/screenshots/`` (CI's artifacts), or with
+``SWITCHBOARD_SCREENSHOTS=docs/screenshots`` to the documentation's images (docs/dashboard.md).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,6 +35,7 @@ MUTATION = {"X-Switchboard-Dashboard": "1"}
 LONG_SID_HANDSET = "+447700900123"
 
 Browse = Callable[..., Any]  # browse(**context_options) -> a new page
+Screenshot = Callable[[Any, str], None]  # the ``screenshot`` fixture (conftest.py)
 
 
 def chromium_path() -> str:
@@ -75,13 +76,6 @@ def browse() -> Iterator[Browse]:
             browser.close()
 
 
-def screenshot(page: Any, name: str) -> None:
-    folder = os.environ.get("SWITCHBOARD_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / name))
-
-
 def open_dashboard(page: Any, server: LiveServer) -> None:
     page.goto(server.base_url + "/")
     # The page marks itself ready once the first snapshot is drawn (see docs/dashboard.md).
@@ -115,7 +109,7 @@ def rest_number(server: LiveServer, phone: str) -> dict[str, Any]:
 
 
 def test_numbers_and_services_are_created_and_edited_from_the_sidebar(
-    browse: Browse, dashboard_server: LiveServer, twiml_app: Any
+    browse: Browse, dashboard_server: LiveServer, twiml_app: Any, screenshot: Screenshot
 ) -> None:
     from playwright.sync_api import expect
 
@@ -165,7 +159,7 @@ def test_numbers_and_services_are_created_and_edited_from_the_sidebar(
     expect(numbers.locator("li", has_text="+15555550100")).to_contain_text(
         twiml_app.url("/service")
     )
-    screenshot(page, "dashboard-numbers.png")
+    screenshot(page, "dashboard-numbers")
 
     # The same number twice: 21422, shown inline.
     page.locator("#add-number").click()
@@ -176,7 +170,7 @@ def test_numbers_and_services_are_created_and_edited_from_the_sidebar(
 
 
 def test_charts_show_the_store_and_follow_it_live(
-    browse: Browse, dashboard_server: LiveServer
+    browse: Browse, dashboard_server: LiveServer, screenshot: Screenshot
 ) -> None:
     from playwright.sync_api import expect
 
@@ -192,11 +186,11 @@ def test_charts_show_the_store_and_follow_it_live(
     expect(charts.get_by_test_id("chart-delivery")).to_contain_text("3 of 3 outbound delivered")
     expect(charts.get_by_test_id("chart-per-minute")).to_contain_text("6 in 30 min")
     expect(charts.locator("svg rect.bar.ok").first).to_be_visible()
-    screenshot(page, "dashboard-charts.png")
+    screenshot(page, "dashboard-charts")
 
 
 def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(
-    browse: Browse, dashboard_server: LiveServer
+    browse: Browse, dashboard_server: LiveServer, screenshot: Screenshot
 ) -> None:
     from playwright.sync_api import expect
 
@@ -209,7 +203,7 @@ def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(
     text_in(dashboard_server, "Good evening")
     open_thread(page, "+15555550123")
     expect(page.get_by_test_id("conversation")).to_contain_text("You said: Good evening")
-    screenshot(page, "dashboard-dark.png")
+    screenshot(page, "dashboard-dark")
 
     # The toggle (or "t") switches to light, and the choice survives a reload.
     page.locator("#theme-toggle").click()
@@ -226,7 +220,7 @@ def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(
 
 
 def test_a_400_pixel_wide_window_never_scrolls_sideways(
-    browse: Browse, dashboard_server: LiveServer
+    browse: Browse, dashboard_server: LiveServer, screenshot: Screenshot
 ) -> None:
     from playwright.sync_api import expect
 
@@ -238,7 +232,7 @@ def test_a_400_pixel_wide_window_never_scrolls_sideways(
     expect(conversation).to_contain_text("You said: A narrow phone")
     width = "document.documentElement.scrollWidth"
     assert page.evaluate(width) <= 400
-    screenshot(page, "dashboard-narrow.png")
+    screenshot(page, "dashboard-narrow")
 
     # The widest views: a message's detail, an attempt with its signature inspector.
     conversation.locator(".bubble.theirs").first.click()
@@ -255,7 +249,7 @@ def test_a_400_pixel_wide_window_never_scrolls_sideways(
 
 
 def test_the_keyboard_moves_opens_replays_and_writes(
-    browse: Browse, dashboard_server: LiveServer, twiml_app: Any
+    browse: Browse, dashboard_server: LiveServer, twiml_app: Any, screenshot: Screenshot
 ) -> None:
     from playwright.sync_api import expect
 
@@ -301,7 +295,7 @@ def test_the_keyboard_moves_opens_replays_and_writes(
     # ? shows the shortcuts; Escape hides them.
     page.keyboard.press("?")
     expect(page.get_by_role("dialog")).to_contain_text("Keyboard shortcuts")
-    screenshot(page, "dashboard-keys.png")
+    screenshot(page, "dashboard-keys")
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_be_hidden()
 

@@ -17,15 +17,21 @@ from switchboard.api.params import Params
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import ATTEMPT_KINDS, Direction
-from switchboard.services.search import MAX_WAIT_SECONDS, AttemptSearch, MessageSearch
+from switchboard.services.search import (
+    MAX_ATTEMPTS,
+    MAX_MESSAGES,
+    MAX_WAIT_SECONDS,
+    AttemptSearch,
+    MessageSearch,
+)
 
-MAX_MESSAGES: Final = 1000
-MAX_ATTEMPTS: Final = 5000  # attempts are small enough; the CLI lists up to this many
 MAX_PATTERN: Final = 1000  # characters of a Body regular expression
 
 _COMMON: Final = ("Since", "Limit", "Wait")
 MESSAGE_PARAMETERS: Final = ("To", "From", "Status", "Direction", "Body", *_COMMON)
-ATTEMPT_PARAMETERS: Final = ("MessageSid", "Kind", "Url", "Status", "ErrorCode", *_COMMON)
+ATTEMPT_PARAMETERS: Final = (
+    "MessageSid", "Kind", "Url", "Status", "ErrorCode", "Failed", *_COMMON,
+)  # fmt: skip
 
 # RFC 3339's date-time: a full date, a time with seconds, and an offset (Z or ±hh:mm).
 _RFC3339_RE = re.compile(
@@ -68,6 +74,7 @@ def attempt_search(params: Params) -> AttemptSearch:
         url=_text(params, "Url"),
         status=status,
         error_code=_number(params, "ErrorCode"),
+        failed=params.boolean("Failed"),
         since=_since(params),
         limit=_limit(params, 200, MAX_ATTEMPTS),
         wait=_wait(params),

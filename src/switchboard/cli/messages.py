@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import time
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 from rich.text import Text
 
 from switchboard.cli.connection import Server, client_command
+from switchboard.cli.exits import Failed
 from switchboard.cli.output import (
     Cell,
     json_option,
@@ -23,32 +28,80 @@ from switchboard.cli.output import (
     when,
     wide_option,
 )
+from switchboard.cli.waiting import (
+    Search,
+    Since,
+    described,
+    resolve_since,
+    since_option,
+    wait_matching,
+)
 from switchboard.cli.webhooks import print_attempts
+from switchboard.domain.lifecycle import MessageStatus
+from switchboard.domain.models import Direction
+from switchboard.services.search import MAX_MESSAGES
 from switchboard.simclient import SimClientError
 
-POLL_PAGE = 200  # messages per request while following
+F = TypeVar("F", bound=Callable[..., Any])
+
+POLL_PAGE = 200  # the newest messages read by each poll while following
 # The statuses a message is created with: a new message found in another one has moved on, and
 # its timeline is fetched to print each step from the first.
 FIRST_STATUSES = frozenset({"received", "queued", "accepted", "scheduled"})
-MAX_POLL_PAGES = 10  # a burst larger than this between two polls is partly skipped
+REST_PAGE = 1000  # the REST API's largest PageSize
 
 
-def fetch_messages(
-    server: Server, filters: dict[str, str], limit: int, known: set[str] | None = None
-) -> list[dict[str, Any]]:
-    """Up to ``limit`` messages, newest first; with ``known``, pages of POLL_PAGE that stop at
-    the first page holding a message already seen."""
-    size = min(limit, 1000) if known is None else POLL_PAGE
-    params: dict[str, str | int] = {**filters, "PageSize": size}
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What ``list``, ``--follow`` and ``wait`` filter on: ``GET /_sim/messages``'s parameters."""
+
+    to: str | None = None
+    from_: str | None = None
+    status: str | None = None
+    direction: str | None = None
+    body: str | None = None  # a regular expression
+    since: datetime | None = None
+
+    def searcher(self, server: Server) -> Search:
+        """``search`` from a given moment, for the waits."""
+        return lambda moment, limit, wait: replace(self, since=moment).search(server, limit, wait)
+
+    def search(self, server: Server, limit: int, wait: float = 0.0) -> list[dict[str, Any]]:
+        """The newest ``limit`` (at most MAX_MESSAGES) matches, newest first."""
+        found: list[dict[str, Any]] = server.client.messages(
+            to=self.to, from_=self.from_, status=self.status, direction=self.direction,
+            body=self.body, since=self.since, limit=limit, wait=wait,
+        )["messages"]  # fmt: skip
+        return found
+
+    @property
+    def rest_only(self) -> bool:
+        """Whether the REST API's Messages.json can apply them all (To and From)."""
+        return not (self.status or self.direction or self.body or self.since)
+
+
+def fetch_messages(server: Server, filters: Filters, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` messages, newest first, from the assertion API; more than it answers
+    (MAX_MESSAGES) from the REST API's pages, which filter on To and From only."""
+    if limit <= MAX_MESSAGES:
+        return filters.search(server, limit)
+    params = {"To": filters.to, "From": filters.from_, "PageSize": REST_PAGE}
     page = server.client.request("GET", server.api("Messages.json"), params=params)
     found: list[dict[str, Any]] = []
     while True:
         found.extend(page["messages"])
         if len(found) >= limit or not page.get("next_page_uri"):
             return found[:limit]
-        if known is not None and any(m["sid"] in known for m in page["messages"]):
-            return found
         page = server.client.request("GET", page["next_page_uri"])
+
+
+def poll_messages(server: Server, filters: Filters, known: set[str]) -> list[dict[str, Any]]:
+    """The newest POLL_PAGE messages, or MAX_MESSAGES when none of those is known yet (a
+    burst since the previous poll)."""
+    found = filters.search(server, POLL_PAGE)
+    if len(found) == POLL_PAGE and not any(m["sid"] in known for m in found):
+        found = filters.search(server, MAX_MESSAGES)
+    return found
 
 
 def _status(message: dict[str, Any]) -> tuple[str, str]:
@@ -85,15 +138,43 @@ def messages() -> None:
     """List, inspect and follow messages."""
 
 
+def filter_options(command: F) -> F:
+    """The assertion API's message filters, shared by ``list`` and ``wait``."""
+    options = [
+        click.option("--to", help="Only messages to this address."),
+        click.option("--from", "from_", help="Only messages from this address."),
+        click.option("--status", type=click.Choice([s.value for s in MessageStatus]),
+                     help="Only messages in this status now."),
+        click.option("--direction", type=click.Choice([d.value for d in Direction]),
+                     help="Only messages in this direction."),
+        click.option("--body", metavar="REGEX", callback=_regex,
+                     help="Only messages whose body matches this regular expression "
+                          "(Python's syntax, searched anywhere; (?i) ignores case)."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _regex(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as error:
+            raise click.BadParameter(f"not a regular expression: {error}") from None
+    return value
+
+
 @messages.command("list")
-@click.option("--to", help="Only messages to this address.")
-@click.option("--from", "from_", help="Only messages from this address.")
+@filter_options
+@since_option("Only messages created at or after TIME: now, 30s, 10m, 2h, 1d back, or a "
+              "time such as 2026-05-01T12:00:00Z (UTC unless it has an offset).")  # fmt: skip
 @click.option(
     "--limit",
     default=50,
     show_default=True,
     type=click.IntRange(min=1),
-    help="At most N messages (newest first).",
+    help=f"At most N messages (newest first); above {MAX_MESSAGES}, with --to/--from only.",
 )
 @click.option(
     "--follow",
@@ -117,8 +198,9 @@ def messages() -> None:
 @wide_option
 @client_command
 def list_command(
-    server: Server, to: str | None, from_: str | None, limit: int, follow: bool, interval: float,
-    max_seconds: float | None, as_json: bool, wide: bool,
+    server: Server, to: str | None, from_: str | None, status: str | None,
+    direction: str | None, body: str | None, since: Since | None, limit: int, follow: bool,
+    interval: float, max_seconds: float | None, as_json: bool, wide: bool,
 ) -> None:  # fmt: skip
     """List messages, newest first, or tail them with --follow.
 
@@ -126,7 +208,13 @@ def list_command(
     With --follow the most recent messages (up to --limit) are printed oldest first, then one
     line per new message or status change; --json prints one JSON object per line.
     """
-    filters = {k: v for k, v in (("To", to), ("From", from_)) if v}
+    filters = Filters(to, from_, status, direction, body, resolve_since(server, since))
+    if limit > MAX_MESSAGES and not filters.rest_only:
+        raise click.BadParameter(
+            f"above {MAX_MESSAGES}, messages are listed with --to and --from only "
+            "(narrow the search with --since instead)",
+            param_hint="--limit",
+        )
     if follow:
         _Follower(server, filters, as_json).run(limit, interval, max_seconds)
         return
@@ -135,6 +223,61 @@ def list_command(
         print_json(found)
         return
     print_messages(make_console(), found, None, wide)
+
+
+@messages.command("wait", short_help="Wait for a message to arrive; print it or a part of it.")
+@filter_options
+@since_option("Match messages created at or after TIME (default: now, so only a new one): "
+              "30s, 10m, 2h, 1d back, or a time such as 2026-05-01T12:00:00Z.",
+              default="now")  # fmt: skip
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds to wait before giving up (exit 4).")  # fmt: skip
+@click.option(
+    "--extract",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Print only capture group N of --body's match (0: the whole match).",
+)
+@json_option
+@client_command
+def wait_command(
+    server: Server, to: str | None, from_: str | None, status: str | None,
+    direction: str | None, body: str | None, since: Since, timeout: float,
+    extract: int | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Wait until a message matching the filters exists, then print it: its line, the
+    message JSON with --json, or with --extract one capture group of --body, e.g.
+
+    \b
+      code=$(switchboard messages wait --to +15555550123 --body 'code: (\\d+)' --extract 1)
+
+    Exits 4, saying so on one line, when none matches within --timeout seconds.
+    """
+    if extract is not None:
+        if body is None:
+            raise click.BadParameter("needs --body, the regular expression to extract from",
+                                     param_hint="--extract")  # fmt: skip
+        if extract > re.compile(body).groups:
+            raise click.BadParameter(f"--body has {re.compile(body).groups} capture group(s)",
+                                     param_hint="--extract")  # fmt: skip
+    filters = Filters(to, from_, status, direction, body, resolve_since(server, since))
+    assert filters.since is not None  # resolved from --since, which has a default
+    found = wait_matching(server, filters.searcher(server), since, filters.since, timeout)
+    if not found:
+        fields = {"to": to, "from": from_, "status": status, "direction": direction,
+                  "body": body and f"/{body}/"}  # fmt: skip
+        click.echo(f"No message matched within {timeout:g} s "
+                   f"({described(fields, filters.since)}).", err=True)  # fmt: skip
+        raise Failed
+    message = found[0]  # the newest
+    if extract is not None:
+        assert body is not None
+        match = re.search(body, message["body"] or "")
+        click.echo(match.group(extract) or "" if match else "")
+    elif as_json:
+        print_json(message)
+    else:
+        make_console().print(message_line(message, message["status"]))
 
 
 @messages.command("show", short_help="Show a message, its timeline, webhooks and replies.")
@@ -178,10 +321,29 @@ def show_command(server: Server, sid: str, as_json: bool, wide: bool) -> None:
     print_messages(console, exchange["replies"], "Replies", wide)
 
 
+def _prefix(at: str, sid: str) -> Text:
+    line = Text()
+    line.append(f"{at}  ", style="dim")
+    line.append(f"{sid}  ")
+    return line
+
+
+def message_line(message: dict[str, Any], status: str) -> Text:
+    """``time  sid  status  direction  from → to  body`` on one line, the message shown with
+    ``status`` (its current one, or an earlier one while following)."""
+    line = _prefix(when(message["date_created"], time_only=True), message["sid"])
+    # The error code belongs to the current status; an earlier one is shown without it.
+    shown, style = _status(message if status == message["status"] else {"status": status})
+    line.append(shown.ljust(12), style=style)
+    line.append(f"{message['direction']}  {message['from']} → {message['to']}  ")
+    line.append(one_line(message["body"]))
+    return line
+
+
 class _Follower:
     """Polls the message list and prints what changed since the previous poll."""
 
-    def __init__(self, server: Server, filters: dict[str, str], as_json: bool) -> None:
+    def __init__(self, server: Server, filters: Filters, as_json: bool) -> None:
         self.server, self.filters, self.as_json = server, filters, as_json
         self.console = make_console()
         self.status: dict[str, str] = {}  # sid -> last status printed
@@ -196,7 +358,7 @@ class _Follower:
                 pause = interval if deadline is None else min(interval, deadline - time.monotonic())
                 time.sleep(max(pause, 0))
                 try:
-                    self.poll(POLL_PAGE * MAX_POLL_PAGES, first=False)
+                    self.poll(0, first=False)
                 except SimClientError as error:  # e.g. the server restarting: keep trying
                     if not waiting:
                         click.echo(f"{error}; retrying...", err=True)
@@ -207,9 +369,11 @@ class _Follower:
             pass
 
     def poll(self, limit: int, *, first: bool) -> None:
-        found = fetch_messages(
-            self.server, self.filters, limit, None if first else set(self.status)
-        )
+        """``first``: the newest ``limit``; then the newest few, more after a burst."""
+        if first:
+            found = fetch_messages(self.server, self.filters, limit)
+        else:
+            found = poll_messages(self.server, self.filters, set(self.status))
         # Newest first: unknown messages above the first known one are new; unknown ones
         # below it are older than the window printed at the start, and stay unprinted.
         boundary = next((i for i, m in enumerate(found) if m["sid"] in self.status), len(found))
@@ -243,13 +407,7 @@ class _Follower:
         if self.as_json:
             self.emit({"event": "message", "message": message})
             return
-        line = self._prefix(when(message["date_created"], time_only=True), message["sid"])
-        # The error code belongs to the current status; an earlier one is shown without it.
-        shown, style = _status(message if status == message["status"] else {"status": status})
-        line.append(shown.ljust(12), style=style)
-        line.append(f"{message['direction']}  {message['from']} → {message['to']}  ")
-        line.append(one_line(message["body"]))
-        self.console.print(line)
+        self.console.print(message_line(message, status))
 
     def status_changes(self, message: dict[str, Any], events: list[dict[str, Any]]) -> None:
         """Every status the message went through since the last one printed, from its
@@ -274,10 +432,7 @@ class _Follower:
 
     @staticmethod
     def _prefix(at: str, sid: str) -> Text:
-        line = Text()
-        line.append(f"{at}  ", style="dim")
-        line.append(f"{sid}  ")
-        return line
+        return _prefix(at, sid)
 
     def emit(self, event: dict[str, Any]) -> None:
         click.echo(json.dumps(event, ensure_ascii=False))

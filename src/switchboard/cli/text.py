@@ -12,20 +12,33 @@ from rich.text import Text
 from switchboard.cli.connection import Server, client_command
 from switchboard.cli.exits import Failed
 from switchboard.cli.output import BAD, in_twilios_words, make_console
+from switchboard.cli.waiting import wait_for
 from switchboard.config import DEFAULT_HANDSET
 from switchboard.simclient import SimClient
 
 FAILURE_MARK = "✗"
+RECHECK_SECONDS = 0.05  # between two reads of an exchange whose webhook is being retried
 
 
 def wait_for_exchange(client: SimClient, sid: str, timeout: float) -> dict[str, Any]:
-    """Poll until the inbound message's webhook (and any redirects/fallback) has finished."""
+    """The inbound message's exchange once its webhook (and any redirects/fallback) has
+    finished, or at ``timeout``.
+
+    Most exchanges end with their first attempt, committed with the job that made it: that one
+    is waited for through the assertion API (``GET /_sim/webhooks`` with ``Wait``, answered
+    the moment it is stored). "Finished" is not a search the assertion API has, so a retry or
+    a fallback still to come after it is watched by reading the exchange again.
+    """
     deadline = time.monotonic() + timeout
-    while True:
+    exchange = client.exchange(sid)
+    if exchange["webhook_pending"] and not exchange["webhooks"]:
+        left = max(deadline - time.monotonic(), 0.0)
+        wait_for(lambda wait: client.webhooks(sid, 1, wait=wait)["webhooks"], left)
         exchange = client.exchange(sid)
-        if not exchange["webhook_pending"] or time.monotonic() > deadline:
-            return exchange
-        time.sleep(0.05)
+    while exchange["webhook_pending"] and time.monotonic() < deadline:
+        time.sleep(RECHECK_SECONDS)
+        exchange = client.exchange(sid)
+    return exchange
 
 
 def attempt_failure(attempt: dict[str, Any]) -> str:

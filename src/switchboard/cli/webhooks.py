@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import click
@@ -25,6 +28,18 @@ from switchboard.cli.output import (
     when,
     wide_option,
 )
+from switchboard.cli.waiting import (
+    Search,
+    Since,
+    described,
+    resolve_since,
+    since_option,
+    wait_matching,
+)
+from switchboard.domain.models import ATTEMPT_KINDS
+from switchboard.services.search import MAX_ATTEMPTS
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 ATTEMPT_HEADERS = ["SID", "TIME", "KIND", "MESSAGE", "REQUEST", "HTTP", "MS", "ERROR"]
 
@@ -128,22 +143,110 @@ def webhooks() -> None:
     """Inspect and replay the webhooks and callbacks sent to your app."""
 
 
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What ``list`` and ``wait`` filter on: ``GET /_sim/webhooks``'s parameters."""
+
+    message_sid: str | None = None
+    kind: str | None = None
+    url: str | None = None
+    status: int | None = None
+    error_code: int | None = None
+    failed: bool = False
+    since: datetime | None = None
+
+    def searcher(self, server: Server) -> Search:
+        """``search`` from a given moment, for the waits."""
+        return lambda moment, limit, wait: replace(self, since=moment).search(server, limit, wait)
+
+    def search(self, server: Server, limit: int, wait: float = 0.0) -> list[dict[str, Any]]:
+        """The newest ``limit`` matching attempts, oldest first."""
+        found: list[dict[str, Any]] = server.client.webhooks(
+            self.message_sid, limit, kind=self.kind, url=self.url, status=self.status,
+            error_code=self.error_code, failed=self.failed, since=self.since, wait=wait,
+        )["webhooks"]  # fmt: skip
+        return found
+
+
+def filter_options(command: F) -> F:
+    """The assertion API's attempt filters, shared by ``list`` and ``wait``."""
+    options = [
+        click.option("--message", "message_sid",
+                     help="Only the attempts for this message (SM/MM sid)."),
+        click.option("--kind", type=click.Choice(ATTEMPT_KINDS),
+                     help="Only attempts of this kind."),
+        # Not --url: that names the server (the connection options).
+        click.option("--request-url", help="Only attempts to this URL, exactly."),
+        click.option("--status", type=click.IntRange(100, 599),
+                     help="Only attempts answered with this HTTP status."),
+        click.option("--error-code", type=int, help="Only attempts with this error code."),
+        click.option("--failed", is_flag=True,
+                     help="Only attempts that failed: an error code, no answer, or HTTP 400+."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @webhooks.command("list")
-@click.option("--message", "message_sid", help="Only the attempts for this message (SM/MM sid).")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 5000),
+@filter_options
+@since_option("Only attempts made at or after TIME: now, 30s, 10m, 2h, 1d back, or a time "
+              "such as 2026-05-01T12:00:00Z (UTC unless it has an offset).")  # fmt: skip
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, MAX_ATTEMPTS),
               help="The most recent N attempts.")  # fmt: skip
 @json_option
 @wide_option
 @client_command
 def list_command(
-    server: Server, message_sid: str | None, limit: int, as_json: bool, wide: bool
-) -> None:
+    server: Server, message_sid: str | None, kind: str | None, request_url: str | None,
+    status: int | None, error_code: int | None, failed: bool, since: Since | None, limit: int,
+    as_json: bool, wide: bool,
+) -> None:  # fmt: skip
     """List webhook and status-callback attempts, oldest first."""
-    attempts = server.client.webhooks(message_sid or None, limit)["webhooks"]
+    filters = Filters(message_sid, kind, request_url, status, error_code, failed,
+                      resolve_since(server, since))  # fmt: skip
+    attempts = filters.search(server, limit)
     if as_json:
         print_json(attempts)
         return
     print_attempts(make_console(), attempts, None, wide)
+
+
+@webhooks.command("wait", short_help="Wait for a webhook attempt to be made; print it.")
+@filter_options
+@since_option("Match attempts made at or after TIME (default: now, so only a new one): "
+              "30s, 10m, 2h, 1d back, or a time such as 2026-05-01T12:00:00Z.",
+              default="now")  # fmt: skip
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0),
+              help="Seconds to wait before giving up (exit 4).")  # fmt: skip
+@json_option
+@wide_option
+@client_command
+def wait_command(
+    server: Server, message_sid: str | None, kind: str | None, request_url: str | None,
+    status: int | None, error_code: int | None, failed: bool, since: Since, timeout: float,
+    as_json: bool, wide: bool,
+) -> None:  # fmt: skip
+    """Wait until an attempt matching the filters has been made, then print it (the newest
+    one; --json: the attempt's JSON, as `webhooks show --json` prints it).
+
+    Exits 4, saying so on one line, when none matches within --timeout seconds.
+    """
+    filters = Filters(message_sid, kind, request_url, status, error_code, failed,
+                      resolve_since(server, since))  # fmt: skip
+    assert filters.since is not None  # resolved from --since, which has a default
+    found = wait_matching(server, filters.searcher(server), since, filters.since, timeout)
+    if not found:
+        fields = {"message": message_sid, "kind": kind, "url": request_url, "status": status,
+                  "error code": error_code, "failed": failed}  # fmt: skip
+        click.echo(f"No webhook attempt matched within {timeout:g} s "
+                   f"({described(fields, filters.since)}).", err=True)  # fmt: skip
+        raise Failed
+    newest = found[-1]  # the attempts are listed oldest first
+    if as_json:
+        print_json(newest)
+        return
+    print_attempts(make_console(), [newest], None, wide)
 
 
 @webhooks.command("show", short_help="Show one attempt: request, response, error.")

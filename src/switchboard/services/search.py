@@ -29,6 +29,9 @@ from switchboard.domain.retention import shown_body
 from switchboard.ports import AttemptQuery, MessageQuery, PageRequest, Store
 
 MAX_WAIT_SECONDS: Final = 60
+# The most one search answers (``Limit``): there are no pages, a caller narrows with Since.
+MAX_MESSAGES: Final = 1000
+MAX_ATTEMPTS: Final = 5000  # attempts are small enough; the CLI lists up to this many
 BODY_SCAN_LIMIT: Final = 5000
 SCAN_CHUNK: Final = 500
 RECHECK_SECONDS: Final = 0.5
@@ -56,6 +59,7 @@ class AttemptSearch:
     url: str | None = None
     status: int | None = None  # the response's HTTP status
     error_code: int | None = None
+    failed: bool = False  # only the attempts that did not succeed (AttemptQuery.failed)
     since: datetime | None = None  # made at or after
     limit: int = 200
     wait: float = 0.0
@@ -101,7 +105,8 @@ async def find_attempts(
     """The newest ``search.limit`` matches, oldest first (as the attempt log reads)."""
     query = AttemptQuery(
         account_sids, message_sid=search.message_sid, kind=search.kind, url=search.url,
-        status=search.status, error_code=search.error_code, created_from=search.since,
+        status=search.status, failed=search.failed, error_code=search.error_code,
+        created_from=search.since,
     )  # fmt: skip
 
     async def newest_oldest_first() -> list[WebhookAttempt]:
