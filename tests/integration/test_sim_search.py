@@ -214,6 +214,16 @@ def test_webhooks_wait_for_the_attempt_of_a_message(sim, receiver):
     ]
 
 
+def test_webhooks_kind_replay_finds_the_replays(sim, receiver):
+    sim.number(OURS, sms_url=receiver.url("/sms"))
+    sid = sim.inbound("hi")["sid"]
+    (first,) = attempts(sim.http, MessageSid=sid, Kind="incoming", Wait=WAIT)
+    replayed = sim.http.post(f"/_sim/webhooks/{first['sid']}/replay")
+    assert replayed.status_code in (200, 201), replayed.text
+    found = attempts(sim.http, MessageSid=sid, Kind="replay", Wait=WAIT)
+    assert [(a["kind"], a["url"]) for a in found] == [("replay", first["url"])]
+
+
 # --- Webhooks: filters ------------------------------------------------------------------------
 
 

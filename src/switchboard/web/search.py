@@ -14,7 +14,7 @@ from typing import TypedDict, TypeVar
 
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.lifecycle import MessageStatus
-from switchboard.domain.models import Direction
+from switchboard.domain.models import ATTEMPT_KINDS, Direction
 from switchboard.domain.phone import Channel
 from switchboard.ports import AttemptQuery, MessageQuery, PageRequest
 
@@ -23,7 +23,7 @@ MAX_TEXT = 200  # characters of a search or filter value
 DIRECTIONS = frozenset({"outbound", *(d.value for d in Direction)})
 STATUSES = frozenset(s.value for s in MessageStatus)
 CHANNELS = frozenset(c.value for c in Channel)
-KINDS = frozenset({"incoming", "fallback", "redirect", "status_callback", "action", "replay"})
+KINDS = frozenset(ATTEMPT_KINDS)
 TRUE, FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"", "0", "false", "no", "off"})
 
 T = TypeVar("T")
