@@ -16,8 +16,9 @@ trust it per process, never system-wide.
 Files in the folder: ``ca.pem`` (the certificate to trust), ``ca-key.pem`` (its key, never
 served or printed), ``bundle.pem`` (``ca.pem`` followed by the system's roots, for stacks whose
 variable replaces the roots instead of adding to them) and ``truststore.p12`` (the same
-certificates as a Java truststore, password ``changeit``). The last two are rewritten at each
-start from the system's current roots.
+certificates as a Java truststore, password ``changeit``), rewritten at each start from the
+system's current roots, and ``php/switchboard.ini`` (PHP's ``curl.cainfo`` and
+``openssl.cafile`` set to the bundle).
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ from pathlib import Path
 from typing import Final
 
 from cryptography import x509
-from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from switchboard.domain.hosts import TWILIO_DOMAIN
@@ -50,6 +51,7 @@ CERT_FILE: Final = "ca.pem"
 KEY_FILE: Final = "ca-key.pem"
 BUNDLE_FILE: Final = "bundle.pem"
 TRUSTSTORE_FILE: Final = "truststore.p12"
+PHP_INI: Final = "php/switchboard.ini"  # a PHP_INI_SCAN_DIR folder pointing PHP at bundle.pem
 TRUSTSTORE_PASSWORD: Final = "changeit"  # protects nothing secret: the store holds certificates
 CA_YEARS: Final = 10
 # Leaf certificates live in memory for one run; 397 days is the longest any client accepts.
@@ -278,7 +280,10 @@ def write_trust_files(ca: LocalCA) -> None:
     store = pkcs12.serialize_java_truststore(
         entries, serialization.BestAvailableEncryption(TRUSTSTORE_PASSWORD.encode())
     )
-    for path, data in ((ca.bundle_path, pem), (ca.truststore_path, store)):
+    ini = ca.directory / PHP_INI
+    ini.parent.mkdir(mode=0o700, exist_ok=True)
+    settings = f'curl.cainfo="{ca.bundle_path}"\nopenssl.cafile="{ca.bundle_path}"\n'.encode()
+    for path, data in ((ca.bundle_path, pem), (ca.truststore_path, store), (ini, settings)):
         staging = path.with_name(f".{path.name}.{os.getpid()}")
         staging.unlink(missing_ok=True)
         _write_private(staging, data, 0o644)

@@ -92,7 +92,9 @@ def twilio_hosts_lines(config: Config) -> list[str]:
     if config.tls_port is not None:
         tls = listening_on(replace(config, port=config.tls_port)).replace("http://", "")
         lines.append(f"  Twilio TLS     {tls}   (for a hosts-file or DNS override)")
-    lines.append('  SDK settings   eval "$(switchboard env --sdk python)"   (or node, java, go, ...)')
+    lines.append(
+        '  SDK settings   eval "$(switchboard env --sdk python)"   (or node, java, go, ...)'
+    )
     return lines
 
 

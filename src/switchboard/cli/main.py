@@ -17,6 +17,7 @@ from rich.console import Console
 
 from switchboard import __version__
 from switchboard.cli.connection import ClientGroup, connection_options, own_database
+from switchboard.cli.env import ca, env
 from switchboard.cli.exits import CONFIG
 from switchboard.cli.listen import CannotListen, banner, open_listener
 from switchboard.cli.load import load
@@ -138,13 +139,26 @@ loop_protection_option = click.option(
     help="Also answer as api.twilio.com, messaging.twilio.com, ... through a Twilio-only HTTPS "
     "proxy with a local CA, so SDKs run unchanged (docs/sdks.md; `switchboard env`).",
 )
-@click.option("--proxy-port", type=int, default=DEFAULTS.proxy_port, show_default=True,
-              help="With --twilio-hosts: the proxy's TCP port (clients' HTTPS_PROXY).")
-@click.option("--tls-port", type=int, default=None,
-              help="With --twilio-hosts: also serve TLS as the Twilio hosts on this port, for "
-              "a hosts-file or DNS override (off unless given).")
-@click.option("--ca-dir", default=None, envvar="SWITCHBOARD_CA_DIR",
-              help="The local CA's folder (default: switchboard-ca/ beside the SQLite file).")
+@click.option(
+    "--proxy-port",
+    type=int,
+    default=DEFAULTS.proxy_port,
+    show_default=True,
+    help="With --twilio-hosts: the proxy's TCP port (clients' HTTPS_PROXY).",
+)
+@click.option(
+    "--tls-port",
+    type=int,
+    default=None,
+    help="With --twilio-hosts: also serve TLS as the Twilio hosts on this port, for "
+    "a hosts-file or DNS override (off unless given).",
+)
+@click.option(
+    "--ca-dir",
+    default=None,
+    envvar="SWITCHBOARD_CA_DIR",
+    help="The local CA's folder (default: switchboard-ca/ beside the SQLite file).",
+)
 @click.option(
     "--quiet",
     "-q",
@@ -275,9 +289,8 @@ def _serve_twilio_hosts(config: Config, ca_dir: str | None, options: dict[str, A
         proxy=proxy,
         tls=tls,
     )
-    with proxy, tls or contextlib.nullcontext():
-        with contextlib.suppress(KeyboardInterrupt):
-            server.run()
+    with proxy, tls or contextlib.nullcontext(), contextlib.suppress(KeyboardInterrupt):
+        server.run()
     if not server.started:
         sys.exit(CONFIG)  # as `uvicorn.run` exits when the start fails (its STARTUP_FAILURE)
 
@@ -359,6 +372,8 @@ cli.add_command(messages)
 cli.add_command(webhooks)
 cli.add_command(reset)
 cli.add_command(load)
+cli.add_command(env)
+cli.add_command(ca)
 
 
 def main() -> None:

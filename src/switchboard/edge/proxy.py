@@ -162,7 +162,7 @@ class ProxyFront(asyncio.Protocol):
                 server_side=True,
                 ssl_handshake_timeout=HANDSHAKE_TIMEOUT,
             )
-        except (OSError, ssl.SSLError, ConnectionError, TimeoutError, asyncio.TimeoutError) as e:
+        except (OSError, ssl.SSLError, ConnectionError, TimeoutError) as e:
             # A client that does not trust the CA ends the handshake here: say so in the log.
             log.info("TLS for %s through the proxy failed: %s", host.name, e)
             transport.close()

@@ -43,7 +43,10 @@ async def _answer(send: Send, status: int, body: bytes, media_type: bytes) -> No
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", media_type), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", media_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
