@@ -46,7 +46,7 @@ class HostsServer:
         }  # fmt: skip
         env |= {"TWILIO_ACCOUNT_SID": TEST_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN}
         env |= extra or {}
-        script = f'eval "$SWITCHBOARD_ENV" && exec "$@"'
+        script = 'eval "$SWITCHBOARD_ENV" && exec "$@"'
         env["SWITCHBOARD_ENV"] = self.env_lines(sdk)
         return subprocess.run(
             ["/bin/sh", "-c", script, "sh", *command], cwd=cwd, env=env,

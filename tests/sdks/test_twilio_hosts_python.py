@@ -138,57 +138,43 @@ def test_the_tls_listener_serves_twilio_names_only(hosts_server: Any) -> None:
     settings = hosts_server.settings
     host, port = settings["tls_address"].rsplit(":", 1)
     context = ssl.create_default_context(cafile=settings["ca_certificate"])
-    with socket.create_connection((host, int(port)), timeout=10) as raw:
-        with context.wrap_socket(raw, server_hostname="messaging.twilio.com") as tls:
-            tls.sendall(b"GET /v1/Services HTTP/1.1\r\nHost: messaging.twilio.com\r\n"
-                        b"Connection: close\r\n\r\n")  # fmt: skip
-            answer = b""
-            while chunk := tls.recv(65536):
-                answer += chunk
+    with (
+        socket.create_connection((host, int(port)), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname="messaging.twilio.com") as tls,
+    ):
+        tls.sendall(b"GET /v1/Services HTTP/1.1\r\nHost: messaging.twilio.com\r\n"
+                    b"Connection: close\r\n\r\n")  # fmt: skip
+        answer = b""
+        while chunk := tls.recv(65536):
+            answer += chunk
     assert answer.startswith(b"HTTP/1.1 401 ")  # Twilio's answer without credentials
-    with socket.create_connection((host, int(port)), timeout=10) as raw:
-        with pytest.raises(ssl.SSLError):
-            context.wrap_socket(raw, server_hostname="example.com")
+    with (
+        socket.create_connection((host, int(port)), timeout=10) as raw,
+        pytest.raises(ssl.SSLError),
+    ):
+        context.wrap_socket(raw, server_hostname="example.com")
 
 
-def test_the_ca_cannot_vouch_for_other_names(hosts_server: Any, tmp_path: Path) -> None:
-    """Name constraints: a certificate the CA signed for another name is rejected by OpenSSL
-    even for a client that trusts the CA."""
-    from switchboard.localca import load_or_create, new_key
+def test_env_prints_exports_a_shell_can_eval_for_every_sdk(hosts_server: Any) -> None:
+    from switchboard.cli.env import RECIPES
 
-    import datetime as dt
+    settings = hosts_server.settings
+    for sdk in RECIPES:
+        lines = hosts_server.env_lines(sdk).splitlines()
+        exports = [line for line in lines if not line.startswith("#")]
+        assert exports, sdk
+        assert all(line.startswith("export ") for line in exports), lines
+        names = [line.removeprefix("export ").split("=", 1)[0] for line in exports]
+        shown = subprocess.run(
+            ["/bin/sh", "-c", 'eval "$1" && for n in $2; do printenv "$n"; done', "sh",
+             "\n".join(lines), " ".join(names)],
+            capture_output=True, text=True, timeout=30, check=True,
+        ).stdout  # fmt: skip
+        assert settings["proxy_url"].rsplit(":", 1)[1] in shown, (sdk, shown)
+        assert settings["ca_certificate"].rsplit("/", 1)[0] in shown, (sdk, shown)
 
-    ca = load_or_create(Path(hosts_server.settings["ca_certificate"]).parent)
-    key = new_key()
-    forged = ca.issue("example.com", key, dt.datetime.now(dt.UTC))
-    context = ssl.create_default_context(cafile=hosts_server.settings["ca_certificate"])
-    # Verify the chain through OpenSSL: a TLS server presenting the forged certificate.
-    from cryptography.hazmat.primitives import serialization
 
-    pem = tmp_path / "forged.pem"
-    pem.write_bytes(
-        forged.public_bytes(serialization.Encoding.PEM)
-        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    )  # fmt: skip
-    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_context.load_cert_chain(pem)
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
-        client = socket.create_connection(listener.getsockname(), timeout=10)
-        accepted, _ = listener.accept()
-        with accepted, client:
-            import threading
-
-            def serve() -> None:
-                try:
-                    server_context.wrap_socket(accepted, server_side=True)
-                except (ssl.SSLError, OSError):
-                    pass
-
-            thread = threading.Thread(target=serve)
-            thread.start()
-            with pytest.raises(ssl.SSLCertVerificationError, match="(?i)name constraint|permitted"):
-                context.wrap_socket(client, server_hostname="example.com")
-            thread.join(10)
+def test_the_banner_names_the_proxy_and_the_ca(hosts_server: Any) -> None:
+    log = hosts_server.process.log.read_text()
+    assert f"Twilio proxy   {hosts_server.settings['proxy_url']}" in log
+    assert hosts_server.settings["ca_certificate"] in log

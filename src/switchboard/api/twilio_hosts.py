@@ -42,7 +42,8 @@ def twilio_hosts_route(config: Config) -> Route:
     async def fetch_twilio_hosts(request: Request) -> Response:
         await authenticate(request)
         if not config.twilio_hosts or config.ca_dir is None:
-            raise TwilioError(20404, OFF)
+            # Rendered here: the error handler gives every 20404 its generic message.
+            return json_response(TwilioError(20404, OFF).to_json(), 404)
         return json_response(twilio_hosts_json(config))
 
     return Route("/_sim/twilio-hosts", fetch_twilio_hosts, methods=["GET"])

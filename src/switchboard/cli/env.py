@@ -135,7 +135,7 @@ def env(server: Server, sdk: str) -> None:
 @click.option("--database", default=DEFAULTS.database, show_default=True,
               envvar="SWITCHBOARD_DATABASE", help="The database the CA sits beside.")  # fmt: skip
 @click.option("--ca-dir", default=None, envvar="SWITCHBOARD_CA_DIR",
-              help="The CA's folder (default: switchboard-ca/ beside the SQLite file).")  # fmt: skip
+              help="The CA's folder (default: switchboard-ca/ beside the database).")  # fmt: skip
 @click.option("--pem", is_flag=True, help="Print the certificate itself (PEM), not its path.")
 def ca(database: str, ca_dir: str | None, pem: bool) -> None:
     """Print the path of the local CA's certificate (made on first use), or with --pem the

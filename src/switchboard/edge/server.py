@@ -16,7 +16,7 @@ from typing import Any
 import uvicorn
 
 from switchboard.edge.proxy import ProxyFront
-from switchboard.edge.routing import TwilioHostsOnly
+from switchboard.edge.routing import ASGIApp, TwilioHostsOnly
 from switchboard.edge.tls import LeafContexts
 
 
@@ -25,11 +25,13 @@ class TwilioHostsServer(uvicorn.Server):
         self,
         config: uvicorn.Config,
         *,
+        app: ASGIApp,
         contexts: LeafContexts,
         proxy: socket.socket,
         tls: socket.socket | None = None,
     ) -> None:
         super().__init__(config)
+        self._app = app
         self._contexts = contexts
         self._proxy = proxy
         self._tls = tls
@@ -39,10 +41,10 @@ class TwilioHostsServer(uvicorn.Server):
         await super().startup(sockets=sockets)
         if not self.started:
             return
-        # The application as uvicorn was given it, without uvicorn's proxy-headers wrapper:
-        # the host routing decides from the request itself.
+        # The application itself, without uvicorn's proxy-headers wrapper: what a request
+        # through the proxy names is decided from the request alone.
         edge = uvicorn.Config(
-            TwilioHostsOnly(self.config.app),
+            TwilioHostsOnly(self._app),
             lifespan="off",
             http=self.config.http,
             proxy_headers=False,
