@@ -157,9 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---|---|---|---|")
         for r in results:
             version = r.detail if r.outcome == "pass" else ""
-            print(
-                f"| {r.stack.label} | `{r.stack.name}` | {r.outcome} | {r.seconds:.1f} | {version} |"
-            )
+            cells = [r.stack.label, f"`{r.stack.name}`", r.outcome, f"{r.seconds:.1f}", version]
+            print(f"| {' | '.join(cells)} |")
     for r in results:
         if not args.markdown or r.outcome != "pass":
             print(f"{r.stack.name:5} {r.outcome:7} {r.seconds:5.1f} s  {r.detail}")
