@@ -178,3 +178,30 @@ def test_the_banner_names_the_proxy_and_the_ca(hosts_server: Any) -> None:
     log = hosts_server.process.log.read_text()
     assert f"Twilio proxy   {hosts_server.settings['proxy_url']}" in log
     assert hosts_server.settings["ca_certificate"] in log
+
+
+def test_idle_tls_connections_do_not_hold_up_a_shutdown(hosts_server: Any) -> None:
+    """An SDK's idle keep-alive connection never answers the server's TLS close: the server
+    still stops at once on SIGTERM, not after asyncio's 30 s TLS shutdown wait."""
+    settings = hosts_server.settings
+    context = ssl.create_default_context(cafile=settings["ca_certificate"])
+    request = b"GET /2010-04-01/Accounts.json HTTP/1.1\r\nHost: api.twilio.com\r\n\r\n"
+    proxy = httpx.URL(settings["proxy_url"])
+    assert proxy.port is not None
+    tunnel = socket.create_connection((proxy.host, proxy.port), timeout=10)
+    tunnel.sendall(b"CONNECT api.twilio.com:443 HTTP/1.1\r\n\r\n")
+    assert tunnel.recv(1024).startswith(b"HTTP/1.1 200 ")
+    tls_host, tls_port = settings["tls_address"].rsplit(":", 1)
+    direct = socket.create_connection((tls_host, int(tls_port)), timeout=10)
+    idle = [
+        context.wrap_socket(tunnel, server_hostname="api.twilio.com"),
+        context.wrap_socket(direct, server_hostname="api.twilio.com"),
+    ]
+    for connection in idle:
+        connection.sendall(request)
+        assert connection.recv(1024).startswith(b"HTTP/1.1 401 ")
+    process = hosts_server.process.process
+    hosts_server.process.stop()  # SIGTERM, then SIGKILL after 10 s
+    assert process.returncode in (0, -15), "the server had to be killed"
+    for connection in idle:
+        connection.close()

@@ -35,6 +35,10 @@ log = logging.getLogger("switchboard.edge")
 MAX_HEAD: Final = 16 * 1024  # a request head bigger than this is not an SDK's
 HEAD_TIMEOUT: Final = 15.0  # seconds a client has to send its first request head
 HANDSHAKE_TIMEOUT: Final = 15.0
+# How long closing a TLS connection waits for the client's close_notify. A client idle in its
+# keep-alive pool reads nothing, so it never answers: asyncio's default (30 s) would hold every
+# shutdown of the server that long.
+TLS_SHUTDOWN_TIMEOUT: Final = 1.0
 ONLY_TWILIO: Final = (
     "switchboard's proxy serves only Twilio's API hosts ("
     + ", ".join(f"{product}.twilio.com" for product in PRODUCTS)
@@ -161,6 +165,7 @@ class ProxyFront(asyncio.Protocol):
                 self._contexts.for_host(host),
                 server_side=True,
                 ssl_handshake_timeout=HANDSHAKE_TIMEOUT,
+                ssl_shutdown_timeout=TLS_SHUTDOWN_TIMEOUT,
             )
         except (OSError, ssl.SSLError, ConnectionError, TimeoutError) as e:
             # A client that does not trust the CA ends the handshake here: say so in the log.
@@ -197,4 +202,4 @@ class ProxyFront(asyncio.Protocol):
         protocol.data_received(bytes(self._buffer))
 
 
-__all__ = ["ONLY_TWILIO", "ProxyFront"]
+__all__ = ["HANDSHAKE_TIMEOUT", "ONLY_TWILIO", "TLS_SHUTDOWN_TIMEOUT", "ProxyFront"]

@@ -15,7 +15,7 @@ from typing import Any
 
 import uvicorn
 
-from switchboard.edge.proxy import ProxyFront
+from switchboard.edge.proxy import HANDSHAKE_TIMEOUT, TLS_SHUTDOWN_TIMEOUT, ProxyFront
 from switchboard.edge.routing import ASGIApp, TwilioHostsOnly
 from switchboard.edge.tls import LeafContexts
 
@@ -68,7 +68,11 @@ class TwilioHostsServer(uvicorn.Server):
         self.servers.append(proxy)
         if self._tls is not None:
             listener = await loop.create_server(
-                serve, sock=self._tls, ssl=self._contexts.sni_context()
+                serve,
+                sock=self._tls,
+                ssl=self._contexts.sni_context(),
+                ssl_handshake_timeout=HANDSHAKE_TIMEOUT,
+                ssl_shutdown_timeout=TLS_SHUTDOWN_TIMEOUT,
             )
             self.servers.append(listener)
 
