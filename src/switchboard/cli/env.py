@@ -27,6 +27,13 @@ Recipe = Callable[[Settings], tuple[list[tuple[str, str]], list[str]]]
 NO_PROXY_NOTE = (
     "The proxy answers only Twilio's API hosts: list other HTTPS hosts your app calls in NO_PROXY."
 )
+# Where a stack takes its proxy bypass list from, when it is not NO_PROXY.
+BYPASS_NOTES = {
+    "java": "The proxy answers only Twilio's API hosts: list other hosts your app calls in "
+    "-Dhttp.nonProxyHosts (it covers https too).",
+    "node": "The proxy answers only Twilio's API hosts: libraries that read HTTP_PROXY for "
+    "plain http (axios) need your other hosts in NO_PROXY.",
+}
 TRUST_NOTE = "Trust this CA in these variables only, never system-wide (docs/sdks.md)."
 
 
@@ -113,7 +120,8 @@ def env_lines(sdk: str, settings: Settings) -> list[str]:
     """The lines ``switchboard env --sdk`` prints: exports, then comments."""
     exports, notes = RECIPES[sdk](settings)
     lines = [f"export {name}={shlex.quote(value)}" for name, value in exports]
-    return lines + [f"# {note}" for note in (*notes, NO_PROXY_NOTE, TRUST_NOTE)]
+    bypass = BYPASS_NOTES.get(sdk, NO_PROXY_NOTE)
+    return lines + [f"# {note}" for note in (*notes, bypass, TRUST_NOTE)]
 
 
 @click.command()
