@@ -283,7 +283,7 @@ def _serve_twilio_hosts(config: Config, ca_dir: str | None, options: dict[str, A
         tls_port=tls.getsockname()[1] if tls is not None else None,
         ca_dir=str(ca.directory),
     )
-    app = create_app(config, on_ready=_announce)
+    app = create_app(config, on_ready=_announce, server_process=True)
     server = TwilioHostsServer(
         uvicorn.Config(app, **options),
         app=app,
