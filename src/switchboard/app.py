@@ -26,12 +26,14 @@ from switchboard.api.control import CONTROL_ROUTES
 from switchboard.api.health import health
 from switchboard.api.http import handle_http_exception, handle_twilio_error, handle_unexpected
 from switchboard.api.routes import TWILIO_ROUTES
+from switchboard.api.twilio_hosts import twilio_hosts_route
 from switchboard.clock import VirtualClock
 from switchboard.compose import System, compose
 from switchboard.config import Config, ConfigError
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import Account
 from switchboard.domain.numbering import load_geocoder
+from switchboard.edge.routing import TwilioHostRouting
 from switchboard.heap import settle_server_process
 from switchboard.logs import SERVER, configure_from_env
 from switchboard.ports import Clock
@@ -131,10 +133,15 @@ def create_app(
             *DASHBOARD_ROUTES,
             Route("/healthz", health, methods=["GET"]),
             *CONTROL_ROUTES,
+            twilio_hosts_route(config),
             *TWILIO_ROUTES,
         ],
         lifespan=lifespan,
-        middleware=[Middleware(RequestLog)],
+        # The log outermost: a request the host routing answers (404) is logged too.
+        middleware=[
+            Middleware(RequestLog),
+            *([Middleware(TwilioHostRouting)] if config.twilio_hosts else []),
+        ],
         exception_handlers={
             TwilioError: handle_twilio_error,
             HTTPException: handle_http_exception,

@@ -66,6 +66,13 @@ class Config:
     loop_protection: bool = True
     # HTTP 3xx answers a webhook follows in a row before 11215 (Twilio publishes no number).
     max_redirects: int = 10
+    # serve --twilio-hosts (docs/sdks.md): answer as *.twilio.com through a Twilio-only HTTPS
+    # proxy on proxy_port, and on tls_port (if any) as a TLS listener for hosts-file users,
+    # with certificates from the local CA in ca_dir (the resolved folder; localca.py).
+    twilio_hosts: bool = False
+    proxy_port: int = 8081
+    tls_port: int | None = None
+    ca_dir: str | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -76,6 +83,9 @@ class Config:
             raise ConfigError("the webhook concurrency must be at least 1")
         if self.workers < 1:
             raise ConfigError("at least one worker process is needed")
+        for extra in (self.proxy_port, self.tls_port):
+            if extra is not None and not 0 <= extra <= 65535:
+                raise ConfigError(f"port {extra} is not between 0 and 65535")
         if self.max_redirects < 0:
             raise ConfigError("the redirect limit cannot be negative")
 
@@ -100,10 +110,18 @@ class Config:
     def base_url(self) -> str:
         if self.public_url:
             return self.public_url.rstrip("/")
+        return f"http://{self._local_authority(self.port)}"
+
+    @property
+    def proxy_url(self) -> str:
+        """The Twilio-hosts proxy as clients on this machine name it (their HTTPS_PROXY)."""
+        return f"http://{self._local_authority(self.proxy_port)}"
+
+    def _local_authority(self, port: int) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         if self.host in ALL_INTERFACES:
             host = "127.0.0.1"
-        return f"http://{host}:{self.port}"
+        return f"{host}:{port}"
 
 
 DEFAULTS: Final = Config()  # read by whoever needs a default

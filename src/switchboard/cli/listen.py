@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from switchboard import __version__
@@ -79,6 +80,21 @@ def banner(ready: Ready, database: str) -> list[str]:
         f"  Auth token     {account.auth_token}",
         f"  Database       {database}",
     ]
+    if config.twilio_hosts:
+        lines += twilio_hosts_lines(config)
+    return lines
+
+
+def twilio_hosts_lines(config: Config) -> list[str]:
+    """What ``serve --twilio-hosts`` adds to the banner: where the proxy is, the CA to trust."""
+    ca = f"{config.ca_dir}/ca.pem"
+    lines = [f"  Twilio proxy   {config.proxy_url}   (HTTPS_PROXY; trust {ca})"]
+    if config.tls_port is not None:
+        tls = listening_on(replace(config, port=config.tls_port)).replace("http://", "")
+        lines.append(f"  Twilio TLS     {tls}   (for a hosts-file or DNS override)")
+    lines.append(
+        '  SDK settings   eval "$(switchboard env --sdk python)"   (or node, java, go, ...)'
+    )
     return lines
 
 

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from switchboard import __version__
 from switchboard.cli.connection import ClientGroup, connection_options, own_database
+from switchboard.cli.env import ca, env
 from switchboard.cli.exits import CONFIG
 from switchboard.cli.listen import CannotListen, banner, open_listener
 from switchboard.cli.load import load
@@ -133,6 +134,32 @@ loop_protection_option = click.option(
 )
 @loop_protection_option
 @click.option(
+    "--twilio-hosts",
+    is_flag=True,
+    help="Also answer as api.twilio.com, messaging.twilio.com, ... through a Twilio-only HTTPS "
+    "proxy with a local CA, so SDKs run unchanged (docs/sdks.md; `switchboard env`).",
+)
+@click.option(
+    "--proxy-port",
+    type=int,
+    default=DEFAULTS.proxy_port,
+    show_default=True,
+    help="With --twilio-hosts: the proxy's TCP port (clients' HTTPS_PROXY).",
+)
+@click.option(
+    "--tls-port",
+    type=int,
+    default=None,
+    help="With --twilio-hosts: also serve TLS as the Twilio hosts on this port, for "
+    "a hosts-file or DNS override (off unless given).",
+)
+@click.option(
+    "--ca-dir",
+    default=None,
+    envvar="SWITCHBOARD_CA_DIR",
+    help="The local CA's folder (default: switchboard-ca/ beside the SQLite file).",
+)
+@click.option(
     "--quiet",
     "-q",
     is_flag=True,
@@ -154,6 +181,10 @@ def serve(
     lease_seconds: float,
     deliver: bool,
     loop_protection: bool,
+    twilio_hosts: bool,
+    proxy_port: int,
+    tls_port: int | None,
+    ca_dir: str | None,
     quiet: bool,
     log_format: Format,
 ) -> None:
@@ -182,11 +213,15 @@ def serve(
             lease_seconds=lease_seconds,
             deliver=deliver,
             loop_protection=loop_protection,
+            twilio_hosts=twilio_hosts,
+            proxy_port=proxy_port,
+            tls_port=tls_port,
         )
         # Checked here, not in the server's start-up, where uvicorn would print a traceback.
         check_config(config)
     if workers > 1 and database == ":memory:":
         raise click.UsageError("--workers needs a database file the processes can share")
+    _check_twilio_hosts(click.get_current_context(), twilio_hosts, workers)
     # The port first: nothing is created or announced for a server that cannot listen.
     try:
         listener = open_listener(host, port)
@@ -199,6 +234,9 @@ def serve(
         options: dict[str, Any] = {
             "fd": listener.fileno(), "log_level": "warning", "lifespan": "on", "access_log": False,
         }  # fmt: skip
+        if twilio_hosts:
+            _serve_twilio_hosts(config, ca_dir, options)
+            return
         if workers == 1:
             uvicorn.run(create_app(config, on_ready=_announce, server_process=True), **options)
             return
@@ -206,6 +244,57 @@ def serve(
             _announce(asyncio.run(prepare_database(config)))
         os.environ[CONFIG_ENV] = replace(config, release_leases_on_start=False).to_env()
         uvicorn.run("switchboard.app:app_from_env", factory=True, workers=workers, **options)
+
+
+def _check_twilio_hosts(ctx: click.Context, twilio_hosts: bool, workers: int) -> None:
+    if twilio_hosts and workers > 1:
+        raise click.UsageError("--twilio-hosts runs in one server process (not with --workers)")
+    if not twilio_hosts:
+        for name in ("proxy_port", "tls_port", "ca_dir"):
+            if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE:
+                option = f"--{name.replace('_', '-')}"
+                raise click.UsageError(f"{option} goes with --twilio-hosts")
+
+
+def _serve_twilio_hosts(config: Config, ca_dir: str | None, options: dict[str, Any]) -> None:
+    """One server process with the Twilio-only proxy (and the TLS listener) beside its port."""
+    import uvicorn
+
+    from switchboard.app import create_app
+    from switchboard.edge.server import TwilioHostsServer
+    from switchboard.edge.tls import LeafContexts
+    from switchboard.localca import CAError, ca_directory, load_or_create, write_trust_files
+
+    try:
+        proxy = open_listener(config.host, config.proxy_port)
+        tls = open_listener(config.host, config.tls_port) if config.tls_port is not None else None
+    except CannotListen as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    try:
+        ca = load_or_create(ca_directory(config.database, ca_dir))
+        write_trust_files(ca)
+    except CAError as error:
+        click.echo(f"switchboard: {error}", err=True)
+        sys.exit(CONFIG)
+    config = replace(
+        config,
+        proxy_port=proxy.getsockname()[1],
+        tls_port=tls.getsockname()[1] if tls is not None else None,
+        ca_dir=str(ca.directory),
+    )
+    app = create_app(config, on_ready=_announce, server_process=True)
+    server = TwilioHostsServer(
+        uvicorn.Config(app, **options),
+        app=app,
+        contexts=LeafContexts(ca),
+        proxy=proxy,
+        tls=tls,
+    )
+    with proxy, tls or contextlib.nullcontext(), contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(CONFIG)  # as `uvicorn.run` exits when the start fails (its STARTUP_FAILURE)
 
 
 @cli.group()
@@ -285,6 +374,8 @@ cli.add_command(messages)
 cli.add_command(webhooks)
 cli.add_command(reset)
 cli.add_command(load)
+cli.add_command(env)
+cli.add_command(ca)
 
 
 def main() -> None:
