@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from switchboard import pools
 from switchboard.carrier import magic
 from switchboard.domain.encoding import check_body_length
 from switchboard.domain.errors import NotFound, TwilioError
@@ -41,7 +42,7 @@ from switchboard.ports import MessageFilter, Page, PageRequest
 from switchboard.sending import account_number, opted_out
 from switchboard.services.accounts import AccountService
 from switchboard.services.runtime import Runtime
-from switchboard.timeline import Timeline, sender_pool
+from switchboard.timeline import Timeline
 
 MAX_MEDIA = 10
 RISK_CHECK = frozenset({"enable", "disable"})
@@ -234,7 +235,8 @@ class MessageService:
             raise TwilioError(21610, f"Attempt to send to unsubscribed recipient {to.identity}")
 
     async def _pool(self, service: MessagingService) -> list[str]:
-        return await sender_pool(self._rt.store, service.sid)
+        """The wire addresses of every sender in the service's pool."""
+        return [c.value for c in await pools.candidates(self._rt.store, service.sid)]
 
     @staticmethod
     def _check_media(urls: list[str]) -> None:
