@@ -348,7 +348,7 @@ TRUNCATE messages, media, status_events, jobs, webhook_attempts, scenarios, cook
 
 -- name: reset_numbers
 TRUNCATE phone_numbers, messaging_services, service_phone_numbers, opt_outs,
-    opt_out_settings, service_senders, account_senders;
+    opt_out_settings, service_senders, account_senders, sticky_senders;
 
 -- name: migration_lock
 -- Held until the migrating transaction ends, so nodes starting together migrate one at a time.
