@@ -26,7 +26,8 @@ def _channel_sender(raw: Any, sender: str) -> str:
 
 def test_provision_list_fetch_and_update_short_codes(client: Any, raw: Any) -> None:
     provisioned = _short_code(raw, "12345")
-    assert provisioned["sid"].startswith("SC") and len(provisioned["sid"]) == 34
+    assert provisioned["sid"].startswith("SC")
+    assert len(provisioned["sid"]) == 34
     assert provisioned["short_code"] == "12345"
     assert provisioned["account_sid"] == TEST_ACCOUNT_SID
     assert provisioned["sms_url"] is None
@@ -96,7 +97,8 @@ def test_alpha_senders(client: Any, twilio_error: Any) -> None:
     alphas = client.messaging.v1.services(service.sid).alpha_senders
 
     alpha = alphas.create(alpha_sender="Acme Inc")
-    assert alpha.sid.startswith("AI") and len(alpha.sid) == 34
+    assert alpha.sid.startswith("AI")
+    assert len(alpha.sid) == 34
     assert (alpha.alpha_sender, alpha.capabilities) == ("Acme Inc", ["SMS"])
     assert alpha.url == f"{service.url}/AlphaSenders/{alpha.sid}"
     assert [a.sid for a in alphas.list()] == [alpha.sid]
@@ -136,7 +138,8 @@ def test_destination_alpha_senders(client: Any, twilio_error: Any) -> None:
 def test_channel_senders(client: Any, raw: Any, twilio_error: Any) -> None:
     whatsapp = _channel_sender(raw, "whatsapp:+14155550111")
     rcs = _channel_sender(raw, "rcs:acme_agent")
-    assert whatsapp.startswith("XE") and rcs.startswith("XE")
+    assert whatsapp.startswith("XE")
+    assert rcs.startswith("XE")
     service = client.messaging.v1.services.create(friendly_name="channels")
     senders = client.messaging.v1.services(service.sid).channel_senders
 

@@ -662,7 +662,9 @@ async def test_held_senders_and_pool_senders(store: Store, make: Records) -> Non
     with pytest.raises(StoreConflict):  # a sender belongs to one service at a time
         await store.add_service_sender(dataclasses.replace(entry, service_sid=second.sid))
     found = await store.find_account_sender("12345")
-    assert found is not None and found[1] is not None and found[1].sid == service.sid
+    assert found is not None
+    assert found[1] is not None
+    assert found[1].sid == service.sid
     assert await store.find_service_sender(code.sid) == entry
     assert await store.get_service_sender(service.sid, SenderKind.SHORT_CODE, code.sid) == entry
     assert await store.get_service_sender(service.sid, SenderKind.ALPHA_SENDER, code.sid) is None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -55,9 +55,9 @@ class Case:
     sender: str | None
     rule: Rule
     sticky: str | None = None
-    handset: Handset = Handset()
+    handset: Handset = field(default_factory=Handset)
     mms: bool = False
-    settings: Settings = Settings()
+    settings: Settings = field(default_factory=Settings)
     convert: bool = False
 
 
@@ -123,7 +123,8 @@ def test_the_mapping_is_remembered_for_sms_and_whatsapp_only() -> None:
     fresh = choose(pool(US_415), request("+14155550199"), Settings())
     assert fresh.remember
     kept = choose(pool(US_415), request("+14155550199", sticky=US_415), Settings())
-    assert kept.rule is Rule.STICKY and not kept.remember  # already stored
+    assert kept.rule is Rule.STICKY
+    assert not kept.remember
     assert not choose(pool(US_415), request("+14155550199"), Settings(sticky_sender=False)).remember
     assert not choose(pool(RCS), request("rcs:+14155550199"), Settings()).remember
 
@@ -141,6 +142,7 @@ def test_equal_senders_share_the_work_by_recipient() -> None:
 def test_the_number_tells_the_handset() -> None:
     landline = parse_address("+442079460000")  # a London fixed line
     mobile = parse_address("+447700900123")
-    assert landline is not None and mobile is not None
+    assert landline is not None
+    assert mobile is not None
     assert handset_of(landline) == LANDLINE
     assert handset_of(mobile) == Handset()
