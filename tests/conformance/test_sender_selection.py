@@ -200,3 +200,39 @@ def test_channel_senders_whatsapp_and_rcs_first(world: World, raw: Any) -> None:
             Send("+14155550142", US_415, "area_code_geomatch"),
         ],
     )
+
+
+def test_inbound_to_a_short_code_or_channel_sender_reaches_the_service(
+    world: World, raw: Any, client: Any
+) -> None:
+    """The service's inbound URL answers for its short codes and channel senders too, and a
+    TwiML reply goes out from the address the handset texted."""
+    inbound = world.receiver.route("/inbound", "<Response><Message>Got it</Message></Response>")
+    world.svc.update(inbound_request_url=inbound)
+    code = raw.post("/_sim/short-codes", data={"ShortCode": "55555"}).json()["sid"]
+    world.svc.short_codes.create(short_code_sid=code)
+    whatsapp = raw.post("/_sim/channel-senders", data={"Sender": "whatsapp:+14155550111"})
+    world.svc.channel_senders.create(sid=whatsapp.json()["sid"])
+
+    for handset, texted in (("+14155550199", "55555"), ("whatsapp:+14155550199",
+                                                          "whatsapp:+14155550111")):  # fmt: skip
+        sent = raw.post("/_sim/inbound", data={"From": handset, "To": texted, "Body": "hi"})
+        assert sent.status_code == 201, sent.text
+        request = world.receiver.wait_for(
+            lambda rs, sid=sent.json()["sid"]: [r for r in rs if r.sid == sid] or None,
+            what=f"the incoming webhook for {texted}",
+        )[0]
+        assert request.path == "/inbound"
+        assert request.params["To"] == texted
+        assert request.params["MessagingServiceSid"] == world.service.sid
+        reply = raw.get("/_sim/messages", params={"To": handset, "Wait": "5"}).json()
+        assert [m["from"] for m in reply["messages"]] == [texted]
+        raw.post("/_sim/reset", data={"KeepNumbers": "true"})
+
+    # Without a service, the short code's own SmsUrl answers.
+    world.svc.short_codes(code).delete()
+    own = world.receiver.route("/short-code")
+    client.api.account.short_codes(code).update(sms_url=own)
+    sent = raw.post("/_sim/inbound", data={"From": "+14155550199", "To": "55555", "Body": "x"})
+    assert sent.status_code == 201
+    world.receiver.wait("/short-code")
