@@ -72,7 +72,7 @@ def test_every_command_has_help() -> None:
     commands = [["numbers", "list"], ["numbers", "add"], ["numbers", "update"],
                 ["numbers", "remove"], ["messages", "list"], ["messages", "show"],
                 ["webhooks", "list"], ["webhooks", "show"], ["webhooks", "replay"], ["reset"],
-                ["load"]]  # fmt: skip
+                ["load"], ["short-codes", "add"], ["short-codes", "list"]]  # fmt: skip
     for command in commands:
         result = runner.invoke(cli, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output)

@@ -218,8 +218,9 @@ def test_inbound_to_a_short_code_or_channel_sender_reaches_the_service(
                                                           "whatsapp:+14155550111")):  # fmt: skip
         sent = raw.post("/_sim/inbound", data={"From": handset, "To": texted, "Body": "hi"})
         assert sent.status_code == 201, sent.text
+        sid = sent.json()["sid"]
         request = world.receiver.wait_for(
-            lambda rs, sid=sent.json()["sid"]: [r for r in rs if r.sid == sid] or None,
+            lambda rs, sid=sid: [r for r in rs if r.sid == sid] or None,
             what=f"the incoming webhook for {texted}",
         )[0]
         assert request.path == "/inbound"
