@@ -179,3 +179,21 @@ def test_a_subaccount_cannot_use_the_main_accounts_senders(
     main = client.messaging.v1.services.create(friendly_name="main")
     with page_error(20404, 404):  # nor see its services' pools
         tenant.messaging.v1.services(main.sid).short_codes.list()
+
+
+def test_a_short_code_or_channel_sender_of_the_account_is_a_valid_from(
+    client: Any, raw: Any, make_client: Any, twilio_error: Any, wait_for_status: Any
+) -> None:
+    _short_code(raw, "12345")
+    _channel_sender(raw, "whatsapp:+14155550111")
+    sms = client.messages.create(to="+14155550199", from_="12345", body="code")
+    assert sms.from_ == "12345"
+    wait_for_status(sms.sid)
+    whatsapp = client.messages.create(
+        to="whatsapp:+14155550199", from_="whatsapp:+14155550111", body="wa"
+    )
+    wait_for_status(whatsapp.sid)
+    sub = client.api.accounts.create(friendly_name="tenant")
+    tenant = make_client(sub.sid, sub.auth_token)
+    with twilio_error(21606, 400):  # another account's short code
+        tenant.messages.create(to="+14155550199", from_="12345", body="no")

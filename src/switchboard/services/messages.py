@@ -27,11 +27,13 @@ from switchboard.domain.lifecycle import (
 )
 from switchboard.domain.models import (
     Account,
+    AccountSender,
     Direction,
     Media,
     Message,
     MessageFeedback,
     MessagingService,
+    PhoneNumber,
     StatusEvent,
 )
 from switchboard.domain.outbound import Draft, build
@@ -39,7 +41,7 @@ from switchboard.domain.phone import Address, AddressKind, parse_from, parse_to
 from switchboard.domain.retention import ADDRESS_RETENTION, CONTENT_RETENTION
 from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import MessageFilter, Page, PageRequest
-from switchboard.sending import account_number, opted_out
+from switchboard.sending import account_number, held_sender, opted_out
 from switchboard.services.accounts import AccountService
 from switchboard.services.runtime import Runtime
 from switchboard.timeline import Timeline
@@ -207,15 +209,20 @@ class MessageService:
             raise TwilioError(code)
         if sender.identity == magic.VALID_FROM and service is None:
             return sender, None  # Twilio's always-valid test sender
+        found: tuple[PhoneNumber | AccountSender, MessagingService | None] | None
         found = await account_number(self._rt.store, account.sid, sender.identity)
+        if found is None:  # a short code or channel sender (WhatsApp, RCS) of the account?
+            found = await held_sender(self._rt.store, account.sid, sender.value)
         if found is None:
             raise TwilioError(
                 21606,
                 f"The 'From' phone number provided ({raw_from}) is not a valid message-capable "
                 "Twilio phone number for this destination/account.",
             )
-        number, pool = found
-        if service is not None and number.phone_number not in await self._pool(service):
+        pool = found[1]
+        if service is not None and not {sender.identity, sender.value} & set(
+            await self._pool(service)
+        ):
             raise TwilioError(21606, f"{raw_from} is not in the Messaging Service's sender pool")
         return sender, pool.sid if pool else None
 
