@@ -18,6 +18,7 @@ from switchboard.domain.cookies import CookieJar
 from switchboard.domain.loops import PastReply
 from switchboard.domain.models import (
     Account,
+    AccountSender,
     ApiKey,
     Job,
     Media,
@@ -26,7 +27,10 @@ from switchboard.domain.models import (
     MessagingService,
     NewJob,
     PhoneNumber,
+    SenderChoice,
+    SenderKind,
     ServicePhoneNumber,
+    ServiceSender,
     StatusEvent,
     WebhookAttempt,
 )
@@ -250,6 +254,55 @@ class Store(Protocol):
         self, service_sid: str, page: PageRequest
     ) -> Page[ServicePhoneNumber]: ...
     async def service_for_number(self, phone_number_sid: str) -> str | None: ...
+
+    # Senders besides phone numbers (short codes, alphanumeric IDs, channel senders)
+    async def insert_account_sender(self, sender: AccountSender) -> None: ...
+    async def get_account_sender(self, account_sid: str, sid: str) -> AccountSender | None: ...
+    async def find_account_sender(
+        self, address: str
+    ) -> tuple[AccountSender, MessagingService | None] | None:
+        """The held sender with this wire address and the service whose pool holds it."""
+        ...
+
+    async def update_account_sender(self, sender: AccountSender) -> None: ...
+    async def list_account_senders(
+        self,
+        account_sid: str,
+        kind: SenderKind,
+        address_like: str | None,
+        friendly_name: str | None,
+        page: PageRequest,
+    ) -> Page[AccountSender]: ...
+    async def add_service_sender(self, entry: ServiceSender) -> None:
+        """StoreConflict when the sid is already in a pool (a sender has one service)."""
+        ...
+
+    async def get_service_sender(
+        self, service_sid: str, kind: SenderKind, sid: str
+    ) -> ServiceSender | None: ...
+    async def find_service_sender(self, sid: str) -> ServiceSender | None: ...
+    async def remove_service_sender(self, service_sid: str, kind: SenderKind, sid: str) -> bool:
+        """Remove the entry and the sticky mappings to its sender, together."""
+        ...
+
+    async def list_service_senders(
+        self, service_sid: str, kind: SenderKind, country_code: str | None, page: PageRequest
+    ) -> Page[ServiceSender]: ...
+    async def service_pool(self, service_sid: str) -> list[tuple[SenderKind, str, str]]:
+        """Every sender of the pool: (kind, wire address, country code or '')."""
+        ...
+
+    async def get_sticky_sender(
+        self, service_sid: str, channel: str, recipient: str
+    ) -> str | None: ...
+    async def record_sender_choice(
+        self, choice: SenderChoice, sticky: tuple[str, str, str] | None
+    ) -> None:
+        """Why a message got its sender, and (service, channel, recipient) -> that sender as
+        the recipient's sticky mapping when given; one transaction."""
+        ...
+
+    async def get_sender_choice(self, message_sid: str) -> SenderChoice | None: ...
 
     # Messages, media and their timelines
     async def insert_message(

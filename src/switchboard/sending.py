@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from switchboard.domain.loops import LOOP_ERROR, MAX_RUN, PastReply, loop_refusal
-from switchboard.domain.models import Message, MessagingService, PhoneNumber
+from switchboard.domain.models import AccountSender, Message, MessagingService, PhoneNumber
 from switchboard.domain.optout import sender_key
 from switchboard.domain.phone import Address, Channel
 from switchboard.ports import Store
@@ -26,6 +26,17 @@ async def account_number(
     """The account's number ``identity`` and the Messaging Service whose pool holds it; None
     when the number is not the account's (or no one's)."""
     found = await store.find_number_and_service(identity)
+    if found is None or found[0].account_sid != account_sid:
+        return None
+    return found
+
+
+async def held_sender(
+    store: Store, account_sid: str, address: str
+) -> tuple[AccountSender, MessagingService | None] | None:
+    """The account's short code or channel sender with this wire ``address`` and the service
+    whose pool holds it; None when it is not the account's."""
+    found = await store.find_account_sender(address)
     if found is None or found[0].account_sid != account_sid:
         return None
     return found

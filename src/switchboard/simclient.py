@@ -155,6 +155,18 @@ class SimRoutes(Generic[R]):
         data += list(extras.items())
         return self._send(_form("POST", "/_sim/inbound", data))
 
+    def short_code(self, short_code: str, *, iso_country: str | None = None) -> R:
+        """Provision a short code (5 or 6 digits) for the account: its 2010 ShortCode JSON."""
+        data = [("ShortCode", short_code)]
+        if iso_country:
+            data.append(("IsoCountry", iso_country))
+        return self._send(_form("POST", "/_sim/short-codes", data))
+
+    def channel_sender(self, sender: str) -> R:
+        """Provision a channel sender (``whatsapp:+1...``, ``rcs:<agent>``): its ``XE...`` sid
+        is what a Messaging Service's ChannelSenders take."""
+        return self._send(_form("POST", "/_sim/channel-senders", [("Sender", sender)]))
+
     def exchange(self, message_sid: str) -> R:
         """A message with its timeline, webhook attempts, replies and ``webhook_pending``."""
         return self._send(SimRequest("GET", f"/_sim/messages/{message_sid}"))

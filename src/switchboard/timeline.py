@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from switchboard.carrier.scenarios import Scenario, next_step, scenario_for
+from switchboard import pools
+from switchboard.carrier.scenarios import Scenario, handset_for, next_step, scenario_for
 from switchboard.config import CarrierTiming
 from switchboard.domain.callbacks import channel_of
 from switchboard.domain.errors import CATALOGUE, describe
@@ -66,12 +66,6 @@ def default_mps(sender: str | None) -> float:
 def step_rng(seed: int | str, message_sid: str, status: str) -> random.Random:
     """The generator for one step of one message: same seed and SID, same draws."""
     return random.Random(f"{seed}:{message_sid}:{status}")
-
-
-async def sender_pool(store: Store, service_sid: str) -> list[str]:
-    """The phone numbers in a Messaging Service's sender pool, sorted."""
-    page = await store.list_service_numbers(service_sid, PageRequest(page_size=1000))
-    return sorted(entry.phone_number for entry in page.items)
 
 
 def _price(message: Message) -> str:
@@ -227,15 +221,40 @@ class Timeline:
         return None
 
     async def _with_sender(self, message: Message) -> Message:
-        sender = message.from_ or await self.choose_sender(message)
-        if sender is None:
-            return message
-        chosen = dataclasses.replace(message, from_=sender)
-        if message.num_segments == 0:
+        chosen = message
+        if message.from_ is None and message.messaging_service_sid is not None:
+            chosen = await self._from_pool(message, message.messaging_service_sid)
+        if chosen.from_ is not None and message.num_segments == 0:
             # Stored by an earlier version, which counted only now (a count is at least 1):
             # count with the service's Smart Encoding (the request's SmartEncoded is not kept).
             chosen = dataclasses.replace(chosen, num_segments=await self._legacy_count(message))
         return chosen
+
+    async def _from_pool(self, message: Message, service_sid: str) -> Message:
+        """The message with the sender its Messaging Service chose (domain/senders.py), the
+        decision recorded; an MMS the MMS Converter turns into SMS carries links instead."""
+        service = await self._store.get_service(message.account_sid, service_sid)
+        if service is None:
+            return message  # deleted meanwhile: no pool, no sender (21703)
+        channel = channel_of(message.to).value
+        handset = handset_for(await self._scenarios(message.account_sid), message.to, channel)
+        choice = await pools.choose(self._store, service, message, handset)
+        await pools.record(self._store, service, message, choice)
+        if choice.sender is None:
+            return message
+        chosen = dataclasses.replace(message, from_=choice.sender)
+        if choice.convert_mms:
+            chosen = await self._as_sms(chosen, service.smart_encoding)
+        return chosen
+
+    async def _as_sms(self, message: Message, smart_encoding: bool) -> Message:
+        """The MMS as an SMS whose body ends with a link to each media item (MMS Converter)."""
+        page = await self._store.list_media(message.account_sid, message.sid, PageRequest(100))
+        links = [m.source_url for m in page.items if m.source_url]
+        body = "\n".join([message.body, *links]) if message.body else "\n".join(links)
+        segments = count_segments(body, num_media=0, channel=channel_of(message.to),
+                                  smart_encoding=smart_encoding)  # fmt: skip
+        return dataclasses.replace(message, body=body, num_segments=segments)
 
     async def _legacy_count(self, message: Message) -> int:
         service = None
@@ -249,12 +268,3 @@ class Timeline:
             channel=channel_of(message.to),
             smart_encoding=service is not None and service.smart_encoding,
         )
-
-    async def choose_sender(self, message: Message) -> str | None:
-        """A sender from the Messaging Service's pool, sticky per recipient."""
-        if message.messaging_service_sid is None:
-            return message.from_
-        pool = await sender_pool(self._store, message.messaging_service_sid)
-        if not pool:
-            return None
-        return pool[zlib.crc32(message.to.encode()) % len(pool)]

@@ -74,7 +74,8 @@ def test_every_command_has_help() -> None:
     commands = [["numbers", "list"], ["numbers", "add"], ["numbers", "update"],
                 ["numbers", "remove"], ["messages", "list"], ["messages", "show"],
                 ["messages", "wait"], ["webhooks", "list"], ["webhooks", "show"],
-                ["webhooks", "replay"], ["webhooks", "wait"], ["reset"], ["load"]]  # fmt: skip
+                ["webhooks", "replay"], ["webhooks", "wait"], ["reset"], ["load"],
+                ["short-codes", "add"], ["short-codes", "list"]]  # fmt: skip
     for command in commands:
         result = runner.invoke(cli, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output)

@@ -321,6 +321,25 @@ def tour(client: Any, raw: httpx.Client, wait_for_status: Any) -> dict[str, Any]
     entry = pool.create(phone_number_sid=fresh.sid)
     pool(entry.sid).fetch()
     pool.list()
+    # The other pool sub-resources, and the account's short codes.
+    svc = client.messaging.v1.services(service.sid)
+    code = raw.post("/_sim/short-codes", data={"ShortCode": "12345"}).json()["sid"]
+    client.api.account.short_codes.list()
+    client.api.account.short_codes(code).fetch()
+    client.api.account.short_codes(code).update(friendly_name="shapes")
+    svc.short_codes.create(short_code_sid=code)
+    svc.short_codes(code).fetch()
+    svc.short_codes.list()
+    alpha = svc.alpha_senders.create(alpha_sender="Shapes")
+    svc.alpha_senders(alpha.sid).fetch()
+    svc.alpha_senders.list()
+    local = svc.destination_alpha_senders.create(alpha_sender="ShapesFR", iso_country_code="FR")
+    svc.destination_alpha_senders(local.sid).fetch()
+    svc.destination_alpha_senders.list()
+    channel = raw.post("/_sim/channel-senders", data={"Sender": "whatsapp:+14155550111"})
+    svc.channel_senders.create(sid=channel.json()["sid"])
+    svc.channel_senders(channel.json()["sid"]).fetch()
+    svc.channel_senders.list()
 
     # Messages: queued, delivered, undelivered (error_code), MMS with media, via a
     # service, scheduled, canceled, redacted, inbound.

@@ -189,9 +189,13 @@ PREFIXES = {
     "number": "PN",
     "service": "MG",
     "attempt": "WA",
+    "short_code": "SC",
+    "alpha": "AI",
+    "channel": "XE",
 }
 PATTERN_KINDS = {"AC": "account", "SK": "key", "SM": "message", "MM": "message"}
 PATTERN_KINDS |= {"MG": "service", "PN": "number", "ME": "media"}
+PATTERN_KINDS |= {"SC": "short_code", "AI": "alpha", "XE": "channel"}
 
 
 def _path_kind(template: str, name: str) -> str:
@@ -206,6 +210,10 @@ def _path_kind(template: str, name: str) -> str:
         "PhoneNumbers": "number",
         "webhooks": "attempt",
         "messages": "message",
+        "ShortCodes": "short_code",
+        "AlphaSenders": "alpha",
+        "DestinationAlphaSenders": "alpha",
+        "ChannelSenders": "channel",
     }[segment]
 
 
@@ -539,6 +547,23 @@ class World:
     secrets: dict[str, str] = field(default_factory=dict)
     stale: bool = True
 
+    next_code: int = 100000
+
+    def short_code(self, auth: bytes) -> Any:
+        """A short code no one holds yet (the world may be built again on the same server)."""
+        headers = [
+            (b"Authorization", auth),
+            (b"Content-Type", b"application/x-www-form-urlencoded"),
+        ]
+        while self.next_code <= 999999:
+            body = urlencode({"ShortCode": str(self.next_code)}).encode()
+            self.next_code += 1
+            reply = self.wire.send("POST", "/_sim/short-codes", headers, body)
+            if reply.status != 409:
+                assert reply.status == 201, reply
+                return json.loads(reply.body)
+        raise AssertionError("no short code left")
+
     def call(self, method: str, path: str, auth: bytes, **data: str) -> Any:
         body = urlencode(data).encode()
         headers = [
@@ -578,6 +603,16 @@ class World:
                 auth,
                 PhoneNumberSid=number["sid"],
             )
+            held = self.short_code(auth)
+            code = held["short_code"]
+            sids[("short_code", owner)] = held["sid"]
+            pool = f"/v1/Services/{service['sid']}"
+            self.call("POST", f"{pool}/ShortCodes", auth, ShortCodeSid=held["sid"])
+            alpha = self.call("POST", f"{pool}/AlphaSenders", auth, AlphaSender="Fuzz")
+            sids[("alpha", owner)] = alpha["sid"]
+            channel = self.call("POST", "/_sim/channel-senders", auth, Sender=f"rcs:fuzz_{code}")
+            sids[("channel", owner)] = channel["sid"]
+            self.call("POST", f"{pool}/ChannelSenders", auth, Sid=channel["sid"])
             message = self.call(
                 "POST",
                 f"{a}/Messages.json",

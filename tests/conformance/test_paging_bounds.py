@@ -75,6 +75,8 @@ def test_every_list_route_is_covered() -> None:
     assert names == {
         "list_accounts", "list_keys", "list_messages", "list_media",
         "list_incoming_phone_numbers", "list_services", "list_phone_numbers",
+        "list_short_code", "list_alpha_sender", "list_destination_alpha_sender",
+        "list_channel_sender",
     }  # fmt: skip
 
 

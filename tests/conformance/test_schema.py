@@ -255,6 +255,31 @@ def test_tour_of_every_operation_validates(
     pool.list()
     pool(spare.sid).fetch()
 
+    # The other pool sub-resources, and the account's short codes (2010).
+    code_sid = raw.post("/_sim/short-codes", data={"ShortCode": "12345"}).json()["sid"]
+    client.api.account.short_codes.list()
+    client.api.account.short_codes(code_sid).fetch()
+    client.api.account.short_codes(code_sid).update(sms_url="https://example.com/sc")
+    channel_sid = raw.post("/_sim/channel-senders", data={"Sender": "whatsapp:+14155550123"})
+    channel_sid = channel_sid.json()["sid"]
+    svc = client.messaging.v1.services(service.sid)
+    svc.short_codes.create(short_code_sid=code_sid)
+    svc.short_codes.list()
+    svc.short_codes(code_sid).fetch()
+    alpha = svc.alpha_senders.create(alpha_sender="Tour")
+    svc.alpha_senders.list()
+    svc.alpha_senders(alpha.sid).fetch()
+    local = svc.destination_alpha_senders.create(alpha_sender="TourFR", iso_country_code="FR")
+    svc.destination_alpha_senders.list(iso_country_code="FR")
+    svc.destination_alpha_senders(local.sid).fetch()
+    svc.channel_senders.create(sid=channel_sid)
+    svc.channel_senders.list()
+    svc.channel_senders(channel_sid).fetch()
+    svc.short_codes(code_sid).delete()
+    svc.alpha_senders(alpha.sid).delete()
+    svc.destination_alpha_senders(local.sid).delete()
+    svc.channel_senders(channel_sid).delete()
+
     message = client.messages.create(
         to="+14155550199", from_="+14155550100", body="tour", media_url=["https://e.com/a.gif"]
     )

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from switchboard.api.http import authenticate, json_response, services
 from switchboard.api.params import read_body, read_params
-from switchboard.api.render import iso8601, message_json
+from switchboard.api.render import channel_sender_json, iso8601, message_json, short_code_json
 from switchboard.api.sim_search import attempt_search, message_search
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import WebhookAttempt
@@ -63,6 +63,7 @@ def attempt_json(attempt: WebhookAttempt) -> dict[str, Any]:
 
 
 def exchange_json(exchange: Exchange) -> dict[str, Any]:
+    choice = exchange.sender_choice  # why the Messaging Service chose this sender
     return {
         "message": message_json(exchange.message),
         "timeline": [
@@ -72,6 +73,14 @@ def exchange_json(exchange: Exchange) -> dict[str, Any]:
         "webhooks": [attempt_json(a) for a in exchange.attempts],
         "replies": [message_json(r) for r in exchange.replies],
         "webhook_pending": exchange.webhook_pending,
+        "sender_choice": None
+        if choice is None
+        else {
+            "rule": choice.rule,
+            "sender": choice.sender,
+            "detail": choice.detail,
+            "mms_converted": choice.converted,
+        },
     }
 
 
@@ -207,7 +216,34 @@ async def reset(request: Request) -> Response:
     return json_response({"reset": True, "kept_numbers": kept})
 
 
+async def create_short_code(request: Request) -> Response:
+    """Provision a short code for the caller's account: ``ShortCode`` (5 or 6 digits), optional
+    ``IsoCountry`` (default US) and ``FriendlyName``; answers the 2010 ShortCode JSON."""
+    principal = await authenticate(request)
+    params = await read_params(request, allow_json=True)
+    held = services(request).held_senders
+    code = await held.provision_short_code(
+        principal.account, params.text("ShortCode"), params.text("IsoCountry")
+    )
+    if params.text("FriendlyName") or params.text("SmsUrl"):
+        code = await held.update_short_code(principal.account, code.sid, params)
+    return json_response(short_code_json(code), 201)
+
+
+async def create_channel_sender(request: Request) -> Response:
+    """Provision a channel sender (``Sender=whatsapp:+1...`` or ``rcs:<agent>``): its ``XE...``
+    sid is what a Messaging Service's ChannelSenders take."""
+    principal = await authenticate(request)
+    params = await read_params(request, allow_json=True)
+    sender = await services(request).held_senders.provision_channel_sender(
+        principal.account, params.text("Sender")
+    )
+    return json_response(channel_sender_json(sender), 201)
+
+
 CONTROL_ROUTES = [
+    Route("/_sim/short-codes", create_short_code, methods=["POST"]),
+    Route("/_sim/channel-senders", create_channel_sender, methods=["POST"]),
     Route("/_sim/inbound", create_inbound, methods=["POST"]),
     Route("/_sim/webhooks", list_webhooks, methods=["GET"]),
     Route("/_sim/webhooks/{sid}", fetch_webhook, methods=["GET"]),

@@ -13,13 +13,16 @@ from switchboard.domain.media import media_path
 from switchboard.domain.models import (
     API_VERSION,
     Account,
+    AccountSender,
     ApiKey,
     Media,
     Message,
     MessageFeedback,
     MessagingService,
     PhoneNumber,
+    SenderKind,
     ServicePhoneNumber,
+    ServiceSender,
 )
 from switchboard.domain.phone import country_of, parse_address
 from switchboard.domain.retention import shown_body, shown_to
@@ -250,4 +253,85 @@ def service_number_json(entry: ServicePhoneNumber, base_url: str) -> dict[str, A
         "service_sid": entry.service_sid,
         "sid": entry.sid,
         "url": f"{base_url}/v1/Services/{entry.service_sid}/PhoneNumbers/{entry.sid}",
+    }
+
+
+_SENDER_PATHS = {
+    SenderKind.SHORT_CODE: "ShortCodes",
+    SenderKind.ALPHA_SENDER: "AlphaSenders",
+    SenderKind.DESTINATION_ALPHA_SENDER: "DestinationAlphaSenders",
+    SenderKind.CHANNEL_SENDER: "ChannelSenders",
+}
+#: Channel senders' ``sender_type`` as Twilio spells it, by address prefix.
+_SENDER_TYPES = {"whatsapp": "WhatsApp", "rcs": "RCS", "messenger": "Messenger"}
+
+
+def service_sender_json(entry: ServiceSender, base_url: str) -> dict[str, Any]:
+    """A ShortCode, AlphaSender, DestinationAlphaSender or ChannelSender of a service."""
+    url = f"{base_url}/v1/Services/{entry.service_sid}/{_SENDER_PATHS[entry.kind]}/{entry.sid}"
+    dates = {
+        "date_created": iso8601(entry.date_created),
+        "date_updated": iso8601(entry.date_updated),
+    }
+    if entry.kind is SenderKind.CHANNEL_SENDER:
+        prefix = entry.sender.partition(":")[0]
+        return {
+            "account_sid": entry.account_sid,
+            "messaging_service_sid": entry.service_sid,
+            "sid": entry.sid,
+            "sender": entry.sender,
+            "sender_type": _SENDER_TYPES.get(prefix, prefix),
+            "country_code": entry.country_code or None,
+            **dates,
+            "url": url,
+        }
+    common = {
+        "sid": entry.sid,
+        "account_sid": entry.account_sid,
+        "service_sid": entry.service_sid,
+        **dates,
+    }
+    if entry.kind is SenderKind.SHORT_CODE:
+        return {
+            **common,
+            "short_code": entry.sender,
+            "country_code": entry.country_code,
+            "capabilities": ["SMS", "MMS"],
+            "url": url,
+        }
+    alpha = {**common, "alpha_sender": entry.sender, "capabilities": ["SMS"], "url": url}
+    if entry.kind is SenderKind.DESTINATION_ALPHA_SENDER:
+        alpha["iso_country_code"] = entry.country_code or None
+    return alpha
+
+
+def short_code_json(held: AccountSender) -> dict[str, Any]:
+    """A short code of the account (the 2010 API's SMS/ShortCodes); unset URLs are null, as
+    in Twilio's examples."""
+    return {
+        "account_sid": held.account_sid,
+        "api_version": API_VERSION,
+        "date_created": rfc2822(held.date_created),
+        "date_updated": rfc2822(held.date_updated),
+        "friendly_name": held.friendly_name,
+        "short_code": held.address,
+        "sid": held.sid,
+        "sms_fallback_method": held.sms_fallback_method,
+        "sms_fallback_url": held.sms_fallback_url or None,
+        "sms_method": held.sms_method,
+        "sms_url": held.sms_url or None,
+        "uri": f"{V2010}/Accounts/{held.account_sid}/SMS/ShortCodes/{held.sid}.json",
+    }
+
+
+def channel_sender_json(held: AccountSender) -> dict[str, Any]:
+    """A channel sender of the account, as the simulator answers its provisioning."""
+    prefix = held.address.partition(":")[0]
+    return {
+        "sid": held.sid,
+        "account_sid": held.account_sid,
+        "sender": held.address,
+        "sender_type": _SENDER_TYPES.get(prefix, prefix),
+        "country_code": held.country_code or None,
+        "date_created": rfc2822(held.date_created),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from switchboard.api import accounts, media_content, messages, numbers, services
+from switchboard.api import accounts, media_content, messages, numbers, services, short_codes
 
 A = "/2010-04-01/Accounts/{account_sid}"
 
@@ -59,6 +59,9 @@ TWILIO_ROUTES = [
         numbers.delete_incoming_phone_number,
         methods=["DELETE"],
     ),
+    Route(f"{A}/SMS/ShortCodes.json", short_codes.list_short_code, methods=["GET"]),
+    Route(f"{A}/SMS/ShortCodes/{{sid}}.json", short_codes.fetch_short_code, methods=["GET"]),
+    Route(f"{A}/SMS/ShortCodes/{{sid}}.json", short_codes.update_short_code, methods=["POST"]),
     Route("/v1/Services", services.create_service, methods=["POST"]),
     Route("/v1/Services", services.list_services, methods=["GET"]),
     Route("/v1/Services/{sid}", services.fetch_service, methods=["GET"]),
@@ -76,6 +79,68 @@ TWILIO_ROUTES = [
     Route(
         "/v1/Services/{service_sid}/PhoneNumbers/{sid}",
         services.delete_phone_number,
+        methods=["DELETE"],
+    ),
+    Route("/v1/Services/{service_sid}/ShortCodes", services.create_short_code, methods=["POST"]),
+    Route("/v1/Services/{service_sid}/ShortCodes", services.list_short_code, methods=["GET"]),
+    Route(
+        "/v1/Services/{service_sid}/ShortCodes/{sid}", services.fetch_short_code, methods=["GET"]
+    ),
+    Route(
+        "/v1/Services/{service_sid}/ShortCodes/{sid}",
+        services.delete_short_code,
+        methods=["DELETE"],
+    ),
+    Route(
+        "/v1/Services/{service_sid}/AlphaSenders", services.create_alpha_sender, methods=["POST"]
+    ),
+    Route("/v1/Services/{service_sid}/AlphaSenders", services.list_alpha_sender, methods=["GET"]),
+    Route(
+        "/v1/Services/{service_sid}/AlphaSenders/{sid}",
+        services.fetch_alpha_sender,
+        methods=["GET"],
+    ),
+    Route(
+        "/v1/Services/{service_sid}/AlphaSenders/{sid}",
+        services.delete_alpha_sender,
+        methods=["DELETE"],
+    ),
+    Route(
+        "/v1/Services/{service_sid}/DestinationAlphaSenders",
+        services.create_destination_alpha_sender,
+        methods=["POST"],
+    ),
+    Route(
+        "/v1/Services/{service_sid}/DestinationAlphaSenders",
+        services.list_destination_alpha_sender,
+        methods=["GET"],
+    ),
+    Route(
+        "/v1/Services/{service_sid}/DestinationAlphaSenders/{sid}",
+        services.fetch_destination_alpha_sender,
+        methods=["GET"],
+    ),
+    Route(
+        "/v1/Services/{service_sid}/DestinationAlphaSenders/{sid}",
+        services.delete_destination_alpha_sender,
+        methods=["DELETE"],
+    ),
+    Route(
+        "/v1/Services/{service_sid}/ChannelSenders",
+        services.create_channel_sender,
+        methods=["POST"],
+    ),
+    Route(
+        "/v1/Services/{service_sid}/ChannelSenders", services.list_channel_sender, methods=["GET"]
+    ),
+    Route(
+        "/v1/Services/{service_sid}/ChannelSenders/{sid}",
+        services.fetch_channel_sender,
+        methods=["GET"],
+    ),
+    Route(
+        "/v1/Services/{service_sid}/ChannelSenders/{sid}",
+        services.delete_channel_sender,
         methods=["DELETE"],
     ),
 ]

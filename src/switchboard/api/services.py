@@ -8,7 +8,8 @@ from starlette.responses import Response
 from switchboard.api.http import json_response, no_content, own_account, services
 from switchboard.api.paging import fetch_page, page_query, v1_envelope
 from switchboard.api.params import read_params
-from switchboard.api.render import service_json, service_number_json
+from switchboard.api.render import service_json, service_number_json, service_sender_json
+from switchboard.domain.models import SenderKind
 
 
 def _base(request: Request) -> str:
@@ -91,3 +92,110 @@ async def delete_phone_number(request: Request) -> Response:
         account, path["service_sid"], path["sid"]
     )
     return no_content()
+
+
+# The other pool sub-resources: ShortCodes, AlphaSenders, DestinationAlphaSenders, ChannelSenders
+
+
+async def _add_sender(request: Request, kind: SenderKind) -> Response:
+    account = await own_account(request)
+    params = await read_params(request)
+    entry = await services(request).pool_senders.add(
+        account, request.path_params["service_sid"], kind, params
+    )
+    return json_response(service_sender_json(entry, _base(request)), 201)
+
+
+async def _list_senders(request: Request, kind: SenderKind, key: str) -> Response:
+    account = await own_account(request)
+    params = await read_params(request)
+    query = page_query(params)
+    service_sid = request.path_params["service_sid"]
+    country = (params.text("IsoCountryCode") or "").upper() or None
+    svc = services(request).pool_senders
+    page = await fetch_page(
+        query, lambda p: svc.list(account, service_sid, kind, p, country), lambda e: e.sid
+    )
+    records = [service_sender_json(e, _base(request)) for e in page.items]
+    url = f"{_base(request)}{request.url.path}"
+    return json_response(v1_envelope(key, records, page, query, url, lambda e: e.sid))
+
+
+async def _fetch_sender(request: Request, kind: SenderKind) -> Response:
+    account = await own_account(request)
+    path = request.path_params
+    entry = await services(request).pool_senders.get(
+        account, path["service_sid"], kind, path["sid"]
+    )
+    return json_response(service_sender_json(entry, _base(request)))
+
+
+async def _delete_sender(request: Request, kind: SenderKind) -> Response:
+    account = await own_account(request)
+    path = request.path_params
+    await services(request).pool_senders.remove(account, path["service_sid"], kind, path["sid"])
+    return no_content()
+
+
+async def create_short_code(request: Request) -> Response:
+    return await _add_sender(request, SenderKind.SHORT_CODE)
+
+
+async def list_short_code(request: Request) -> Response:
+    return await _list_senders(request, SenderKind.SHORT_CODE, "short_codes")
+
+
+async def fetch_short_code(request: Request) -> Response:
+    return await _fetch_sender(request, SenderKind.SHORT_CODE)
+
+
+async def delete_short_code(request: Request) -> Response:
+    return await _delete_sender(request, SenderKind.SHORT_CODE)
+
+
+async def create_alpha_sender(request: Request) -> Response:
+    return await _add_sender(request, SenderKind.ALPHA_SENDER)
+
+
+async def list_alpha_sender(request: Request) -> Response:
+    return await _list_senders(request, SenderKind.ALPHA_SENDER, "alpha_senders")
+
+
+async def fetch_alpha_sender(request: Request) -> Response:
+    return await _fetch_sender(request, SenderKind.ALPHA_SENDER)
+
+
+async def delete_alpha_sender(request: Request) -> Response:
+    return await _delete_sender(request, SenderKind.ALPHA_SENDER)
+
+
+async def create_destination_alpha_sender(request: Request) -> Response:
+    return await _add_sender(request, SenderKind.DESTINATION_ALPHA_SENDER)
+
+
+async def list_destination_alpha_sender(request: Request) -> Response:
+    return await _list_senders(request, SenderKind.DESTINATION_ALPHA_SENDER, "alpha_senders")
+
+
+async def fetch_destination_alpha_sender(request: Request) -> Response:
+    return await _fetch_sender(request, SenderKind.DESTINATION_ALPHA_SENDER)
+
+
+async def delete_destination_alpha_sender(request: Request) -> Response:
+    return await _delete_sender(request, SenderKind.DESTINATION_ALPHA_SENDER)
+
+
+async def create_channel_sender(request: Request) -> Response:
+    return await _add_sender(request, SenderKind.CHANNEL_SENDER)
+
+
+async def list_channel_sender(request: Request) -> Response:
+    return await _list_senders(request, SenderKind.CHANNEL_SENDER, "senders")
+
+
+async def fetch_channel_sender(request: Request) -> Response:
+    return await _fetch_sender(request, SenderKind.CHANNEL_SENDER)
+
+
+async def delete_channel_sender(request: Request) -> Response:
+    return await _delete_sender(request, SenderKind.CHANNEL_SENDER)

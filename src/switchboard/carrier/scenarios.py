@@ -19,6 +19,7 @@ from typing import Any, Final, Protocol
 
 from switchboard.config import CarrierTiming
 from switchboard.domain.lifecycle import Event, MessageStatus
+from switchboard.domain.senders import Handset
 
 OUTCOMES: Final = frozenset({"delivered", "undelivered", "failed", "read", "sent"})
 DEFAULT_ERRORS: Final = MappingProxyType({"undelivered": 30003, "failed": 30008})
@@ -70,6 +71,8 @@ class Scenario:
     per_segment: float = 0.0
     mps: float | None = None  # sender throughput (messages... segments per second)
     chaos: Chaos = Chaos()
+    # What the matched handsets can take (MMS, RCS, a landline): the senders' rules ask.
+    handset: Handset | None = None
 
     def matches(self, to: str, from_: str | None, channel: str) -> bool:
         if self.to is not None and not fnmatch.fnmatchcase(to, self.to):
@@ -115,7 +118,7 @@ def _probability(name: str, raw: Any) -> float:
 def parse_scenario(data: Mapping[str, Any]) -> Scenario:
     """A scenario from its JSON form; ValueError with a readable message when malformed."""
     known = {"name", "to", "from", "channel", "outcome", "error_code", "delays",
-             "per_segment", "mps", "chaos"}  # fmt: skip
+             "per_segment", "mps", "chaos", "handset"}  # fmt: skip
     unknown = set(data) - known
     if unknown:
         raise ValueError(f"unknown scenario fields: {', '.join(sorted(unknown))}")
@@ -151,6 +154,7 @@ def parse_scenario(data: Mapping[str, Any]) -> Scenario:
         if data.get(name) is not None and not isinstance(data[name], str):
             raise ValueError(f"{name} must be a string")
     per_segment = data.get("per_segment", 0.0)
+    handset = data.get("handset")
     return Scenario(
         name=data.get("name") or "",
         to=data.get("to"),
@@ -162,7 +166,38 @@ def parse_scenario(data: Mapping[str, Any]) -> Scenario:
         per_segment=float(_delay("per_segment", per_segment).low),
         mps=None if mps is None else float(mps),
         chaos=Chaos(**{k: _probability(k, v) for k, v in chaos_raw.items()}),
+        handset=None if handset is None else _handset(handset),
     )
+
+
+HANDSET_FIELDS: Final = ("mms", "rcs", "landline")
+
+
+def _handset(raw: Any) -> Handset:
+    """A scenario's ``handset``: ``{"mms": false}``, ``{"rcs": false}``, ``{"landline": true}``
+    (a landline takes neither MMS nor RCS unless the scenario says otherwise)."""
+    if not isinstance(raw, Mapping) or set(raw) - set(HANDSET_FIELDS):
+        raise ValueError('handset takes mms, rcs and landline booleans, e.g. {"mms": false}')
+    for name, value in raw.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"handset {name!r} must be true or false, not {value!r}")
+    landline = bool(raw.get("landline", False))
+    return Handset(
+        mms=raw.get("mms", not landline), rcs=raw.get("rcs", not landline), landline=landline
+    )
+
+
+def handset_for(scenarios: Sequence[Scenario], to: str, channel: str) -> Handset | None:
+    """The handset of the first scenario that describes one and matches the recipient (its
+    ``from`` is not known yet: the handset decides the sender)."""
+    for scenario in scenarios:
+        if (
+            scenario.handset is not None
+            and scenario.from_ in (None, "*")
+            and scenario.matches(to, None, channel)
+        ):
+            return scenario.handset
+    return None
 
 
 def scenario_for(

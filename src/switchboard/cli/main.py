@@ -24,6 +24,7 @@ from switchboard.cli.load import load
 from switchboard.cli.messages import messages
 from switchboard.cli.numbers import numbers
 from switchboard.cli.reset import reset
+from switchboard.cli.short_codes import short_codes
 from switchboard.cli.text import text
 from switchboard.cli.webhooks import webhooks
 from switchboard.config import DEFAULTS, Config, ConfigError
@@ -370,6 +371,7 @@ def worker(database: str, lease_seconds: float, concurrency: int, loop_protectio
 
 cli.add_command(text)
 cli.add_command(numbers)
+cli.add_command(short_codes)
 cli.add_command(messages)
 cli.add_command(webhooks)
 cli.add_command(reset)

@@ -309,6 +309,9 @@ def show_command(server: Server, sid: str, as_json: bool, wide: bool) -> None:
         fields.append(("Error", (str(message["error_message"]), "red")))
     if message.get("messaging_service_sid"):
         fields.append(("Service", message["messaging_service_sid"]))
+    choice = exchange.get("sender_choice")
+    if choice:  # why the Messaging Service chose this sender
+        fields.append(("Sender rule", f"{choice['rule']}: {choice['detail']}"))
     print_fields(console, fields)
     timeline: list[list[Cell]] = [
         [when(e["at"]), (e["status"], status_style(e["status"])), str(e["error_code"] or "")]

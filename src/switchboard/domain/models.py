@@ -218,3 +218,59 @@ class WebhookAttempt:
     error_detail: str = ""
     idempotency_token: str = ""
     signed_url: str = ""
+
+
+class SenderKind(StrEnum):
+    """What a sender in a Messaging Service's pool is (its sub-resource on Twilio)."""
+
+    PHONE_NUMBER = "phone_number"
+    SHORT_CODE = "short_code"
+    ALPHA_SENDER = "alpha_sender"
+    DESTINATION_ALPHA_SENDER = "destination_alpha_sender"
+    CHANNEL_SENDER = "channel_sender"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSender:
+    """A sender an account holds besides its phone numbers: a short code (``SC...``, the 2010
+    API's ShortCodes) or a channel sender (``XE...``: a WhatsApp number, an RCS agent)."""
+
+    sid: str
+    account_sid: str
+    kind: SenderKind  # SHORT_CODE or CHANNEL_SENDER
+    address: str  # wire form: '12345', 'whatsapp:+14155550100', 'rcs:brand_agent'
+    country_code: str
+    friendly_name: str
+    date_created: datetime
+    date_updated: datetime
+    sms_url: str = ""
+    sms_method: str = "POST"
+    sms_fallback_url: str = ""
+    sms_fallback_method: str = "POST"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSender:
+    """A pool entry that is not a phone number: a short code, an alphanumeric sender ID (for
+    every country, or for one with a destination alpha sender) or a channel sender."""
+
+    sid: str
+    service_sid: str
+    account_sid: str
+    kind: SenderKind
+    sender: str  # wire form
+    country_code: str  # '' for an alphanumeric ID serving every country
+    date_created: datetime
+    date_updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SenderChoice:
+    """Why a Messaging Service gave a message its sender (domain/senders.py)."""
+
+    message_sid: str
+    rule: str
+    sender: str
+    detail: str
+    converted: bool  # an MMS sent as SMS with links to its media (MMS Converter)
+    date_created: datetime

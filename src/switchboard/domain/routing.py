@@ -2,14 +2,29 @@
 
 A number in a Messaging Service uses the service's inbound URL unless the service defers to
 its senders (``use_inbound_webhook_on_number``); otherwise the number's own ``sms_url``. No URL:
-the message is stored and no request is made.
+the message is stored and no request is made. A short code or a channel sender (WhatsApp, RCS)
+is routed the same way as a number.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from switchboard.domain.models import MessagingService, PhoneNumber
+from switchboard.domain.models import MessagingService
+
+
+class SmsTarget(Protocol):
+    """What a number, a short code or a channel sender says about its own webhook."""
+
+    @property
+    def sms_url(self) -> str: ...
+    @property
+    def sms_method(self) -> str: ...
+    @property
+    def sms_fallback_url(self) -> str: ...
+    @property
+    def sms_fallback_method(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +36,7 @@ class InboundRoute:
     source: str  # "service" or "number": which configuration was used
 
 
-def route_inbound(number: PhoneNumber, service: MessagingService | None) -> InboundRoute | None:
+def route_inbound(number: SmsTarget, service: MessagingService | None) -> InboundRoute | None:
     if service is not None and not service.use_inbound_webhook_on_number:
         if not service.inbound_request_url:
             return None

@@ -26,7 +26,9 @@ class SidPrefix(StrEnum):
     MESSAGING_SERVICE = "MG"
     API_KEY = "SK"
     APPLICATION = "AP"
-    CHANNEL_INSTALL = "XE"
+    CHANNEL_INSTALL = "XE"  # also a channel sender (WhatsApp, RCS) in a service's pool
+    SHORT_CODE = "SC"
+    ALPHA_SENDER = "AI"
     NOTIFICATION = "NO"
     REQUEST = "RQ"
     PAGE_TOKEN = "PA"

@@ -16,6 +16,7 @@ from switchboard.services.messaging_services import MessagingServiceService
 from switchboard.services.numbers import NumberService
 from switchboard.services.runtime import Runtime
 from switchboard.services.scenarios import ScenarioBook
+from switchboard.services.senders import HeldSenderService, PoolSenderService
 from switchboard.services.simulator import Replayer, SimulatorService
 from switchboard.timeline import Timeline
 
@@ -26,6 +27,8 @@ class Services:
     accounts: AccountService
     numbers: NumberService
     messaging_services: MessagingServiceService
+    pool_senders: PoolSenderService
+    held_senders: HeldSenderService
     messages: MessageService
     inbound: InboundService
     scenarios: ScenarioBook
@@ -50,11 +53,14 @@ class Services:
         messages = MessageService(runtime, timeline, accounts)
         inbound = InboundService(runtime, timeline, accounts)
         simulator = SimulatorService(runtime, accounts, messages, inbound, book, replay)
+        messaging_services = MessagingServiceService(runtime)
         return cls(
             runtime=runtime,
             accounts=accounts,
             numbers=NumberService(runtime),
-            messaging_services=MessagingServiceService(runtime),
+            messaging_services=messaging_services,
+            pool_senders=PoolSenderService(runtime, messaging_services),
+            held_senders=HeldSenderService(runtime),
             messages=messages,
             inbound=inbound,
             scenarios=book,

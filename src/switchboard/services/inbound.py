@@ -17,6 +17,7 @@ from switchboard.domain.lifecycle import received_status
 from switchboard.domain.media import guess_content_type, media_path
 from switchboard.domain.models import (
     Account,
+    AccountSender,
     Direction,
     Media,
     Message,
@@ -81,7 +82,7 @@ class InboundService:
             # A handset sends from an address of the channel it texts on (SPEC §1.5): E.164, a
             # short code or an alphanumeric sender ID on SMS; ``whatsapp:<E.164>`` on WhatsApp.
             raise TwilioError(21212, _invalid_sender(inbound.from_, to.channel))
-        found = await self._rt.store.find_number_and_service(to.identity)
+        found = await self._recipient(to)
         owner = None if found is None else await self._owner(caller, via_key, found[0])
         if found is None or owner is None:
             raise TwilioError(
@@ -152,6 +153,16 @@ class InboundService:
                 await store.insert_message(auto_reply, (), reply_jobs, claim=claim)
         return stored
 
+    async def _recipient(
+        self, to: Address
+    ) -> tuple[PhoneNumber | AccountSender, MessagingService | None] | None:
+        """The number texted, or else the short code or channel sender (WhatsApp, RCS) with
+        that address, and the Messaging Service whose pool holds it."""
+        found = await self._rt.store.find_number_and_service(to.identity)
+        if found is not None:
+            return found
+        return await self._rt.store.find_account_sender(to.value)
+
     async def _opt_out_settings(self, service: MessagingService | None) -> OptOutSettings:
         """Advanced Opt-Out for a number in ``service``: on unless the service turned it off;
         Twilio's default filtering alone for a number outside any service."""
@@ -189,7 +200,9 @@ class InboundService:
         )
         return build(reply, now=now, new_sid=self._rt.new_sid).message
 
-    async def _owner(self, caller: Account, via_key: bool, number: PhoneNumber) -> Account | None:
+    async def _owner(
+        self, caller: Account, via_key: bool, number: PhoneNumber | AccountSender
+    ) -> Account | None:
         """The account that owns ``number`` if ``caller`` may inject into it: its own number,
         or (with the main account's own credentials, not a key) a subaccount's; else None."""
         if number.account_sid == caller.sid:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from switchboard import pools
 from switchboard.carrier import magic
 from switchboard.domain.encoding import check_body_length
 from switchboard.domain.errors import NotFound, TwilioError
@@ -26,11 +27,13 @@ from switchboard.domain.lifecycle import (
 )
 from switchboard.domain.models import (
     Account,
+    AccountSender,
     Direction,
     Media,
     Message,
     MessageFeedback,
     MessagingService,
+    PhoneNumber,
     StatusEvent,
 )
 from switchboard.domain.outbound import Draft, build
@@ -38,10 +41,10 @@ from switchboard.domain.phone import Address, AddressKind, parse_from, parse_to
 from switchboard.domain.retention import ADDRESS_RETENTION, CONTENT_RETENTION
 from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import MessageFilter, Page, PageRequest
-from switchboard.sending import account_number, opted_out
+from switchboard.sending import account_number, held_sender, opted_out
 from switchboard.services.accounts import AccountService
 from switchboard.services.runtime import Runtime
-from switchboard.timeline import Timeline, sender_pool
+from switchboard.timeline import Timeline
 
 MAX_MEDIA = 10
 RISK_CHECK = frozenset({"enable", "disable"})
@@ -206,15 +209,20 @@ class MessageService:
             raise TwilioError(code)
         if sender.identity == magic.VALID_FROM and service is None:
             return sender, None  # Twilio's always-valid test sender
+        found: tuple[PhoneNumber | AccountSender, MessagingService | None] | None
         found = await account_number(self._rt.store, account.sid, sender.identity)
+        if found is None:  # a short code or channel sender (WhatsApp, RCS) of the account?
+            found = await held_sender(self._rt.store, account.sid, sender.value)
         if found is None:
             raise TwilioError(
                 21606,
                 f"The 'From' phone number provided ({raw_from}) is not a valid message-capable "
                 "Twilio phone number for this destination/account.",
             )
-        number, pool = found
-        if service is not None and number.phone_number not in await self._pool(service):
+        pool = found[1]
+        if service is not None and not {sender.identity, sender.value} & set(
+            await self._pool(service)
+        ):
             raise TwilioError(21606, f"{raw_from} is not in the Messaging Service's sender pool")
         return sender, pool.sid if pool else None
 
@@ -234,7 +242,8 @@ class MessageService:
             raise TwilioError(21610, f"Attempt to send to unsubscribed recipient {to.identity}")
 
     async def _pool(self, service: MessagingService) -> list[str]:
-        return await sender_pool(self._rt.store, service.sid)
+        """The wire addresses of every sender in the service's pool."""
+        return [c.value for c in await pools.candidates(self._rt.store, service.sid)]
 
     @staticmethod
     def _check_media(urls: list[str]) -> None:

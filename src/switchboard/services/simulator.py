@@ -29,6 +29,7 @@ from switchboard.domain.models import (
     Message,
     MessagingService,
     PhoneNumber,
+    SenderChoice,
     ServicePhoneNumber,
     StatusEvent,
     WebhookAttempt,
@@ -99,6 +100,7 @@ class Exchange:
     replies: list[Message]
     media: list[Media]
     webhook_pending: bool  # the incoming webhook has not finished yet
+    sender_choice: SenderChoice | None = None  # why its Messaging Service chose the sender
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +229,7 @@ class SimulatorService:
             replies=await self._store.list_replies(message.sid),
             media=(await self._store.list_media(message.account_sid, sid, PageRequest(100))).items,
             webhook_pending=pending > 0,
+            sender_choice=await self._store.get_sender_choice(message.sid),
         )
 
     async def recent_messages(self, scope: Scope, limit: int = RECENT_MESSAGES) -> list[Message]:

@@ -23,6 +23,7 @@ from switchboard.domain.cookies import CookieJar
 from switchboard.domain.loops import PastReply
 from switchboard.domain.models import (
     Account,
+    AccountSender,
     ApiKey,
     Job,
     Media,
@@ -31,7 +32,10 @@ from switchboard.domain.models import (
     MessagingService,
     NewJob,
     PhoneNumber,
+    SenderChoice,
+    SenderKind,
     ServicePhoneNumber,
+    ServiceSender,
     StatusEvent,
     WebhookAttempt,
 )
@@ -274,7 +278,17 @@ class SqlStore:
 
     async def remove_service_number(self, service_sid: str, sid: str) -> bool:
         params = {"service_sid": service_sid, "sid": sid}
-        return await self._db.execute("delete_service_number", params) > 0
+
+        async def work(tx: Statements) -> bool:
+            entry = await tx.fetch_one("get_service_number", params)
+            if entry is None:
+                return False
+            await tx.execute("delete_service_number", params)
+            forget = {"service_sid": service_sid, "sender": entry["phone_number"]}
+            await tx.execute("forget_sticky_sender", forget)
+            return True
+
+        return await self._db.transaction(work)
 
     async def list_service_numbers(
         self, service_sid: str, page: PageRequest
@@ -290,6 +304,128 @@ class SqlStore:
         return await self._get(
             "service_for_number", lambda row: str(row["service_sid"]), sid=phone_number_sid
         )
+
+    # Senders besides phone numbers -----------------------------------------------------------
+
+    async def insert_account_sender(self, sender: AccountSender) -> None:
+        await self._db.execute("insert_account_sender", records.account_sender_params(sender))
+
+    async def get_account_sender(self, account_sid: str, sid: str) -> AccountSender | None:
+        return await self._get(
+            "get_account_sender", records.account_sender, account_sid=account_sid, sid=sid
+        )
+
+    async def find_account_sender(
+        self, address: str
+    ) -> tuple[AccountSender, MessagingService | None] | None:
+        row = await self._db.fetch_one("find_account_sender", {"address": address})
+        return None if row is None else (records.account_sender(row), records.joined_service(row))
+
+    async def update_account_sender(self, sender: AccountSender) -> None:
+        await self._db.execute("update_account_sender", records.account_sender_params(sender))
+
+    async def list_account_senders(
+        self,
+        account_sid: str,
+        kind: SenderKind,
+        address_like: str | None,
+        friendly_name: str | None,
+        page: PageRequest,
+    ) -> Page[AccountSender]:
+        keys = {"account_sid": account_sid, "kind": kind.value}
+        filters = {"address_like": address_like, "friendly_name": friendly_name}
+        return await self._db.snapshot(
+            _keyset_page(
+                "account_sender_seq",
+                "list_account_senders",
+                keys,
+                filters,
+                page,
+                records.account_sender,
+            )
+        )
+
+    async def add_service_sender(self, entry: ServiceSender) -> None:
+        await self._db.execute("insert_service_sender", records.service_sender_params(entry))
+
+    async def get_service_sender(
+        self, service_sid: str, kind: SenderKind, sid: str
+    ) -> ServiceSender | None:
+        return await self._get(
+            "get_service_sender",
+            records.service_sender,
+            service_sid=service_sid,
+            kind=kind.value,
+            sid=sid,
+        )
+
+    async def find_service_sender(self, sid: str) -> ServiceSender | None:
+        return await self._get("find_service_sender", records.service_sender, sid=sid)
+
+    async def remove_service_sender(self, service_sid: str, kind: SenderKind, sid: str) -> bool:
+        params = {"service_sid": service_sid, "kind": kind.value, "sid": sid}
+
+        async def work(tx: Statements) -> bool:
+            removed = await tx.fetch_one("delete_service_sender", params)
+            if removed is None:
+                return False
+            forget = {"service_sid": service_sid, "sender": removed["sender"]}
+            await tx.execute("forget_sticky_sender", forget)
+            return True
+
+        return await self._db.transaction(work)
+
+    async def list_service_senders(
+        self, service_sid: str, kind: SenderKind, country_code: str | None, page: PageRequest
+    ) -> Page[ServiceSender]:
+        keys = {"service_sid": service_sid, "kind": kind.value}
+        filters = {"country_code": country_code}
+        return await self._db.snapshot(
+            _keyset_page(
+                "service_sender_seq",
+                "list_service_senders",
+                keys,
+                filters,
+                page,
+                records.service_sender,
+            )
+        )
+
+    async def service_pool(self, service_sid: str) -> list[tuple[SenderKind, str, str]]:
+        rows = await self._db.fetch_all("service_pool", {"service_sid": service_sid})
+        return [(SenderKind(r["kind"]), r["sender"], r["country_code"]) for r in rows]
+
+    async def get_sticky_sender(self, service_sid: str, channel: str, recipient: str) -> str | None:
+        return await self._get(
+            "get_sticky_sender",
+            lambda row: str(row["sender"]),
+            service_sid=service_sid,
+            channel=channel,
+            recipient=recipient,
+        )
+
+    async def record_sender_choice(
+        self, choice: SenderChoice, sticky: tuple[str, str, str] | None
+    ) -> None:
+        params = records.sender_choice_params(choice)
+
+        async def work(tx: Statements) -> None:
+            await tx.execute("save_sender_choice", params)
+            if sticky is not None:
+                service_sid, channel, recipient = sticky
+                mapping = {
+                    "service_sid": service_sid,
+                    "channel": channel,
+                    "recipient": recipient,
+                    "sender": choice.sender,
+                    "date_updated": params["date_created"],
+                }
+                await tx.execute("save_sticky_sender", mapping)
+
+        await self._db.transaction(work)
+
+    async def get_sender_choice(self, message_sid: str) -> SenderChoice | None:
+        return await self._get("get_sender_choice", records.sender_choice, message_sid=message_sid)
 
     # Messages and media ---------------------------------------------------------------------
 

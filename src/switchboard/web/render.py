@@ -192,6 +192,7 @@ def overview_json(overview: Overview) -> dict[str, Any]:
 
 
 def exchange_json(exchange: Exchange) -> dict[str, Any]:
+    choice = exchange.sender_choice  # why the Messaging Service chose this sender
     return {
         "message": message_json(exchange.message),
         "timeline": [event_json(e) for e in exchange.timeline],
@@ -199,4 +200,12 @@ def exchange_json(exchange: Exchange) -> dict[str, Any]:
         "replies": [message_json(r) for r in exchange.replies],
         "media": [media_json(m) for m in exchange.media],
         "webhook_pending": exchange.webhook_pending,
+        "sender_choice": None
+        if choice is None
+        else {
+            "rule": choice.rule,
+            "sender": choice.sender,
+            "detail": choice.detail,
+            "mms_converted": choice.converted,
+        },
     }

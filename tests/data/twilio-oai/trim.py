@@ -29,12 +29,22 @@ KEEP = {
         "/2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Feedback.json",
         "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json",
         "/2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers/{Sid}.json",
+        "/2010-04-01/Accounts/{AccountSid}/SMS/ShortCodes.json",
+        "/2010-04-01/Accounts/{AccountSid}/SMS/ShortCodes/{Sid}.json",
     ],
     "twilio_messaging_v1.json": [
         "/v1/Services",
         "/v1/Services/{Sid}",
         "/v1/Services/{ServiceSid}/PhoneNumbers",
         "/v1/Services/{ServiceSid}/PhoneNumbers/{Sid}",
+        "/v1/Services/{ServiceSid}/ShortCodes",
+        "/v1/Services/{ServiceSid}/ShortCodes/{Sid}",
+        "/v1/Services/{ServiceSid}/AlphaSenders",
+        "/v1/Services/{ServiceSid}/AlphaSenders/{Sid}",
+        "/v1/Services/{ServiceSid}/DestinationAlphaSenders",
+        "/v1/Services/{ServiceSid}/DestinationAlphaSenders/{Sid}",
+        "/v1/Services/{MessagingServiceSid}/ChannelSenders",
+        "/v1/Services/{MessagingServiceSid}/ChannelSenders/{Sid}",
     ],
 }
 

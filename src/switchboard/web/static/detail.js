@@ -64,6 +64,12 @@ function messageDetail(data) {
     h("p", {}, h("code", {}, m.from || m.messaging_service_sid || "?"), " → ", h("code", {}, m.to)),
     m.body ? h("blockquote", {}, m.body) : null,
     m.error_code ? h("p", { class: "error" }, `Error ${m.error_code}: ${m.error_message || ""}`) : null,
+    data.sender_choice
+      ? section(
+          "Sender chosen by the Messaging Service",
+          h("p", { "data-testid": "sender-choice" }, h("code", {}, data.sender_choice.sender || "none"), ` (${data.sender_choice.rule.replaceAll("_", " ")}): ${data.sender_choice.detail}`),
+        )
+      : null,
     m.in_reply_to ? h("p", {}, "In reply to ", h("button", { type: "button", class: "link", onclick: () => select("message", m.in_reply_to) }, m.in_reply_to)) : null,
     extras.length ? section("Channel extras", pairs(extras)) : null,
     data.media.length

@@ -344,11 +344,11 @@ DELETE FROM cookie_jars WHERE ours = :ours AND theirs = :theirs;
 -- name: reset_messages
 -- A script: run as several statements.
 TRUNCATE messages, media, status_events, jobs, webhook_attempts, scenarios, cookie_jars,
-    message_feedback;
+    message_feedback, sender_choices, sticky_senders;
 
 -- name: reset_numbers
 TRUNCATE phone_numbers, messaging_services, service_phone_numbers, opt_outs,
-    opt_out_settings;
+    opt_out_settings, service_senders, account_senders, sticky_senders;
 
 -- name: migration_lock
 -- Held until the migrating transaction ends, so nodes starting together migrate one at a time.
@@ -483,3 +483,102 @@ WHERE account_sid = ANY(:account_sids::text[])
   AND (:created_before::bigint IS NULL OR date_created < :created_before)
   AND (:before_seq::bigint IS NULL OR seq < :before_seq)
 ORDER BY seq DESC LIMIT :limit;
+
+-- Senders besides phone numbers: short codes and channel senders an account holds, the pool
+-- entries that are not phone numbers, sticky senders, and why a message got its sender.
+
+-- name: insert_account_sender
+INSERT INTO account_senders (sid, account_sid, kind, address, country_code, friendly_name,
+    sms_url, sms_method, sms_fallback_url, sms_fallback_method, date_created, date_updated)
+VALUES (:sid, :account_sid, :kind, :address, :country_code, :friendly_name,
+    :sms_url, :sms_method, :sms_fallback_url, :sms_fallback_method, :date_created, :date_updated);
+
+-- name: get_account_sender
+SELECT * FROM account_senders WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: find_account_sender
+SELECT a.*, s.sid AS service_sid, s.account_sid AS service_account_sid, s.body AS service_body,
+    s.date_created AS service_date_created, s.date_updated AS service_date_updated
+FROM account_senders a
+LEFT JOIN service_senders p ON p.sid = a.sid
+LEFT JOIN messaging_services s ON s.sid = p.service_sid
+WHERE a.address = :address;
+
+-- name: update_account_sender
+UPDATE account_senders SET friendly_name = :friendly_name, sms_url = :sms_url,
+    sms_method = :sms_method, sms_fallback_url = :sms_fallback_url,
+    sms_fallback_method = :sms_fallback_method, date_updated = :date_updated
+WHERE sid = :sid AND account_sid = :account_sid;
+
+-- name: account_sender_seq
+SELECT seq FROM account_senders WHERE sid = :sid AND account_sid = :account_sid AND kind = :kind;
+
+-- name: list_account_senders
+-- ``address_like``: a LIKE pattern ('*' of Twilio's ShortCode filter made '_').
+SELECT * FROM account_senders
+WHERE account_sid = :account_sid AND kind = :kind
+  AND (:address_like::text IS NULL OR address LIKE :address_like)
+  AND (:friendly_name::text IS NULL OR friendly_name = :friendly_name)
+  AND seq > :after_seq
+ORDER BY seq LIMIT :limit;
+
+-- name: insert_service_sender
+INSERT INTO service_senders (sid, service_sid, account_sid, kind, sender, country_code,
+    date_created, date_updated)
+SELECT :sid::text, :service_sid::text, :account_sid::text, :kind::text, :sender::text,
+    :country_code::text, :date_created::bigint, :date_updated::bigint
+WHERE EXISTS (SELECT 1 FROM messaging_services WHERE sid = :service_sid::text);
+
+-- name: get_service_sender
+SELECT * FROM service_senders WHERE service_sid = :service_sid AND kind = :kind AND sid = :sid;
+
+-- name: find_service_sender
+SELECT * FROM service_senders WHERE sid = :sid;
+
+-- name: delete_service_sender
+DELETE FROM service_senders WHERE service_sid = :service_sid AND kind = :kind AND sid = :sid
+RETURNING sender;
+
+-- name: service_sender_seq
+SELECT seq FROM service_senders WHERE sid = :sid AND service_sid = :service_sid AND kind = :kind;
+
+-- name: list_service_senders
+SELECT * FROM service_senders
+WHERE service_sid = :service_sid AND kind = :kind
+  AND (:country_code::text IS NULL OR country_code = :country_code)
+  AND seq > :after_seq
+ORDER BY seq LIMIT :limit;
+
+-- name: service_pool
+SELECT 'phone_number'::text AS kind, phone_number AS sender, ''::text AS country_code
+FROM service_phone_numbers WHERE service_sid = :service_sid
+UNION ALL
+SELECT kind, sender, country_code FROM service_senders WHERE service_sid = :service_sid;
+
+-- name: get_sticky_sender
+SELECT sender FROM sticky_senders
+WHERE service_sid = :service_sid AND channel = :channel AND recipient = :recipient;
+
+-- name: save_sticky_sender
+INSERT INTO sticky_senders (service_sid, channel, recipient, sender, date_updated)
+SELECT :service_sid::text, :channel::text, :recipient::text, :sender::text,
+    :date_updated::bigint
+WHERE EXISTS (SELECT 1 FROM messaging_services WHERE sid = :service_sid::text)
+ON CONFLICT (service_sid, channel, recipient) DO UPDATE SET
+    sender = EXCLUDED.sender, date_updated = EXCLUDED.date_updated;
+
+-- name: forget_sticky_sender
+-- A sender that leaves the pool takes its mappings with it (SPEC §7.2): the channel forms too.
+DELETE FROM sticky_senders
+WHERE service_sid = :service_sid AND (sender = :sender::text OR sender = 'whatsapp:' || :sender::text);
+
+-- name: save_sender_choice
+INSERT INTO sender_choices (message_sid, rule, sender, detail, converted, date_created)
+SELECT :message_sid::text, :rule::text, :sender::text, :detail::text, :converted::boolean,
+    :date_created::bigint
+WHERE EXISTS (SELECT 1 FROM messages WHERE sid = :message_sid::text)
+ON CONFLICT (message_sid) DO UPDATE SET rule = EXCLUDED.rule, sender = EXCLUDED.sender,
+    detail = EXCLUDED.detail, converted = EXCLUDED.converted;
+
+-- name: get_sender_choice
+SELECT * FROM sender_choices WHERE message_sid = :message_sid;

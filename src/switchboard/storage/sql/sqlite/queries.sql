@@ -341,9 +341,13 @@ DELETE FROM webhook_attempts;
 DELETE FROM scenarios;
 DELETE FROM cookie_jars;
 DELETE FROM message_feedback;
+DELETE FROM sender_choices;
+DELETE FROM sticky_senders;
 
 -- name: reset_numbers
 DELETE FROM service_phone_numbers;
+DELETE FROM service_senders;
+DELETE FROM account_senders;
 DELETE FROM phone_numbers;
 DELETE FROM messaging_services;
 DELETE FROM opt_outs;
@@ -484,3 +488,100 @@ WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:created_before IS NULL OR date_created < :created_before)
   AND (:before_seq IS NULL OR seq < :before_seq)
 ORDER BY seq DESC LIMIT :limit;
+
+-- Senders besides phone numbers: short codes and channel senders an account holds, the pool
+-- entries that are not phone numbers, sticky senders, and why a message got its sender.
+
+-- name: insert_account_sender
+INSERT INTO account_senders (sid, account_sid, kind, address, country_code, friendly_name,
+    sms_url, sms_method, sms_fallback_url, sms_fallback_method, date_created, date_updated)
+VALUES (:sid, :account_sid, :kind, :address, :country_code, :friendly_name,
+    :sms_url, :sms_method, :sms_fallback_url, :sms_fallback_method, :date_created, :date_updated);
+
+-- name: get_account_sender
+SELECT * FROM account_senders WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: find_account_sender
+SELECT a.*, s.sid AS service_sid, s.account_sid AS service_account_sid, s.body AS service_body,
+    s.date_created AS service_date_created, s.date_updated AS service_date_updated
+FROM account_senders a
+LEFT JOIN service_senders p ON p.sid = a.sid
+LEFT JOIN messaging_services s ON s.sid = p.service_sid
+WHERE a.address = :address;
+
+-- name: update_account_sender
+UPDATE account_senders SET friendly_name = :friendly_name, sms_url = :sms_url,
+    sms_method = :sms_method, sms_fallback_url = :sms_fallback_url,
+    sms_fallback_method = :sms_fallback_method, date_updated = :date_updated
+WHERE sid = :sid AND account_sid = :account_sid;
+
+-- name: account_sender_seq
+SELECT seq FROM account_senders WHERE sid = :sid AND account_sid = :account_sid AND kind = :kind;
+
+-- name: list_account_senders
+-- ``address_like``: a LIKE pattern ('*' of Twilio's ShortCode filter made '_').
+SELECT * FROM account_senders
+WHERE account_sid = :account_sid AND kind = :kind
+  AND (:address_like IS NULL OR address LIKE :address_like)
+  AND (:friendly_name IS NULL OR friendly_name = :friendly_name)
+  AND seq > :after_seq
+ORDER BY seq LIMIT :limit;
+
+-- name: insert_service_sender
+INSERT INTO service_senders (sid, service_sid, account_sid, kind, sender, country_code,
+    date_created, date_updated)
+SELECT :sid, :service_sid, :account_sid, :kind, :sender, :country_code, :date_created,
+    :date_updated
+WHERE EXISTS (SELECT 1 FROM messaging_services WHERE sid = :service_sid);
+
+-- name: get_service_sender
+SELECT * FROM service_senders WHERE service_sid = :service_sid AND kind = :kind AND sid = :sid;
+
+-- name: find_service_sender
+SELECT * FROM service_senders WHERE sid = :sid;
+
+-- name: delete_service_sender
+DELETE FROM service_senders WHERE service_sid = :service_sid AND kind = :kind AND sid = :sid
+RETURNING sender;
+
+-- name: service_sender_seq
+SELECT seq FROM service_senders WHERE sid = :sid AND service_sid = :service_sid AND kind = :kind;
+
+-- name: list_service_senders
+SELECT * FROM service_senders
+WHERE service_sid = :service_sid AND kind = :kind
+  AND (:country_code IS NULL OR country_code = :country_code)
+  AND seq > :after_seq
+ORDER BY seq LIMIT :limit;
+
+-- name: service_pool
+SELECT 'phone_number' AS kind, phone_number AS sender, '' AS country_code
+FROM service_phone_numbers WHERE service_sid = :service_sid
+UNION ALL
+SELECT kind, sender, country_code FROM service_senders WHERE service_sid = :service_sid;
+
+-- name: get_sticky_sender
+SELECT sender FROM sticky_senders
+WHERE service_sid = :service_sid AND channel = :channel AND recipient = :recipient;
+
+-- name: save_sticky_sender
+INSERT INTO sticky_senders (service_sid, channel, recipient, sender, date_updated)
+SELECT :service_sid, :channel, :recipient, :sender, :date_updated
+WHERE EXISTS (SELECT 1 FROM messaging_services WHERE sid = :service_sid)
+ON CONFLICT (service_sid, channel, recipient) DO UPDATE SET
+    sender = excluded.sender, date_updated = excluded.date_updated;
+
+-- name: forget_sticky_sender
+-- A sender that leaves the pool takes its mappings with it (SPEC §7.2): the channel forms too.
+DELETE FROM sticky_senders
+WHERE service_sid = :service_sid AND (sender = :sender OR sender = 'whatsapp:' || :sender);
+
+-- name: save_sender_choice
+INSERT INTO sender_choices (message_sid, rule, sender, detail, converted, date_created)
+SELECT :message_sid, :rule, :sender, :detail, :converted, :date_created
+WHERE EXISTS (SELECT 1 FROM messages WHERE sid = :message_sid)
+ON CONFLICT (message_sid) DO UPDATE SET rule = excluded.rule, sender = excluded.sender,
+    detail = excluded.detail, converted = excluded.converted;
+
+-- name: get_sender_choice
+SELECT * FROM sender_choices WHERE message_sid = :message_sid;
