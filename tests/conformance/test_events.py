@@ -68,9 +68,7 @@ def test_a_sink_goes_from_initialized_through_validating_to_active(
     assert client.events.v1.sinks(sink.sid).fetch().status == "active"
 
 
-def test_sinks_are_listed_filtered_updated_and_deleted(
-    client: Any, receiver: TestReceiver
-) -> None:
+def test_sinks_are_listed_filtered_updated_and_deleted(client: Any, receiver: TestReceiver) -> None:
     first = _sink(client, receiver)
     second = _sink(client, receiver)
     _activate(client, receiver, second.sid)

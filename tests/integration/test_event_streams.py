@@ -62,9 +62,7 @@ def _check_envelope(event: dict[str, Any]) -> None:
     assert event["data"]["timestamp"] == event["time"]
 
 
-def test_an_outbound_message_emits_its_whole_lifecycle(
-    client: Any, receiver: TestReceiver
-) -> None:
+def test_an_outbound_message_emits_its_whole_lifecycle(client: Any, receiver: TestReceiver) -> None:
     _sink(client, receiver, "/events", [{"type": t} for t in LIFECYCLE])
     client.incoming_phone_numbers.create(phone_number=OURS)
     message = client.messages.create(to=HANDSET, from_=OURS, body="Track me")
@@ -91,9 +89,7 @@ def test_an_outbound_message_emits_its_whole_lifecycle(
     assert all("bodySHA256=" in r.url for r in requests)
 
 
-def test_an_inbound_message_emits_received(
-    client: Any, receiver: TestReceiver, sim: Any
-) -> None:
+def test_an_inbound_message_emits_received(client: Any, receiver: TestReceiver, sim: Any) -> None:
     _sink(client, receiver, "/inbound-events", [{"type": RECEIVED, "schema_version": 2}])
     sim.number(OURS)
     inbound = sim.inbound("Hi there")

@@ -144,9 +144,7 @@ async def fetch_sink(request: Request) -> Response:
 async def update_sink(request: Request) -> Response:
     account = await own_account(request)
     params = await read_params(request)
-    sink = await services(request).events.update_sink(
-        account, request.path_params["sid"], params
-    )
+    sink = await services(request).events.update_sink(account, request.path_params["sid"], params)
     return json_response(sink_json(sink, _base(request)))
 
 

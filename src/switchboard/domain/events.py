@@ -72,8 +72,8 @@ _OUTBOUND_STATUSES: Final = (
 INBOUND_RECEIVED: Final = "com.twilio.messaging.inbound-message.received"
 
 
-def _outbound_type(status: MessageStatus) -> str:
-    return f"com.twilio.messaging.message.{status.value}"
+def _outbound_type(status: MessageStatus | str) -> str:
+    return f"com.twilio.messaging.message.{status}"
 
 
 EVENT_TYPES: Final[Mapping[str, EventType]] = {
@@ -81,7 +81,7 @@ EVENT_TYPES: Final[Mapping[str, EventType]] = {
         _outbound_type(status): EventType(
             _outbound_type(status),
             MESSAGE_STATUS_SCHEMA,
-            f"Outbound Message {status.value.capitalize()}",
+            f"Outbound Message {status.capitalize()}",
         )
         for status in _OUTBOUND_STATUSES
     },
@@ -94,10 +94,11 @@ SCHEMAS: Final[Mapping[str, EventSchema]] = {
 
 def event_type_of(message: Message) -> str | None:
     """The event type ``message``'s current status emits, if any."""
-    if message.direction is Direction.INBOUND:
-        return INBOUND_RECEIVED if message.status is MessageStatus.RECEIVED else None
+    # Compared as strings: a record built from raw values carries plain str enums.
+    if message.direction == Direction.INBOUND:
+        return INBOUND_RECEIVED if message.status == MessageStatus.RECEIVED else None
     if message.status in _OUTBOUND_STATUSES:
-        return _outbound_type(message.status)
+        return _outbound_type(str(message.status))
     return None
 
 
@@ -124,7 +125,7 @@ def _outbound_data(message: Message, type_: str, timestamp: str) -> dict[str, An
         "apiVersion": API_VERSION,
         "from": message.from_ or "",
         "to": message.to,
-        "messageStatus": message.status.value.upper(),
+        "messageStatus": str(message.status).upper(),
         "body": message.body,
         "numberOfSegments": message.num_segments,
         "dateUpdated": iso_millis(message.date_updated),
@@ -173,7 +174,7 @@ def message_event(message: Message, at: datetime) -> tuple[str, dict[str, Any]] 
         return None
     event_type = EVENT_TYPES[type_]
     timestamp = iso_millis(at)
-    if message.direction is Direction.INBOUND:
+    if message.direction == Direction.INBOUND:
         data = _inbound_data(message, type_, timestamp)
     else:
         data = _outbound_data(message, type_, timestamp)

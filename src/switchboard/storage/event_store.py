@@ -192,9 +192,7 @@ class EventStoreMethods:
         await self._db.transaction(work)
 
     async def get_subscription(self, account_sid: str, sid: str) -> Subscription | None:
-        row = await self._db.fetch_one(
-            "get_subscription", {"account_sid": account_sid, "sid": sid}
-        )
+        row = await self._db.fetch_one("get_subscription", {"account_sid": account_sid, "sid": sid})
         return None if row is None else _subscription(row)
 
     async def update_subscription(self, subscription: Subscription) -> None:
@@ -219,7 +217,9 @@ class EventStoreMethods:
     async def save_subscribed_event(self, event: SubscribedEvent) -> None:
         await self._db.execute("save_subscribed_event", _subscribed_params(event))
 
-    async def get_subscribed_event(self, subscription_sid: str, type_: str) -> SubscribedEvent | None:
+    async def get_subscribed_event(
+        self, subscription_sid: str, type_: str
+    ) -> SubscribedEvent | None:
         row = await self._db.fetch_one(
             "get_subscribed_event", {"subscription_sid": subscription_sid, "type": type_}
         )

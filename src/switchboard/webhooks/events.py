@@ -142,9 +142,7 @@ class EventDeliveries:
             return JobOutcome(attempts=[attempt], absorbed=absorbed)
         return self._retry(job, spec, events, attempt, absorbed, now)
 
-    async def _apply_chaos(
-        self, job: Job, spec: EventDelivery, now: datetime
-    ) -> JobOutcome | None:
+    async def _apply_chaos(self, job: Job, spec: EventDelivery, now: datetime) -> JobOutcome | None:
         first = spec.events[0]
         data: dict[str, Any] = first.get("data") or {}
         assert self._chaos is not None
@@ -221,4 +219,3 @@ class EventDeliveries:
             idempotency_token=token,
             signed_url=request.url,
         )
-
