@@ -192,8 +192,8 @@ class NewJob:
 
 
 # What a webhook attempt was for: the incoming-message webhook, its fallback, a <Redirect> or a
-# <Message action> of its TwiML, a status callback.
-ATTEMPT_KINDS: Final = ("incoming", "fallback", "redirect", "action", "status_callback")
+# <Message action> of its TwiML, a status callback, an Event Streams delivery to a Sink.
+ATTEMPT_KINDS: Final = ("incoming", "fallback", "redirect", "action", "status_callback", "event")
 
 
 @dataclass(frozen=True, slots=True)
