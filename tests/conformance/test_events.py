@@ -37,7 +37,8 @@ def test_a_sink_goes_from_initialized_through_validating_to_active(
     client: Any, receiver: TestReceiver
 ) -> None:
     sink = _sink(client, receiver, batch_events=True)
-    assert sink.sid.startswith("DG") and len(sink.sid) == 34
+    assert sink.sid.startswith("DG")
+    assert len(sink.sid) == 34
     assert sink.status == "initialized"
     assert sink.sink_type == "webhook"
     assert sink.sink_configuration == {

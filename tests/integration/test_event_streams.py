@@ -173,3 +173,23 @@ def _event_attempts(sim: Any, sid: str, count: int) -> list[dict[str, Any]]:
         if len(found) >= count or time.monotonic() > deadline:
             return found
         time.sleep(0.02)
+
+
+def test_an_event_delivery_can_be_replayed(client: Any, receiver: TestReceiver, sim: Any) -> None:
+    _sink(client, receiver, "/replayed", [{"type": f"{PREFIX}queued"}])
+    client.incoming_phone_numbers.create(phone_number=OURS)
+    message = client.messages.create(to=HANDSET, from_=OURS, body="again")
+    [_, original] = receiver.wait("/replayed", 2)
+    [attempt] = _event_attempts(sim, message.sid, 1)
+
+    answer = sim.http.post(f"/_sim/webhooks/{attempt['sid']}/replay")
+    assert answer.status_code in (200, 201), answer.text
+    [_, _, replayed] = receiver.wait("/replayed", 3)
+    assert replayed.body == original.body
+    assert replayed.signature_valid
+    assert replayed.url.count("bodySHA256=") == 1
+    assert replayed.header("I-Twilio-Idempotency-Token") != original.header(
+        "I-Twilio-Idempotency-Token"
+    )
+    [entry] = answer.json()["webhooks"]
+    assert (entry["kind"], entry["response"]["status"]) == ("replay", 200)

@@ -86,7 +86,8 @@ async def test_sinks_round_trip_filter_and_scope(store: Store, make: Records) ->
     first = await store.list_sinks(acc.sid, None, None, PageRequest(page_size=1))
     assert first.has_more
     rest = await store.list_sinks(acc.sid, None, None, PageRequest(1, first.items[0].sid))
-    assert [s.sid for s in rest.items] == [used.sid] and not rest.has_more
+    assert [s.sid for s in rest.items] == [used.sid]
+    assert not rest.has_more
 
     renamed = dataclasses.replace(idle, description="renamed", test_id="t-1", status="validating")
     await store.update_sink(renamed)

@@ -63,12 +63,13 @@ def subscription_json(subscription: Subscription, base_url: str) -> dict[str, An
 
 
 def subscribed_event_json(event: SubscribedEvent, base_url: str) -> dict[str, Any]:
+    subscription = f"{base_url}/v1/Subscriptions/{event.subscription_sid}"
     return {
         "account_sid": event.account_sid,
         "type": event.type,
         "schema_version": event.schema_version,
         "subscription_sid": event.subscription_sid,
-        "url": f"{base_url}/v1/Subscriptions/{event.subscription_sid}/SubscribedEvents/{event.type}",
+        "url": f"{subscription}/SubscribedEvents/{event.type}",
     }
 
 

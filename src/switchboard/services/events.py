@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.events import (
     EVENT_TYPES,
-    SINK_STATUSES,
     SCHEMAS,
+    SINK_STATUSES,
     EventSchema,
     EventType,
     Sink,

@@ -31,13 +31,10 @@ from switchboard.domain.jobs import EventDelivery, delivery_token, new_job
 from switchboard.domain.models import Job, WebhookAttempt
 from switchboard.domain.sids import SidPrefix
 from switchboard.ports import Clock, JobOutcome, Store
-from switchboard.signing import sign_json_body
 from switchboard.transport import Failure, HttpResult, OutboundRequest, Transport
-from switchboard.webhooks.prepare import USER_AGENT
+from switchboard.webhooks.prepare import JSON_POLICY, prepare_json_webhook
 
 ATTEMPT_KIND = "event"
-TIMEOUT_MS = 5_000  # Twilio waits at most five seconds for a Sink's answer
-CONNECT_MS = 5_000
 RETRY_BUDGET = timedelta(hours=4)
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 600.0
@@ -52,22 +49,6 @@ def retry_delay(failures: int, rng: random.Random) -> timedelta:
     """Exponential backoff with full jitter: 5 s, 10 s, 20 s ... capped at 10 min."""
     ceiling = min(FIRST_RETRY_SECONDS * 2 ** (failures - 1), MAX_RETRY_SECONDS)
     return timedelta(seconds=ceiling / 2 + rng.random() * ceiling / 2)
-
-
-def prepare_event_request(
-    destination: str, method: str, body: bytes, auth_token: str, idempotency_token: str
-) -> tuple[OutboundRequest, str]:
-    """The signed request carrying ``body`` (a JSON array of events), and the signed URL."""
-    url, signature = sign_json_body(auth_token, destination, body)
-    headers = {
-        "Accept": "*/*",
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "I-Twilio-Idempotency-Token": idempotency_token,
-        "X-Home-Region": "us1",
-        "X-Twilio-Signature": signature,
-    }
-    return OutboundRequest(method=method, url=url, headers=headers, body=body), url
 
 
 def _succeeded(result: HttpResult) -> bool:
@@ -133,10 +114,13 @@ class EventDeliveries:
                 absorbed.append((other.id, other.attempts))
         body = orjson.dumps(events)
         token = delivery_token(sink.sid, "events", *(str(e.get("id")) for e in events))
-        request, _ = prepare_event_request(
+        request = prepare_json_webhook(
             sink.config.destination, sink.config.method, body, auth_token, token
+        ).request
+        policy = JSON_POLICY
+        result = await self._transport.send(
+            request, policy.connect_timeout_ms, policy.read_timeout_ms, policy.total_timeout_ms
         )
-        result = await self._transport.send(request, CONNECT_MS, TIMEOUT_MS, TIMEOUT_MS)
         attempt = self._record(job, spec, request, result, token, len(events))
         if _succeeded(result):
             return JobOutcome(attempts=[attempt], absorbed=absorbed)
