@@ -23,7 +23,9 @@ MAX_TEXT = 200  # characters of a search or filter value
 DIRECTIONS = frozenset({"outbound", *(d.value for d in Direction)})
 STATUSES = frozenset(s.value for s in MessageStatus)
 CHANNELS = frozenset(c.value for c in Channel)
-KINDS = frozenset({"incoming", "fallback", "redirect", "status_callback", "action", "replay"})
+KINDS = frozenset(
+    {"incoming", "fallback", "redirect", "status_callback", "action", "replay", "event"}
+)
 TRUE, FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"", "0", "false", "no", "off"})
 
 T = TypeVar("T")
