@@ -87,4 +87,5 @@ def test_a_messages_detail_lists_its_events_and_their_attempts(
     assert inspected["consistent"] is True
     assert "bodySHA256=" in inspected["signed_url"]
     attempts = http.get("/_dashboard/api/attempts", params={"kind": "event"}).json()
-    assert attempts["attempts"] and all(a["kind"] == "event" for a in attempts["attempts"])
+    assert attempts["attempts"]
+    assert all(a["kind"] == "event" for a in attempts["attempts"])
