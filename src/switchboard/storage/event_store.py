@@ -3,8 +3,8 @@
 :func:`fan_out` is the hook the store runs wherever it records a message's status (creation,
 a carrier step, a cancel): in that same transaction it writes one ``event`` job per active Sink
 subscribed to the event's type, so an event is never lost between a state change and its
-delivery. The Sinks that receive it are chosen by the database (``fan_out_event``), which costs
-one indexed statement per status change whether or not anything is subscribed.
+delivery. The Sinks that receive it are chosen by the database (``fan_out_event``); a status
+change nobody subscribed to costs one indexed look-up (``event_subscribed``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from switchboard.domain.events import (
     SubscribedEvent,
     Subscription,
     WebhookSinkConfig,
+    event_type_of,
     message_event,
 )
 from switchboard.domain.jobs import EventDelivery
@@ -33,10 +34,18 @@ _BATCH_WINDOW_US = round(BATCH_WINDOW_SECONDS * 1_000_000)
 
 async def fan_out(tx: Statements, message: Message, at: datetime) -> None:
     """Queue ``message``'s event (if its status emits one) for every subscribed Sink."""
+    type_ = event_type_of(message)
+    if type_ is None:
+        return
+    # Most status changes have no subscriber: one indexed look-up spares building the event
+    # (~25 us of Python) and binding it to the fan-out.
+    params = {"account_sid": message.account_sid, "type": type_}
+    if await tx.fetch_one("event_subscribed", params) is None:
+        return
     built = message_event(message, at)
     if built is None:
         return
-    type_, event = built
+    _, event = built
     schema = EVENT_TYPES[type_].schema
     payload = EventDelivery(sink_sid="", events=(event,)).to_payload()
     await tx.execute(

@@ -560,6 +560,10 @@ SELECT * FROM event_subscribed_types WHERE subscription_sid = :subscription_sid
   AND seq > :after_seq
 ORDER BY seq LIMIT :limit;
 
+-- name: event_subscribed
+SELECT 1 AS found FROM event_subscribed_types
+WHERE account_sid = :account_sid AND type = :type LIMIT 1;
+
 -- name: fan_out_event
 -- One event job per active sink subscribed to :type in the account, naming the highest schema
 -- version any of its subscriptions asks for. A batching sink's job waits :batch_window for
