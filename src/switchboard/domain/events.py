@@ -198,7 +198,7 @@ def with_schema_version(event: Mapping[str, Any], version: int) -> dict[str, Any
     return {**event, "dataschema": known.schema.url(version)}
 
 
-def test_event(sink_sid: str, account_sid: str, test_id: str, at: datetime) -> dict[str, Any]:
+def sink_test_event(sink_sid: str, account_sid: str, test_id: str, at: datetime) -> dict[str, Any]:
     """The event a Sink test sends; the receiver proves it got it by posting ``test_id``."""
     timestamp = iso_millis(at)
     return {

@@ -27,8 +27,8 @@ from switchboard.domain.events import (
     SubscriptionError,
     parse_types,
     parse_webhook_config,
+    sink_test_event,
     subscribed_event,
-    test_event,
 )
 from switchboard.domain.jobs import EventDelivery
 from switchboard.domain.models import Account
@@ -121,7 +121,7 @@ class EventStreamService:
         test_id = str(uuid.UUID(hex=self._rt.new_sid(SidPrefix.SINK)[2:]))
         status = sink.status if sink.status == "active" else "validating"
         updated = dataclasses.replace(sink, status=status, test_id=test_id, date_updated=now)
-        event = test_event(sink.sid, account.sid, test_id, now)
+        event = sink_test_event(sink.sid, account.sid, test_id, now)
         await self._rt.store.update_sink(updated, [EventDelivery(sink.sid, (event,), test=True)])
         self._rt.outbox.wake()
         return updated
