@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import datetime
 from typing import Any
 
 from cloudevents.core.formats.json import JSONFormat
 
 from switchboard.receiver import Reply
-from switchboard.testing import TEST_ACCOUNT_SID, TestReceiver
+from switchboard.testing import TEST_ACCOUNT_SID, Switchboard, TestReceiver
 
 OURS = "+14155550100"
 HANDSET = "+14155550199"
@@ -193,3 +194,32 @@ def test_an_event_delivery_can_be_replayed(client: Any, receiver: TestReceiver, 
     )
     [entry] = answer.json()["webhooks"]
     assert (entry["kind"], entry["response"]["status"]) == ("replay", 200)
+
+
+def test_a_sink_that_keeps_failing_is_retried_for_four_hours_then_given_up() -> None:
+    def broken(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [b"down"]
+
+    with Switchboard.running() as switchboard:
+        sink = switchboard.event_sink(broken, types=[f"{PREFIX}queued"])
+        number = switchboard.number()
+        sid = switchboard.client.messages.create(to=HANDSET, from_=number, body="x").sid
+        for _ in range(60):  # ten hours of the virtual clock, ten minutes at a time
+            switchboard.advance(600)
+        attempts = [
+            a
+            for a in switchboard.webhooks(sid)
+            if a["kind"] == "event" and sink.sid in a["error_detail"]
+        ]
+        first, last = attempts[0], attempts[-1]
+        assert [a["attempt"] for a in attempts] == list(range(1, len(attempts) + 1))
+        assert all(a["error_code"] == 91300 and a["response"]["status"] == 503 for a in attempts)
+        span = _parse(last["date_created"]) - _parse(first["date_created"])
+        assert 3.5 * 3600 <= span.total_seconds() <= 4 * 3600
+        # One attempt per step at most once backed off: ten-minute steps, four hours.
+        assert 20 < len(attempts) <= 4 * 6 + 1
+
+
+def _parse(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
