@@ -3,7 +3,8 @@ the catalogue of event types and schemas. Handlers are named after Twilio's oper
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,7 +20,9 @@ from switchboard.domain.events import (
     SubscribedEvent,
     Subscription,
 )
-from switchboard.ports import Page
+from switchboard.ports import InvalidPageToken, Page, PageRequest
+
+T = TypeVar("T")
 
 
 def _base(request: Request) -> str:
@@ -109,10 +112,22 @@ def schema_version_json(schema: EventSchema, version: int, base_url: str) -> dic
     }
 
 
-def _static_page(items: list[Any], size: int, number: int) -> tuple[list[Any], Page[Any]]:
-    start = size * number
-    shown = items[start : start + size]
-    return shown, Page(shown, start + size < len(items))
+def _in_memory(
+    items: list[T], key: Callable[[T], str]
+) -> Callable[[PageRequest], Awaitable[Page[T]]]:
+    """Pages over a fixed list (the catalogue), with page tokens like the store's."""
+
+    async def fetch(page: PageRequest) -> Page[T]:
+        keys = [key(item) for item in items]
+        start = 0
+        if page.after is not None:
+            if page.after not in keys:
+                raise InvalidPageToken(page.after)
+            start = keys.index(page.after) + 1
+        shown = items[start : start + page.page_size]
+        return Page(shown, start + page.page_size < len(items))
+
+    return fetch
 
 
 # --- Sinks --------------------------------------------------------------------------------------
@@ -275,11 +290,13 @@ async def list_event_types(request: Request) -> Response:
     params = await read_params(request)
     query = page_query(params)
     types = services(request).events.event_types(params.get("SchemaId") or None)
-    shown, page = _static_page(types, query.size, query.number)
-    records = [event_type_json(t, _base(request)) for t in shown]
-    return json_response(
-        v1_envelope("types", records, page, query, _list_url(request), lambda t: t.type)
-    )
+    page = await fetch_page(query, _in_memory(types, _type_key), _type_key)
+    records = [event_type_json(t, _base(request)) for t in page.items]
+    return json_response(v1_envelope("types", records, page, query, _list_url(request), _type_key))
+
+
+def _type_key(event_type: EventType) -> str:
+    return event_type.type
 
 
 async def fetch_event_type(request: Request) -> Response:
@@ -299,8 +316,8 @@ async def list_schema_versions(request: Request) -> Response:
     query = page_query(await read_params(request))
     schema = services(request).events.schema(request.path_params["id"])
     versions = list(range(1, schema.latest_version + 1))
-    shown, page = _static_page(versions, query.size, query.number)
-    records = [schema_version_json(schema, v, _base(request)) for v in shown]
+    page = await fetch_page(query, _in_memory(versions, str), str)
+    records = [schema_version_json(schema, v, _base(request)) for v in page.items]
     return json_response(
         v1_envelope("schema_versions", records, page, query, _list_url(request), str)
     )
