@@ -35,8 +35,10 @@ from dataclasses import dataclass
 
 import httpx
 
+from switchboard.carrier.scenarios import Chaos, scenario_for
 from switchboard.clock import ControllableClock
 from switchboard.config import Config
+from switchboard.domain.callbacks import channel_of
 from switchboard.domain.jobs import IncomingDelivery, JobKind
 from switchboard.domain.models import Job
 from switchboard.domain.sids import SidFactory
@@ -47,8 +49,9 @@ from switchboard.services.container import Services
 from switchboard.services.runtime import NoOutbox, Runtime
 from switchboard.storage.postgres import PostgresStore
 from switchboard.storage.sqlite import SqliteStore
-from switchboard.transport import AiohttpTransport, RoutingTransport
+from switchboard.transport import AiohttpTransport, RoutingTransport, Transport
 from switchboard.webhooks.delivery import Deliverer
+from switchboard.webhooks.events import EventDeliveries
 from switchboard.webhooks.incoming import IncomingWebhooks
 from switchboard.webhooks.replay import Replay
 from switchboard.webhooks.status import StatusCallbacks
@@ -89,8 +92,10 @@ def sid_factory(config: Config) -> SidFactory:
     )
 
 
-def job_handlers(services: Services, deliverer: Deliverer) -> dict[str, Handler]:
-    """What runs each kind of job: carrier steps, incoming webhooks, status callbacks."""
+def job_handlers(
+    services: Services, deliverer: Deliverer, transport: Transport
+) -> dict[str, Handler]:
+    """What runs each kind of job: carrier steps, incoming webhooks, status callbacks, events."""
     runtime, timeline = services.runtime, services.timeline
     store, clock = runtime.store, runtime.clock
 
@@ -115,10 +120,26 @@ def job_handlers(services: Services, deliverer: Deliverer) -> dict[str, Handler]
     async def run_incoming(job: Job) -> JobOutcome:
         return await incoming.run(IncomingDelivery.from_payload(job.payload))
 
+    async def chaos(account_sid: str, to: str, from_: str | None) -> Chaos:
+        scenarios = await services.scenarios.scenarios(account_sid)
+        return scenario_for(scenarios, to, from_, channel_of(to).value).chaos
+
+    config = runtime.config
+    events = EventDeliveries(
+        store,
+        auth_token,
+        transport,
+        clock,
+        runtime.new_sid,
+        chaos=chaos,
+        lease_seconds=config.lease_seconds,
+        seed=config.seed if config.seed is not None else 0,
+    )
     return {
         JobKind.CARRIER: run_carrier_step,
         JobKind.INCOMING: run_incoming,
         JobKind.STATUS_CALLBACK: status_callbacks.run,
+        JobKind.EVENT: events.run,
     }
 
 
@@ -178,7 +199,7 @@ async def compose(
         )
         deliverer = Deliverer(transport, clock, runtime.new_sid, config.max_redirects)
         services = Services.build(runtime, replay=Replay(deliverer, store))
-        handlers.update(job_handlers(services, deliverer))
+        handlers.update(job_handlers(services, deliverer, transport))
         yield System(config, store, services, transport, dispatcher)
     finally:
         if dispatcher is not None:

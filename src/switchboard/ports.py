@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from switchboard.domain.cookies import CookieJar
+from switchboard.domain.events import Sink, SubscribedEvent, Subscription
+from switchboard.domain.jobs import EventDelivery
 from switchboard.domain.loops import PastReply
 from switchboard.domain.models import (
     Account,
@@ -174,6 +176,9 @@ class JobOutcome:
     cookie_jar: CookieJar | None = None  # the conversation's cookies after an exchange
     retry_at: datetime | None = None  # keep the job, due again at this time
     payload: Mapping[str, object] | None = None  # replaces the job's payload when retrying
+    # Other jobs (id, claim count) whose work this one did (an Event Streams batch): removed
+    # with it, unless their lease has passed to another runner meanwhile.
+    absorbed: Sequence[tuple[int, int]] = ()
 
 
 @dataclass(slots=True)
@@ -205,7 +210,51 @@ class Outbox(Protocol):
         ...
 
 
-class Store(Protocol):
+class EventStore(Protocol):
+    """Event Streams (SPEC §19): Sinks, Subscriptions and their types, and event batches.
+    (Each status change's events are queued by the store itself, in the write that records it.)"""
+
+    async def insert_sink(self, sink: Sink) -> None: ...
+    async def get_sink(self, account_sid: str, sid: str) -> Sink | None: ...
+    async def find_sink(self, sid: str) -> Sink | None: ...
+    async def update_sink(self, sink: Sink, jobs: Sequence[EventDelivery] = ()) -> None:
+        """Write ``sink`` and, in the same transaction, ``jobs`` (a Sink test's event)."""
+        ...
+
+    async def delete_sink(self, account_sid: str, sid: str) -> bool: ...
+    async def list_sinks(
+        self, account_sid: str, status: str | None, in_use: bool | None, page: PageRequest
+    ) -> Page[Sink]: ...
+    async def insert_subscription(self, subscription: Subscription) -> None: ...
+    async def get_subscription(self, account_sid: str, sid: str) -> Subscription | None: ...
+    async def update_subscription(self, subscription: Subscription) -> None: ...
+    async def delete_subscription(self, account_sid: str, sid: str) -> bool: ...
+    async def list_subscriptions(
+        self, account_sid: str, sink_sid: str | None, page: PageRequest
+    ) -> Page[Subscription]: ...
+    async def save_subscribed_event(self, event: SubscribedEvent) -> None: ...
+    async def get_subscribed_event(
+        self, subscription_sid: str, type_: str
+    ) -> SubscribedEvent | None: ...
+    async def delete_subscribed_event(self, subscription_sid: str, type_: str) -> bool: ...
+    async def list_subscribed_events(
+        self, subscription_sid: str, page: PageRequest
+    ) -> Page[SubscribedEvent]: ...
+    async def claim_event_batch(
+        self,
+        job: Job,
+        sink_sid: str,
+        now: datetime,
+        until: datetime,
+        limit: int,
+        lease_seconds: float,
+    ) -> list[Job]:
+        """Lease to ``job``'s runner the Sink's other event jobs due by ``until`` that nobody
+        runs; the runner lists them in its outcome's ``absorbed``."""
+        ...
+
+
+class Store(EventStore, Protocol):
     async def close(self) -> None: ...
 
     # Accounts and credentials

@@ -28,6 +28,7 @@ answer was written, ``aborted`` when the client went away while the answer was h
 
 from __future__ import annotations
 
+import json
 import select
 import socket
 import threading
@@ -98,6 +99,10 @@ class Request:
     @property
     def status(self) -> str:
         return self.params.get("MessageStatus", "")
+
+    def json(self) -> Any:
+        """The body parsed as JSON (an Event Streams request: a list of CloudEvents)."""
+        return json.loads(self.body)
 
 
 @dataclass(frozen=True)
@@ -237,6 +242,26 @@ class TestReceiver:
         """The ``MessageStatus`` of each status callback to ``path``, in arrival order."""
         return [r.status for r in self.at(path, sid)]
 
+    def events(self, path: str) -> list[dict[str, Any]]:
+        """Every CloudEvent that reached ``path`` (an Event Streams Sink), in arrival order:
+        each request carries a JSON array of them."""
+        return _events(self.at(path), path)
+
+    def wait_for_events(
+        self,
+        path: str,
+        predicate: Callable[[list[dict[str, Any]]], bool],
+        timeout: float = WAIT_LIMIT,
+        what: str = "the events",
+    ) -> list[dict[str, Any]]:
+        """Block until ``predicate`` holds over the events received at ``path``; return them."""
+
+        def held(requests: list[Request]) -> list[dict[str, Any]] | None:
+            events = _events(requests, path)
+            return events if events and predicate(events) else None
+
+        return self.wait_for(held, timeout, what)
+
     def wait_for(
         self,
         predicate: Callable[[list[Request]], T | None],
@@ -314,10 +339,35 @@ class TestReceiver:
                     return False
         return True
 
-    def _validate(self, method: str, url: str, params: FormParams, signature: str) -> bool:
+    def _validate(
+        self, method: str, url: str, params: FormParams, signature: str, json_body: str | None
+    ) -> bool:
         if not signature:
             return False
+        if json_body is not None:
+            # A JSON webhook (Event Streams): the SDK checks bodySHA256 in the URL against the
+            # body and the signature over the URL alone.
+            return bool(self.validator.validate(url, json_body, signature))
         return bool(self.validator.validate(url, params if method == "POST" else {}, signature))
+
+
+def _events(requests: list[Request], path: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for request in requests:
+        if request.path != path or not request.body:
+            continue
+        try:
+            batch = json.loads(request.body)
+        except ValueError:
+            continue
+        found.extend(e for e in (batch if isinstance(batch, list) else []) if isinstance(e, dict))
+    return found
+
+
+def _json_body(headers: dict[str, str], body: bytes) -> str | None:
+    if not headers.get("content-type", "").startswith("application/json"):
+        return None
+    return body.decode("utf-8", "replace")
 
 
 class _Server(ThreadingHTTPServer):
@@ -386,7 +436,9 @@ def _handler(receiver: TestReceiver) -> type[BaseHTTPRequestHandler]:
                 headers=headers,
                 body=body,
                 params=params,
-                signature_valid=receiver._validate(self.command, url, params, signature),
+                signature_valid=receiver._validate(
+                    self.command, url, params, signature, _json_body(headers, body)
+                ),
                 at=time.monotonic(),
                 wall=time.time(),
             )

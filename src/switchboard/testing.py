@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import socket
 import threading
 import time
@@ -23,6 +24,7 @@ import uvicorn
 from switchboard.app import Ready, create_app
 from switchboard.clock import ControllableClock, VirtualClock
 from switchboard.config import DEFAULT_HANDSET, PLUGIN_LOOP_PROTECTION, Config
+from switchboard.domain.events import EVENT_TYPES, TEST_EVENT_TYPE
 from switchboard.domain.models import Account
 from switchboard.ports import Clock
 from switchboard.receiver import TestReceiver as TestReceiver  # public: users' tests reuse it
@@ -143,6 +145,7 @@ def sdk_client(
     client = Client(username, password, account_sid, **kwargs)
     client.api.base_url = server.base_url
     client.messaging.base_url = server.base_url
+    client.events.base_url = server.base_url
     return client
 
 
@@ -220,6 +223,10 @@ class ThreadedASGITransport(httpx.AsyncBaseTransport):
 def is_asgi(app: Any) -> bool:
     call = app if inspect.isfunction(app) else getattr(app, "__call__", None)  # noqa: B004
     return inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(app)
+
+
+ALL_EVENT_TYPES: tuple[str, ...] = tuple(EVENT_TYPES)
+MAX_EVENT_ATTEMPTS = 5000  # the most /_sim/webhooks lists at once
 
 
 class Switchboard:
@@ -365,6 +372,46 @@ class Switchboard:
                     f"no message matched body={body!r} to={to!r} status={status!r}"
                 )
 
+    # Event Streams ------------------------------------------------------------------------------
+
+    def event_sink(
+        self,
+        app: Any,
+        *,
+        types: Sequence[str] = ALL_EVENT_TYPES,
+        batch: bool = False,
+        path: str = "/",
+    ) -> EventSink:
+        """Subscribe ``app`` (a URL, or an ASGI/WSGI app called in-process) as an active Event
+        Streams Sink for ``types``, validated the way a user would (test event, then its
+        ``test_id``), and return it to assert on the events it was sent."""
+        url = app if isinstance(app, str) else self.mount(app) + path
+        config = json.dumps({"destination": url, "method": "POST", "batch_events": batch})
+        sink = self._sim.request(
+            "POST",
+            "/v1/Sinks",
+            data={"Description": "pytest", "SinkType": "webhook", "SinkConfiguration": config},
+        )
+        self._sim.request("POST", f"/v1/Sinks/{sink['sid']}/Test", data={})
+        self.settle()
+        [test] = [e for e in _sent_events(self, sink["sid"]) if e["type"] == TEST_EVENT_TYPE]
+        test_id = test["data"]["test_id"]
+        self._sim.request("POST", f"/v1/Sinks/{sink['sid']}/Validate", data={"TestId": test_id})
+        first, *others = types
+        subscription = self._sim.request(
+            "POST",
+            "/v1/Subscriptions",
+            data={
+                "Description": "pytest",
+                "SinkSid": sink["sid"],
+                "Types": json.dumps({"type": first}),
+            },
+        )
+        for type_ in others:
+            path = f"/v1/Subscriptions/{subscription['sid']}/SubscribedEvents"
+            self._sim.request("POST", path, data={"Type": type_})
+        return EventSink(self, sink["sid"])
+
     # The carrier --------------------------------------------------------------------------------
 
     def scenario(self, **rule: Any) -> None:
@@ -398,6 +445,46 @@ class Switchboard:
 
     def _v2010(self, path: str) -> str:
         return f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/{path}"
+
+
+def _sent_events(harness: Switchboard, sink_sid: str) -> list[dict[str, Any]]:
+    """Every event sent to the Sink, from the attempt log (whatever the app answered), each
+    once (de-duplicated by ``id``), in the order they were first sent."""
+    attempts = harness._sim.webhooks(kind="event", limit=MAX_EVENT_ATTEMPTS)["webhooks"]
+    seen: dict[str, dict[str, Any]] = {}
+    for attempt in attempts:
+        if f"Sink {sink_sid}" not in attempt["error_detail"]:
+            continue
+        for event in json.loads(attempt["request"]["body"] or "[]"):
+            seen.setdefault(event["id"], event)
+    return list(seen.values())
+
+
+class EventSink:
+    """An Event Streams Sink subscribed by :meth:`Switchboard.event_sink`."""
+
+    def __init__(self, harness: Switchboard, sid: str) -> None:
+        self._harness = harness
+        self.sid = sid
+
+    def events(
+        self, type: str | None = None, *, message_sid: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The CloudEvents sent to this Sink so far (after running what is due), test event
+        aside; ``type`` and ``message_sid`` narrow them. A batching Sink's events wait a second
+        of the virtual clock for company: ``switchboard.advance(1)`` sends them."""
+        self._harness.settle()
+        return [
+            event
+            for event in _sent_events(self._harness, self.sid)
+            if event["type"] != TEST_EVENT_TYPE
+            and (type is None or event["type"] == type)
+            and (message_sid is None or event["data"].get("messageSid") == message_sid)
+        ]
+
+    def types(self, message_sid: str | None = None) -> list[str]:
+        """The types of the events sent, in order (``message_sid``: one message's)."""
+        return [event["type"] for event in self.events(message_sid=message_sid)]
 
 
 class _AssertingSimClient(SimClient):

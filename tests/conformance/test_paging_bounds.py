@@ -59,11 +59,30 @@ REFUSED: list[tuple[dict[str, str], int]] = [
 
 
 @pytest.fixture
-def list_paths(raw: Any, client: Any, number: str) -> list[str]:
+def list_paths(raw: Any, client: Any, number: str, receiver: Any) -> list[str]:
     """A concrete path for every list route, its path parameters filled with real sids."""
     message = client.messages.create(to=RECIPIENT, from_=number, body="x")
     service = client.messaging.v1.services.create(friendly_name="bounds")
-    sids = {"account_sid": TEST_ACCOUNT_SID, "message_sid": message.sid, "service_sid": service.sid}
+    sink = client.events.v1.sinks.create(
+        description="bounds",
+        sink_configuration={"destination": receiver.url("/events")},
+        sink_type="webhook",
+    )
+    client.events.v1.sinks(sink.sid).sink_test.create()
+    [test] = receiver.wait_for_events("/events", lambda events: len(events) == 1)
+    client.events.v1.sinks(sink.sid).sink_validate.create(test_id=test["data"]["test_id"])
+    subscription = client.events.v1.subscriptions.create(
+        description="bounds",
+        sink_sid=sink.sid,
+        types=[{"type": "com.twilio.messaging.message.delivered"}],
+    )
+    sids = {
+        "account_sid": TEST_ACCOUNT_SID,
+        "message_sid": message.sid,
+        "service_sid": service.sid,
+        "subscription_sid": subscription.sid,
+        "id": "Messaging.MessageStatus",
+    }
     paths = [route.path.format(**sids) for route in LIST_ROUTES]
     for path in paths:
         assert raw.get(path).status_code == 200, path
@@ -77,6 +96,8 @@ def test_every_list_route_is_covered() -> None:
         "list_incoming_phone_numbers", "list_services", "list_phone_numbers",
         "list_short_code", "list_alpha_sender", "list_destination_alpha_sender",
         "list_channel_sender",
+        "list_sinks", "list_subscriptions", "list_subscribed_events", "list_event_types",
+        "list_schema_versions",
     }  # fmt: skip
 
 

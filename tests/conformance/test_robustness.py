@@ -14,6 +14,7 @@ import gc
 import itertools
 import json
 import re
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -215,6 +216,13 @@ def world(http: httpx.Client) -> dict[str, str]:
     media = http.get(f"{A}/Messages/{message['sid']}/Media.json", auth=MAIN).json()["media_list"]
     key = post(f"{A}/Keys.json", FriendlyName="hostile")
     sub = post("/2010-04-01/Accounts.json", FriendlyName="hostile")
+    # An active Event Streams Sink: its test event goes nowhere, but the attempt log has its id.
+    config = json.dumps({"destination": "http://127.0.0.1:9/events"})
+    sink = post("/v1/Sinks", Description="hostile", SinkType="webhook", SinkConfiguration=config)
+    post(f"/v1/Sinks/{sink['sid']}/Test")
+    post(f"/v1/Sinks/{sink['sid']}/Validate", TestId=_test_id(http, sink["sid"]))
+    types = json.dumps({"type": "com.twilio.messaging.message.delivered"})
+    subscription = post("/v1/Subscriptions", Description="x", SinkSid=sink["sid"], Types=types)
     return {
         "number": number["sid"],
         "service": service["sid"],
@@ -222,7 +230,22 @@ def world(http: httpx.Client) -> dict[str, str]:
         "media": media[0]["sid"],
         "key": key["sid"],
         "account": sub["sid"],
+        "sink": sink["sid"],
+        "subscription": subscription["sid"],
     }
+
+
+def _test_id(http: httpx.Client, sink_sid: str) -> str:
+    """The test_id of the Sink's test event, read from the attempt log once it was sent."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        found = http.get("/_sim/webhooks", params={"Kind": "event"}, auth=MAIN).json()
+        for attempt in found["webhooks"]:
+            if sink_sid in attempt["error_detail"]:
+                [event] = json.loads(attempt["request"]["body"])
+                return str(event["data"]["test_id"])
+        time.sleep(0.02)
+    raise AssertionError(f"the test event of {sink_sid} was never sent")
 
 
 def _valid_params(route: Route, world: dict[str, str]) -> dict[str, str]:
@@ -232,8 +255,17 @@ def _valid_params(route: Route, world: dict[str, str]) -> dict[str, str]:
         values["message_sid"] = world["message"]
     if "{service_sid}" in path:
         values["service_sid"] = world["service"]
+    if "{subscription_sid}" in path:
+        values["subscription_sid"] = world["subscription"]
+    values["type"] = "com.twilio.messaging.message.delivered"
+    values["id"] = "Messaging.MessageStatus"
+    values["schema_version"] = "8"
     if "{sid}" in path:
-        if path.startswith("/2010-04-01/Accounts/{sid}"):
+        if path.startswith("/v1/Sinks/"):
+            values["sid"] = world["sink"]
+        elif path.startswith("/v1/Subscriptions/"):
+            values["sid"] = world["subscription"]
+        elif path.startswith("/2010-04-01/Accounts/{sid}"):
             values["sid"] = world["account"]
         elif "/Keys/" in path:
             values["sid"] = world["key"]

@@ -21,6 +21,10 @@ SAMPLE_SIDS = {
     "message_sid": "SM" + "a" * 32,
     "service_sid": "MG" + "a" * 32,
     "sid": "XX" + "a" * 32,
+    "subscription_sid": "DF" + "a" * 32,
+    "type": "com.twilio.messaging.message.delivered",
+    "id": "Messaging.MessageStatus",
+    "schema_version": "8",
 }
 A = f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}"
 JSON = "application/json"
@@ -228,7 +232,7 @@ def test_an_undocumented_success_is_caught(openapi: Any, make_exchange: Any) -> 
 
 
 def test_tour_of_every_operation_validates(
-    client: Any, raw: Any, recorder: Any, openapi: Any, wait_for_status: Any
+    client: Any, raw: Any, recorder: Any, openapi: Any, wait_for_status: Any, receiver: Any
 ) -> None:
     sub = client.api.accounts.create(friendly_name="tour")
     client.api.accounts.list()
@@ -298,6 +302,39 @@ def test_tour_of_every_operation_validates(
     pool(spare.sid).delete()
     client.messaging.v1.services(service.sid).delete()
     client.incoming_phone_numbers(number.sid).delete()
+
+    events = client.events.v1
+    sink = events.sinks.create(
+        description="tour",
+        sink_configuration={"destination": receiver.url("/events")},
+        sink_type="webhook",
+    )
+    events.sinks.list()
+    events.sinks(sink.sid).fetch()
+    events.sinks(sink.sid).update(description="tour 2")
+    events.sinks(sink.sid).sink_test.create()
+    [test] = receiver.wait_for_events("/events", lambda found: len(found) == 1)
+    events.sinks(sink.sid).sink_validate.create(test_id=test["data"]["test_id"])
+    delivered = "com.twilio.messaging.message.delivered"
+    subscription = events.subscriptions.create(
+        description="tour", sink_sid=sink.sid, types=[{"type": delivered}]
+    )
+    events.subscriptions.list()
+    events.subscriptions(subscription.sid).fetch()
+    events.subscriptions(subscription.sid).update(description="tour 2")
+    subscribed = events.subscriptions(subscription.sid).subscribed_events
+    subscribed.create(type="com.twilio.messaging.message.sent")
+    subscribed.list()
+    subscribed(delivered).fetch()
+    subscribed(delivered).update(schema_version=7)
+    subscribed(delivered).delete()
+    events.event_types.list()
+    events.event_types(delivered).fetch()
+    events.schemas("Messaging.MessageStatus").fetch()
+    events.schemas("Messaging.MessageStatus").versions.list()
+    events.schemas("Messaging.MessageStatus").versions(8).fetch()
+    events.subscriptions(subscription.sid).delete()
+    events.sinks(sink.sid).delete()
 
     seen = {
         openapi.operation(ex.method, ex.path).operation_id

@@ -249,3 +249,63 @@ def test_on(switchboard):
 """
     )
     pytester.runpytest_subprocess().assert_outcomes(passed=2)
+
+
+EVENTS_APP = """
+from flask import Flask, request
+from twilio.request_validator import RequestValidator
+from switchboard.testing import TEST_AUTH_TOKEN
+
+app = Flask(__name__)
+received = []
+
+@app.post("/sms")
+def sms():
+    return "<Response/>", 200, {"Content-Type": "text/xml"}
+
+@app.post("/events")
+def events():
+    body = request.get_data(as_text=True)
+    valid = RequestValidator(TEST_AUTH_TOKEN).validate(
+        request.url, body, request.headers.get("X-Twilio-Signature", "")
+    )
+    received.append((valid, request.get_json()))
+    return "", 200 if valid else 403
+"""
+
+
+def test_an_app_subscribed_as_an_event_sink(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        EVENTS_APP
+        + """
+PREFIX = "com.twilio.messaging.message."
+
+def test_events(switchboard):
+    number = switchboard.number(app, path="/sms")
+    sink = switchboard.event_sink(app, path="/events")
+    sid = switchboard.client.messages.create(to="+15555550123", from_=number, body="hi").sid
+    switchboard.advance(5)
+    assert sink.types(sid) == [PREFIX + "queued", PREFIX + "sent", PREFIX + "delivered"]
+    switchboard.text("hello")
+    [inbound] = sink.events("com.twilio.messaging.inbound-message.received")
+    assert inbound["data"]["body"] == "hello"
+    assert received and all(valid for valid, _ in received)
+"""
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_an_event_sink_that_answers_an_error_fails_the_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+def broken(environ, start_response):
+    start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+    return [b"boom"]
+
+def test_events(switchboard):
+    switchboard.event_sink(broken, types=["com.twilio.messaging.message.queued"])
+"""
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*webhook event POST http://app1.switchboard.test/?bodySHA256=*"])

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from switchboard.api import accounts, media_content, messages, numbers, services, short_codes
+from switchboard.api import (
+    accounts,
+    events,
+    media_content,
+    messages,
+    numbers,
+    services,
+    short_codes,
+)
 
 A = "/2010-04-01/Accounts/{account_sid}"
+SE = "/v1/Subscriptions/{subscription_sid}/SubscribedEvents"
 
 TWILIO_ROUTES = [
     Route("/2010-04-01/Accounts.json", accounts.create_account, methods=["POST"]),
@@ -142,5 +151,36 @@ TWILIO_ROUTES = [
         "/v1/Services/{service_sid}/ChannelSenders/{sid}",
         services.delete_channel_sender,
         methods=["DELETE"],
+    ),
+    # Events v1 (events.twilio.com)
+    Route("/v1/Sinks", events.create_sink, methods=["POST"]),
+    Route("/v1/Sinks", events.list_sinks, methods=["GET"]),
+    Route("/v1/Sinks/{sid}", events.fetch_sink, methods=["GET"]),
+    Route("/v1/Sinks/{sid}", events.update_sink, methods=["POST"]),
+    Route("/v1/Sinks/{sid}", events.delete_sink, methods=["DELETE"]),
+    Route("/v1/Sinks/{sid}/Test", events.create_sink_test, methods=["POST"]),
+    Route("/v1/Sinks/{sid}/Validate", events.create_sink_validate, methods=["POST"]),
+    Route("/v1/Subscriptions", events.create_subscription, methods=["POST"]),
+    Route("/v1/Subscriptions", events.list_subscriptions, methods=["GET"]),
+    Route("/v1/Subscriptions/{sid}", events.fetch_subscription, methods=["GET"]),
+    Route("/v1/Subscriptions/{sid}", events.update_subscription, methods=["POST"]),
+    Route("/v1/Subscriptions/{sid}", events.delete_subscription, methods=["DELETE"]),
+    Route(
+        f"{SE}",
+        events.create_subscribed_event,
+        methods=["POST"],
+    ),
+    Route(f"{SE}", events.list_subscribed_events, methods=["GET"]),
+    Route(f"{SE}/{{type}}", events.fetch_subscribed_event, methods=["GET"]),
+    Route(f"{SE}/{{type}}", events.update_subscribed_event, methods=["POST"]),
+    Route(f"{SE}/{{type}}", events.delete_subscribed_event, methods=["DELETE"]),
+    Route("/v1/Types", events.list_event_types, methods=["GET"]),
+    Route("/v1/Types/{type}", events.fetch_event_type, methods=["GET"]),
+    Route("/v1/Schemas/{id}", events.fetch_schema, methods=["GET"]),
+    Route("/v1/Schemas/{id}/Versions", events.list_schema_versions, methods=["GET"]),
+    Route(
+        "/v1/Schemas/{id}/Versions/{schema_version}",
+        events.fetch_schema_version,
+        methods=["GET"],
     ),
 ]

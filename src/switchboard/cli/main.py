@@ -18,6 +18,7 @@ from rich.console import Console
 from switchboard import __version__
 from switchboard.cli.connection import ClientGroup, connection_options, own_database
 from switchboard.cli.env import ca, env
+from switchboard.cli.events import events
 from switchboard.cli.exits import CONFIG
 from switchboard.cli.listen import CannotListen, banner, open_listener
 from switchboard.cli.load import load
@@ -374,6 +375,7 @@ cli.add_command(numbers)
 cli.add_command(short_codes)
 cli.add_command(messages)
 cli.add_command(webhooks)
+cli.add_command(events)
 cli.add_command(reset)
 cli.add_command(load)
 cli.add_command(env)

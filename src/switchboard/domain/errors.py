@@ -146,6 +146,9 @@ CATALOGUE: Final = _catalogue(
     E(30034, "Message from an unregistered number", 400),
     E(30036, "Validity period expired", 400),
     E(30409, "This message cannot be canceled", 400),
+    # Event Streams deliveries (recorded on ``event`` attempts, SPEC §19.2).
+    E(91300, "Event Streams: the Sink could not be reached", 502),
+    E(91308, "Event Streams: the Sink did not respond in time", 502),
     # Scheduling.
     E(35111, "Invalid ScheduleType", 400),
     E(35114, "Scheduling does not support this timestamp", 400),

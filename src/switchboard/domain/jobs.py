@@ -27,6 +27,7 @@ class JobKind(StrEnum):
     CARRIER = "carrier"  # the simulated carrier's next step for one message
     INCOMING = "incoming"  # the incoming-message webhook of one inbound message
     STATUS_CALLBACK = "status_callback"  # one status change reported to the app
+    EVENT = "event"  # Event Streams: CloudEvents for one Sink
 
 
 _TOKEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "switchboard:idempotency-token")
@@ -138,7 +139,50 @@ class StatusCallback:
         )
 
 
-JobSpec = CarrierStep | IncomingDelivery | StatusCallback
+@dataclass(frozen=True, slots=True)
+class EventDelivery:
+    """Deliver ``events`` (CloudEvents) to the Sink ``sink_sid`` (Event Streams, SPEC §19).
+
+    Written by the store, in the transaction that records the state change, once per Sink
+    subscribed to the event's type (``storage/sql``: ``fan_out_event``). ``attempt`` counts the
+    failed attempts so far and ``first_attempt_at`` starts Twilio's four-hour retry budget;
+    ``test`` marks a Sink test, which goes to a Sink not active yet."""
+
+    kind: ClassVar[JobKind] = JobKind.EVENT
+
+    sink_sid: str
+    events: tuple[dict[str, Any], ...]
+    attempt: int = 0
+    first_attempt_at: str | None = None  # ISO 8601, set by the first failure
+    test: bool = False
+    chaos_done: bool = False  # the carrier's chaos was applied (once per delivery)
+
+    def to_payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"sink_sid": self.sink_sid, "events": list(self.events)}
+        if self.attempt:
+            payload["attempt"] = self.attempt
+        if self.first_attempt_at is not None:
+            payload["first_attempt_at"] = self.first_attempt_at
+        if self.test:
+            payload["test"] = True
+        if self.chaos_done:
+            payload["chaos_done"] = True
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> EventDelivery:
+        first = payload.get("first_attempt_at")
+        return cls(
+            sink_sid=str(payload["sink_sid"]),
+            events=tuple(dict(event) for event in payload.get("events") or ()),
+            attempt=int(payload.get("attempt") or 0),
+            first_attempt_at=str(first) if first else None,
+            test=bool(payload.get("test")),
+            chaos_done=bool(payload.get("chaos_done")),
+        )
+
+
+JobSpec = CarrierStep | IncomingDelivery | StatusCallback | EventDelivery
 
 
 def new_job(

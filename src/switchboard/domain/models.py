@@ -192,8 +192,11 @@ class NewJob:
 
 
 # What a webhook attempt was for: the incoming-message webhook, its fallback, a <Redirect> or a
-# <Message action> of its TwiML, a status callback, or a replay of an earlier attempt.
-ATTEMPT_KINDS: Final = ("incoming", "fallback", "redirect", "action", "status_callback", "replay")
+# <Message action> of its TwiML, a status callback, a replay of an earlier attempt, an Event
+# Streams delivery to a Sink.
+ATTEMPT_KINDS: Final = (
+    "incoming", "fallback", "redirect", "action", "status_callback", "replay", "event",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,8 @@ class SidPrefix(StrEnum):
     NOTIFICATION = "NO"
     REQUEST = "RQ"
     PAGE_TOKEN = "PA"
+    SINK = "DG"  # Event Streams
+    SUBSCRIPTION = "DF"
 
 
 MESSAGE_PREFIXES: Final = frozenset({SidPrefix.MESSAGE, SidPrefix.MEDIA_MESSAGE})

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from switchboard.services.accounts import AccountService
+from switchboard.services.events import EventStreamService
 from switchboard.services.inbound import InboundService
 from switchboard.services.messages import MessageService
 from switchboard.services.messaging_services import MessagingServiceService
@@ -35,6 +36,7 @@ class Services:
     timeline: Timeline
     simulator: SimulatorService
     replay: Replayer  # sends a recorded webhook attempt again (over the network)
+    events: EventStreamService  # Event Streams: Sinks and Subscriptions
 
     @classmethod
     def build(cls, runtime: Runtime, *, replay: Replayer) -> Services:
@@ -67,4 +69,5 @@ class Services:
             timeline=timeline,
             simulator=simulator,
             replay=replay,
+            events=EventStreamService(runtime),
         )

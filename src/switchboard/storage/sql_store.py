@@ -56,6 +56,7 @@ from switchboard.ports import (
 )
 from switchboard.storage import records
 from switchboard.storage.connector import Connector, Row, Statements
+from switchboard.storage.event_store import EventStoreMethods, fan_out
 from switchboard.storage.rows import dump_json, from_micros, load_json, opt_micros, to_micros
 from switchboard.storage.signal import WriteSignal
 
@@ -113,6 +114,7 @@ async def _insert_message(
     )
     created = StatusEvent(message.sid, message.status, message.date_created)
     await tx.execute("insert_status_event", records.event_params(created))
+    await fan_out(tx, message, message.date_created)
     return dataclasses.replace(message, seq=seq)
 
 
@@ -125,8 +127,16 @@ async def _insert_jobs(tx: Statements, jobs: Sequence[NewJob], claim: JobClaim |
         records.note_claimed(claim, job_id, job)
 
 
-async def _insert_events(tx: Statements, events: Sequence[StatusEvent]) -> None:
+async def _insert_events(
+    tx: Statements, events: Sequence[StatusEvent], messages: Sequence[Message]
+) -> None:
+    """Record status changes; each one's Event Streams event goes out with it (``fan_out``)."""
     await tx.execute_many("insert_status_event", [records.event_params(e) for e in events])
+    by_sid = {message.sid: message for message in messages}
+    for event in events:
+        message = by_sid.get(event.message_sid)
+        if message is not None and message.status == event.status:
+            await fan_out(tx, message, event.at)
 
 
 def _like(text: str | None) -> str | None:
@@ -149,7 +159,7 @@ def _shared_filters(query: MessageQuery | AttemptQuery) -> dict[str, Any]:
     }
 
 
-class SqlStore:
+class SqlStore(EventStoreMethods):
     """The Store port on a SQL database (see :mod:`switchboard.storage.connector`)."""
 
     def __init__(self, connector: Connector) -> None:
@@ -467,7 +477,7 @@ class SqlStore:
 
         async def work(tx: Statements) -> None:
             await tx.execute("update_message", params)
-            await _insert_events(tx, events)
+            await _insert_events(tx, events, [message])
             await _insert_jobs(tx, jobs, claim)
 
         await self._db.transaction(work)
@@ -597,11 +607,15 @@ class SqlStore:
                 raise LeaseLost(job.id)  # the unit of work rolls back: nothing is written
             attempts = [records.attempt_params(a) for a in outcome.attempts]
             await tx.execute_many("insert_attempt", attempts)
+            # Jobs whose work this one carried (an event batch): gone if still leased to us.
+            await tx.execute_many(
+                "delete_job", [{"id": i, "attempts": n} for i, n in outcome.absorbed]
+            )
             for message, media in outcome.new_messages:
                 await _insert_message(tx, message, media, {})
             updates = [records.message_update_params(m) for m in outcome.message_updates]
             await tx.execute_many("update_message", updates)
-            await _insert_events(tx, outcome.events)
+            await _insert_events(tx, outcome.events, outcome.message_updates)
             await _insert_jobs(tx, outcome.new_jobs, claim)
             if outcome.cookie_jar is not None:
                 await tx.execute(*records.cookie_jar_write(outcome.cookie_jar))

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
+
 from switchboard import __version__
 from switchboard.domain.models import (
     Direction,
@@ -208,4 +210,34 @@ def exchange_json(exchange: Exchange) -> dict[str, Any]:
             "detail": choice.detail,
             "mms_converted": choice.converted,
         },
+        "events": message_events(exchange),
     }
+
+
+def message_events(exchange: Exchange) -> list[dict[str, Any]]:
+    """The message's Event Streams events, one per (event, attempt) that carried it, read back
+    from the event attempts' bodies: what each Sink was sent, beside the status callbacks."""
+    sid = exchange.message.sid
+    found: list[dict[str, Any]] = []
+    for attempt in exchange.attempts:
+        if attempt.kind != "event":
+            continue
+        try:
+            events = orjson.loads(attempt.request_body or "[]")
+        except orjson.JSONDecodeError:
+            continue
+        for event in events if isinstance(events, list) else []:
+            if not isinstance(event, dict) or (event.get("data") or {}).get("messageSid") != sid:
+                continue
+            found.append(
+                {
+                    "id": event.get("id"),
+                    "type": event.get("type"),
+                    "time": event.get("time"),
+                    "attempt_sid": attempt.sid,
+                    "attempt": attempt.attempt,
+                    "status": attempt.response_status,
+                    "error_code": attempt.error_code,
+                }
+            )
+    return found

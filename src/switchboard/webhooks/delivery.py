@@ -29,7 +29,7 @@ from switchboard.domain.redirects import Hop, is_redirect, next_hop
 from switchboard.domain.sids import SidPrefix
 from switchboard.ports import Clock
 from switchboard.transport import Failure, HttpResult, Transport
-from switchboard.webhooks.prepare import PreparedWebhook, prepare_webhook
+from switchboard.webhooks.prepare import PreparedWebhook, prepare_json_webhook, prepare_webhook
 
 # One line per attempt in ``switchboard serve``'s log (switchboard/logs.py formats it).
 log = logging.getLogger("switchboard.webhooks")
@@ -130,6 +130,29 @@ class Deliverer:
                 return Delivery(result, attempts)
             hop = dataclasses.replace(hop, url=following.url, method=following.method)
         raise AssertionError("unreachable: next_hop raises 11215 past the limit")
+
+    async def deliver_json(
+        self,
+        target: Target,
+        body: bytes,
+        auth_token: str,
+        idempotency_token: str,
+        note: str = "",
+    ) -> Delivery:
+        """One JSON-bodied request (an Event Streams replay): signed with ``bodySHA256``,
+        no redirects followed, no connection overrides."""
+        prepared = prepare_json_webhook(
+            target.url, target.method, body, auth_token, idempotency_token
+        )
+        policy = prepared.policy
+        result = await self._transport.send(
+            prepared.request,
+            policy.connect_timeout_ms,
+            policy.read_timeout_ms,
+            policy.total_timeout_ms,
+        )
+        attempt = self._record(target, prepared, 1, result, idempotency_token, note)
+        return Delivery(result, [attempt])
 
     async def _send(
         self,

@@ -13,11 +13,14 @@ from functools import lru_cache
 from urllib.parse import quote_plus
 
 from switchboard.domain.connection import ConnectionPolicy, parse_connection_overrides
-from switchboard.signing import sign_string, string_to_sign
+from switchboard.signing import sign_json_body, sign_string, string_to_sign
 from switchboard.transport import OutboundRequest
 
 USER_AGENT = "TwilioProxy/1.1"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+JSON_CONTENT_TYPE = "application/json"
+# Event Streams: Twilio waits at most five seconds for a Sink, and its overrides do not apply.
+JSON_POLICY = ConnectionPolicy(read_timeout_ms=5000, total_timeout_ms=5000, retry_count=0)
 
 
 @lru_cache(maxsize=16384)
@@ -89,5 +92,28 @@ def prepare_webhook(
         policy=policy,
         signed_url=target,
         string_to_sign=signed,
+        signature=signature,
+    )
+
+
+def prepare_json_webhook(
+    url: str, method: str, body: bytes, auth_token: str, idempotency_token: str
+) -> PreparedWebhook:
+    """A JSON-bodied webhook (Event Streams): ``bodySHA256=<hex sha256 of body>`` is appended
+    to the URL's query and the signature covers that URL alone (SPEC §3.1 step 5, §19.3)."""
+    signed_url, signature = sign_json_body(auth_token, url, body)
+    headers = {
+        "Accept": "*/*",
+        "Content-Type": JSON_CONTENT_TYPE,
+        "User-Agent": USER_AGENT,
+        "I-Twilio-Idempotency-Token": idempotency_token,
+        "X-Home-Region": "us1",
+        "X-Twilio-Signature": signature,
+    }
+    return PreparedWebhook(
+        request=OutboundRequest(method=method.upper(), url=signed_url, headers=headers, body=body),
+        policy=JSON_POLICY,
+        signed_url=signed_url,
+        string_to_sign=signed_url,
         signature=signature,
     )

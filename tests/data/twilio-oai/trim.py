@@ -1,6 +1,6 @@
 """Rebuild the trimmed OpenAPI copies in this folder from Twilio's full specs.
 
-Usage: python tests/data/twilio-oai/trim.py /path/to/twilio-oai/spec/json
+Usage: python tests/data/twilio-oai/trim.py /path/to/twilio-oai/spec/json [one-file.json]
 
 Keeps only the paths switchboard serves (every operation on them, with its parameters, request
 body and responses) and the component schemas they reference, transitively. Nothing else is
@@ -46,6 +46,21 @@ KEEP = {
         "/v1/Services/{MessagingServiceSid}/ChannelSenders",
         "/v1/Services/{MessagingServiceSid}/ChannelSenders/{Sid}",
     ],
+    "twilio_events_v1.json": [
+        "/v1/Types",
+        "/v1/Types/{Type}",
+        "/v1/Schemas/{Id}",
+        "/v1/Schemas/{Id}/Versions",
+        "/v1/Schemas/{Id}/Versions/{SchemaVersion}",
+        "/v1/Sinks",
+        "/v1/Sinks/{Sid}",
+        "/v1/Sinks/{Sid}/Test",
+        "/v1/Sinks/{Sid}/Validate",
+        "/v1/Subscriptions",
+        "/v1/Subscriptions/{Sid}",
+        "/v1/Subscriptions/{SubscriptionSid}/SubscribedEvents",
+        "/v1/Subscriptions/{SubscriptionSid}/SubscribedEvents/{Type}",
+    ],
 }
 
 
@@ -85,12 +100,14 @@ def trim(spec: dict[str, Any], paths: list[str]) -> dict[str, Any]:
     }
 
 
-def main(source: str) -> None:
+def main(source: str, only: str | None = None) -> None:
     for name, paths in KEEP.items():
+        if only is not None and name != only:
+            continue
         spec = json.loads((Path(source) / name).read_text(encoding="utf-8"))
         out = trim(spec, paths)
         (HERE / name).write_text(json.dumps(out, indent=1, sort_keys=False) + "\n", "utf-8")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])

@@ -11,6 +11,7 @@ import pytest
 
 from switchboard.domain.jobs import (
     CarrierStep,
+    EventDelivery,
     IncomingDelivery,
     JobKind,
     JobSpec,
@@ -53,10 +54,11 @@ def test_a_job_reads_back_what_it_wrote(spec: JobSpec) -> None:
 
 
 def test_the_kinds_are_the_stored_names() -> None:
-    assert [k.value for k in JobKind] == ["carrier", "incoming", "status_callback"]
+    assert [k.value for k in JobKind] == ["carrier", "incoming", "status_callback", "event"]
     assert CarrierStep.kind == "carrier"
     assert IncomingDelivery.kind == "incoming"
     assert StatusCallback.kind == "status_callback"
+    assert EventDelivery.kind == "event"
 
 
 def test_payloads_keep_their_json_keys() -> None:
@@ -100,3 +102,16 @@ def test_delivery_tokens_are_stable() -> None:
     # The same UUID as before the function moved to the domain: a job written by an earlier
     # version and replayed now sends the token it sent then.
     assert delivery_token("SM1", "status", "sent") == "f2cb9e07-cc15-50b8-bcac-042cecc9b8dc"
+
+
+def test_an_event_delivery_round_trips_and_reads_the_stores_fan_out_payload() -> None:
+    event = {"id": "NO" + "1" * 32, "type": "com.twilio.messaging.message.sent"}
+    retried = EventDelivery(
+        "DG" + "2" * 32, (event,), attempt=3, first_attempt_at="2026-01-01T00:00:00+00:00",
+        chaos_done=True,
+    )  # fmt: skip
+    assert EventDelivery.from_payload(retried.to_payload()) == retried
+    # What fan_out_event writes: the sink and one event, nothing else.
+    written = {"sink_sid": "DG" + "2" * 32, "events": [event]}
+    assert EventDelivery.from_payload(written) == EventDelivery("DG" + "2" * 32, (event,))
+    assert EventDelivery("DG" + "2" * 32, (event,), test=True).to_payload()["test"] is True

@@ -50,6 +50,30 @@ function timeline(events) {
   );
 }
 
+// The CloudEvents sent to Sinks about this message, each with the attempt that carried it.
+function streamEvents(events) {
+  return h(
+    "table",
+    { class: "attempts", "data-testid": "stream-events" },
+    h(
+      "tbody",
+      {},
+      events.map((e) => {
+        const ok = e.status !== null && e.status >= 200 && e.status < 300;
+        const result = e.status === null ? `error ${e.error_code}` : `${e.status}`;
+        return h(
+          "tr",
+          { dataset: { sid: e.attempt_sid }, onclick: () => select("attempt", e.attempt_sid) },
+          h("td", { class: "nowrap" }, clock(e.time)),
+          h("td", {}, (e.type || "").replace("com.twilio.messaging.", ""), e.attempt > 1 ? ` #${e.attempt}` : ""),
+          h("td", { class: "url-cell" }, h("code", {}, e.id)),
+          h("td", {}, pill(result, ok ? "ok" : "bad")),
+        );
+      }),
+    ),
+  );
+}
+
 function messageDetail(data) {
   const m = data.message;
   const extras = Object.entries(m.extra || {});
@@ -76,6 +100,7 @@ function messageDetail(data) {
       ? section("Media", h("ul", { class: "plain" }, data.media.map((x) => h("li", {}, h("a", { href: x.url, target: "_blank", rel: "noopener" }, x.content_type), ` ${x.size ? `${x.size} bytes` : x.source_url || ""}`))))
       : null,
     section("Status timeline", timeline(data.timeline)),
+    (data.events || []).length ? section("Event Streams", streamEvents(data.events)) : null,
     section(
       "Webhook attempts",
       data.webhook_pending ? h("p", { class: "muted" }, "The incoming webhook is still pending…") : null,

@@ -352,6 +352,7 @@ DELETE FROM phone_numbers;
 DELETE FROM messaging_services;
 DELETE FROM opt_outs;
 DELETE FROM opt_out_settings;
+DELETE FROM event_sinks;
 
 -- name: migration_lock
 -- Nothing to take: the migrating transaction holds SQLite's one write lock (BEGIN IMMEDIATE).
@@ -585,3 +586,111 @@ ON CONFLICT (message_sid) DO UPDATE SET rule = excluded.rule, sender = excluded.
 
 -- name: get_sender_choice
 SELECT * FROM sender_choices WHERE message_sid = :message_sid;
+
+-- Event Streams (SPEC §19) ------------------------------------------------------------------
+
+-- name: insert_sink
+INSERT INTO event_sinks (sid, account_sid, description, sink_type, destination, method,
+    batch_events, status, test_id, date_created, date_updated)
+VALUES (:sid, :account_sid, :description, :sink_type, :destination, :method, :batch_events,
+    :status, :test_id, :date_created, :date_updated);
+
+-- name: get_sink
+SELECT * FROM event_sinks WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: find_sink
+SELECT * FROM event_sinks WHERE sid = :sid;
+
+-- name: update_sink
+UPDATE event_sinks SET description = :description, status = :status, test_id = :test_id,
+    date_updated = :date_updated
+WHERE sid = :sid;
+
+-- name: delete_sink
+-- Its subscriptions go with it (ON DELETE CASCADE).
+DELETE FROM event_sinks WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: sink_seq
+SELECT seq FROM event_sinks WHERE sid = :sid AND account_sid = :account_sid;
+
+-- name: list_sinks
+SELECT * FROM event_sinks k WHERE account_sid = :account_sid AND seq > :after_seq
+  AND (:status IS NULL OR status = :status)
+  AND (:in_use IS NULL
+       OR EXISTS (SELECT 1 FROM event_subscriptions s WHERE s.sink_sid = k.sid) = :in_use)
+ORDER BY seq LIMIT :limit;
+
+-- name: insert_subscription
+INSERT INTO event_subscriptions (sid, account_sid, sink_sid, description, date_created,
+    date_updated)
+VALUES (:sid, :account_sid, :sink_sid, :description, :date_created, :date_updated);
+
+-- name: get_subscription
+SELECT * FROM event_subscriptions WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: update_subscription
+UPDATE event_subscriptions SET description = :description, date_updated = :date_updated
+WHERE sid = :sid;
+
+-- name: delete_subscription
+DELETE FROM event_subscriptions WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: subscription_seq
+SELECT seq FROM event_subscriptions WHERE sid = :sid AND account_sid = :account_sid;
+
+-- name: list_subscriptions
+SELECT * FROM event_subscriptions WHERE account_sid = :account_sid AND seq > :after_seq
+  AND (:sink_sid IS NULL OR sink_sid = :sink_sid)
+ORDER BY seq LIMIT :limit;
+
+-- name: save_subscribed_event
+INSERT INTO event_subscribed_types (subscription_sid, account_sid, type, schema_version)
+VALUES (:subscription_sid, :account_sid, :type, :schema_version)
+ON CONFLICT (subscription_sid, type) DO UPDATE SET schema_version = excluded.schema_version;
+
+-- name: get_subscribed_event
+SELECT * FROM event_subscribed_types WHERE subscription_sid = :subscription_sid AND type = :type;
+
+-- name: delete_subscribed_event
+DELETE FROM event_subscribed_types WHERE subscription_sid = :subscription_sid AND type = :type;
+
+-- name: subscribed_event_seq
+-- The page token of subscribed events is the type (they have no sid).
+SELECT seq FROM event_subscribed_types WHERE type = :sid AND subscription_sid = :subscription_sid;
+
+-- name: list_subscribed_events
+SELECT * FROM event_subscribed_types WHERE subscription_sid = :subscription_sid
+  AND seq > :after_seq
+ORDER BY seq LIMIT :limit;
+
+-- name: event_subscribed
+SELECT 1 AS found FROM event_subscribed_types
+WHERE account_sid = :account_sid AND type = :type LIMIT 1;
+
+-- name: fan_out_event
+-- One event job per active sink subscribed to :type in the account, naming the highest schema
+-- version any of its subscriptions asks for. A batching sink's job waits :batch_window for
+-- company (see the event deliveries).
+INSERT INTO jobs (kind, account_sid, message_sid, due_at, leased_until, attempts, payload)
+SELECT 'event', :account_sid, :message_sid,
+    :due_at + CASE WHEN k.batch_events THEN :batch_window ELSE 0 END, NULL, 0,
+    json_set(:payload, '$.sink_sid', k.sid,
+             '$.events[0].dataschema', :schema_base || MAX(t.schema_version))
+FROM event_subscribed_types t
+JOIN event_subscriptions s ON s.sid = t.subscription_sid
+JOIN event_sinks k ON k.sid = s.sink_sid
+WHERE t.account_sid = :account_sid AND t.type = :type AND k.status = 'active'
+GROUP BY k.sid, k.batch_events;
+
+-- name: claim_event_batch
+-- The same sink's other event jobs due by :until and not running anywhere, leased to the job
+-- that will carry them in its request.
+UPDATE jobs SET leased_until = :leased_until, attempts = attempts + 1
+WHERE id IN (
+    SELECT id FROM jobs
+    WHERE kind = 'event' AND id <> :id AND due_at <= :until
+      AND (leased_until IS NULL OR leased_until < :now)
+      AND json_extract(payload, '$.sink_sid') = :sink_sid
+    ORDER BY due_at, id LIMIT :limit
+)
+RETURNING *;
