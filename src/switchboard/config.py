@@ -15,6 +15,7 @@ from typing import Final
 from switchboard.loopback import is_loopback_name
 
 ALL_INTERFACES = frozenset({"0.0.0.0", "::"})
+CONTENT_APPROVAL = frozenset({"auto", "manual"})
 
 
 class ConfigError(Exception):
@@ -66,6 +67,10 @@ class Config:
     loop_protection: bool = True
     # HTTP 3xx answers a webhook follows in a row before 11215 (Twilio publishes no number).
     max_redirects: int = 10
+    # WhatsApp template review (docs/whatsapp.md): "auto" decides a new approval request at once
+    # (approved, or rejected when it breaks WhatsApp's published rules); "manual" leaves it
+    # "received" until POST /_sim/content/{ContentSid}/approval decides.
+    content_approval: str = "auto"
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -78,6 +83,10 @@ class Config:
             raise ConfigError("at least one worker process is needed")
         if self.max_redirects < 0:
             raise ConfigError("the redirect limit cannot be negative")
+        if self.content_approval not in CONTENT_APPROVAL:
+            raise ConfigError(
+                f"content approval must be auto or manual, not {self.content_approval!r}"
+            )
 
     def to_env(self) -> str:
         """This config as JSON, for worker processes started by uvicorn."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -135,6 +136,24 @@ async def read_params(request: Request, *, allow_json: bool = False) -> Params:
     if allow_json and content_type == "application/json":
         return Params(_json_pairs(body))
     return Params(_decode(body))
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """A JSON object body (the Content API's requests are JSON, not forms)."""
+    data = _json_object(await read_body(request))
+    if "\x00" in orjson.dumps(data).decode():
+        raise TwilioError(21000, "The request body contains a NUL character")
+    return data
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise TwilioError(21000, "The request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise TwilioError(21000, "The JSON body must be an object")
+    return data
 
 
 def _json_pairs(body: bytes) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from switchboard.api import accounts, media_content, messages, numbers, services
+from switchboard.api import accounts, content, media_content, messages, numbers, services
 
 A = "/2010-04-01/Accounts/{account_sid}"
 
@@ -78,4 +78,17 @@ TWILIO_ROUTES = [
         services.delete_phone_number,
         methods=["DELETE"],
     ),
+    Route("/v1/Content", content.create_content, methods=["POST"]),
+    Route("/v1/Content", content.list_content, methods=["GET"]),
+    Route("/v1/Content/{sid}", content.fetch_content, methods=["GET"]),
+    Route("/v1/Content/{sid}", content.update_content, methods=["PUT"]),
+    Route("/v1/Content/{sid}", content.delete_content, methods=["DELETE"]),
+    Route(
+        "/v1/Content/{content_sid}/ApprovalRequests/whatsapp",
+        content.create_approval_create,
+        methods=["POST"],
+    ),
+    Route("/v1/Content/{sid}/ApprovalRequests", content.fetch_approval_fetch, methods=["GET"]),
+    Route("/v1/ContentAndApprovals", content.list_content_and_approvals, methods=["GET"]),
+    Route("/v1/LegacyContent", content.list_legacy_content, methods=["GET"]),
 ]

@@ -148,6 +148,37 @@ class MessageFeedback:
 
 
 @dataclass(frozen=True, slots=True)
+class Content:
+    """A Content API template (SPEC §16.2); ``types`` holds each content type's fields as
+    validated by domain/content.py, ``variables`` the placeholders' default (sample) values."""
+
+    sid: str
+    account_sid: str
+    friendly_name: str
+    language: str
+    variables: dict[str, str]
+    types: dict[str, dict[str, Any]]
+    date_created: datetime
+    date_updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ContentApproval:
+    """A template's WhatsApp approval request (SPEC §16.4); one per template."""
+
+    content_sid: str
+    account_sid: str
+    name: str
+    category: str
+    content_type: str
+    status: str  # received | pending | approved | rejected (domain/content.py)
+    rejection_reason: str
+    date_created: datetime
+    date_updated: datetime
+    allow_category_change: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Media:
     sid: str
     account_sid: str

@@ -27,6 +27,7 @@ class SidPrefix(StrEnum):
     API_KEY = "SK"
     APPLICATION = "AP"
     CHANNEL_INSTALL = "XE"
+    CONTENT = "HX"
     NOTIFICATION = "NO"
     REQUEST = "RQ"
     PAGE_TOKEN = "PA"

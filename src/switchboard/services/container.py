@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from switchboard.services.accounts import AccountService
+from switchboard.services.content import ContentService
 from switchboard.services.inbound import InboundService
 from switchboard.services.messages import MessageService
 from switchboard.services.messaging_services import MessagingServiceService
@@ -27,6 +28,7 @@ class Services:
     numbers: NumberService
     messaging_services: MessagingServiceService
     messages: MessageService
+    contents: ContentService
     inbound: InboundService
     scenarios: ScenarioBook
     timeline: Timeline
@@ -38,6 +40,7 @@ class Services:
         config = runtime.config
         book = ScenarioBook(runtime.store, cache_seconds=config.scenario_cache_seconds)
         accounts = AccountService(runtime)
+        contents = ContentService(runtime)
         timeline = Timeline(
             runtime.store,
             book.scenarios,
@@ -46,8 +49,9 @@ class Services:
             seed=config.seed if config.seed is not None else 0,
             throughput=config.throughput,
             account_active=accounts.is_active,
+            may_go_out=contents.window_refusal,
         )
-        messages = MessageService(runtime, timeline, accounts)
+        messages = MessageService(runtime, timeline, accounts, contents)
         inbound = InboundService(runtime, timeline, accounts)
         simulator = SimulatorService(runtime, accounts, messages, inbound, book, replay)
         return cls(
@@ -56,6 +60,7 @@ class Services:
             numbers=NumberService(runtime),
             messaging_services=MessagingServiceService(runtime),
             messages=messages,
+            contents=contents,
             inbound=inbound,
             scenarios=book,
             timeline=timeline,
