@@ -143,6 +143,7 @@ def sdk_client(
     client = Client(username, password, account_sid, **kwargs)
     client.api.base_url = server.base_url
     client.messaging.base_url = server.base_url
+    client.content.base_url = server.base_url
     return client
 
 
