@@ -2,9 +2,9 @@
 
 Every test here talks to a real switchboard server over HTTP with the official ``twilio`` SDK
 (unchanged: only the ``base_url`` of ``client.api``, ``client.messaging`` and ``client.content``
-is set) or with raw ``httpx`` when the wire shape itself is the subject. Every response either of them receives is
-recorded, and when the test finishes each recorded JSON body is validated against Twilio's
-OpenAPI description of the operation that produced it (``tests/data/twilio-oai/``).
+is set) or with raw ``httpx`` when the wire shape itself is the subject. Every response either of
+them receives is recorded, and when the test finishes each recorded JSON body is validated
+against Twilio's OpenAPI description of the operation that produced it (``tests/data/twilio-oai/``).
 
 How responses are checked (:class:`OpenApi`):
 

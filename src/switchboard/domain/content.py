@@ -426,6 +426,10 @@ def render(content: Content, given: Mapping[str, str], channel: Channel) -> Rend
                     "in a row",
                 )
             used[name] = value
+    if chosen == "whatsapp/authentication":  # the code is {{1}}, though no field names it
+        if not values.get("1"):
+            raise TwilioError(BAD_VARIABLES, "ContentVariables has no code for {{1}}")
+        used["1"] = values["1"]
     filled = _fill(payload, used)
     media = list(filled.get("media") or []) if chosen != "twilio/carousel" else []
     if channel is Channel.SMS and chosen not in _PLAIN:
