@@ -17,6 +17,7 @@ from rich.console import Console
 
 from switchboard import __version__
 from switchboard.cli.connection import ClientGroup, connection_options, own_database
+from switchboard.cli.content import content
 from switchboard.cli.exits import CONFIG
 from switchboard.cli.listen import CannotListen, banner, open_listener
 from switchboard.cli.load import load
@@ -25,7 +26,7 @@ from switchboard.cli.numbers import numbers
 from switchboard.cli.reset import reset
 from switchboard.cli.text import text
 from switchboard.cli.webhooks import webhooks
-from switchboard.config import DEFAULTS, Config, ConfigError
+from switchboard.config import CONTENT_APPROVAL, DEFAULTS, Config, ConfigError
 from switchboard.logs import FORMATS, Format
 from switchboard.logs import configure as configure_logging
 
@@ -133,6 +134,16 @@ loop_protection_option = click.option(
 )
 @loop_protection_option
 @click.option(
+    "--content-approval",
+    type=click.Choice(sorted(CONTENT_APPROVAL)),
+    default=DEFAULTS.content_approval,
+    show_default=True,
+    envvar="SWITCHBOARD_CONTENT_APPROVAL",
+    help="WhatsApp template review: auto decides a new approval request at once; manual leaves "
+    "it 'received' until POST /_sim/content/{ContentSid}/approval (or `switchboard content "
+    "approve`) decides.",
+)
+@click.option(
     "--quiet",
     "-q",
     is_flag=True,
@@ -154,6 +165,7 @@ def serve(
     lease_seconds: float,
     deliver: bool,
     loop_protection: bool,
+    content_approval: str,
     quiet: bool,
     log_format: Format,
 ) -> None:
@@ -182,6 +194,7 @@ def serve(
             lease_seconds=lease_seconds,
             deliver=deliver,
             loop_protection=loop_protection,
+            content_approval=content_approval,
         )
         # Checked here, not in the server's start-up, where uvicorn would print a traceback.
         check_config(config)
@@ -285,6 +298,7 @@ cli.add_command(messages)
 cli.add_command(webhooks)
 cli.add_command(reset)
 cli.add_command(load)
+cli.add_command(content)
 
 
 def main() -> None:
