@@ -1,5 +1,6 @@
-"""Makes the example apps importable: ``from app import create_app`` (examples/flask_sms) and
-``import receiver`` (examples/status_receiver), as each example's own tests would import them."""
+"""Makes the example apps importable: ``from app import create_app`` (examples/flask_sms),
+``import receiver`` (examples/status_receiver) and ``import bot`` (examples/whatsapp_bot), as
+each example's own tests would import them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
-for folder in ("flask_sms", "status_receiver"):
+for folder in ("flask_sms", "status_receiver", "whatsapp_bot"):
     path = str(EXAMPLES / folder)
     if path not in sys.path:
         sys.path.insert(0, path)
