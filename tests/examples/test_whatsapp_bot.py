@@ -138,3 +138,28 @@ def test_jump_past_window(switchboard: Any, running_bot: RunningBot):
     outside = switchboard.client.messages.create(to=HANDSET, from_=OURS, body="Hello again!")
     switchboard.advance(1)
     assert switchboard.client.messages(outside.sid).fetch().error_code == 63016
+
+
+def test_the_tutorials_in_process_version(switchboard: Any):
+    """docs/whatsapp.md section 6, as written there: the bot mounted in-process."""
+    switchboard.number(bot.create_app(auth_token=switchboard.auth_token), path="/whatsapp")
+    content_sid = bot.setup_template(switchboard.client)
+    sent = switchboard.client.messages.create(
+        to="whatsapp:+15555550123", from_="whatsapp:+15005550006",
+        content_sid=content_sid, content_variables='{"1": "Ada", "2": "A-7"}',
+    )  # fmt: skip
+    assert switchboard.tap(sent.sid, "home_yes").bodies == ["Great, see you tomorrow!"]
+
+    switchboard.jump_past_window()
+    late = switchboard.client.messages.create(
+        to="whatsapp:+15555550123", from_="whatsapp:+15005550006", body="Still there?"
+    )
+    switchboard.advance(1)
+    assert switchboard.client.messages(late.sid).fetch().error_code == 63016
+
+
+def test_template_helper_and_reject(switchboard: Any):
+    sid = switchboard.template({"twilio/text": {"body": "Hello there"}}, friendly_name="hello")
+    switchboard.reject(sid, "Too short")
+    whatsapp = switchboard.client.content.v1.contents(sid).approval_fetch().fetch().whatsapp
+    assert (whatsapp["status"], whatsapp["rejection_reason"]) == ("rejected", "Too short")
