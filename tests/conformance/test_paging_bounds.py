@@ -75,6 +75,7 @@ def test_every_list_route_is_covered() -> None:
     assert names == {
         "list_accounts", "list_keys", "list_messages", "list_media",
         "list_incoming_phone_numbers", "list_services", "list_phone_numbers",
+        "list_content", "list_content_and_approvals", "list_legacy_content",
     }  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from switchboard.api.render import (
     content_and_approvals_json,
     content_json,
 )
+from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import Content
 from switchboard.ports import Page
 
@@ -94,6 +95,8 @@ async def list_legacy_content(request: Request) -> Response:
     system, so the list is always empty (a real, pageable empty list)."""
     await own_account(request)
     query = page_query(await read_params(request))
+    if query.token is not None:  # an empty list issues no tokens
+        raise TwilioError(21481, f"Invalid PageToken {query.token!r}")
     empty: Page[Content] = Page([], False)
     return json_response(v1_envelope("contents", [], empty, query, _url(request), _sid))
 
