@@ -380,3 +380,22 @@ def test_free_form_whatsapp_without_a_conversation_fails_with_63016(
     assert inbound.status_code == 201
     after = client.messages.create(to=WA_HANDSET, from_=WA_OURS, body="Hello!")
     assert wait_for_status(after.sid, "delivered").error_code is None
+
+
+def test_nul_and_malformed_bodies_are_400(raw: Any) -> None:
+    nul = raw.post(
+        "/v1/Content", json={"language": "en", "types": {"twilio/text": {"body": "a\x00"}}}
+    )
+    assert (nul.status_code, nul.json()["code"]) == (400, 21000)
+    broken = raw.post("/v1/Content", content=b"{", headers={"Content-Type": "application/json"})
+    assert (broken.status_code, broken.json()["code"]) == (400, 21000)
+    listed = raw.post("/v1/Content", json=[1, 2])
+    assert listed.status_code == 400
+
+
+def test_deeply_nested_json_is_400(raw: Any) -> None:
+    deep: Any = "x"
+    for _ in range(900):
+        deep = [deep]
+    response = raw.post("/v1/Content", json={"language": "en", "types": {"twilio/flows": deep}})
+    assert (response.status_code, response.json()["code"]) == (400, 21000)
