@@ -132,7 +132,6 @@ loop_protection_option = click.option(
     help="Run webhooks, callbacks and the carrier here; --no-deliver leaves them to "
     "`switchboard worker` processes on the same database.",
 )
-@loop_protection_option
 @click.option(
     "--content-approval",
     type=click.Choice(sorted(CONTENT_APPROVAL)),
@@ -143,6 +142,7 @@ loop_protection_option = click.option(
     "it 'received' until POST /_sim/content/{ContentSid}/approval (or `switchboard content "
     "approve`) decides.",
 )
+@loop_protection_option
 @click.option(
     "--quiet",
     "-q",
@@ -164,8 +164,8 @@ def serve(
     throughput: bool,
     lease_seconds: float,
     deliver: bool,
-    loop_protection: bool,
     content_approval: str,
+    loop_protection: bool,
     quiet: bool,
     log_format: Format,
 ) -> None:
@@ -193,8 +193,8 @@ def serve(
             throughput=throughput,
             lease_seconds=lease_seconds,
             deliver=deliver,
-            loop_protection=loop_protection,
             content_approval=content_approval,
+            loop_protection=loop_protection,
         )
         # Checked here, not in the server's start-up, where uvicorn would print a traceback.
         check_config(config)
