@@ -126,7 +126,9 @@ class Message:
     status_callback_method: str = "POST"
     validity_period: int | None = None
     send_at: datetime | None = None
-    # Channel extras of an inbound message (ProfileName, Latitude, ...), sent on its webhook.
+    # Channel extras of an inbound message (ProfileName, Latitude, ...), sent on its webhook;
+    # for an outbound message sent from a Content template, that template as sent
+    # (services/content.py: ContentSid, ContentType, Content, ContentVariables).
     extra: dict[str, str] = field(default_factory=dict)
     in_reply_to: str | None = None  # the inbound message a TwiML reply answers
     # The sender's privacy choices at create (ContentRetention, AddressRetention): what a
