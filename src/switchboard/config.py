@@ -15,6 +15,7 @@ from typing import Final
 from switchboard.loopback import is_loopback_name
 
 ALL_INTERFACES = frozenset({"0.0.0.0", "::"})
+CONTENT_APPROVAL = frozenset({"auto", "manual"})
 
 
 class ConfigError(Exception):
@@ -61,6 +62,10 @@ class Config:
     auth_cache_seconds: float = 2.0  # accounts and API keys checked by this process
     scenario_cache_seconds: float = 1.0  # the carrier's scenario book
     health_timeout_seconds: float = 5.0  # how long the database may take to answer /healthz
+    # WhatsApp template review (docs/whatsapp.md): "auto" decides a new approval request at once
+    # (approved, or rejected when it breaks WhatsApp's published rules); "manual" leaves it
+    # "received" until POST /_sim/content/{ContentSid}/approval decides.
+    content_approval: str = "auto"
     # Twilio's loop protection (domain/loops.py): the 31st TwiML reply between two numbers in
     # a quick run fails with 14107. The pytest plugin turns it off (PLUGIN_LOOP_PROTECTION).
     loop_protection: bool = True
@@ -79,6 +84,10 @@ class Config:
             raise ConfigError(f"port {self.port} is not between 0 and 65535")
         if self.lease_seconds <= 0:
             raise ConfigError(f"a lease of {self.lease_seconds:g} s cannot be held")
+        if self.content_approval not in CONTENT_APPROVAL:
+            raise ConfigError(
+                f"content approval must be auto or manual, not {self.content_approval!r}"
+            )
         if self.webhook_concurrency < 1:
             raise ConfigError("the webhook concurrency must be at least 1")
         if self.workers < 1:

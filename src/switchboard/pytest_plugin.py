@@ -8,7 +8,8 @@ Each test gets its own in-process switchboard (fresh in-memory store, virtual cl
 the test fails if any webhook to the app errored, unless marked
 ``@pytest.mark.switchboard(allow_webhook_errors=True)``. Loop protection (error 14107) is off:
 the frozen clock makes every reply of a test simultaneous; ``loop_protection=True`` in the
-marker turns it on.
+marker turns it on. ``content_approval="manual"`` leaves WhatsApp approval requests
+``received`` until the test calls ``switchboard.approve(sid)`` (docs/whatsapp.md).
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from switchboard.config import PLUGIN_LOOP_PROTECTION
+from switchboard.config import DEFAULTS, PLUGIN_LOOP_PROTECTION
 
 if TYPE_CHECKING:
     from switchboard.testing import Switchboard
 
 MARKER = (
-    "switchboard(allow_webhook_errors=False, loop_protection=False): options for the "
-    "switchboard fixture"
+    "switchboard(allow_webhook_errors=False, loop_protection=False, content_approval='auto'): "
+    "options for the switchboard fixture"
 )
 
 
@@ -53,7 +54,8 @@ def switchboard(request: pytest.FixtureRequest) -> Iterator[Switchboard]:
     options = marker.kwargs if marker else {}
     allow_errors = bool(options.get("allow_webhook_errors", False))
     with Switchboard.running(
-        loop_protection=bool(options.get("loop_protection", PLUGIN_LOOP_PROTECTION))
+        loop_protection=bool(options.get("loop_protection", PLUGIN_LOOP_PROTECTION)),
+        content_approval=str(options.get("content_approval", DEFAULTS.content_approval)),
     ) as harness:
         yield harness
         if not allow_errors:

@@ -138,7 +138,11 @@ class SimRoutes(Generic[R]):
         *,
         params: Mapping[str, object] | None = None,
         data: Mapping[str, str] | None = None,
+        json: Mapping[str, Any] | None = None,
     ) -> R:
+        """``data``: a form body; ``json``: a JSON body (the Content API's requests)."""
+        if json is not None:
+            return self._send(_json(method, path, dict(json)))
         if data is not None:
             return self._send(_form(method, path, data.items()))
         return self._send(SimRequest(method, path, _pairs(params or {})))
@@ -221,6 +225,15 @@ class SimRoutes(Generic[R]):
 
     def clear_scenarios(self) -> R:
         return self._send(SimRequest("DELETE", "/_sim/scenarios"))
+
+    # WhatsApp template review ------------------------------------------------------------------
+
+    def content_approval(
+        self, content_sid: str, status: str, rejection_reason: str | None = None
+    ) -> R:
+        """Decide a template's WhatsApp approval: ``status`` approved or rejected."""
+        data = _pairs({"Status": status, "RejectionReason": rejection_reason})
+        return self._send(_form("POST", f"/_sim/content/{content_sid}/approval", data))
 
     # The clock and the slate -------------------------------------------------------------------
 

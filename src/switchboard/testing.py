@@ -23,7 +23,8 @@ import uvicorn
 
 from switchboard.app import Ready, create_app
 from switchboard.clock import ControllableClock, VirtualClock
-from switchboard.config import DEFAULT_HANDSET, PLUGIN_LOOP_PROTECTION, Config
+from switchboard.config import DEFAULT_HANDSET, DEFAULTS, PLUGIN_LOOP_PROTECTION, Config
+from switchboard.domain.content import WINDOW
 from switchboard.domain.events import EVENT_TYPES, TEST_EVENT_TYPE
 from switchboard.domain.models import Account
 from switchboard.ports import Clock
@@ -146,6 +147,7 @@ def sdk_client(
     client.api.base_url = server.base_url
     client.messaging.base_url = server.base_url
     client.events.base_url = server.base_url
+    client.content.base_url = server.base_url
     return client
 
 
@@ -242,13 +244,20 @@ class Switchboard:
 
     @classmethod
     @contextmanager
-    def running(cls, *, loop_protection: bool = PLUGIN_LOOP_PROTECTION) -> Iterator[Switchboard]:
-        """A switchboard on a frozen virtual clock; ``loop_protection`` as in config.py."""
+    def running(
+        cls,
+        *,
+        loop_protection: bool = PLUGIN_LOOP_PROTECTION,
+        content_approval: str = DEFAULTS.content_approval,
+    ) -> Iterator[Switchboard]:
+        """A switchboard on a frozen virtual clock; ``loop_protection`` and
+        ``content_approval`` as in config.py."""
         config = Config(
             database=":memory:",
             account_sid=TEST_ACCOUNT_SID,
             auth_token=TEST_AUTH_TOKEN,
             loop_protection=loop_protection,
+            content_approval=content_approval,
         )
         with live_server(config, clock=VirtualClock()) as server:
             harness = cls(server)
@@ -328,6 +337,56 @@ class Switchboard:
             Reply(r["sid"], r["to"], r["from"], r["body"], r["status"], int(r["num_media"]))
             for r in exchange["replies"]
         )
+
+    def whatsapp(
+        self, body: str = "", *, to: str | None = None, from_: str = DEFAULT_HANDSET, **extras: str
+    ) -> Replies:
+        """Like :meth:`text`, on WhatsApp: ``whatsapp:`` addresses for both ends."""
+        if to is None:
+            if not self._numbers:
+                raise RuntimeError("create a number first: switchboard.number(app)")
+            to = self._numbers[-1]
+        return self.text(body, to=_whatsapp(to), from_=_whatsapp(from_), **extras)
+
+    def tap(self, message: str | dict[str, Any], button: str) -> Replies:
+        """The recipient of ``message`` (a SID or its JSON) taps the button or list item
+        ``button`` (its id) of the template it was sent from; return the app's replies."""
+        sid = message if isinstance(message, str) else str(message["sid"])
+        sent = self._sim.exchange(sid)["message"]
+        return self.text(
+            to=sent["from"],
+            from_=sent["to"],
+            OriginalRepliedMessageSid=sid,
+            ButtonPayload=button,
+        )
+
+    # WhatsApp templates -----------------------------------------------------------------------
+
+    def template(
+        self,
+        types: dict[str, Any],
+        *,
+        variables: dict[str, str] | None = None,
+        friendly_name: str = "",
+        language: str = "en",
+    ) -> str:
+        """Create a Content API template; returns its SID (HX...)."""
+        body = {"friendly_name": friendly_name, "language": language, "types": types,
+                "variables": variables or {}}  # fmt: skip
+        created = self._sim.request("POST", "/v1/Content", json=body)
+        return str(created["sid"])
+
+    def approve(self, content_sid: str) -> None:
+        """WhatsApp approves the template (submitted first if it never was)."""
+        self._sim.content_approval(content_sid, "approved")
+
+    def reject(self, content_sid: str, reason: str | None = None) -> None:
+        self._sim.content_approval(content_sid, "rejected", reason)
+
+    def jump_past_window(self) -> None:
+        """Advance the clock past the WhatsApp customer service window (24 hours after the
+        user's last message): free-form WhatsApp messages now fail with 63016."""
+        self.advance(WINDOW.total_seconds() + 1)
 
     # Looking around -------------------------------------------------------------------------
 
@@ -485,6 +544,10 @@ class EventSink:
     def types(self, message_sid: str | None = None) -> list[str]:
         """The types of the events sent, in order (``message_sid``: one message's)."""
         return [event["type"] for event in self.events(message_sid=message_sid)]
+
+
+def _whatsapp(address: str) -> str:
+    return address if address.startswith("whatsapp:") else f"whatsapp:{address}"
 
 
 class _AssertingSimClient(SimClient):

@@ -42,6 +42,8 @@ QUEUE_LIMIT = timedelta(hours=4)  # a sender's queue holds this much backlog (30
 
 ScenarioSource = Callable[[str], Awaitable[Sequence[Scenario]]]  # an account's, in order
 AccountCheck = Callable[[str], Awaitable[bool]]  # account SID -> may it send now?
+# A message about to go out -> the error that stops it (the WhatsApp window's 63016), or None.
+SendCheck = Callable[[Message], Awaitable[int | None]]
 
 
 def carrier_job(
@@ -83,9 +85,11 @@ class Timeline:
         seed: int | str = 0,
         throughput: bool = False,
         account_active: AccountCheck | None = None,
+        may_go_out: SendCheck | None = None,
     ) -> None:
         self._store = store
         self._account_active = account_active
+        self._may_go_out = may_go_out
         self._scenarios = scenarios
         self._timing = timing
         self._now = now
@@ -130,6 +134,12 @@ class Timeline:
         scenario = await self._scenario(message)
         if event is Event.DISPATCH and not await self._may_send(message):
             event, error_code = Event.SEND_FAILED, 30002  # suspended after it was queued
+        elif (
+            event is Event.DISPATCH
+            and self._may_go_out is not None
+            and (refusal := await self._may_go_out(message))
+        ):
+            event, error_code = Event.SEND_FAILED, refusal  # e.g. outside the WhatsApp window
         elif event is Event.DISPATCH and not step.slot:
             throttled = self._throttle(step, message, now, scenario)
             if isinstance(throttled, JobOutcome):

@@ -686,6 +686,41 @@ def test_text_sends_from_the_dashboards_handset_by_default(
     assert receiver.values("/sms", "From") == ["+15555550123"]  # web/static/index.html's From
 
 
+def test_content_approval_by_hand_and_a_tap_from_the_command_line(
+    server_process: Any, receiver: Any
+) -> None:
+    server = server_process.start("--content-approval", "manual")
+    ours, handset = f"whatsapp:{NUMBER}", "whatsapp:+15555550123"
+    quick = {"body": "Will you be home?", "actions": [{"title": "Yes", "id": "home_yes"}]}
+    with server.http() as http:
+        http.post(f"{API}/IncomingPhoneNumbers.json",
+                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+        content = http.post("/v1/Content", json={
+            "language": "en", "friendly_name": "Home check",
+            "types": {"twilio/quick-reply": quick},
+        }).json()  # fmt: skip
+        submitted = http.post(
+            f"/v1/Content/{content['sid']}/ApprovalRequests/whatsapp",
+            json={"name": "home_check", "category": "UTILITY"},
+        )
+        assert submitted.json()["status"] == "received"
+        approved = switchboard(server, "content", "approve", content["sid"])
+        assert approved.returncode == 0, approved.stderr
+        assert f"{content['sid']} home_check (UTILITY): approved" in approved.stdout
+        message = {"To": handset, "From": ours, "ContentSid": content["sid"]}
+        sent = http.post(f"{API}/Messages.json", data=message).json()
+    tapped = switchboard(server, "text", "--from", handset, "--to", ours,
+                         "--reply-to", sent["sid"], "--button", "home_yes")  # fmt: skip
+    assert tapped.returncode == 0, tapped.stderr
+    assert receiver.values("/sms", "ButtonPayload") == ["home_yes"]
+    assert receiver.values("/sms", "Body") == ["Yes"]
+    assert receiver.values("/sms", "ButtonType") == ["REPLY"]
+    unknown = switchboard(server, "text", "--from", handset, "--to", ours,
+                          "--reply-to", sent["sid"], "--button", "nope")  # fmt: skip
+    assert unknown.returncode != 0
+    assert "home_yes" in unknown.stdout + unknown.stderr
+
+
 def wait_for_log(server: Any, condition: Any, timeout: float = 20) -> str:
     """The server's log once ``condition(log)`` holds (fails with the log after ``timeout``)."""
     deadline = time.monotonic() + timeout

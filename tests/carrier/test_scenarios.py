@@ -127,6 +127,8 @@ def test_sent_outcome_never_gets_a_receipt(carrier, receiver):
 def test_whatsapp_read_receipts(carrier, receiver):
     carrier.number()
     carrier.scenario(channel="whatsapp", outcome="read", delays={"read": 2})
+    # The user writes first: a free-form WhatsApp message needs the customer service window.
+    carrier.inbound("hi", to=f"whatsapp:{OURS}", from_=f"whatsapp:{HANDSET}")
     message = carrier.send(to=f"whatsapp:{HANDSET}", from_=f"whatsapp:{OURS}")
     assert message.to == f"whatsapp:{HANDSET}"
     carrier.walk(1.0)
@@ -152,6 +154,7 @@ def test_whatsapp_channel_rule_does_not_touch_sms(carrier, receiver):
     carrier.number()
     carrier.scenario(channel="whatsapp", outcome="undelivered", error_code=30008)
     sms = carrier.send()
+    carrier.inbound("hi", to=f"whatsapp:{OURS}", from_=f"whatsapp:{HANDSET}")  # opens the window
     whatsapp = carrier.send(to=f"whatsapp:{HANDSET}", from_=f"whatsapp:{OURS}")
     carrier.advance(5)
     assert carrier.status(sms.sid) == "delivered"

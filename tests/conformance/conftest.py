@@ -1,11 +1,11 @@
 """The REST API conformance suite's shared machinery.
 
 Every test here talks to a real switchboard server over HTTP with the official ``twilio`` SDK
-(unchanged: only ``client.api.base_url``, ``client.messaging.base_url`` and
-``client.events.base_url`` are set) or with raw
-``httpx`` when the wire shape itself is the subject. Every response either of them receives is
-recorded, and when the test finishes each recorded JSON body is validated against Twilio's
-OpenAPI description of the operation that produced it (``tests/data/twilio-oai/``).
+(unchanged: only the ``base_url`` of ``client.api``, ``client.messaging``, ``client.content`` and
+``client.events`` is set) or with raw ``httpx`` when the wire shape itself is the subject. Every
+response either of them receives is recorded, and when the test finishes each recorded JSON body
+is validated against Twilio's OpenAPI description of the operation that produced it
+(``tests/data/twilio-oai/``).
 
 How responses are checked (:class:`OpenApi`):
 
@@ -64,7 +64,12 @@ from switchboard.config import Config
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, LiveServer, free_port
 
 OAI_DIR = Path(__file__).resolve().parents[1] / "data" / "twilio-oai"
-OAI_FILES = ("twilio_api_v2010.json", "twilio_messaging_v1.json", "twilio_events_v1.json")
+OAI_FILES = (
+    "twilio_api_v2010.json",
+    "twilio_messaging_v1.json",
+    "twilio_content_v1.json",
+    "twilio_events_v1.json",
+)
 MORE_INFO = "https://www.twilio.com/docs/errors/"
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -444,6 +449,7 @@ def make_client(server: LiveServer, recorder: Recorder) -> Iterator[Callable[...
         sdk.api.base_url = server.base_url
         sdk.messaging.base_url = server.base_url
         sdk.events.base_url = server.base_url
+        sdk.content.base_url = server.base_url
         return sdk
 
     yield make
@@ -472,6 +478,7 @@ def make_async_client(
         sdk.api.base_url = server.base_url
         sdk.messaging.base_url = server.base_url
         sdk.events.base_url = server.base_url
+        sdk.content.base_url = server.base_url
         return sdk, http_client
 
     return make

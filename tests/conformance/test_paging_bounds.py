@@ -98,6 +98,7 @@ def test_every_list_route_is_covered() -> None:
         "list_channel_sender",
         "list_sinks", "list_subscriptions", "list_subscribed_events", "list_event_types",
         "list_schema_versions",
+        "list_content", "list_content_and_approvals", "list_legacy_content",
     }  # fmt: skip
 
 

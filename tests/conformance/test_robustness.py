@@ -223,7 +223,11 @@ def world(http: httpx.Client) -> dict[str, str]:
     post(f"/v1/Sinks/{sink['sid']}/Validate", TestId=_test_id(http, sink["sid"]))
     types = json.dumps({"type": "com.twilio.messaging.message.delivered"})
     subscription = post("/v1/Subscriptions", Description="x", SinkSid=sink["sid"], Types=types)
+    template = {"language": "en", "types": {"twilio/text": {"body": "Hello {{1}}"}}}
+    content = http.post("/v1/Content", json=template, auth=MAIN)
+    assert content.status_code == 201, content.text
     return {
+        "content": content.json()["sid"],
         "number": number["sid"],
         "service": service["sid"],
         "message": message["sid"],
@@ -265,6 +269,11 @@ def _valid_params(route: Route, world: dict[str, str]) -> dict[str, str]:
             values["sid"] = world["sink"]
         elif path.startswith("/v1/Subscriptions/"):
             values["sid"] = world["subscription"]
+    if "{content_sid}" in path:
+        values["content_sid"] = world["content"]
+    if "{sid}" in path:
+        if path.startswith("/v1/Content/"):
+            values["sid"] = world["content"]
         elif path.startswith("/2010-04-01/Accounts/{sid}"):
             values["sid"] = world["account"]
         elif "/Keys/" in path:
@@ -368,9 +377,13 @@ def test_unrouted_methods_and_paths_are_twilio_errors(
 ) -> None:
     failures: list[str] = []
     paths = sorted({route.path for route in TWILIO_ROUTES})
+    served = {path: {m for r in TWILIO_ROUTES if r.path == path for m in r.methods or ()}
+              for path in paths}  # fmt: skip
     for path in paths:
         url = re.sub(r"\{\w+\}", "x", path)
         for method in ("PUT", "PATCH", "OPTIONS", "TRACE"):
+            if method in served[path]:
+                continue  # PUT /v1/Content/{sid} (the Content API's update)
             response = http.request(method, url, auth=MAIN)
             failures += _judge(response, openapi, recorder, f"{method} {url}")
             if response.status_code != 405 and method != "OPTIONS":

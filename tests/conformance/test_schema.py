@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from starlette.routing import Route
+from twilio.rest.content.v1.content import ContentList
+from twilio.rest.content.v1.content.approval_create import ApprovalCreateList
 
 from switchboard.api.routes import TWILIO_ROUTES
 from switchboard.testing import TEST_ACCOUNT_SID
@@ -20,6 +22,7 @@ SAMPLE_SIDS = {
     "account_sid": TEST_ACCOUNT_SID,
     "message_sid": "SM" + "a" * 32,
     "service_sid": "MG" + "a" * 32,
+    "content_sid": "HX" + "a" * 32,
     "sid": "XX" + "a" * 32,
     "subscription_sid": "DF" + "a" * 32,
     "type": "com.twilio.messaging.message.delivered",
@@ -57,7 +60,7 @@ def test_every_served_route_has_an_openapi_operation(
     assert operation is not None, f"{method} {route.path} has no Twilio operation"
     # Same shape: only the names of the path parameters may differ.
     assert re.sub(r"\{\w+\}", "{}", operation.template) == re.sub(r"\{\w+\}", "{}", route.path)
-    expected = {"POST": {"200", "201"}, "GET": {"200"}, "DELETE": {"204"}}[method]
+    expected = {"POST": {"200", "201"}, "PUT": {"200"}, "GET": {"200"}, "DELETE": {"204"}}[method]
     assert expected & set(operation.responses)
 
 
@@ -298,6 +301,25 @@ def test_tour_of_every_operation_validates(
     client.messages(message.sid).feedback.create(outcome="confirmed")
     wait_for_status(message.sid, "delivered")
     client.messages(message.sid).delete()
+
+    contents = client.content.v1.contents
+    request = {
+        "language": "en",
+        "variables": {"1": "Ada"},
+        "types": {"twilio/text": {"body": "Hi {{1}}"}},
+    }
+    template = contents.create(
+        ContentList.ContentCreateRequest({"friendly_name": "tour", **request})
+    )
+    contents.list()
+    contents(template.sid).fetch()
+    contents(template.sid).update(ContentList.ContentUpdateRequest(request))
+    approval = ApprovalCreateList.ContentApprovalRequest({"name": "tour", "category": "UTILITY"})
+    contents(template.sid).approval_create.create(approval)
+    contents(template.sid).approval_fetch().fetch()
+    client.content.v1.content_and_approvals.list()
+    client.content.v1.legacy_contents.list()
+    contents(template.sid).delete()
 
     pool(spare.sid).delete()
     client.messaging.v1.services(service.sid).delete()

@@ -14,6 +14,8 @@ import pytest
 
 from switchboard.domain.models import (
     AccountSender,
+    Content,
+    ContentApproval,
     Direction,
     Message,
     MessageFeedback,
@@ -714,3 +716,73 @@ async def test_sticky_senders_leave_with_their_sender(store: Store, make: Record
     assert await store.get_sticky_sender(service.sid, "whatsapp", "+14155550199") is None
     assert await store.delete_message(acc.sid, message.sid)
     assert await store.get_sender_choice(message.sid) is None
+
+
+async def test_contents_and_their_approval(store: Store, make: Records) -> None:
+    acc, other = make.account(), make.account()
+    contents = [
+        Content(
+            make.sid("HX"),
+            acc.sid,
+            f"t{n}",
+            "en",
+            {"1": "Ada"},
+            {
+                "twilio/text": {"body": "Hi {{1}}"},
+                "twilio/location": {"latitude": 1.5, "longitude": -2},
+            },
+            make.at(n),
+            make.at(n),
+        )
+        for n in range(3)
+    ]
+    for content in contents:
+        await store.insert_content(content)
+    assert await store.get_content(acc.sid, contents[0].sid) == contents[0]
+    assert await store.get_content(other.sid, contents[0].sid) is None  # another account's
+    pages = await walk(lambda page: store.list_contents(acc.sid, page), 2)
+    assert [c for p in pages for c in p.items] == contents
+    assert (await store.list_contents(other.sid, PageRequest())).items == []
+
+    changed = dataclasses.replace(contents[0], types={"twilio/text": {"body": "new"}})
+    assert await store.update_content(changed)
+    assert await store.get_content(acc.sid, changed.sid) == changed
+    assert not await store.update_content(dataclasses.replace(changed, account_sid=other.sid))
+
+    approval = ContentApproval(
+        changed.sid, acc.sid, "hello", "UTILITY", "twilio/text", "received", "",
+        make.at(5), make.at(5),
+    )  # fmt: skip
+    assert await store.save_content_approval(approval)
+    decided = dataclasses.replace(approval, status="rejected", rejection_reason="No.")
+    assert await store.save_content_approval(decided)  # a later decision replaces it
+    assert await store.get_content_approval(acc.sid, changed.sid) == decided
+    assert await store.get_content_approval(other.sid, changed.sid) is None
+    assert await store.list_content_approvals([changed.sid, contents[1].sid]) == [decided]
+
+    assert await store.delete_content(acc.sid, changed.sid)
+    assert not await store.delete_content(acc.sid, changed.sid)
+    assert await store.get_content_approval(acc.sid, changed.sid) is None  # gone with it
+    assert not await store.save_content_approval(approval)  # its template is gone
+    await store.reset()
+    assert await store.get_content(acc.sid, contents[1].sid) == contents[1]  # kept like numbers
+    await store.reset(keep_numbers=False)
+    assert await store.get_content(acc.sid, contents[1].sid) is None
+
+
+async def test_last_inbound_of_a_conversation(store: Store, make: Records) -> None:
+    acc = make.account()
+    user, ours = "whatsapp:+15555550123", "whatsapp:+15005550006"
+    assert await store.last_inbound(acc.sid, user, ours) is None
+    for n, (direction, from_, to) in enumerate([
+        (Direction.INBOUND, user, ours),
+        (Direction.INBOUND, user, ours),
+        (Direction.OUTBOUND_API, ours, user),
+        (Direction.INBOUND, "whatsapp:+15555550999", ours),
+    ]):  # fmt: skip
+        message = make.message(
+            acc.sid, direction=direction, from_=from_, to=to, date_created=make.at(n * 10)
+        )
+        await store.insert_message(message)
+    assert await store.last_inbound(acc.sid, user, ours) == make.at(10)
+    assert await store.last_inbound(make.sid("AC"), user, ours) is None

@@ -96,6 +96,50 @@ def tiny_png(width: int = 96, height: int = 64) -> bytes:
     )
 
 
+def test_a_template_message_and_tapping_its_quick_reply(
+    page: Any, dashboard_server: LiveServer, twiml_app: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    handset, ours = "whatsapp:+15555550123", f"whatsapp:{OUR_NUMBER}"
+    auth = (TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
+    with httpx.Client(base_url=dashboard_server.base_url, auth=auth, timeout=30) as http:
+        template = http.post("/v1/Content", json={
+            "language": "en", "friendly_name": "delivery", "variables": {"1": "Ada"},
+            "types": {"twilio/quick-reply": {
+                "body": "Hi {{1}}, will you be home?",
+                "actions": [{"title": "Yes", "id": "home_yes"}, {"title": "No", "id": "home_no"}],
+            }},
+        }).json()  # fmt: skip
+        approval = http.post(
+            f"/v1/Content/{template['sid']}/ApprovalRequests/whatsapp",
+            json={"name": "delivery", "category": "UTILITY"},
+        )
+        assert approval.json()["status"] == "approved"
+        sent = http.post(
+            f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/Messages.json",
+            data={"To": handset, "From": ours, "ContentSid": template["sid"],
+                  "ContentVariables": '{"1": "Grace"}'},
+        ).json()  # fmt: skip
+
+    page.goto(dashboard_server.base_url + "/")
+    conversation = page.get_by_test_id("conversation")
+    expect(conversation).to_contain_text("Hi Grace, will you be home?")
+    expect(conversation).to_contain_text("twilio/quick-reply")
+    expect(conversation).to_contain_text("{{1}}=Grace")
+    buttons = conversation.get_by_test_id("buttons").locator("button")
+    expect(buttons).to_have_count(2)
+    buttons.filter(has_text="Yes").click()
+    expect(conversation).to_contain_text("You said: Yes")
+    tapped = twiml_app.requests[-1].params
+    assert (tapped["ButtonPayload"], tapped["ButtonText"], tapped["ButtonType"]) == (
+        "home_yes",
+        "Yes",
+        "REPLY",
+    )
+    assert tapped["OriginalRepliedMessageSid"] == sent["sid"]
+
+
 def test_phone_simulator_reply_webhook_and_signature_inspector(
     page: Any, dashboard_server: LiveServer, twiml_app: Any
 ) -> None:

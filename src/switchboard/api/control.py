@@ -16,7 +16,13 @@ from starlette.routing import Route
 
 from switchboard.api.http import authenticate, json_response, services
 from switchboard.api.params import read_body, read_params
-from switchboard.api.render import channel_sender_json, iso8601, message_json, short_code_json
+from switchboard.api.render import (
+    approval_fetch_json,
+    channel_sender_json,
+    iso8601,
+    message_json,
+    short_code_json,
+)
 from switchboard.api.sim_search import attempt_search, message_search
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import WebhookAttempt
@@ -181,6 +187,21 @@ async def replace_opt_out(request: Request) -> Response:
     return json_response({"service_sid": sid, **settings.to_json()})
 
 
+async def update_content_approval(request: Request) -> Response:
+    """The simulated WhatsApp review: ``Status=approved|rejected`` (``RejectionReason``) for a
+    template of the caller's scope; answers the template's approval as the Content API does."""
+    scope = await _scope(request)
+    params = await read_params(request, allow_json=True)
+    content, approval = await services(request).contents.decide(
+        scope.account_sids,
+        request.path_params["sid"],
+        params.text("Status"),
+        params.text("RejectionReason"),
+    )
+    base = str(request.base_url).rstrip("/")
+    return json_response(approval_fetch_json(content, approval, base))
+
+
 def _clock_json(clock: ClockState) -> dict[str, Any]:
     return {"now": iso8601(clock.now), "frozen": clock.frozen}
 
@@ -256,6 +277,7 @@ CONTROL_ROUTES = [
     Route("/_sim/scenarios", clear_scenarios, methods=["DELETE"]),
     Route("/_sim/services/{sid}/opt-out", fetch_opt_out, methods=["GET"]),
     Route("/_sim/services/{sid}/opt-out", replace_opt_out, methods=["PUT"]),
+    Route("/_sim/content/{sid}/approval", update_content_approval, methods=["POST"]),
     Route("/_sim/clock", fetch_clock, methods=["GET"]),
     Route("/_sim/clock", update_clock, methods=["POST"]),
     Route("/_sim/reset", reset, methods=["POST"]),

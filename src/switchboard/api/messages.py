@@ -96,6 +96,7 @@ async def create_message(request: Request) -> Response:
         schedule_type=params.text("ScheduleType"),
         smart_encoded=params.boolean("SmartEncoded"),
         content_sid=params.text("ContentSid"),
+        content_variables=params.text("ContentVariables"),
         send_as_mms=params.boolean("SendAsMms"),
         provide_feedback=params.boolean("ProvideFeedback"),
         content_retention=params.text("ContentRetention"),

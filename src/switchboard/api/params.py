@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
@@ -135,6 +136,44 @@ async def read_params(request: Request, *, allow_json: bool = False) -> Params:
     if allow_json and content_type == "application/json":
         return Params(_json_pairs(body))
     return Params(_decode(body))
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """A JSON object body (the Content API's requests are JSON, not forms)."""
+    data = _json_object(await read_body(request))
+    _check_json(data)
+    return data
+
+
+MAX_JSON_DEPTH = 32  # Content's deepest documents are a handful of levels
+
+
+def _check_json(document: Any) -> None:
+    """Refuse NUL characters (PostgreSQL text cannot hold them) and deep nesting (the rules
+    that walk a document recurse), walking without recursion."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise TwilioError(21000, f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise TwilioError(21000, "The request body contains a NUL character")
+        elif isinstance(value, dict):
+            stack.extend((k, depth) for k in value)
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise TwilioError(21000, "The request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise TwilioError(21000, "The JSON body must be an object")
+    return data
 
 
 def _json_pairs(body: bytes) -> list[tuple[str, str]]:

@@ -15,6 +15,8 @@ from switchboard.domain.models import (
     Account,
     AccountSender,
     ApiKey,
+    Content,
+    ContentApproval,
     Media,
     Message,
     MessageFeedback,
@@ -201,6 +203,67 @@ def phone_number_json(number: PhoneNumber) -> dict[str, Any]:
         "voice_receive_mode": "voice",
         "voice_url": None,
     }
+
+
+def content_json(content: Content, base_url: str) -> dict[str, Any]:
+    """A Content API template (SPEC §16.2): ISO 8601 dates, absolute URLs."""
+    url = f"{base_url}/v1/Content/{content.sid}"
+    return {
+        **_content_fields(content),
+        "url": url,
+        "links": {
+            "approval_create": f"{url}/ApprovalRequests/whatsapp",
+            "approval_fetch": f"{url}/ApprovalRequests",
+        },
+    }
+
+
+def _content_fields(content: Content) -> dict[str, Any]:
+    return {
+        "sid": content.sid,
+        "account_sid": content.account_sid,
+        "friendly_name": content.friendly_name or None,
+        "language": content.language,
+        "variables": content.variables,
+        "types": content.types,
+        "date_created": iso8601(content.date_created),
+        "date_updated": iso8601(content.date_updated),
+    }
+
+
+def approval_json(approval: ContentApproval) -> dict[str, Any]:
+    """The WhatsApp approval request as its create answers it (SPEC §16.4)."""
+    return {
+        "name": approval.name,
+        "category": approval.category,
+        "content_type": approval.content_type,
+        "status": approval.status,
+        "rejection_reason": approval.rejection_reason,
+        "allow_category_change": approval.allow_category_change,
+    }
+
+
+def _whatsapp_json(approval: ContentApproval | None) -> dict[str, Any]:
+    if approval is None:  # never submitted
+        return {"type": "whatsapp", "status": "unsubmitted"}
+    return {"type": "whatsapp", **approval_json(approval)}
+
+
+def approval_fetch_json(
+    content: Content, approval: ContentApproval | None, base_url: str
+) -> dict[str, Any]:
+    return {
+        "sid": content.sid,
+        "account_sid": content.account_sid,
+        "whatsapp": _whatsapp_json(approval),
+        "url": f"{base_url}/v1/Content/{content.sid}/ApprovalRequests",
+    }
+
+
+def content_and_approvals_json(
+    content: Content, approval: ContentApproval | None
+) -> dict[str, Any]:
+    return {**_content_fields(content), "approval_requests": _whatsapp_json(approval)}
 
 
 def service_json(service: MessagingService, base_url: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from starlette.routing import Route
 
 from switchboard.api import (
     accounts,
+    content,
     events,
     media_content,
     messages,
@@ -183,4 +184,17 @@ TWILIO_ROUTES = [
         events.fetch_schema_version,
         methods=["GET"],
     ),
+    Route("/v1/Content", content.create_content, methods=["POST"]),
+    Route("/v1/Content", content.list_content, methods=["GET"]),
+    Route("/v1/Content/{sid}", content.fetch_content, methods=["GET"]),
+    Route("/v1/Content/{sid}", content.update_content, methods=["PUT"]),
+    Route("/v1/Content/{sid}", content.delete_content, methods=["DELETE"]),
+    Route(
+        "/v1/Content/{content_sid}/ApprovalRequests/whatsapp",
+        content.create_approval_create,
+        methods=["POST"],
+    ),
+    Route("/v1/Content/{sid}/ApprovalRequests", content.fetch_approval_fetch, methods=["GET"]),
+    Route("/v1/ContentAndApprovals", content.list_content_and_approvals, methods=["GET"]),
+    Route("/v1/LegacyContent", content.list_legacy_content, methods=["GET"]),
 ]

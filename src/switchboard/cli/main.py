@@ -17,6 +17,7 @@ from rich.console import Console
 
 from switchboard import __version__
 from switchboard.cli.connection import ClientGroup, connection_options, own_database
+from switchboard.cli.content import content
 from switchboard.cli.env import ca, env
 from switchboard.cli.events import events
 from switchboard.cli.exits import CONFIG
@@ -28,7 +29,7 @@ from switchboard.cli.reset import reset
 from switchboard.cli.short_codes import short_codes
 from switchboard.cli.text import text
 from switchboard.cli.webhooks import webhooks
-from switchboard.config import DEFAULTS, Config, ConfigError
+from switchboard.config import CONTENT_APPROVAL, DEFAULTS, Config, ConfigError
 from switchboard.logs import FORMATS, Format
 from switchboard.logs import configure as configure_logging
 
@@ -134,6 +135,16 @@ loop_protection_option = click.option(
     help="Run webhooks, callbacks and the carrier here; --no-deliver leaves them to "
     "`switchboard worker` processes on the same database.",
 )
+@click.option(
+    "--content-approval",
+    type=click.Choice(sorted(CONTENT_APPROVAL)),
+    default=DEFAULTS.content_approval,
+    show_default=True,
+    envvar="SWITCHBOARD_CONTENT_APPROVAL",
+    help="WhatsApp template review: auto decides a new approval request at once; manual leaves "
+    "it 'received' until POST /_sim/content/{ContentSid}/approval (or `switchboard content "
+    "approve`) decides.",
+)
 @loop_protection_option
 @click.option(
     "--twilio-hosts",
@@ -182,6 +193,7 @@ def serve(
     throughput: bool,
     lease_seconds: float,
     deliver: bool,
+    content_approval: str,
     loop_protection: bool,
     twilio_hosts: bool,
     proxy_port: int,
@@ -214,6 +226,7 @@ def serve(
             throughput=throughput,
             lease_seconds=lease_seconds,
             deliver=deliver,
+            content_approval=content_approval,
             loop_protection=loop_protection,
             twilio_hosts=twilio_hosts,
             proxy_port=proxy_port,
@@ -380,6 +393,7 @@ cli.add_command(reset)
 cli.add_command(load)
 cli.add_command(env)
 cli.add_command(ca)
+cli.add_command(content)
 
 
 def main() -> None:

@@ -94,11 +94,23 @@ def print_exchange(console: Console, exchange: dict[str, Any], timeout: float) -
               help="The handset's number (the dashboard's phone's by default).")  # fmt: skip
 @click.option("--to", required=True, help="One of your numbers.")
 @click.option("--media-url", multiple=True, help="Attach media by URL (repeatable).")
+@click.option("--reply-to", default=None, metavar="SID",
+              help="Answer this message of yours (OriginalRepliedMessageSid).")  # fmt: skip
+@click.option("--button", default=None, metavar="ID",
+              help="With --reply-to: tap the button or list item with this id of that "
+              "message's template (ButtonPayload); the body is its label.")  # fmt: skip
 @click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for replies.")
 @click.argument("body", required=False, default="")
 @client_command
 def text(
-    server: Server, from_: str, to: str, media_url: tuple[str, ...], timeout: float, body: str
+    server: Server,
+    from_: str,
+    to: str,
+    media_url: tuple[str, ...],
+    reply_to: str | None,
+    button: str | None,
+    timeout: float,
+    body: str,
 ) -> None:
     """Send BODY to one of your numbers as a handset would, then print the app's replies.
 
@@ -106,7 +118,14 @@ def text(
     at --timeout.
     """
     console = make_console()
-    message = server.client.inbound(from_, to, body, media_urls=media_url)
+    if button is not None and reply_to is None:
+        raise click.UsageError("--button needs --reply-to: the message whose button is tapped")
+    extras = {}
+    if reply_to is not None:
+        extras["OriginalRepliedMessageSid"] = reply_to
+    if button is not None:
+        extras["ButtonPayload"] = button
+    message = server.client.inbound(from_, to, body, media_urls=media_url, **extras)
     exchange = wait_for_exchange(server.client, message["sid"], timeout)
     if not print_exchange(console, exchange, timeout):
         raise Failed

@@ -128,6 +128,10 @@ CATALOGUE: Final = _catalogue(
     E(21620, "Invalid media URL(s)", 400),
     E(21623, "Number of media files exceeds allowed limit", 400),
     E(21624, "Invalid validity period value", 400),
+    # Content templates (SPEC §16.5).
+    E(21654, "ContentSid Required", 400),
+    E(21655, "The ContentSid is Invalid", 400),
+    E(21656, "The ContentVariables Parameter is invalid", 400),
     E(21701, "The Messaging Service does not exist", 404),
     E(21703, "The Messaging Service does not have a phone number available to send a message", 400),
     E(21710, "The Phone Number is already in the Messaging Service", 409),
@@ -149,11 +153,16 @@ CATALOGUE: Final = _catalogue(
     # Event Streams deliveries (recorded on ``event`` attempts, SPEC §19.2).
     E(91300, "Event Streams: the Sink could not be reached", 502),
     E(91308, "Event Streams: the Sink did not respond in time", 502),
+    # WhatsApp (SPEC §17, §16.5): recorded on the message, never returned by the REST API.
+    E(63016, "Outside messaging window. For WhatsApp, use a Message Template instead", 400),
+    E(63027, "Template does not exist for a language and locale", 400),
+    E(63028, "Number of parameters provided does not match the expected number of parameters", 400),
     # Scheduling.
     E(35111, "Invalid ScheduleType", 400),
     E(35114, "Scheduling does not support this timestamp", 400),
     E(35115, "SendAt value is outside the allowable range", 400),
     E(35118, "MessagingServiceSid is required to schedule a message", 400),
+    E(35127, "Body and ContentVariables cannot be sent together", 400),
 )
 
 

@@ -126,7 +126,9 @@ class Message:
     status_callback_method: str = "POST"
     validity_period: int | None = None
     send_at: datetime | None = None
-    # Channel extras of an inbound message (ProfileName, Latitude, ...), sent on its webhook.
+    # Channel extras of an inbound message (ProfileName, Latitude, ...), sent on its webhook;
+    # for an outbound message sent from a Content template, that template as sent
+    # (services/content.py: ContentSid, ContentType, Content, ContentVariables).
     extra: dict[str, str] = field(default_factory=dict)
     in_reply_to: str | None = None  # the inbound message a TwiML reply answers
     # The sender's privacy choices at create (ContentRetention, AddressRetention): what a
@@ -145,6 +147,37 @@ class MessageFeedback:
     outcome: str  # confirmed | unconfirmed
     date_created: datetime
     date_updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """A Content API template (SPEC §16.2); ``types`` holds each content type's fields as
+    validated by domain/content.py, ``variables`` the placeholders' default (sample) values."""
+
+    sid: str
+    account_sid: str
+    friendly_name: str
+    language: str
+    variables: dict[str, str]
+    types: dict[str, dict[str, Any]]
+    date_created: datetime
+    date_updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ContentApproval:
+    """A template's WhatsApp approval request (SPEC §16.4); one per template."""
+
+    content_sid: str
+    account_sid: str
+    name: str
+    category: str
+    content_type: str
+    status: str  # received | pending | approved | rejected (domain/content.py)
+    rejection_reason: str
+    date_created: datetime
+    date_updated: datetime
+    allow_category_change: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,8 @@ differ where Twilio's two paths differ, and only there:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from switchboard.domain.errors import describe
@@ -73,6 +73,9 @@ class Draft:
     send_as_mms: bool = False  # SendAsMms: one MMS even without media (SMS channel only)
     content_retention: str = "retain"
     address_retention: str = "retain"
+    # What the message records besides its fields: the template a ContentSid send came from
+    # (services/content.py).
+    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,7 @@ def build(draft: Draft, *, now: datetime, new_sid: Callable[[str], str]) -> Outb
         in_reply_to=draft.in_reply_to,
         content_retention=draft.content_retention,
         address_retention=draft.address_retention,
+        extra=dict(draft.extra),
     )
     media = [
         Media(

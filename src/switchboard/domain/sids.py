@@ -29,6 +29,7 @@ class SidPrefix(StrEnum):
     CHANNEL_INSTALL = "XE"  # also a channel sender (WhatsApp, RCS) in a service's pool
     SHORT_CODE = "SC"
     ALPHA_SENDER = "AI"
+    CONTENT = "HX"
     NOTIFICATION = "NO"
     REQUEST = "RQ"
     PAGE_TOKEN = "PA"

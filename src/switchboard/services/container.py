@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from switchboard.services.accounts import AccountService
+from switchboard.services.content import ContentService
 from switchboard.services.events import EventStreamService
 from switchboard.services.inbound import InboundService
 from switchboard.services.messages import MessageService
@@ -31,6 +32,7 @@ class Services:
     pool_senders: PoolSenderService
     held_senders: HeldSenderService
     messages: MessageService
+    contents: ContentService
     inbound: InboundService
     scenarios: ScenarioBook
     timeline: Timeline
@@ -43,6 +45,7 @@ class Services:
         config = runtime.config
         book = ScenarioBook(runtime.store, cache_seconds=config.scenario_cache_seconds)
         accounts = AccountService(runtime)
+        contents = ContentService(runtime)
         timeline = Timeline(
             runtime.store,
             book.scenarios,
@@ -51,8 +54,9 @@ class Services:
             seed=config.seed if config.seed is not None else 0,
             throughput=config.throughput,
             account_active=accounts.is_active,
+            may_go_out=contents.window_refusal,
         )
-        messages = MessageService(runtime, timeline, accounts)
+        messages = MessageService(runtime, timeline, accounts, contents)
         inbound = InboundService(runtime, timeline, accounts)
         simulator = SimulatorService(runtime, accounts, messages, inbound, book, replay)
         messaging_services = MessagingServiceService(runtime)
@@ -64,6 +68,7 @@ class Services:
             pool_senders=PoolSenderService(runtime, messaging_services),
             held_senders=HeldSenderService(runtime),
             messages=messages,
+            contents=contents,
             inbound=inbound,
             scenarios=book,
             timeline=timeline,

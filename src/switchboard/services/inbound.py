@@ -32,6 +32,7 @@ from switchboard.domain.routing import route_inbound
 from switchboard.domain.segments import count_segments
 from switchboard.domain.sids import SidPrefix
 from switchboard.services.accounts import AccountService
+from switchboard.services.content import REPLIED_SID, reply_context
 from switchboard.services.runtime import Runtime
 from switchboard.timeline import Timeline
 
@@ -102,6 +103,11 @@ class InboundService:
         extras = {k: v for k, v in inbound.extras.items() if k in HANDSET_EXTRAS}
         if sender.channel is Channel.WHATSAPP and sender.is_phone_number:
             extras.setdefault("WaId", sender.identity.lstrip("+"))
+        body = inbound.body
+        if REPLIED_SID in extras:  # a reply to one of our messages, or a tap on its button
+            extras, body = await reply_context(
+                self._rt.store, number.account_sid, sender, to, extras, body
+            )
         keyword, opt_out = None, STANDARD_OPT_OUT
         if to.channel is Channel.SMS:
             opt_out = await self._opt_out_settings(service)
@@ -115,7 +121,7 @@ class InboundService:
             direction=Direction.INBOUND,
             from_=sender.value,
             to=to.value,
-            body=inbound.body,
+            body=body,
             status=received_status(),
             num_segments=segments,
             num_media=len(inbound.media),

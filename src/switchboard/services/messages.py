@@ -43,6 +43,7 @@ from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import MessageFilter, Page, PageRequest
 from switchboard.sending import account_number, held_sender, opted_out
 from switchboard.services.accounts import AccountService
+from switchboard.services.content import ContentService
 from switchboard.services.runtime import Runtime
 from switchboard.timeline import Timeline
 
@@ -69,6 +70,7 @@ class CreateMessage:
     schedule_type: str | None = None
     smart_encoded: bool = False
     content_sid: str | None = None
+    content_variables: str | None = None
     send_as_mms: bool = False
     provide_feedback: bool = False  # accepted; feedback is taken either way (docs/api.md)
     content_retention: str | None = None
@@ -123,10 +125,17 @@ def _check_options(request: CreateMessage) -> tuple[str, str]:
 
 
 class MessageService:
-    def __init__(self, runtime: Runtime, timeline: Timeline, accounts: AccountService) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        timeline: Timeline,
+        accounts: AccountService,
+        contents: ContentService,
+    ) -> None:
         self._rt = runtime
         self._timeline = timeline
         self._accounts = accounts
+        self._contents = contents
 
     async def create(self, account: Account, request: CreateMessage) -> Message:
         await self._accounts.require_active(account)
@@ -140,7 +149,12 @@ class MessageService:
         await self._check_opt_out(account, to, service, sender, pool_service)
         body = request.body or ""
         media_urls = list(request.media_urls)
-        if not body and not media_urls and not request.content_sid:
+        template = await self._contents.for_message(
+            account, request.content_sid, request.content_variables, request.body, to
+        )
+        if template is not None:  # Body and MediaUrl are "superseded by the ContentSid"
+            body, media_urls = template.body, template.media_urls
+        elif not body and not media_urls:
             raise TwilioError(21619 if service else 21602)
         check_body_length(body)
         self._check_media(media_urls)
@@ -170,11 +184,13 @@ class MessageService:
             send_as_mms=request.send_as_mms,
             content_retention=content_retention,
             address_retention=address_retention,
+            extra=template.extra if template is not None else {},
+            refusal=template.refusal if template is not None else None,
         )
         built = build(draft, now=now, new_sid=self._rt.new_sid)
         message = built.message
         first = await self._timeline.first_job(message, now)
-        jobs = [first] if first is not None else []
+        jobs = [job for job in (built.callback, first) if job is not None]
         with self._rt.outbox.handoff(jobs) as claim:
             return await self._rt.store.insert_message(message, built.media, jobs, claim=claim)
 

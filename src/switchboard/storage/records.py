@@ -17,6 +17,8 @@ from switchboard.domain.models import (
     Account,
     AccountSender,
     ApiKey,
+    Content,
+    ContentApproval,
     Direction,
     Job,
     Media,
@@ -426,6 +428,62 @@ def cookie_jar_write(jar: CookieJar) -> tuple[str, Params]:
         "theirs": jar.theirs,
         "cookies": dump_json(cookies),
         "date_updated": to_micros(jar.date_updated),
+    }
+
+
+def content(row: Row) -> Content:
+    return Content(
+        sid=row["sid"],
+        account_sid=row["account_sid"],
+        friendly_name=row["friendly_name"],
+        language=row["language"],
+        variables=load_json(row["variables"]),
+        types=load_json(row["types"]),
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+    )
+
+
+def content_params(c: Content) -> Params:
+    return {
+        "sid": c.sid,
+        "account_sid": c.account_sid,
+        "friendly_name": c.friendly_name,
+        "language": c.language,
+        "variables": dump_json(c.variables),
+        "types": dump_json(c.types),
+        "date_created": to_micros(c.date_created),
+        "date_updated": to_micros(c.date_updated),
+    }
+
+
+def content_approval(row: Row) -> ContentApproval:
+    return ContentApproval(
+        content_sid=row["content_sid"],
+        account_sid=row["account_sid"],
+        name=row["name"],
+        category=row["category"],
+        content_type=row["content_type"],
+        status=row["status"],
+        rejection_reason=row["rejection_reason"],
+        allow_category_change=bool(row["allow_category_change"]),
+        date_created=from_micros(row["date_created"]),
+        date_updated=from_micros(row["date_updated"]),
+    )
+
+
+def content_approval_params(a: ContentApproval) -> Params:
+    return {
+        "content_sid": a.content_sid,
+        "account_sid": a.account_sid,
+        "name": a.name,
+        "category": a.category,
+        "content_type": a.content_type,
+        "status": a.status,
+        "rejection_reason": a.rejection_reason,
+        "allow_category_change": a.allow_category_change,
+        "date_created": to_micros(a.date_created),
+        "date_updated": to_micros(a.date_updated),
     }
 
 

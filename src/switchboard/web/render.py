@@ -6,6 +6,7 @@ pair (our number, the handset), so an inbound message and the replies to it shar
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -13,6 +14,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from switchboard import __version__
+from switchboard.domain.content import tappable
 from switchboard.domain.models import (
     Direction,
     Media,
@@ -25,6 +27,7 @@ from switchboard.domain.models import (
 from switchboard.domain.phone import parse_address
 from switchboard.domain.routing import InboundRoute
 from switchboard.domain.segments import reported_segments
+from switchboard.services.content import CONTENT_SID, CONTENT_VARIABLES, sent_content
 from switchboard.services.simulator import Exchange, NumberView, Overview
 
 
@@ -72,9 +75,30 @@ def message_json(message: Message) -> dict[str, Any]:
         "messaging_service_sid": message.messaging_service_sid,
         "in_reply_to": message.in_reply_to,
         "extra": message.extra,
+        "template": template_json(message),
         "date_created": when(message.date_created),
         "date_updated": when(message.date_updated),
         "thread": thread_of(message),
+    }
+
+
+def template_json(message: Message) -> dict[str, Any] | None:
+    """The Content template an outbound message was sent from, as the phone shows it: the type
+    sent, its fields with the placeholders filled, the values they took, and what can be
+    tapped (id, label, kind), by the same rule as a tap through /_sim/inbound."""
+    sent = sent_content(message)
+    if sent is None:
+        return None
+    kind, payload = sent
+    return {
+        "sid": message.extra.get(CONTENT_SID),
+        "type": kind,
+        "fields": payload,
+        "variables": json.loads(message.extra.get(CONTENT_VARIABLES) or "{}"),
+        "buttons": [
+            {"id": tap.payload, "text": tap.text, "type": tap.button_type}
+            for tap in tappable(kind, payload)
+        ],
     }
 
 

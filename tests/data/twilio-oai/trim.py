@@ -61,6 +61,14 @@ KEEP = {
         "/v1/Subscriptions/{SubscriptionSid}/SubscribedEvents",
         "/v1/Subscriptions/{SubscriptionSid}/SubscribedEvents/{Type}",
     ],
+    "twilio_content_v1.json": [
+        "/v1/Content",
+        "/v1/Content/{Sid}",
+        "/v1/Content/{ContentSid}/ApprovalRequests/whatsapp",
+        "/v1/Content/{Sid}/ApprovalRequests",
+        "/v1/ContentAndApprovals",
+        "/v1/LegacyContent",
+    ],
 }
 
 

@@ -1,5 +1,6 @@
-// The phone simulator: the selected conversation as bubbles, and a composer that sends an
-// inbound message (text, uploaded media, media URL, WhatsApp profile name, location).
+// The phone simulator: the selected conversation as bubbles (a Content template's message with
+// its buttons, which the handset can tap), and a composer that sends an inbound message (text,
+// uploaded media, media URL, WhatsApp profile name, location).
 import { getJSON, post } from "./api.js";
 import { byId, clock, fill, h, statusClass, stripChannel } from "./dom.js";
 import { notify, on, select, state, threads } from "./state.js";
@@ -35,12 +36,68 @@ async function loadMedia(message, holder) {
   );
 }
 
+// A message sent from a Content template: what the handset shows besides the body text (the
+// server fills the placeholders and lists what can be tapped: web/render.py template_json).
+function templateParts(template) {
+  if (!template) return { before: [], after: [] };
+  const f = template.fields || {};
+  const values = Object.entries(template.variables || {}).map(([k, v]) => `{{${k}}}=${v}`).join(" ");
+  const before = [
+    h("div", { class: "template", title: "Content template and the values of its variables" },
+      `${template.type} · ${template.sid}${values ? ` · ${values}` : ""}`),
+    f.header_text ? h("div", { class: "card-header" }, f.header_text) : null,
+    template.type === "twilio/location"
+      ? h("div", { class: "location" }, h("span", { class: "label" }, "Location"), " ",
+          `${[f.label, f.address].filter(Boolean).join(" — ")} (${f.latitude}, ${f.longitude})`)
+      : null,
+  ];
+  const after = [
+    f.footer ? h("div", { class: "footer" }, f.footer) : null,
+    f.button ? h("div", { class: "picker" }, `☰ ${f.button}`) : null,
+    ...(template.type === "whatsapp/authentication" ? (f.actions || []).map((a) => h("div", { class: "code" }, `⧉ ${a.copy_code_text}`)) : []),
+  ];
+  return { before, after };
+}
+
+async function tap(message, button) {
+  const data = new FormData();
+  data.set("From", message.to); // the handset that received the template answers it
+  data.set("To", message.from);
+  data.set("Body", "");
+  data.set("OriginalRepliedMessageSid", message.sid);
+  data.set("ButtonPayload", button.id);
+  const error = byId("send-error");
+  error.textContent = "";
+  try {
+    const sent = await post("/inbound", data);
+    state.messages.set(sent.sid, sent);
+    state.thread = sent.thread.key;
+    notify("threads", "thread");
+    select("message", sent.sid);
+  } catch (e) {
+    error.textContent = e.message;
+  }
+}
+
+function chips(message) {
+  const buttons = (message.template && message.template.buttons) || [];
+  if (!buttons.length || message.direction === "inbound") return null;
+  return h(
+    "div",
+    { class: "chips", "data-testid": "buttons" },
+    buttons.map((b) =>
+      h("button", { type: "button", class: "chip", dataset: { payload: b.id }, title: `Tap: ButtonPayload=${b.id} (${b.type})`, onclick: () => tap(message, b) }, b.text),
+    ),
+  );
+}
+
 function bubble(message) {
   const mine = message.direction === "inbound"; // the handset (you) sent it
   const media = message.num_media ? h("div", { class: "media" }) : null;
   if (media) loadMedia(message, media);
   const profile = mine && message.extra && message.extra.ProfileName;
   const selected = state.selection && state.selection.sid === message.sid;
+  const template = templateParts(message.template);
   return h(
     "div",
     { class: `bubble-row ${mine ? "mine" : "theirs"}` },
@@ -54,10 +111,13 @@ function bubble(message) {
         onclick: () => select("message", message.sid),
       },
       profile ? h("div", { class: "profile" }, `~ ${profile}`) : null,
+      template.before,
       media,
       location(message.extra),
       message.body ? h("div", { class: "text" }, message.body) : null,
+      template.after,
     ),
+    chips(message),
     h(
       "div",
       { class: "meta" },

@@ -241,6 +241,56 @@ RETURNING *;
 -- name: get_feedback
 SELECT * FROM message_feedback WHERE account_sid = :account_sid AND message_sid = :message_sid;
 
+-- name: insert_content
+INSERT INTO contents (sid, account_sid, friendly_name, language, variables, types, date_created,
+    date_updated)
+VALUES (:sid, :account_sid, :friendly_name, :language, :variables, :types, :date_created,
+    :date_updated);
+
+-- name: get_content
+SELECT * FROM contents WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: update_content
+UPDATE contents SET friendly_name = :friendly_name, language = :language,
+    variables = :variables, types = :types, date_updated = :date_updated
+WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: delete_content
+-- Its approval request goes with it (ON DELETE CASCADE).
+DELETE FROM contents WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: content_seq
+SELECT seq FROM contents WHERE sid = :sid AND account_sid = :account_sid;
+
+-- name: list_contents
+SELECT * FROM contents WHERE account_sid = :account_sid AND seq > :after_seq
+ORDER BY seq LIMIT :limit;
+
+-- name: save_content_approval
+-- A new request for the same template replaces the earlier one (a resubmission).
+INSERT INTO content_approvals (content_sid, account_sid, name, category, content_type, status,
+    rejection_reason, allow_category_change, date_created, date_updated)
+SELECT :content_sid, :account_sid, :name, :category, :content_type, :status,
+    :rejection_reason, :allow_category_change, :date_created, :date_updated
+WHERE EXISTS (SELECT 1 FROM contents WHERE sid = :content_sid)
+ON CONFLICT (content_sid) DO UPDATE SET
+    name = EXCLUDED.name, category = EXCLUDED.category, content_type = EXCLUDED.content_type,
+    status = EXCLUDED.status, rejection_reason = EXCLUDED.rejection_reason,
+    allow_category_change = EXCLUDED.allow_category_change,
+    date_updated = EXCLUDED.date_updated;
+
+-- name: get_content_approval
+SELECT * FROM content_approvals WHERE account_sid = :account_sid AND content_sid = :content_sid;
+
+-- name: list_content_approvals
+SELECT * FROM content_approvals WHERE content_sid = ANY(:content_sids::text[]);
+
+-- name: last_inbound
+-- The newest message from a user to one of our senders (the WhatsApp window, SPEC §17).
+SELECT MAX(date_created) AS at FROM messages
+WHERE direction = 'inbound' AND from_addr = :from_addr AND to_addr = :to_addr
+  AND account_sid = :account_sid;
+
 -- name: save_opt_out_settings
 INSERT INTO opt_out_settings (service_sid, account_sid, settings, date_updated)
 VALUES (:service_sid, :account_sid, :settings, :date_updated)
@@ -348,7 +398,8 @@ TRUNCATE messages, media, status_events, jobs, webhook_attempts, scenarios, cook
 
 -- name: reset_numbers
 TRUNCATE phone_numbers, messaging_services, service_phone_numbers, opt_outs,
-    opt_out_settings, service_senders, account_senders, sticky_senders, event_sinks CASCADE;
+    opt_out_settings, service_senders, account_senders, sticky_senders, event_sinks,
+    content_approvals, contents CASCADE;
 
 -- name: migration_lock
 -- Held until the migrating transaction ends, so nodes starting together migrate one at a time.

@@ -311,6 +311,56 @@ RETURNING *;
 -- name: get_feedback
 SELECT * FROM message_feedback WHERE account_sid = :account_sid AND message_sid = :message_sid;
 
+-- name: insert_content
+INSERT INTO contents (sid, account_sid, friendly_name, language, variables, types, date_created,
+    date_updated)
+VALUES (:sid, :account_sid, :friendly_name, :language, :variables, :types, :date_created,
+    :date_updated);
+
+-- name: get_content
+SELECT * FROM contents WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: update_content
+UPDATE contents SET friendly_name = :friendly_name, language = :language,
+    variables = :variables, types = :types, date_updated = :date_updated
+WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: delete_content
+-- Its approval request goes with it (ON DELETE CASCADE).
+DELETE FROM contents WHERE account_sid = :account_sid AND sid = :sid;
+
+-- name: content_seq
+SELECT seq FROM contents WHERE sid = :sid AND account_sid = :account_sid;
+
+-- name: list_contents
+SELECT * FROM contents WHERE account_sid = :account_sid AND seq > :after_seq
+ORDER BY seq LIMIT :limit;
+
+-- name: save_content_approval
+-- A new request for the same template replaces the earlier one (a resubmission).
+INSERT INTO content_approvals (content_sid, account_sid, name, category, content_type, status,
+    rejection_reason, allow_category_change, date_created, date_updated)
+SELECT :content_sid, :account_sid, :name, :category, :content_type, :status,
+    :rejection_reason, :allow_category_change, :date_created, :date_updated
+WHERE EXISTS (SELECT 1 FROM contents WHERE sid = :content_sid)
+ON CONFLICT (content_sid) DO UPDATE SET
+    name = excluded.name, category = excluded.category, content_type = excluded.content_type,
+    status = excluded.status, rejection_reason = excluded.rejection_reason,
+    allow_category_change = excluded.allow_category_change,
+    date_updated = excluded.date_updated;
+
+-- name: get_content_approval
+SELECT * FROM content_approvals WHERE account_sid = :account_sid AND content_sid = :content_sid;
+
+-- name: list_content_approvals
+SELECT * FROM content_approvals WHERE content_sid IN (SELECT value FROM json_each(:content_sids));
+
+-- name: last_inbound
+-- The newest message from a user to one of our senders (the WhatsApp window, SPEC §17).
+SELECT MAX(date_created) AS at FROM messages
+WHERE direction = 'inbound' AND from_addr = :from_addr AND to_addr = :to_addr
+  AND account_sid = :account_sid;
+
 -- name: save_opt_out_settings
 INSERT INTO opt_out_settings (service_sid, account_sid, settings, date_updated)
 VALUES (:service_sid, :account_sid, :settings, :date_updated)
@@ -353,6 +403,8 @@ DELETE FROM messaging_services;
 DELETE FROM opt_outs;
 DELETE FROM opt_out_settings;
 DELETE FROM event_sinks;
+DELETE FROM content_approvals;
+DELETE FROM contents;
 
 -- name: migration_lock
 -- Nothing to take: the migrating transaction holds SQLite's one write lock (BEGIN IMMEDIATE).
