@@ -75,7 +75,8 @@ def test_every_command_has_help() -> None:
                 ["numbers", "remove"], ["messages", "list"], ["messages", "show"],
                 ["messages", "wait"], ["webhooks", "list"], ["webhooks", "show"],
                 ["webhooks", "replay"], ["webhooks", "wait"], ["reset"], ["load"],
-                ["short-codes", "add"], ["short-codes", "list"]]  # fmt: skip
+                ["short-codes", "add"], ["short-codes", "list"], ["events"],
+                ["content", "approve"], ["content", "reject"], ["env"]]  # fmt: skip
     for command in commands:
         result = runner.invoke(cli, [*command, "--help"])
         assert result.exit_code == 0, (command, result.output)
