@@ -189,6 +189,12 @@ def test_a_short_code_or_channel_sender_of_the_account_is_a_valid_from(
     sms = client.messages.create(to="+14155550199", from_="12345", body="code")
     assert sms.from_ == "12345"
     wait_for_status(sms.sid)
+    # The user writes first: a free-form WhatsApp message needs the customer service window.
+    opened = raw.post(
+        "/_sim/inbound",
+        data={"From": "whatsapp:+14155550199", "To": "whatsapp:+14155550111", "Body": "hi"},
+    )
+    assert opened.status_code == 201, opened.text
     whatsapp = client.messages.create(
         to="whatsapp:+14155550199", from_="whatsapp:+14155550111", body="wa"
     )

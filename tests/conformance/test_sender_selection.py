@@ -181,6 +181,12 @@ def test_channel_senders_whatsapp_and_rcs_first(world: World, raw: Any) -> None:
     whatsapp = raw.post("/_sim/channel-senders", data={"Sender": "whatsapp:+14155550111"})
     rcs = raw.post("/_sim/channel-senders", data={"Sender": "rcs:acme_agent"})
     world.svc.channel_senders.create(sid=whatsapp.json()["sid"])
+    # The user writes first: a free-form WhatsApp message needs the customer service window.
+    opened = raw.post(
+        "/_sim/inbound",
+        data={"From": "whatsapp:+14155550199", "To": "whatsapp:+14155550111", "Body": "hi"},
+    )
+    assert opened.status_code == 201, opened.text
     no_rcs = {"name": "no rcs", "to": "+14155550142", "handset": {"rcs": False}}
     assert raw.post("/_sim/scenarios", json=no_rcs).status_code == 201
     play(
