@@ -6,7 +6,14 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from switchboard.api.http import json_response, no_content, own_account, services
+from switchboard.api.http import (
+    base_url,
+    json_response,
+    list_url,
+    no_content,
+    own_account,
+    services,
+)
 from switchboard.api.paging import fetch_page, page_query, v1_envelope
 from switchboard.api.params import read_json, read_params
 from switchboard.api.render import (
@@ -20,19 +27,11 @@ from switchboard.domain.models import Content
 from switchboard.ports import Page
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def _url(request: Request) -> str:
-    return f"{_base(request)}{request.url.path}"
-
-
 async def create_content(request: Request) -> Response:
     account = await own_account(request)
     body = await read_json(request)
     content = await services(request).contents.create(account, body)
-    return json_response(content_json(content, _base(request)), 201)
+    return json_response(content_json(content, base_url(request)), 201)
 
 
 async def list_content(request: Request) -> Response:
@@ -40,21 +39,21 @@ async def list_content(request: Request) -> Response:
     query = page_query(await read_params(request))
     contents = services(request).contents
     page = await fetch_page(query, lambda p: contents.list(account, p), lambda c: c.sid)
-    records = [content_json(c, _base(request)) for c in page.items]
-    return json_response(v1_envelope("contents", records, page, query, _url(request), _sid))
+    records = [content_json(c, base_url(request)) for c in page.items]
+    return json_response(v1_envelope("contents", records, page, query, list_url(request), _sid))
 
 
 async def fetch_content(request: Request) -> Response:
     account = await own_account(request)
     content = await services(request).contents.get(account, request.path_params["sid"])
-    return json_response(content_json(content, _base(request)))
+    return json_response(content_json(content, base_url(request)))
 
 
 async def update_content(request: Request) -> Response:
     account = await own_account(request)
     body = await read_json(request)
     content = await services(request).contents.update(account, request.path_params["sid"], body)
-    return json_response(content_json(content, _base(request)))
+    return json_response(content_json(content, base_url(request)))
 
 
 async def delete_content(request: Request) -> Response:
@@ -77,7 +76,7 @@ async def fetch_approval_fetch(request: Request) -> Response:
     content, approval = await services(request).contents.approval(
         account, request.path_params["sid"]
     )
-    return json_response(approval_fetch_json(content, approval, _base(request)))
+    return json_response(approval_fetch_json(content, approval, base_url(request)))
 
 
 async def list_content_and_approvals(request: Request) -> Response:
@@ -87,7 +86,7 @@ async def list_content_and_approvals(request: Request) -> Response:
     page = await fetch_page(query, lambda p: contents.list(account, p), lambda c: c.sid)
     paired = await contents.with_approvals(page.items)
     records = [content_and_approvals_json(c, a) for c, a in paired]
-    return json_response(v1_envelope("contents", records, page, query, _url(request), _sid))
+    return json_response(v1_envelope("contents", records, page, query, list_url(request), _sid))
 
 
 async def list_legacy_content(request: Request) -> Response:
@@ -98,7 +97,7 @@ async def list_legacy_content(request: Request) -> Response:
     if query.token is not None:  # an empty list issues no tokens
         raise TwilioError(21481, f"Invalid PageToken {query.token!r}")
     empty: Page[Content] = Page([], False)
-    return json_response(v1_envelope("contents", [], empty, query, _url(request), _sid))
+    return json_response(v1_envelope("contents", [], empty, query, list_url(request), _sid))
 
 
 def _sid(content: Content) -> str:

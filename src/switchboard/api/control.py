@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from switchboard.api.http import authenticate, json_response, services
+from switchboard.api.http import authenticate, base_url, json_response, services
 from switchboard.api.params import read_body, read_params
 from switchboard.api.render import (
     approval_fetch_json,
@@ -198,8 +198,7 @@ async def update_content_approval(request: Request) -> Response:
         params.text("Status"),
         params.text("RejectionReason"),
     )
-    base = str(request.base_url).rstrip("/")
-    return json_response(approval_fetch_json(content, approval, base))
+    return json_response(approval_fetch_json(content, approval, base_url(request)))
 
 
 def _clock_json(clock: ClockState) -> dict[str, Any]:

@@ -9,7 +9,14 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
-from switchboard.api.http import json_response, no_content, own_account, services
+from switchboard.api.http import (
+    base_url,
+    json_response,
+    list_url,
+    no_content,
+    own_account,
+    services,
+)
 from switchboard.api.paging import fetch_page, page_query, v1_envelope
 from switchboard.api.params import read_params
 from switchboard.api.render import iso8601
@@ -23,14 +30,6 @@ from switchboard.domain.events import (
 from switchboard.ports import InvalidPageToken, Page, PageRequest
 
 T = TypeVar("T")
-
-
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def _list_url(request: Request) -> str:
-    return f"{_base(request)}{request.url.path}"
 
 
 # --- Renderers ----------------------------------------------------------------------------------
@@ -136,7 +135,7 @@ def _in_memory(
 async def create_sink(request: Request) -> Response:
     account = await own_account(request)
     sink = await services(request).events.create_sink(account, await read_params(request))
-    return json_response(sink_json(sink, _base(request)), 201)
+    return json_response(sink_json(sink, base_url(request)), 201)
 
 
 async def list_sinks(request: Request) -> Response:
@@ -145,23 +144,23 @@ async def list_sinks(request: Request) -> Response:
     query = page_query(params)
     svc = services(request).events
     page = await fetch_page(query, lambda p: svc.list_sinks(account, params, p), lambda s: s.sid)
-    records = [sink_json(s, _base(request)) for s in page.items]
+    records = [sink_json(s, base_url(request)) for s in page.items]
     return json_response(
-        v1_envelope("sinks", records, page, query, _list_url(request), lambda s: s.sid)
+        v1_envelope("sinks", records, page, query, list_url(request), lambda s: s.sid)
     )
 
 
 async def fetch_sink(request: Request) -> Response:
     account = await own_account(request)
     sink = await services(request).events.sink(account, request.path_params["sid"])
-    return json_response(sink_json(sink, _base(request)))
+    return json_response(sink_json(sink, base_url(request)))
 
 
 async def update_sink(request: Request) -> Response:
     account = await own_account(request)
     params = await read_params(request)
     sink = await services(request).events.update_sink(account, request.path_params["sid"], params)
-    return json_response(sink_json(sink, _base(request)))
+    return json_response(sink_json(sink, base_url(request)))
 
 
 async def delete_sink(request: Request) -> Response:
@@ -192,7 +191,7 @@ async def create_subscription(request: Request) -> Response:
     subscription = await services(request).events.create_subscription(
         account, params, params.getlist("Types")
     )
-    return json_response(subscription_json(subscription, _base(request)), 201)
+    return json_response(subscription_json(subscription, base_url(request)), 201)
 
 
 async def list_subscriptions(request: Request) -> Response:
@@ -203,16 +202,16 @@ async def list_subscriptions(request: Request) -> Response:
     page = await fetch_page(
         query, lambda p: svc.list_subscriptions(account, params, p), lambda s: s.sid
     )
-    records = [subscription_json(s, _base(request)) for s in page.items]
+    records = [subscription_json(s, base_url(request)) for s in page.items]
     return json_response(
-        v1_envelope("subscriptions", records, page, query, _list_url(request), lambda s: s.sid)
+        v1_envelope("subscriptions", records, page, query, list_url(request), lambda s: s.sid)
     )
 
 
 async def fetch_subscription(request: Request) -> Response:
     account = await own_account(request)
     found = await services(request).events.subscription(account, request.path_params["sid"])
-    return json_response(subscription_json(found, _base(request)))
+    return json_response(subscription_json(found, base_url(request)))
 
 
 async def update_subscription(request: Request) -> Response:
@@ -221,7 +220,7 @@ async def update_subscription(request: Request) -> Response:
     updated = await services(request).events.update_subscription(
         account, request.path_params["sid"], params
     )
-    return json_response(subscription_json(updated, _base(request)))
+    return json_response(subscription_json(updated, base_url(request)))
 
 
 async def delete_subscription(request: Request) -> Response:
@@ -236,7 +235,7 @@ async def create_subscribed_event(request: Request) -> Response:
     event = await services(request).events.add_subscribed_event(
         account, request.path_params["subscription_sid"], params
     )
-    return json_response(subscribed_event_json(event, _base(request)), 201)
+    return json_response(subscribed_event_json(event, base_url(request)), 201)
 
 
 async def list_subscribed_events(request: Request) -> Response:
@@ -249,9 +248,9 @@ async def list_subscribed_events(request: Request) -> Response:
         lambda p: svc.list_subscribed_events(account, subscription_sid, p),
         lambda e: e.type,
     )
-    records = [subscribed_event_json(e, _base(request)) for e in page.items]
+    records = [subscribed_event_json(e, base_url(request)) for e in page.items]
     return json_response(
-        v1_envelope("types", records, page, query, _list_url(request), lambda e: e.type)
+        v1_envelope("types", records, page, query, list_url(request), lambda e: e.type)
     )
 
 
@@ -261,7 +260,7 @@ async def fetch_subscribed_event(request: Request) -> Response:
     event = await services(request).events.subscribed_event(
         account, path["subscription_sid"], path["type"]
     )
-    return json_response(subscribed_event_json(event, _base(request)))
+    return json_response(subscribed_event_json(event, base_url(request)))
 
 
 async def update_subscribed_event(request: Request) -> Response:
@@ -270,7 +269,7 @@ async def update_subscribed_event(request: Request) -> Response:
     event = await services(request).events.update_subscribed_event(
         account, path["subscription_sid"], path["type"], await read_params(request)
     )
-    return json_response(subscribed_event_json(event, _base(request)))
+    return json_response(subscribed_event_json(event, base_url(request)))
 
 
 async def delete_subscribed_event(request: Request) -> Response:
@@ -291,8 +290,8 @@ async def list_event_types(request: Request) -> Response:
     query = page_query(params)
     types = services(request).events.event_types(params.get("SchemaId") or None)
     page = await fetch_page(query, _in_memory(types, _type_key), _type_key)
-    records = [event_type_json(t, _base(request)) for t in page.items]
-    return json_response(v1_envelope("types", records, page, query, _list_url(request), _type_key))
+    records = [event_type_json(t, base_url(request)) for t in page.items]
+    return json_response(v1_envelope("types", records, page, query, list_url(request), _type_key))
 
 
 def _type_key(event_type: EventType) -> str:
@@ -302,13 +301,13 @@ def _type_key(event_type: EventType) -> str:
 async def fetch_event_type(request: Request) -> Response:
     await own_account(request)
     found = services(request).events.event_type(request.path_params["type"])
-    return json_response(event_type_json(found, _base(request)))
+    return json_response(event_type_json(found, base_url(request)))
 
 
 async def fetch_schema(request: Request) -> Response:
     await own_account(request)
     found = services(request).events.schema(request.path_params["id"])
-    return json_response(schema_json(found, _base(request)))
+    return json_response(schema_json(found, base_url(request)))
 
 
 async def list_schema_versions(request: Request) -> Response:
@@ -317,9 +316,9 @@ async def list_schema_versions(request: Request) -> Response:
     schema = services(request).events.schema(request.path_params["id"])
     versions = list(range(1, schema.latest_version + 1))
     page = await fetch_page(query, _in_memory(versions, str), str)
-    records = [schema_version_json(schema, v, _base(request)) for v in page.items]
+    records = [schema_version_json(schema, v, base_url(request)) for v in page.items]
     return json_response(
-        v1_envelope("schema_versions", records, page, query, _list_url(request), str)
+        v1_envelope("schema_versions", records, page, query, list_url(request), str)
     )
 
 
@@ -327,4 +326,4 @@ async def fetch_schema_version(request: Request) -> Response:
     await own_account(request)
     path = request.path_params
     schema, version = services(request).events.schema_version(path["id"], path["schema_version"])
-    return json_response(schema_version_json(schema, version, _base(request)))
+    return json_response(schema_version_json(schema, version, base_url(request)))

@@ -28,6 +28,17 @@ def no_content() -> Response:
     return Response(status_code=204)
 
 
+def base_url(request: Request) -> str:
+    """The scheme and host the request was made to, without a trailing slash: the v1 APIs'
+    absolute links (``url``, ``links``, paging ``meta``) carry it."""
+    return str(request.base_url).rstrip("/")
+
+
+def list_url(request: Request) -> str:
+    """The absolute URL of the list being read, for a v1 page's ``meta``."""
+    return f"{base_url(request)}{request.url.path}"
+
+
 def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found

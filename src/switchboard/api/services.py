@@ -5,22 +5,25 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from switchboard.api.http import json_response, no_content, own_account, services
+from switchboard.api.http import (
+    base_url,
+    json_response,
+    list_url,
+    no_content,
+    own_account,
+    services,
+)
 from switchboard.api.paging import fetch_page, page_query, v1_envelope
 from switchboard.api.params import read_params
 from switchboard.api.render import service_json, service_number_json, service_sender_json
 from switchboard.domain.models import SenderKind
 
 
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 async def create_service(request: Request) -> Response:
     account = await own_account(request)
     params = await read_params(request)
     service = await services(request).messaging_services.create(account, params)
-    return json_response(service_json(service, _base(request)), 201)
+    return json_response(service_json(service, base_url(request)), 201)
 
 
 async def list_services(request: Request) -> Response:
@@ -28,15 +31,15 @@ async def list_services(request: Request) -> Response:
     query = page_query(await read_params(request))
     svc = services(request).messaging_services
     page = await fetch_page(query, lambda p: svc.list(account, p), lambda s: s.sid)
-    records = [service_json(s, _base(request)) for s in page.items]
-    url = f"{_base(request)}{request.url.path}"
+    records = [service_json(s, base_url(request)) for s in page.items]
+    url = list_url(request)
     return json_response(v1_envelope("services", records, page, query, url, lambda s: s.sid))
 
 
 async def fetch_service(request: Request) -> Response:
     account = await own_account(request)
     service = await services(request).messaging_services.get(account, request.path_params["sid"])
-    return json_response(service_json(service, _base(request)))
+    return json_response(service_json(service, base_url(request)))
 
 
 async def update_service(request: Request) -> Response:
@@ -45,7 +48,7 @@ async def update_service(request: Request) -> Response:
     service = await services(request).messaging_services.update(
         account, request.path_params["sid"], params
     )
-    return json_response(service_json(service, _base(request)))
+    return json_response(service_json(service, base_url(request)))
 
 
 async def delete_service(request: Request) -> Response:
@@ -60,7 +63,7 @@ async def create_phone_number(request: Request) -> Response:
     entry = await services(request).messaging_services.add_number(
         account, request.path_params["service_sid"], params.text("PhoneNumberSid") or ""
     )
-    return json_response(service_number_json(entry, _base(request)), 201)
+    return json_response(service_number_json(entry, base_url(request)), 201)
 
 
 async def list_phone_numbers(request: Request) -> Response:
@@ -71,8 +74,8 @@ async def list_phone_numbers(request: Request) -> Response:
     page = await fetch_page(
         query, lambda p: svc.list_numbers(account, service_sid, p), lambda e: e.sid
     )
-    records = [service_number_json(e, _base(request)) for e in page.items]
-    url = f"{_base(request)}{request.url.path}"
+    records = [service_number_json(e, base_url(request)) for e in page.items]
+    url = list_url(request)
     return json_response(v1_envelope("phone_numbers", records, page, query, url, lambda e: e.sid))
 
 
@@ -82,7 +85,7 @@ async def fetch_phone_number(request: Request) -> Response:
     entry = await services(request).messaging_services.get_number(
         account, path["service_sid"], path["sid"]
     )
-    return json_response(service_number_json(entry, _base(request)))
+    return json_response(service_number_json(entry, base_url(request)))
 
 
 async def delete_phone_number(request: Request) -> Response:
@@ -103,7 +106,7 @@ async def _add_sender(request: Request, kind: SenderKind) -> Response:
     entry = await services(request).pool_senders.add(
         account, request.path_params["service_sid"], kind, params
     )
-    return json_response(service_sender_json(entry, _base(request)), 201)
+    return json_response(service_sender_json(entry, base_url(request)), 201)
 
 
 async def _list_senders(request: Request, kind: SenderKind, key: str) -> Response:
@@ -116,8 +119,8 @@ async def _list_senders(request: Request, kind: SenderKind, key: str) -> Respons
     page = await fetch_page(
         query, lambda p: svc.list(account, service_sid, kind, p, country), lambda e: e.sid
     )
-    records = [service_sender_json(e, _base(request)) for e in page.items]
-    url = f"{_base(request)}{request.url.path}"
+    records = [service_sender_json(e, base_url(request)) for e in page.items]
+    url = list_url(request)
     return json_response(v1_envelope(key, records, page, query, url, lambda e: e.sid))
 
 
@@ -127,7 +130,7 @@ async def _fetch_sender(request: Request, kind: SenderKind) -> Response:
     entry = await services(request).pool_senders.get(
         account, path["service_sid"], kind, path["sid"]
     )
-    return json_response(service_sender_json(entry, _base(request)))
+    return json_response(service_sender_json(entry, base_url(request)))
 
 
 async def _delete_sender(request: Request, kind: SenderKind) -> Response:
