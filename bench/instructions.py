@@ -31,25 +31,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+from inbound import NUMBER, add_number, wait_http  # bench/ is the script's folder
 
-from switchboard.simclient import AsyncSimClient, SimClient
+from switchboard.simclient import AsyncSimClient
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
 
 HERE = Path(__file__).parent
-NUMBER = "+15555550100"
 WARM_UP = 200
-
-
-def wait_http(url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=2)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer in {timeout:.0f} s")
 
 
 async def inject(base: str, first: int, count: int) -> None:
@@ -129,9 +117,7 @@ def main() -> None:
     try:
         wait_http(f"{base}/healthz", timeout=600)  # start-up under valgrind takes a while
         wait_http(receiver_url, timeout=20)
-        with SimClient(base, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN) as sim:
-            path = f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}/IncomingPhoneNumbers.json"
-            sim.request("POST", path, data={"PhoneNumber": NUMBER, "SmsUrl": receiver_url})
+        add_number(base, receiver_url)
         asyncio.run(inject(base, 0, WARM_UP))
         receiver.wait_for(WARM_UP)
         subprocess.run(["callgrind_control", "-i", "on", str(server.pid)], check=True,
