@@ -24,9 +24,10 @@ from switchboard.domain.events import (
 )
 from switchboard.domain.jobs import EventDelivery
 from switchboard.domain.models import Job, Message, NewJob
-from switchboard.ports import InvalidPageToken, Page, PageRequest
+from switchboard.ports import Page, PageRequest
 from switchboard.storage import records
 from switchboard.storage.connector import Connector, Params, Row, Statements
+from switchboard.storage.paging import keyset_page
 from switchboard.storage.rows import dump_json, from_micros, to_micros
 
 _BATCH_WINDOW_US = round(BATCH_WINDOW_SECONDS * 1_000_000)
@@ -134,21 +135,6 @@ class EventStoreMethods:
 
     _db: Connector
 
-    async def _paged(
-        self, seq_query: str, list_query: str, keys: Params, filters: Params, page: PageRequest
-    ) -> list[Row]:
-        async def work(tx: Statements) -> list[Row]:
-            after = 0
-            if page.after is not None:
-                row = await tx.fetch_one(seq_query, {"sid": page.after, **keys})
-                if row is None:
-                    raise InvalidPageToken(page.after)
-                after = int(row["seq"])
-            params = {**keys, **filters, "after_seq": after, "limit": page.page_size + 1}
-            return await tx.fetch_all(list_query, params)
-
-        return await self._db.snapshot(work)
-
     # Sinks
 
     async def insert_sink(self, sink: Sink) -> None:
@@ -180,14 +166,11 @@ class EventStoreMethods:
     async def list_sinks(
         self, account_sid: str, status: str | None, in_use: bool | None, page: PageRequest
     ) -> Page[Sink]:
-        rows = await self._paged(
-            "sink_seq",
-            "list_sinks",
-            {"account_sid": account_sid},
-            {"status": status, "in_use": in_use},
-            page,
+        keys = {"account_sid": account_sid}
+        filters = {"status": status, "in_use": in_use}
+        return await self._db.snapshot(
+            keyset_page("sink_seq", "list_sinks", keys, filters, page, _sink)
         )
-        return Page([_sink(r) for r in rows[: page.page_size]], len(rows) > page.page_size)
 
     # Subscriptions and their types
 
@@ -214,14 +197,12 @@ class EventStoreMethods:
     async def list_subscriptions(
         self, account_sid: str, sink_sid: str | None, page: PageRequest
     ) -> Page[Subscription]:
-        rows = await self._paged(
-            "subscription_seq",
-            "list_subscriptions",
-            {"account_sid": account_sid},
-            {"sink_sid": sink_sid},
-            page,
+        keys, filters = {"account_sid": account_sid}, {"sink_sid": sink_sid}
+        return await self._db.snapshot(
+            keyset_page(
+                "subscription_seq", "list_subscriptions", keys, filters, page, _subscription
+            )
         )
-        return Page([_subscription(r) for r in rows[: page.page_size]], len(rows) > page.page_size)
 
     async def save_subscribed_event(self, event: SubscribedEvent) -> None:
         await self._db.execute("save_subscribed_event", _subscribed_params(event))
@@ -242,8 +223,11 @@ class EventStoreMethods:
         self, subscription_sid: str, page: PageRequest
     ) -> Page[SubscribedEvent]:
         keys = {"subscription_sid": subscription_sid}
-        rows = await self._paged("subscribed_event_seq", "list_subscribed_events", keys, {}, page)
-        return Page([_subscribed(r) for r in rows[: page.page_size]], len(rows) > page.page_size)
+        return await self._db.snapshot(
+            keyset_page(
+                "subscribed_event_seq", "list_subscribed_events", keys, {}, page, _subscribed
+            )
+        )
 
     # Batching
 

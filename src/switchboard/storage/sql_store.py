@@ -15,7 +15,7 @@ entries), so each delete is one statement.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -45,7 +45,6 @@ from switchboard.domain.optout import OptOutSettings
 from switchboard.ports import (
     AttemptFilter,
     AttemptQuery,
-    InvalidPageToken,
     JobClaim,
     JobOutcome,
     Latency,
@@ -59,52 +58,11 @@ from switchboard.ports import (
 from switchboard.storage import records
 from switchboard.storage.connector import Connector, Row, Statements
 from switchboard.storage.event_store import EventStoreMethods, fan_out
+from switchboard.storage.paging import cursor_seq, keyset_page, read_page
 from switchboard.storage.rows import dump_json, from_micros, load_json, opt_micros, to_micros
 from switchboard.storage.signal import WriteSignal
 
 T = TypeVar("T")
-
-
-async def _cursor_seq(tx: Statements, seq_query: str, page: PageRequest, **keys: Any) -> int | None:
-    """The keyset position of the page token (the sid of the previous page's last item)."""
-    if page.after is None:
-        return None
-    row = await tx.fetch_one(seq_query, {"sid": page.after, **keys})
-    if row is None:
-        raise InvalidPageToken(page.after)
-    return int(row["seq"])
-
-
-async def _page(
-    tx: Statements,
-    list_query: str,
-    params: dict[str, Any],
-    page: PageRequest,
-    convert: Callable[[Row], T],
-) -> Page[T]:
-    found = await tx.fetch_all(list_query, {**params, "limit": page.page_size + 1})
-    return Page([convert(r) for r in found[: page.page_size]], len(found) > page.page_size)
-
-
-def _keyset_page(
-    seq_query: str,
-    list_query: str,
-    keys: dict[str, Any],
-    filters: dict[str, Any],
-    page: PageRequest,
-    convert: Callable[[Row], T],
-    *,
-    cursor: str = "after_seq",
-) -> Callable[[Statements], Awaitable[Page[T]]]:
-    """The read of one page after its token: ``keys`` scope the token, ``filters`` the list."""
-
-    async def work(tx: Statements) -> Page[T]:
-        seq = await _cursor_seq(tx, seq_query, page, **keys)
-        if seq is None and cursor == "after_seq":
-            seq = 0  # ascending pages start at the beginning
-        return await _page(tx, list_query, {**keys, **filters, cursor: seq}, page, convert)
-
-    return work
 
 
 async def _insert_message(
@@ -195,7 +153,7 @@ class SqlStore(EventStoreMethods):
         filters = {"friendly_name": friendly_name, "status": status}
         keys = {"owner_sid": owner_sid}
         return await self._db.snapshot(
-            _keyset_page("account_seq", "list_accounts", keys, filters, page, records.account)
+            keyset_page("account_seq", "list_accounts", keys, filters, page, records.account)
         )
 
     async def insert_api_key(self, key: ApiKey) -> None:
@@ -214,7 +172,7 @@ class SqlStore(EventStoreMethods):
     async def list_api_keys(self, account_sid: str, page: PageRequest) -> Page[ApiKey]:
         keys = {"account_sid": account_sid}
         return await self._db.snapshot(
-            _keyset_page("api_key_seq", "list_api_keys", keys, {}, page, records.api_key)
+            keyset_page("api_key_seq", "list_api_keys", keys, {}, page, records.api_key)
         )
 
     # Phone numbers --------------------------------------------------------------------------
@@ -254,7 +212,7 @@ class SqlStore(EventStoreMethods):
         keys = {"account_sid": account_sid}
         filters = {"phone_number": phone_number, "friendly_name": friendly_name}
         return await self._db.snapshot(
-            _keyset_page(
+            keyset_page(
                 "phone_number_seq", "list_phone_numbers", keys, filters, page, records.phone_number
             )
         )
@@ -277,7 +235,7 @@ class SqlStore(EventStoreMethods):
     async def list_services(self, account_sid: str, page: PageRequest) -> Page[MessagingService]:
         keys = {"account_sid": account_sid}
         return await self._db.snapshot(
-            _keyset_page("service_seq", "list_services", keys, {}, page, records.service)
+            keyset_page("service_seq", "list_services", keys, {}, page, records.service)
         )
 
     async def add_service_number(self, entry: ServicePhoneNumber) -> None:
@@ -307,7 +265,7 @@ class SqlStore(EventStoreMethods):
     ) -> Page[ServicePhoneNumber]:
         keys = {"service_sid": service_sid}
         return await self._db.snapshot(
-            _keyset_page(
+            keyset_page(
                 "service_number_seq", "list_service_numbers", keys, {}, page, records.service_number
             )
         )
@@ -347,7 +305,7 @@ class SqlStore(EventStoreMethods):
         keys = {"account_sid": account_sid, "kind": kind.value}
         filters = {"address_like": address_like, "friendly_name": friendly_name}
         return await self._db.snapshot(
-            _keyset_page(
+            keyset_page(
                 "account_sender_seq",
                 "list_account_senders",
                 keys,
@@ -393,7 +351,7 @@ class SqlStore(EventStoreMethods):
         keys = {"service_sid": service_sid, "kind": kind.value}
         filters = {"country_code": country_code}
         return await self._db.snapshot(
-            _keyset_page(
+            keyset_page(
                 "service_sender_seq",
                 "list_service_senders",
                 keys,
@@ -500,7 +458,7 @@ class SqlStore(EventStoreMethods):
         }
         keys = {"account_sid": account_sid}
         return await self._db.snapshot(
-            _keyset_page(
+            keyset_page(
                 "message_seq", "list_messages", keys, wanted, page, records.message,
                 cursor="before_seq",  # newest first
             )
@@ -527,7 +485,7 @@ class SqlStore(EventStoreMethods):
         keys = {"message_sid": message_sid}
         filters = {"account_sid": account_sid}
         return await self._db.snapshot(
-            _keyset_page("media_seq", "list_media", keys, filters, page, records.media)
+            keyset_page("media_seq", "list_media", keys, filters, page, records.media)
         )
 
     async def get_media(self, account_sid: str, message_sid: str, sid: str) -> Media | None:
@@ -590,7 +548,7 @@ class SqlStore(EventStoreMethods):
     async def list_contents(self, account_sid: str, page: PageRequest) -> Page[Content]:
         keys = {"account_sid": account_sid}
         return await self._db.snapshot(
-            _keyset_page("content_seq", "list_contents", keys, {}, page, records.content)
+            keyset_page("content_seq", "list_contents", keys, {}, page, records.content)
         )
 
     async def save_content_approval(self, approval: ContentApproval) -> bool:
@@ -816,10 +774,10 @@ class SqlStore(EventStoreMethods):
         }
 
         async def work(tx: Statements) -> Page[Message]:
-            seq = await _cursor_seq(tx, "search_message_seq", page, **keys)
+            seq = await cursor_seq(tx, "search_message_seq", page, **keys)
             before = query.before_seq if seq is None else seq  # newest first
             params = {**keys, **filters, "before_seq": before}
-            return await _page(tx, "search_messages", params, page, records.message)
+            return await read_page(tx, "search_messages", params, page, records.message)
 
         return await self._db.snapshot(work)
 
@@ -834,7 +792,7 @@ class SqlStore(EventStoreMethods):
             "failed": query.failed,
         }
         return await self._db.snapshot(
-            _keyset_page(
+            keyset_page(
                 "search_attempt_seq", "search_attempts", keys, filters, page, records.attempt,
                 cursor="before_seq",  # newest first
             )
