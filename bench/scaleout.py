@@ -10,6 +10,7 @@ database afterwards. The measurement is bench/inbound.py's (whose SQLite figures
     python bench/scaleout.py --nodes 1 --count 5000              # one node, as fast as it goes
     python bench/scaleout.py --nodes 2 --count 5000              # two nodes, one database
     python bench/scaleout.py --nodes 2 --count 5000 --rate 300   # paced: latency at 300 msg/s
+    python bench/scaleout.py --nodes 1 --src ../old/src          # the nodes from another tree
 
 PostgreSQL is found at ``--postgres`` (default: ``SWITCHBOARD_TEST_POSTGRES`` or
 ``postgresql://postgres@127.0.0.1:5432/postgres``); the user must be allowed to create databases.
@@ -74,6 +75,9 @@ async def database_figures(dsn: str) -> dict[str, int]:
             "attempts with an error code": await conn.fetchval(
                 "SELECT count(*) FROM webhook_attempts WHERE error_code IS NOT NULL"
             ),
+            "transactions committed": await conn.fetchval(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+            ),
             "switchboard connections": await conn.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'switchboard'"
                 " AND datname = current_database()"
@@ -129,6 +133,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64, help="in total, split by node")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="admin DSN")
     parser.add_argument("--lease-seconds", type=float, default=60.0)
+    parser.add_argument("--src", help="run the nodes from this source tree (default: installed)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
@@ -136,6 +141,8 @@ def main() -> None:
     dsn = dsn_for(args.postgres, name)
     env = {**os.environ, "SWITCHBOARD_ACCOUNT_SID": TEST_ACCOUNT_SID,
            "SWITCHBOARD_AUTH_TOKEN": TEST_AUTH_TOKEN}  # fmt: skip
+    if args.src:  # as bench/inbound.py --src: the nodes (and the migration) from that tree
+        env["PYTHONPATH"] = str(Path(args.src).resolve())
     processes: list[subprocess.Popen[bytes]] = []
     logs: list[IO[bytes]] = []
 
