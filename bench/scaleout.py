@@ -65,6 +65,31 @@ async def drop_database(admin_dsn: str, name: str) -> None:
         await admin.close()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used (Linux /proc; 0 for one gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def backend_pids(dsn: str) -> list[int]:
+    """The PostgreSQL server processes serving the nodes (their pool connections)."""
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'switchboard'"
+            " AND datname = current_database()"
+        )
+    finally:
+        await conn.close()
+    return [row["pid"] for row in rows]
+
+
 async def database_figures(dsn: str) -> dict[str, int]:
     """What the database holds after the run: the outbox should be empty."""
     conn = await asyncpg.connect(dsn, timeout=5)
@@ -175,11 +200,17 @@ def main() -> None:
         receiver_url = f"http://127.0.0.1:{receiver_port}/sms"
         wait_http(receiver_url)
         add_number(bases[0], receiver_url)
+        nodes = [process.pid for process in processes[1:]]  # the first is the receiver
+        cpu_before = cpu_seconds(nodes)
         started = time.time()
         sent = asyncio.run(inject_split(bases, args.count, args.rate, args.concurrency))
         injected = time.time()
         received = collect(receiver, received_file, sent, timeout=180)
         time.sleep(1)  # the last jobs' outcomes commit just after their webhooks arrive
+        cpu_nodes = cpu_seconds(nodes) - cpu_before
+        # The pools open connections as the load grows: their whole lives are this run's.
+        backends = asyncio.run(backend_pids(dsn))
+        cpu_backends = cpu_seconds(backends)
         figures = asyncio.run(database_figures(dsn))
     finally:
         for process in reversed(processes):
@@ -205,6 +236,9 @@ def main() -> None:
     p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
     print(f"  injection -> receipt latency ms: p50 {p50:.1f}  p99 {p99:.1f}  "
           f"max {max(latencies):.1f}")  # fmt: skip
+    per_message = f"node{'s' if args.nodes > 1 else ''} {cpu_nodes / args.count * 1e3:.2f} ms"
+    print(f"  CPU per message: {per_message}, PostgreSQL backends {cpu_backends / args.count * 1e3:.2f}"
+          f" ms ({len(backends)} connections)")  # fmt: skip
     print("  database after the run: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     print(f"  logs: {workdir}")
 

@@ -146,8 +146,11 @@ class PostgresConnector:
         self._units = GroupCommit(pool, parallel=parallel)
 
     @classmethod
-    async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 20) -> PostgresConnector:
-        """Connect a pool to ``dsn`` and apply pending migrations."""
+    async def open(
+        cls, dsn: str, *, min_size: int = 1, max_size: int = 20, parallel: int = 8
+    ) -> PostgresConnector:
+        """Connect a pool to ``dsn`` and apply pending migrations; up to ``parallel`` of its
+        ``max_size`` connections commit units of work at once."""
         pool = await asyncpg.create_pool(
             dsn,
             min_size=min_size,
@@ -161,7 +164,7 @@ class PostgresConnector:
         except BaseException:
             await pool.close()
             raise
-        return cls(pool)
+        return cls(pool, parallel=min(parallel, max_size))
 
     async def execute(self, name: str, params: Params) -> int:
         return await self._single.execute(name, params)
@@ -193,5 +196,10 @@ class PostgresStore(SqlStore):
     """The Store port on PostgreSQL. Open with :meth:`open` (it applies pending migrations)."""
 
     @classmethod
-    async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 20) -> PostgresStore:
-        return cls(await PostgresConnector.open(dsn, min_size=min_size, max_size=max_size))
+    async def open(
+        cls, dsn: str, *, min_size: int = 1, max_size: int = 20, parallel: int = 8
+    ) -> PostgresStore:
+        connector = await PostgresConnector.open(
+            dsn, min_size=min_size, max_size=max_size, parallel=parallel
+        )
+        return cls(connector)
