@@ -236,9 +236,9 @@ def main() -> None:
     p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
     print(f"  injection -> receipt latency ms: p50 {p50:.1f}  p99 {p99:.1f}  "
           f"max {max(latencies):.1f}")  # fmt: skip
-    per_message = f"node{'s' if args.nodes > 1 else ''} {cpu_nodes / args.count * 1e3:.2f} ms"
-    print(f"  CPU per message: {per_message}, PostgreSQL backends {cpu_backends / args.count * 1e3:.2f}"
-          f" ms ({len(backends)} connections)")  # fmt: skip
+    nodes_ms, backends_ms = cpu_nodes / args.count * 1e3, cpu_backends / args.count * 1e3
+    print(f"  CPU per message: node{'s' if args.nodes > 1 else ''} {nodes_ms:.2f} ms, "
+          f"PostgreSQL backends {backends_ms:.2f} ms ({len(backends)} connections)")  # fmt: skip
     print("  database after the run: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     print(f"  logs: {workdir}")
 

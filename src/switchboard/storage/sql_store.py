@@ -78,9 +78,7 @@ async def _insert_message(
     return dataclasses.replace(message, seq=seq)
 
 
-async def _insert_jobs(
-    tx: Statements, jobs: Sequence[NewJob], claim: JobClaim | None
-) -> list[Job]:
+async def _insert_jobs(tx: Statements, jobs: Sequence[NewJob], claim: JobClaim | None) -> list[Job]:
     """Insert ``jobs``; returns those the claim took, for :func:`_hand_over` once the write has
     committed (not before: a unit of work may be run again, see ``Connector.transaction``)."""
     if claim is None:
