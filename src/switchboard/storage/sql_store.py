@@ -57,7 +57,7 @@ from switchboard.ports import (
 )
 from switchboard.storage import records
 from switchboard.storage.connector import Connector, Row, Statements
-from switchboard.storage.event_store import EventStoreMethods, fan_out
+from switchboard.storage.event_store import EventStoreMethods, fan_out, insert_created
 from switchboard.storage.paging import cursor_seq, keyset_page, read_page
 from switchboard.storage.rows import dump_json, from_micros, load_json, opt_micros, to_micros
 from switchboard.storage.signal import WriteSignal
@@ -72,9 +72,7 @@ async def _insert_message(
     await tx.execute_many(
         "insert_media", [records.media_params(item, content.get(item.sid)) for item in media]
     )
-    created = StatusEvent(message.sid, message.status, message.date_created)
-    await tx.execute("insert_status_event", records.event_params(created))
-    await fan_out(tx, message, message.date_created)
+    await insert_created(tx, message)
     return dataclasses.replace(message, seq=seq)
 
 
