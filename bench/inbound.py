@@ -8,6 +8,7 @@ the baseline, so the ratio shows what switchboard's durability and bookkeeping c
 
     python bench/inbound.py --count 5000                  # as fast as it goes (throughput)
     python bench/inbound.py --count 5000 --ndjson         # the same through one NDJSON stream
+    python bench/inbound.py --count 5000 --inject-only    # serve --no-deliver: injection alone
     python bench/inbound.py --count 5000 --rate 500       # paced (latency at a given rate)
     python bench/inbound.py --rate 300 --duration 60 --ndjson   # sustained: per-second counts
                                                                 # and the p99 per 5 s window
@@ -207,6 +208,11 @@ def main() -> None:
     parser.add_argument(
         "--ndjson", action="store_true", help="one NDJSON stream instead of a request per message"
     )
+    parser.add_argument(
+        "--inject-only",
+        action="store_true",
+        help="serve --no-deliver: injection alone, no webhooks",
+    )
     parser.add_argument("--workers", type=int, default=1, help="switchboard serve --workers")
     parser.add_argument("--quiet", action="store_true", help="switchboard serve --quiet")
     parser.add_argument("--src", help="run the server from this source tree (default: installed)")
@@ -227,7 +233,8 @@ def main() -> None:
         [sys.executable, str(HERE / "receiver.py"), str(receiver_port), str(received_file)]
     )
     serve = ["serve", "--port", str(server_port), "--database", str(workdir / "bench.db"),
-             "--workers", str(args.workers), *(["--quiet"] if args.quiet else [])]  # fmt: skip
+             "--workers", str(args.workers), *(["--quiet"] if args.quiet else []),
+             *(["--no-deliver"] if args.inject_only else [])]  # fmt: skip
     server = start([sys.executable, "-m", "switchboard", *serve], env)
     base = f"http://127.0.0.1:{server_port}"
     receiver_url = f"http://127.0.0.1:{receiver_port}/sms"
@@ -241,6 +248,13 @@ def main() -> None:
         else:
             sent = asyncio.run(inject(base, args.count, args.rate, args.concurrency))
         injected = time.time()
+        if args.inject_only:
+            print(f"machine: {os.cpu_count()} cores; count={args.count} "
+                  f"{'ndjson stream' if args.ndjson else f'concurrency={args.concurrency}'}; "
+                  "serve --no-deliver")  # fmt: skip
+            print(f"injection only: {len(sent)} messages stored in {injected - started:.2f} s -> "
+                  f"{len(sent) / (injected - started):,.0f} messages/s")  # fmt: skip
+            return
         deadline = time.monotonic() + 120
         received: dict[str, float] = {}
         while time.monotonic() < deadline:
