@@ -298,3 +298,37 @@ def test_load_goes_through_one_stream(server_process: Any, receiver: Any) -> Non
     assert per_message.returncode == 0, per_message.stdout + per_message.stderr
     assert "Messages sent     30 in" in per_message.stdout
     assert len(inbound_requests()) == 2 + 30
+
+
+def test_a_client_hanging_up_mid_stream_keeps_what_was_answered(
+    server_process: Any, receiver: Any
+) -> None:
+    server = start(server_process, receiver)
+
+    async def run() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        auth = aiohttp.encode_basic_auth(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
+        writer.write(
+            f"POST /_sim/inbound HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\n"
+            "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        body = lines(message("a"), message("b")) + b'{"From": "+1415555'  # the third cut short
+        writer.write(f"{len(body):x}\r\n".encode() + body + b"\r\n")
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+        assert head.startswith(b"HTTP/1.1 200")
+        answered = b""
+        while answered.count(b'"sid"') < 2:
+            answered += await asyncio.wait_for(reader.read(65536), 30)
+        writer.close()  # mid-line, mid-request
+
+    asyncio.run(run())
+    assert len(receiver.wait("/sms", 2)) == 2
+    with server.http() as http:
+        assert sorted(m["body"] for m in http.get("/_sim/messages").json()["messages"]) == [
+            "a",
+            "b",
+        ]
+        assert http.get("/healthz").status_code == 200
+    log = server.log.read_text()
+    assert "Traceback" not in log, log
