@@ -31,6 +31,25 @@ def settings_of(service: MessagingService) -> senders.Settings:
     )
 
 
+async def _request(
+    store: Store, service: MessagingService, message: Message, handset: senders.Handset | None
+) -> senders.Request | None:
+    """What the rule needs to know of ``message``: None when its recipient is no address."""
+    to = parse_address(message.to)
+    if to is None:  # stored by the API, which parsed it: cannot happen, but never guess
+        return None
+    sticky = None
+    if service.sticky_sender and to.channel in senders.STICKY_CHANNELS:
+        sticky = await store.get_sticky_sender(service.sid, to.channel.value, to.identity)
+    return senders.Request(
+        to=to,
+        handset=handset if handset is not None else senders.handset_of(to),
+        mms=message.num_media > 0 or message.sid.startswith("MM"),
+        sticky=sticky,
+        fallback_from=message.extra.get(senders.FALLBACK_FROM),
+    )
+
+
 async def choose(
     store: Store,
     service: MessagingService,
@@ -38,19 +57,25 @@ async def choose(
     handset: senders.Handset | None,
 ) -> senders.Choice:
     """The sender ``service`` gives ``message`` (not stored: see :func:`record`)."""
-    to = parse_address(message.to)
-    if to is None:  # stored by the API, which parsed it: cannot happen, but never guess
+    request = await _request(store, service, message, handset)
+    if request is None:
         return senders.Choice(None, senders.Rule.NONE, f"{message.to!r} is not an address")
-    sticky = None
-    if service.sticky_sender and to.channel in senders.STICKY_CHANNELS:
-        sticky = await store.get_sticky_sender(service.sid, to.channel.value, to.identity)
-    request = senders.Request(
-        to=to,
-        handset=handset if handset is not None else senders.handset_of(to),
-        mms=message.num_media > 0 or message.sid.startswith("MM"),
-        sticky=sticky,
-    )
     return senders.choose(await candidates(store, service.sid), request, settings_of(service))
+
+
+async def fall_back(
+    store: Store,
+    service: MessagingService,
+    message: Message,
+    handset: senders.Handset | None,
+    error: int,
+) -> senders.Choice:
+    """The SMS/MMS sender of ``message`` after its RCS attempt failed with ``error``."""
+    request = await _request(store, service, message, handset)
+    if request is None or message.from_ is None:
+        return senders.Choice(None, senders.Rule.NONE, f"{message.to!r} is not an address")
+    pool = await candidates(store, service.sid)
+    return senders.fall_back(pool, request, settings_of(service), message.from_, error)
 
 
 async def record(

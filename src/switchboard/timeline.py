@@ -21,6 +21,7 @@ from decimal import Decimal
 from switchboard import pools
 from switchboard.carrier.scenarios import Scenario, handset_for, next_step, scenario_for
 from switchboard.config import CarrierTiming
+from switchboard.domain import senders
 from switchboard.domain.callbacks import channel_of
 from switchboard.domain.errors import CATALOGUE, describe
 from switchboard.domain.jobs import CarrierStep, new_job, status_callback_job
@@ -39,6 +40,9 @@ from switchboard.ports import JobOutcome, PageRequest, Store
 
 PRICE_PER_SEGMENT = Decimal("0.0079")
 QUEUE_LIMIT = timedelta(hours=4)  # a sender's queue holds this much backlog (30001 beyond)
+
+# Carrier failures of an RCS-first attempt, which fall back to SMS/MMS instead (SPEC §18.1).
+RCS_FAILURES = frozenset({Event.SEND_FAILED, Event.UNDELIVERED})
 
 ScenarioSource = Callable[[str], Awaitable[Sequence[Scenario]]]  # an account's, in order
 AccountCheck = Callable[[str], Awaitable[bool]]  # account SID -> may it send now?
@@ -132,6 +136,10 @@ class Timeline:
         now = min(job.due_at, self._now())
         error_code = step.error_code or EVENT_ERROR_CODES.get(event)
         scenario = await self._scenario(message)
+        if event in RCS_FAILURES and (
+            fallen := await self._rcs_fallback(message, event, error_code or 30008, now)
+        ):
+            return fallen
         if event is Event.DISPATCH and not await self._may_send(message):
             event, error_code = Event.SEND_FAILED, 30002  # suspended after it was queued
         elif (
@@ -256,6 +264,37 @@ class Timeline:
         if choice.convert_mms:
             chosen = await self._as_sms(chosen, service.smart_encoding)
         return chosen
+
+    async def _rcs_fallback(
+        self, message: Message, event: Event, error: int, now: datetime
+    ) -> JobOutcome | None:
+        """An RCS-first attempt the carrier fails goes out again as SMS/MMS (SPEC §18.1) from
+        the sender :func:`switchboard.domain.senders.fall_back` chooses: the same message, its
+        ``From`` changed, in the status it had (``queued`` before the hand-off, ``sent`` after
+        it), so no status goes back and the failure is not reported; the decision replaces the
+        RCS one in ``sender_choice``. None (the failure stands): no RCS-first attempt, or no
+        sender to fall back to."""
+        service_sid = message.messaging_service_sid
+        if service_sid is None or not senders.takes_fallback(message.from_, message.to):
+            return None
+        try:
+            apply_event(message.status, event)
+        except InvalidTransition:
+            return None  # overtaken: the caller finds that out too
+        service = await self._store.get_service(message.account_sid, service_sid)
+        if service is None:
+            return None
+        channel = channel_of(message.to).value
+        handset = handset_for(await self._scenarios(message.account_sid), message.to, channel)
+        choice = await pools.fall_back(self._store, service, message, handset, error)
+        if choice.sender is None:
+            return None
+        await pools.record(self._store, service, message, choice)
+        updated = dataclasses.replace(message, from_=choice.sender, date_updated=now)
+        if choice.convert_mms:
+            updated = await self._as_sms(updated, service.smart_encoding)
+        following = await self._next_job(updated, now)
+        return JobOutcome(message_updates=[updated], new_jobs=[following] if following else [])
 
     async def _as_sms(self, message: Message, smart_encoding: bool) -> Message:
         """The MMS as an SMS whose body ends with a link to each media item (MMS Converter)."""
