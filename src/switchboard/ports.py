@@ -42,6 +42,9 @@ from switchboard.domain.optout import OptOutSettings
 
 T = TypeVar("T")
 
+#: One sender of a Messaging Service's pool: (kind, wire address, country code or '').
+PoolEntry = tuple[SenderKind, str, str]
+
 
 class Clock(Protocol):
     """The one source of time (system or virtual, see switchboard.clock)."""
@@ -339,7 +342,7 @@ class Store(EventStore, Protocol):
     async def list_service_senders(
         self, service_sid: str, kind: SenderKind, country_code: str | None, page: PageRequest
     ) -> Page[ServiceSender]: ...
-    async def service_pool(self, service_sid: str) -> list[tuple[SenderKind, str, str]]:
+    async def service_pool(self, service_sid: str) -> list[PoolEntry]:
         """Every sender of the pool: (kind, wire address, country code or '')."""
         ...
 
