@@ -52,9 +52,11 @@ class Service:
     def callbacks(self, sid: str, last: str) -> list[tuple[str, str]]:
         """(status, From) of each status callback of ``sid``, once ``last`` has arrived."""
         found = self.receiver.wait_for(
-            lambda rs: [r for r in rs if r.path == "/status" and r.sid == sid]
-            if any(r.path == "/status" and r.sid == sid and r.status == last for r in rs)
-            else None,
+            lambda rs: (
+                [r for r in rs if r.path == "/status" and r.sid == sid]
+                if any(r.path == "/status" and r.sid == sid and r.status == last for r in rs)
+                else None
+            ),
             what=f"the {last} callback of {sid}",
         )
         return [(r.status, r.params["From"]) for r in found]
