@@ -33,16 +33,17 @@ from switchboard.domain.lifecycle import (
     apply_event,
     emits_callback,
 )
-from switchboard.domain.models import Job, Message, NewJob, StatusEvent
+from switchboard.domain.models import Job, Message, NewJob, SenderChoice, StatusEvent
 from switchboard.domain.phone import AddressKind, parse_address
 from switchboard.domain.segments import count_segments
-from switchboard.ports import JobOutcome, PageRequest, Store
+from switchboard.ports import JobOutcome, PageRequest, StickyKey, Store
 
 PRICE_PER_SEGMENT = Decimal("0.0079")
 QUEUE_LIMIT = timedelta(hours=4)  # a sender's queue holds this much backlog (30001 beyond)
 
 # Carrier failures of an RCS-first attempt, which fall back to SMS/MMS instead (SPEC §18.1).
 RCS_FAILURES = frozenset({Event.SEND_FAILED, Event.UNDELIVERED})
+SenderDecision = tuple[SenderChoice, StickyKey | None]  # recorded with the message it changes
 
 ScenarioSource = Callable[[str], Awaitable[Sequence[Scenario]]]  # an account's, in order
 AccountCheck = Callable[[str], Awaitable[bool]]  # account SID -> may it send now?
@@ -158,8 +159,9 @@ class Timeline:
         except InvalidTransition:
             return JobOutcome()  # overtaken (e.g. canceled before it was due)
         updated = dataclasses.replace(message, status=status, date_updated=now)
+        decisions: list[SenderDecision] = []
         if event in (Event.SENDER_CHOSEN, Event.DUE):
-            updated = await self._with_sender(updated)
+            updated = await self._with_sender(updated, decisions)
             if updated.from_ is None:  # the pool emptied since creation
                 failed = apply_event(message.status, Event.SEND_FAILED)
                 updated = dataclasses.replace(updated, status=failed)
@@ -186,6 +188,7 @@ class Timeline:
             message_updates=[updated],
             events=[StatusEvent(updated.sid, updated.status.value, now, updated.error_code)],
             new_jobs=jobs,
+            sender_choices=decisions,
         )
 
     async def _may_send(self, message: Message) -> bool:
@@ -238,17 +241,21 @@ class Timeline:
             )
         return None
 
-    async def _with_sender(self, message: Message) -> Message:
+    async def _with_sender(self, message: Message, decisions: list[SenderDecision]) -> Message:
+        """``message`` with its sender; the service's decision, if it chose one, is appended
+        to ``decisions``."""
         chosen = message
         if message.from_ is None and message.messaging_service_sid is not None:
-            chosen = await self._from_pool(message, message.messaging_service_sid)
+            chosen = await self._from_pool(message, message.messaging_service_sid, decisions)
         if chosen.from_ is not None and message.num_segments == 0:
             # Stored by an earlier version, which counted only now (a count is at least 1):
             # count with the service's Smart Encoding (the request's SmartEncoded is not kept).
             chosen = dataclasses.replace(chosen, num_segments=await self._legacy_count(message))
         return chosen
 
-    async def _from_pool(self, message: Message, service_sid: str) -> Message:
+    async def _from_pool(
+        self, message: Message, service_sid: str, decisions: list[SenderDecision]
+    ) -> Message:
         """The message with the sender its Messaging Service chose (domain/senders.py), the
         decision recorded; an MMS the MMS Converter turns into SMS carries links instead."""
         service = await self._store.get_service(message.account_sid, service_sid)
@@ -257,7 +264,7 @@ class Timeline:
         channel = channel_of(message.to).value
         handset = handset_for(await self._scenarios(message.account_sid), message.to, channel)
         choice = await pools.choose(self._store, service, message, handset)
-        await pools.record(self._store, service, message, choice)
+        decisions.append(pools.decision(service, message, choice))
         if choice.sender is None:
             return message
         chosen = dataclasses.replace(message, from_=choice.sender)
@@ -289,12 +296,15 @@ class Timeline:
         choice = await pools.fall_back(self._store, service, message, handset, error)
         if choice.sender is None:
             return None
-        await pools.record(self._store, service, message, choice)
         updated = dataclasses.replace(message, from_=choice.sender, date_updated=now)
         if choice.convert_mms:
             updated = await self._as_sms(updated, service.smart_encoding)
         following = await self._next_job(updated, now)
-        return JobOutcome(message_updates=[updated], new_jobs=[following] if following else [])
+        return JobOutcome(
+            message_updates=[updated],
+            new_jobs=[following] if following else [],
+            sender_choices=[pools.decision(service, updated, choice)],
+        )
 
     async def _as_sms(self, message: Message, smart_encoding: bool) -> Message:
         """The MMS as an SMS whose body ends with a link to each media item (MMS Converter)."""
