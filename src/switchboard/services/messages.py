@@ -154,8 +154,8 @@ class MessageService:
         if not request.from_ and not request.messaging_service_sid:
             raise TwilioError(21603)
         service = await self._service(account, request.messaging_service_sid)
-        fallback = await self._fallback_from(account, request, service)
-        sender, pool_service = await self._sender(account, request.from_, service, to)
+        fallback, read = await self._fallback_from(account, request, service)
+        sender, pool_service = await self._sender(account, request.from_, service, to, read)
         await self._check_opt_out(account, to, service, sender, pool_service)
         body = request.body or ""
         media_urls = list(request.media_urls)
@@ -218,14 +218,14 @@ class MessageService:
 
     async def _fallback_from(
         self, account: Account, request: CreateMessage, service: MessagingService | None
-    ) -> dict[str, str]:
+    ) -> tuple[dict[str, str], list[senders.Candidate] | None]:
         """What the message records of ``FallbackFrom`` (SPEC §18.1), checked in this order:
         a service (21666), no ``From`` beside it (21664), a valid SMS/MMS sender of the
         account (21665: a number, short code or alphanumeric ID; it need not be in the pool),
-        and an RCS sender in the service's pool (21667)."""
+        and an RCS sender in the service's pool (21667); and the pool, when it was read."""
         raw = (request.fallback_from or "").strip()
         if not raw:
-            return {}
+            return {}, None
         if service is None:
             raise TwilioError(21666)
         if request.from_:
@@ -240,9 +240,10 @@ class MessageService:
             or await held_sender(self._rt.store, account.sid, sender.value)
         ):
             raise TwilioError(21665, f"FallbackFrom {raw} is not a sender of this account")
-        if not any(c.address.channel is Channel.RCS for c in await self._candidates(service)):
+        pool = await self._candidates(service)
+        if not any(c.address.channel is Channel.RCS for c in pool):
             raise TwilioError(21667)
-        return {senders.FALLBACK_FROM: sender.value}
+        return {senders.FALLBACK_FROM: sender.value}, pool
 
     async def _sender(
         self,
@@ -250,10 +251,12 @@ class MessageService:
         raw_from: str | None,
         service: MessagingService | None,
         to: Address,
+        read: list[senders.Candidate] | None = None,
     ) -> tuple[Address | None, str | None]:
-        """The sender, and the Messaging Service its number belongs to (for opt-outs)."""
+        """The sender, and the Messaging Service its number belongs to (for opt-outs).
+        ``read``: the service's pool if this request has read it already."""
         if not raw_from:
-            if service is not None and not await self._pool(service):
+            if service is not None and not await self._pool(service, read):
                 raise TwilioError(21703)
             return None, None
         sender = parse_from(raw_from)
@@ -275,7 +278,7 @@ class MessageService:
             )
         pool = found[1]
         if service is not None and not {sender.identity, sender.value} & set(
-            await self._pool(service)
+            await self._pool(service, read)
         ):
             raise TwilioError(21606, f"{raw_from} is not in the Messaging Service's sender pool")
         return sender, pool.sid if pool else None
@@ -295,9 +298,12 @@ class MessageService:
         if await opted_out(self._rt.store, account.sid, to, number, scope):
             raise TwilioError(21610, f"Attempt to send to unsubscribed recipient {to.identity}")
 
-    async def _pool(self, service: MessagingService) -> list[str]:
-        """The wire addresses of every sender in the service's pool."""
-        return [c.value for c in await self._candidates(service)]
+    async def _pool(
+        self, service: MessagingService, read: list[senders.Candidate] | None = None
+    ) -> list[str]:
+        """The wire addresses of every sender in the service's pool (``read``, if given)."""
+        pool = read if read is not None else await self._candidates(service)
+        return [c.value for c in pool]
 
     async def _candidates(self, service: MessagingService) -> list[senders.Candidate]:
         return await pools.candidates(self._rt.store, service.sid)
