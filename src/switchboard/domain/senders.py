@@ -56,8 +56,10 @@ MMS_COUNTRIES: Final = frozenset({"US", "CA"})
 
 
 class Rule(StrEnum):
-    """The rules of :data:`PRECEDENCE` (stored with each choice), and the two outcomes outside
-    it: the request named its ``From``, or nothing in the pool can reach the recipient."""
+    """The rules of :data:`PRECEDENCE` (stored with each choice), and the outcomes outside it:
+    the request named its ``From``; RCS first and the request's ``FallbackFrom`` (checked before
+    the table); the SMS/MMS sender after a failed RCS attempt (:func:`fall_back`); or nothing in
+    the pool can reach the recipient."""
 
     FROM = "from"
     RCS = "rcs_first"
