@@ -53,6 +53,8 @@ from switchboard.ports import (
     MessageQuery,
     Page,
     PageRequest,
+    PoolEntry,
+    StickyKey,
     StoreStats,
 )
 from switchboard.storage import records
@@ -106,6 +108,24 @@ async def _insert_events(
         message = by_sid.get(event.message_sid)
         if message is not None and message.status == event.status:
             await fan_out(tx, message, event.at)
+
+
+async def _save_sender_choice(
+    tx: Statements, choice: SenderChoice, sticky: StickyKey | None
+) -> None:
+    """Why a message got its sender and, when given, the recipient's sticky mapping to it."""
+    params = records.sender_choice_params(choice)
+    await tx.execute("save_sender_choice", params)
+    if sticky is not None:
+        service_sid, channel, recipient = sticky
+        mapping = {
+            "service_sid": service_sid,
+            "channel": channel,
+            "recipient": recipient,
+            "sender": choice.sender,
+            "date_updated": params["date_created"],
+        }
+        await tx.execute("save_sticky_sender", mapping)
 
 
 def _like(text: str | None) -> str | None:
@@ -370,38 +390,24 @@ class SqlStore(EventStoreMethods):
             )
         )
 
-    async def service_pool(self, service_sid: str) -> list[tuple[SenderKind, str, str]]:
-        rows = await self._db.fetch_all("service_pool", {"service_sid": service_sid})
+    async def service_pool(self, service_sid: str) -> list[PoolEntry]:
+        rows = await self._db.fetch_all(
+            "service_pool", {"service_sid": service_sid, "channel": None, "recipient": None}
+        )
         return [(SenderKind(r["kind"]), r["sender"], r["country_code"]) for r in rows]
 
-    async def get_sticky_sender(self, service_sid: str, channel: str, recipient: str) -> str | None:
-        return await self._get(
-            "get_sticky_sender",
-            lambda row: str(row["sender"]),
-            service_sid=service_sid,
-            channel=channel,
-            recipient=recipient,
-        )
-
-    async def record_sender_choice(
-        self, choice: SenderChoice, sticky: tuple[str, str, str] | None
-    ) -> None:
-        params = records.sender_choice_params(choice)
-
-        async def work(tx: Statements) -> None:
-            await tx.execute("save_sender_choice", params)
-            if sticky is not None:
-                service_sid, channel, recipient = sticky
-                mapping = {
-                    "service_sid": service_sid,
-                    "channel": channel,
-                    "recipient": recipient,
-                    "sender": choice.sender,
-                    "date_updated": params["date_created"],
-                }
-                await tx.execute("save_sticky_sender", mapping)
-
-        await self._db.transaction(work)
+    async def sender_pool(
+        self, service_sid: str, channel: str, recipient: str
+    ) -> tuple[list[PoolEntry], str | None]:
+        params = {"service_sid": service_sid, "channel": channel, "recipient": recipient}
+        pool: list[PoolEntry] = []
+        sticky = None
+        for r in await self._db.fetch_all("service_pool", params):
+            if r["kind"] == "sticky":
+                sticky = str(r["sender"])
+            else:
+                pool.append((SenderKind(r["kind"]), r["sender"], r["country_code"]))
+        return pool, sticky
 
     async def get_sender_choice(self, message_sid: str) -> SenderChoice | None:
         return await self._get("get_sender_choice", records.sender_choice, message_sid=message_sid)
@@ -636,6 +642,8 @@ class SqlStore(EventStoreMethods):
             claimed = await _insert_jobs(tx, outcome.new_jobs, claim)
             if outcome.cookie_jar is not None:
                 await tx.execute(*records.cookie_jar_write(outcome.cookie_jar))
+            for choice, sticky in outcome.sender_choices:
+                await _save_sender_choice(tx, choice, sticky)
             return claimed
 
         _hand_over(claim, await self._db.transaction(work))

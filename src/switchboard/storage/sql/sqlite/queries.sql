@@ -608,13 +608,14 @@ WHERE service_sid = :service_sid AND kind = :kind
 ORDER BY seq LIMIT :limit;
 
 -- name: service_pool
+-- Every sender of the pool and, when :channel and :recipient are given, the recipient's
+-- sticky mapping as one more row of kind 'sticky': a service send reads both at once.
 SELECT 'phone_number' AS kind, phone_number AS sender, '' AS country_code
 FROM service_phone_numbers WHERE service_sid = :service_sid
 UNION ALL
-SELECT kind, sender, country_code FROM service_senders WHERE service_sid = :service_sid;
-
--- name: get_sticky_sender
-SELECT sender FROM sticky_senders
+SELECT kind, sender, country_code FROM service_senders WHERE service_sid = :service_sid
+UNION ALL
+SELECT 'sticky', sender, '' FROM sticky_senders
 WHERE service_sid = :service_sid AND channel = :channel AND recipient = :recipient;
 
 -- name: save_sticky_sender
