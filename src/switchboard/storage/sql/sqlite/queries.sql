@@ -716,6 +716,15 @@ SELECT * FROM event_subscribed_types WHERE subscription_sid = :subscription_sid
   AND seq > :after_seq
 ORDER BY seq LIMIT :limit;
 
+-- name: insert_created_event
+-- A new message's first status event, answering whether its account subscribes to :type (its
+-- Event Streams type, NULL when it emits none): fan_out then needs no look-up of its own.
+INSERT INTO status_events (message_sid, status, error_code, at)
+VALUES (:message_sid, :status, :error_code, :at)
+RETURNING EXISTS (
+    SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
+) AS subscribed;
+
 -- name: event_subscribed
 SELECT 1 AS found FROM event_subscribed_types
 WHERE account_sid = :account_sid AND type = :type LIMIT 1;
