@@ -36,6 +36,7 @@ from switchboard.domain.numbering import load_geocoder
 from switchboard.edge.routing import TwilioHostRouting
 from switchboard.heap import settle_server_process
 from switchboard.logs import SERVER, configure_from_env
+from switchboard.logs import flush as flush_log
 from switchboard.ports import Clock
 from switchboard.services.scenarios import ScenarioBook
 from switchboard.web.routes import DASHBOARD_ROUTES
@@ -127,6 +128,7 @@ def create_app(
         SERVER.info(
             "switchboard stopped", extra={"fields": {"event": "shutdown", "pid": os.getpid()}}
         )
+        flush_log()
 
     return Starlette(
         routes=[
