@@ -25,6 +25,7 @@ from switchboard.api.access_log import RequestLog
 from switchboard.api.control import CONTROL_ROUTES
 from switchboard.api.health import health
 from switchboard.api.http import handle_http_exception, handle_twilio_error, handle_unexpected
+from switchboard.api.router import IndexedRouter
 from switchboard.api.routes import TWILIO_ROUTES
 from switchboard.api.twilio_hosts import twilio_hosts_route
 from switchboard.clock import VirtualClock
@@ -130,14 +131,15 @@ def create_app(
         )
         flush_log()
 
-    return Starlette(
-        routes=[
-            *DASHBOARD_ROUTES,
-            Route("/healthz", health, methods=["GET"]),
-            *CONTROL_ROUTES,
-            twilio_hosts_route(config),
-            *TWILIO_ROUTES,
-        ],
+    routes = [
+        *DASHBOARD_ROUTES,
+        Route("/healthz", health, methods=["GET"]),
+        *CONTROL_ROUTES,
+        twilio_hosts_route(config),
+        *TWILIO_ROUTES,
+    ]
+    app = Starlette(
+        routes=routes,
         lifespan=lifespan,
         # The log outermost: a request the host routing answers (404) is logged too.
         middleware=[
@@ -150,6 +152,9 @@ def create_app(
             Exception: handle_unexpected,
         },
     )
+    # The same routes and lifespan, tried only where a request's path could match (router.py).
+    app.router = IndexedRouter(routes, lifespan=lifespan)
+    return app
 
 
 CONFIG_ENV = "SWITCHBOARD_WORKER_CONFIG"
