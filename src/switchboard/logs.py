@@ -21,6 +21,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Final, Literal, TextIO
 
 HTTP: Final = logging.getLogger("switchboard.http")
@@ -41,6 +42,20 @@ def _status_colour(status: int | None, error_code: int | None) -> str:
     return _YELLOW if status >= 300 else _GREEN
 
 
+class Seconds:
+    """A time stamp to the second, formatted once per second rather than once per line."""
+
+    def __init__(self, pattern: str, convert: Callable[[float], time.struct_time]) -> None:
+        self.pattern, self.convert = pattern, convert
+        self.last: tuple[int, str] = (-1, "")
+
+    def __call__(self, created: float) -> str:
+        second = int(created)
+        if second != self.last[0]:
+            self.last = (second, time.strftime(self.pattern, self.convert(second)))
+        return self.last[1]
+
+
 class TextFormatter(logging.Formatter):
     """``12:00:01.234  POST /path  201  3.2 ms`` (a webhook: its kind first, then the URL;
     an error code last), the status coloured when ``colour``."""
@@ -48,11 +63,11 @@ class TextFormatter(logging.Formatter):
     def __init__(self, colour: bool) -> None:
         super().__init__()
         self.colour = colour
+        self.second = Seconds("%H:%M:%S", time.localtime)
 
     def format(self, record: logging.LogRecord) -> str:
         fields: dict[str, Any] | None = getattr(record, "fields", None)
-        stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
-        stamp += f".{int(record.msecs):03d}"
+        stamp = f"{self.second(record.created)}.{int(record.msecs):03d}"
         if fields is None or "status" not in fields:
             return f"{stamp}  {record.getMessage()}"
         status, code = fields["status"], fields.get("error_code")
@@ -72,8 +87,12 @@ class TextFormatter(logging.Formatter):
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ``time`` (ISO 8601, UTC), ``event`` and the record's fields."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.second = Seconds("%Y-%m-%dT%H:%M:%S", time.gmtime)
+
     def format(self, record: logging.LogRecord) -> str:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        stamp = self.second(record.created)
         line: dict[str, Any] = {"time": f"{stamp}.{int(record.msecs):03d}Z"}
         fields = getattr(record, "fields", None)
         line.update(fields if fields else {"event": "log", "message": record.getMessage()})
