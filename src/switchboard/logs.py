@@ -135,9 +135,13 @@ class BufferedStreamHandler(logging.StreamHandler[TextIO]):
         with self._writing:
             with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
                 lines, self._pending = self._pending, []
-            if lines and self.stream is not None:
+            if not lines or self.stream is None:
+                return
+            try:
                 self.stream.write("".join(lines))
                 self.stream.flush()
+            except (OSError, ValueError):
+                pass  # stderr closed or gone: the lines are dropped, as logging drops them
 
     def _flush_soon(self) -> None:
         while True:
