@@ -8,6 +8,7 @@ only the group of the request's first segment plus the routes whose first segmen
 parameter. A route outside the group cannot match the path, so the route chosen, the 405 for a
 known path with another method and the path parameters are Starlette's own; a request that
 matches nothing in its group (a 404, a trailing-slash redirect) takes Starlette's full scan.
+The groups are made once, from the routes the router is built with (the app adds none later).
 """
 
 from __future__ import annotations
