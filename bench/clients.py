@@ -12,8 +12,9 @@ drifts with the load of the shared machine.
     python bench/clients.py --count 5000
     python bench/clients.py --count 5000 --clients aiohttp,rnet
 
-Clients without their package installed are skipped (``pip install aiosonic pyreqwest rnet``);
-aiohttp is the one switchboard uses (src/switchboard/transport.py).
+A client whose package is not installed prints as failed (``pip install aiosonic pyreqwest
+rnet``; they are not switchboard's dependencies); aiohttp is the one switchboard uses
+(src/switchboard/transport.py).
 """
 
 from __future__ import annotations
