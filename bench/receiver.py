@@ -43,8 +43,11 @@ def main() -> None:
         with open(outfile, "w") as out:
             out.writelines(f"{sid} {at}\n" for sid, at in RECEIVED)
 
+    # Idle keep-alive connections stay open: a server slowed down (by valgrind in
+    # bench/instructions.py, or a busy machine) must not find them closed under it after
+    # uvicorn's default 5 s (measured: 1-2% of the webhooks failed with 11205 and the run hung).
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False, lifespan="off")  # fmt: skip
+                            access_log=False, lifespan="off", timeout_keep_alive=3600)  # fmt: skip
     server = uvicorn.Server(config)
     signal.signal(signal.SIGUSR1, dump)
     server.run()

@@ -25,6 +25,7 @@ from switchboard.api.access_log import RequestLog
 from switchboard.api.control import CONTROL_ROUTES
 from switchboard.api.health import health
 from switchboard.api.http import handle_http_exception, handle_twilio_error, handle_unexpected
+from switchboard.api.router import IndexedRouter
 from switchboard.api.routes import TWILIO_ROUTES
 from switchboard.api.twilio_hosts import twilio_hosts_route
 from switchboard.clock import VirtualClock
@@ -36,6 +37,7 @@ from switchboard.domain.numbering import load_geocoder
 from switchboard.edge.routing import TwilioHostRouting
 from switchboard.heap import settle_server_process
 from switchboard.logs import SERVER, configure_from_env
+from switchboard.logs import flush as flush_log
 from switchboard.ports import Clock
 from switchboard.services.scenarios import ScenarioBook
 from switchboard.web.routes import DASHBOARD_ROUTES
@@ -127,15 +129,17 @@ def create_app(
         SERVER.info(
             "switchboard stopped", extra={"fields": {"event": "shutdown", "pid": os.getpid()}}
         )
+        flush_log()
 
-    return Starlette(
-        routes=[
-            *DASHBOARD_ROUTES,
-            Route("/healthz", health, methods=["GET"]),
-            *CONTROL_ROUTES,
-            twilio_hosts_route(config),
-            *TWILIO_ROUTES,
-        ],
+    routes = [
+        *DASHBOARD_ROUTES,
+        Route("/healthz", health, methods=["GET"]),
+        *CONTROL_ROUTES,
+        twilio_hosts_route(config),
+        *TWILIO_ROUTES,
+    ]
+    app = Starlette(
+        routes=routes,
         lifespan=lifespan,
         # The log outermost: a request the host routing answers (404) is logged too.
         middleware=[
@@ -148,6 +152,9 @@ def create_app(
             Exception: handle_unexpected,
         },
     )
+    # The same routes and lifespan, tried only where a request's path could match (router.py).
+    app.router = IndexedRouter(routes, lifespan=lifespan)
+    return app
 
 
 CONFIG_ENV = "SWITCHBOARD_WORKER_CONFIG"

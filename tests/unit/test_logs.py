@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -47,3 +49,28 @@ def test_quiet_enables_no_request_or_webhook_line(
     assert logs.SERVER.isEnabledFor(logging.INFO)
     logs.configure("text")
     assert logs.HTTP.isEnabledFor(logging.INFO)
+
+
+def test_buffered_lines_are_written_in_order_by_the_handlers_thread() -> None:
+    stream = io.StringIO()
+    handler = logs.BufferedStreamHandler(stream)
+    handler.setFormatter(logs.TextFormatter(colour=False))
+    for status in (200, 201, 404):
+        handler.handle(record(status=status))
+    deadline = time.monotonic() + 20
+    while stream.getvalue().count("\n") < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)  # waiting for the condition asserted, not for a time
+    lines = stream.getvalue().splitlines()
+    assert [line.split()[3] for line in lines] == ["200", "201", "404"], lines
+
+
+def test_flush_writes_every_waiting_line_at_once() -> None:
+    stream = io.StringIO()
+    handler = logs.BufferedStreamHandler(stream)
+    handler.setFormatter(logs.TextFormatter(colour=False))
+    for status in range(200, 300):
+        handler.handle(record(status=status))
+    handler.flush()  # logging.shutdown does this at exit
+    assert [int(line.split()[3]) for line in stream.getvalue().splitlines()] == list(
+        range(200, 300)
+    )

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from switchboard.logs import HTTP
+from switchboard.logs import HTTP, line
 
 ERROR_BODY_LIMIT = 64 * 1024  # an error answer's body is read for its code up to this size
 
@@ -66,4 +66,4 @@ def _log(scope: Scope, status: int | None, seconds: float, error_code: int | Non
         "event": "request", "method": scope["method"], "path": path, "status": status,
         "duration_ms": round(seconds * 1000, 3), "error_code": error_code,
     }  # fmt: skip
-    HTTP.info("%s %s %s", scope["method"], path, status, extra={"fields": fields})
+    line(HTTP, fields, "%s %s %s", scope["method"], path, status)

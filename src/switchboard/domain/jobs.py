@@ -10,6 +10,7 @@ callback without ``method`` or ``token``, an incoming webhook without ``source``
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,13 +31,21 @@ class JobKind(StrEnum):
     EVENT = "event"  # Event Streams: CloudEvents for one Sink
 
 
-_TOKEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "switchboard:idempotency-token")
+TOKEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "switchboard:idempotency-token")
+_NAMESPACE_BYTES = TOKEN_NAMESPACE.bytes
 
 
 def delivery_token(*parts: str) -> str:
     """The I-Twilio-Idempotency-Token of one delivery: a UUID derived from what is delivered,
-    so every retry -- and every replay after a crash -- carries the same token."""
-    return str(uuid.uuid5(_TOKEN_NAMESPACE, ":".join(parts)))
+    so every retry -- and every replay after a crash -- carries the same token.
+
+    It is ``str(uuid.uuid5(TOKEN_NAMESPACE, ":".join(parts)))`` (RFC 4122 section 4.3) written
+    out: two tokens per inbound message, and the ``UUID`` object cost 2.5x the hash itself."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + ":".join(parts).encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    hexed = digest.hex()
+    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
 
 
 def _params(raw: Mapping[str, Any]) -> dict[str, str]:

@@ -25,6 +25,8 @@ Decisions (SPEC is silent or marks them inferred; each is tested):
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from switchboard.twiml.parse import XML_WHITESPACE, TwimlError, check_body, parse_twiml
 from switchboard.twiml.verbs import MAX_DOCUMENT_BYTES, Message, TwimlResponse, TwimlWarning
 
@@ -35,8 +37,21 @@ DEFAULT_CHARSET = "utf-8"
 _XML_WHITESPACE_BYTES = XML_WHITESPACE.encode("ascii")
 
 
+MEMO_BYTES = 2048  # answers up to this size are memoised (see interpret_reply)
+
+
 def interpret_reply(content_type: str | None, body: bytes) -> TwimlResponse:
-    """Turn a webhook response into verbs, or raise :class:`TwimlError` (fatal, try fallback)."""
+    """Turn a webhook response into verbs, or raise :class:`TwimlError` (fatal, try fallback).
+
+    Most apps answer every message with the same document (an empty ``<Response/>``, a fixed
+    auto-reply), and the result is immutable and depends on the two arguments alone: a small
+    answer seen before is not parsed again. Errors are not memoised."""
+    if len(body) <= MEMO_BYTES:
+        return _interpret_memoised(content_type, body)
+    return _interpret(content_type, body)
+
+
+def _interpret(content_type: str | None, body: bytes) -> TwimlResponse:
     if len(body) > MAX_DOCUMENT_BYTES:
         raise TwimlError(11750, f"Response body is {len(body)} bytes; limit {MAX_DOCUMENT_BYTES}")
     media_type, charset = parse_content_type(content_type)
@@ -55,6 +70,9 @@ def interpret_reply(content_type: str | None, body: bytes) -> TwimlResponse:
         check_body(text)
         return TwimlResponse(verbs=(Message(body=text),))
     raise TwimlError(12300, f"Content-Type {media_type!r} cannot be processed")
+
+
+_interpret_memoised = lru_cache(maxsize=1024)(_interpret)
 
 
 def parse_content_type(content_type: str | None) -> tuple[str | None, str | None]:

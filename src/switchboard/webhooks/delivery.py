@@ -27,6 +27,7 @@ from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import WebhookAttempt
 from switchboard.domain.redirects import Hop, is_redirect, next_hop
 from switchboard.domain.sids import SidPrefix
+from switchboard.logs import line
 from switchboard.ports import Clock
 from switchboard.transport import Failure, HttpResult, Transport
 from switchboard.webhooks.prepare import PreparedWebhook, prepare_json_webhook, prepare_webhook
@@ -257,5 +258,5 @@ def _log(attempt: WebhookAttempt) -> None:
         "status": attempt.response_status, "duration_ms": attempt.duration_ms,
         "error_code": attempt.error_code,
     }  # fmt: skip
-    log.info("webhook %s %s %s %s", attempt.kind, attempt.method, attempt.url,
-             attempt.response_status, extra={"fields": fields})  # fmt: skip
+    line(log, fields, "webhook %s %s %s %s", attempt.kind, attempt.method, attempt.url,
+         attempt.response_status)  # fmt: skip

@@ -4,12 +4,14 @@ the payloads earlier versions wrote (jobs outlive the process that wrote them)."
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from switchboard.domain.jobs import (
+    TOKEN_NAMESPACE,
     CarrierStep,
     EventDelivery,
     IncomingDelivery,
@@ -102,6 +104,14 @@ def test_delivery_tokens_are_stable() -> None:
     # The same UUID as before the function moved to the domain: a job written by an earlier
     # version and replayed now sends the token it sent then.
     assert delivery_token("SM1", "status", "sent") == "f2cb9e07-cc15-50b8-bcac-042cecc9b8dc"
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [("SM" + "a" * 32, "incoming"), ("tok", "redirect", "12"), ("",), ("é☃", "ü"), ("x:y", "z")],
+)
+def test_a_delivery_token_is_the_uuid5_of_its_parts(parts: tuple[str, ...]) -> None:
+    assert delivery_token(*parts) == str(uuid.uuid5(TOKEN_NAMESPACE, ":".join(parts)))
 
 
 def test_an_event_delivery_round_trips_and_reads_the_stores_fan_out_payload() -> None:

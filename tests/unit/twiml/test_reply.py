@@ -186,3 +186,16 @@ def test_parse_content_type(
     content_type: str | None, expected: tuple[str | None, str | None]
 ) -> None:
     assert parse_content_type(content_type) == expected
+
+
+def test_a_repeated_answer_reads_the_same_and_a_bad_one_fails_every_time() -> None:
+    # Small answers are memoised (most apps send the same document every time): the memo must
+    # not change what an answer means, and an error is raised again, not remembered away.
+    assert interpret_reply("text/xml", HELLO) == interpret_reply("text/xml", bytes(HELLO))
+    assert interpret_reply("text/xml", HELLO).messages == (Message(body="Hello"),)
+    assert error_code("text/xml", b"<Response><Message>") == error_code(
+        "text/xml", b"<Response><Message>"
+    )
+    assert interpret_reply("text/plain", HELLO).messages[0].body == HELLO.decode()
+    padded = HELLO.replace(b"Hello", b"x" * 1500 + b" " * 1000)  # over the memo's size
+    assert interpret_reply("text/xml", padded).messages == (Message(body="x" * 1500),)
