@@ -18,8 +18,8 @@ days), starts ``switchboard serve`` on it and prints:
 * inbound throughput (bench/inbound.py's injector and receiver) against the figure for N=0;
 * memory (at one N, the largest unless ``--flood-rows``): a number whose webhook URL is a
   closed port, ``--flood`` inbound messages injected (concurrent POSTs to ``/_sim/inbound``)
-  while the server's RSS (/proc, its whole process
-  tree) is sampled until every job is done; the peak, and the most jobs seen waiting.
+  while the server's RSS (/proc, its whole process tree) is sampled until every job is done;
+  the peak, and the most jobs seen waiting.
 
     python bench/scale.py                               # N = 0, 100000, 1000000
     python bench/scale.py --rows 0,100000 --flood 20000
