@@ -198,7 +198,6 @@ def seed(database: Path, n: int) -> float:
         with db:
             db.executemany(Q["insert_message"], [message for message, _ in chunk])
             db.executemany(Q["insert_attempt"], [attempt for _, attempt in chunk])
-    db.execute("ANALYZE")  # what a long-lived database has (the server never runs it itself)
     db.close()
     return time.perf_counter() - started
 

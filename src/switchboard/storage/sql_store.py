@@ -457,9 +457,16 @@ class SqlStore(EventStoreMethods):
             "sent_before": opt_micros(filters.sent_before),
         }
         keys = {"account_sid": account_sid}
+        # An address narrows the list to its own index (the queries say why).
+        if filters.to is not None:
+            query = "list_messages_to"
+        elif filters.from_ is not None:
+            query = "list_messages_from"
+        else:
+            query = "list_messages"
         return await self._db.snapshot(
             keyset_page(
-                "message_seq", "list_messages", keys, wanted, page, records.message,
+                "message_seq", query, keys, wanted, page, records.message,
                 cursor="before_seq",  # newest first
             )
         )  # fmt: skip
@@ -719,8 +726,8 @@ class SqlStore(EventStoreMethods):
     async def get_attempt(self, sid: str) -> WebhookAttempt | None:
         return await self._get("get_attempt", records.attempt, sid=sid)
 
-    async def stats(self, account_sids: Sequence[str], since: datetime) -> StoreStats:
-        scope: dict[str, Any] = {"account_sids": list(account_sids)}
+    async def stats(self, account_sids: Sequence[str], since: datetime, recent: int) -> StoreStats:
+        scope: dict[str, Any] = {"account_sids": list(account_sids), "recent": recent}
 
         async def work(tx: Statements) -> StoreStats:
             minutes = await tx.fetch_all(
