@@ -60,7 +60,7 @@ ALL = PageRequest(page_size=1000)
 STATS_MINUTES = 30  # the messages-per-minute chart's window
 # The other charts' window: the newest messages and attempts (a store of millions costs the
 # same as one of thousands; docs/performance.md, "Issue 18").
-STATS_RECENT = 10_000
+STATS_RECENT = 1_000
 
 # An outbound message's end: it reached the handset, or it did not.
 REACHED = frozenset({MessageStatus.DELIVERED, MessageStatus.READ})
