@@ -16,10 +16,11 @@ days), starts ``switchboard serve`` on it and prints:
 * the dashboard's first paint in Chromium (``/usr/bin/chromium``, or ``SWITCHBOARD_CHROMIUM``):
   from navigation to the first list rows drawn, and to the charts drawn, for both lists;
 * inbound throughput (bench/inbound.py's injector and receiver) against the figure for N=0;
-* memory (at one N, the largest unless ``--flood-rows``): a number whose webhook URL is a
-  closed port, ``--flood`` inbound messages injected (concurrent POSTs to ``/_sim/inbound``)
-  while the server's RSS (/proc, its whole process tree) is sampled until every job is done;
-  the peak, and the most jobs seen waiting.
+* memory (at one N, the largest unless ``--flood-rows``): a number whose receiver is down
+  (``--down hang``: a port that never answers, so the webhooks wait in the store; ``closed``:
+  a closed port, each fails at once), ``--flood`` inbound messages injected (concurrent POSTs
+  to ``/_sim/inbound``) while the server's RSS (/proc, its whole process tree) is sampled; the
+  peak, and the most jobs seen waiting.
 
     python bench/scale.py                               # N = 0, 100000, 1000000
     python bench/scale.py --rows 0,100000 --flood 20000
@@ -36,6 +37,7 @@ import asyncio
 import os
 import random
 import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -340,13 +342,21 @@ def rss_kib(pid: int) -> int:
     return total
 
 
-def flood(server: Server, db: Path, count: int) -> None:
-    """``count`` inbound messages to a number whose webhook URL is a closed port."""
-    closed = f"http://127.0.0.1:{free_port()}/sms"
+def flood(server: Server, db: Path, count: int, down: str) -> None:
+    """``count`` inbound messages to a number whose receiver is down: a closed port (each
+    webhook fails at once), or ``hang``: a port that listens but never accepts (each webhook
+    waits for its connect timeout, so the jobs pile up in the store)."""
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    if down == "hang":
+        hole.listen(0)  # the backlog fills at once; later connects wait for their timeout
+    url = f"http://127.0.0.1:{hole.getsockname()[1]}/sms"
+    if down == "closed":
+        hole.close()
     with httpx.Client(base_url=server.base, auth=AUTH, timeout=30) as http:
         made = http.post(f"{API}/IncomingPhoneNumbers.json",
-                         data={"PhoneNumber": FLOOD_NUMBER, "SmsUrl": closed,
-                               "SmsFallbackUrl": closed})  # fmt: skip
+                         data={"PhoneNumber": FLOOD_NUMBER, "SmsUrl": url,
+                               "SmsFallbackUrl": url})  # fmt: skip
         made.raise_for_status()
     peak = {"rss": rss_kib(server.process.pid), "jobs": 0}
     idle_rss = peak["rss"]
@@ -370,16 +380,18 @@ def flood(server: Server, db: Path, count: int) -> None:
     sent = asyncio.run(inject(server.base, count, None, 64, FLOOD_NUMBER))
     injected = time.monotonic() - started
     read = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-    deadline = time.monotonic() + 1800
+    # A closed port: until every job is done. A hanging one: 30 s more with the jobs waiting.
+    deadline = time.monotonic() + (1800 if down == "closed" else 30)
     while read.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] and time.monotonic() < deadline:
         time.sleep(0.5)
     left = read.execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
     read.close()
+    hole.close()
     drained = time.monotonic() - started
     done.set()
     sampler.join()
-    print(f"  flood: {len(sent):,} inbound to a closed port, injected in {injected:.0f} s, all "
-          f"jobs done in {drained:.0f} s ({left} left); most jobs waiting {peak['jobs']:,}; "
+    print(f"  flood ({down}): {len(sent):,} inbound, injected in {injected:.0f} s; after "
+          f"{drained:.0f} s {left:,} jobs left; most jobs waiting {peak['jobs']:,}; "
           f"RSS {idle_rss / 1024:.0f} MB before, peak {peak['rss'] / 1024:.0f} MB",
           flush=True)  # fmt: skip
 
@@ -390,6 +402,12 @@ def main() -> None:
     parser.add_argument("--inbound", type=int, default=3000, help="messages for the rate")
     parser.add_argument("--flood", type=int, default=100_000, help="0: no memory test")
     parser.add_argument("--flood-rows", type=int, help="the N to flood at (default: the largest)")
+    parser.add_argument(
+        "--down",
+        choices=["hang", "closed"],
+        default="hang",
+        help="the flood's receiver: a port that never answers, or a closed one",
+    )
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--src", help="run the server from this source tree (default: installed)")
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "switchboard-scale"))
@@ -415,7 +433,7 @@ def main() -> None:
                     base_rate = base_rate or rate
                     print(f"  inbound rate vs the first size: {rate / base_rate:.0%}")
                 if args.flood and n == flood_at:
-                    flood(server, db, args.flood)
+                    flood(server, db, args.flood, args.down)
             finally:
                 stop(server)
         finally:
