@@ -47,6 +47,8 @@ CASES: list[tuple[str, dict[str, Any], list[str], list[str]]] = [
     ("claim_jobs", {"now": T0 + ROWS, "limit": 8, "leased_until": T0 + 10**12}, ["jobs_due"],
      ["SCAN jobs"]),
     ("next_job_due", {}, ["jobs_due"], ["SCAN jobs"]),
+    ("pending_jobs_for_message", {"message_sid": "SM" + "0" * 31 + "4", "kind": "incoming"},
+     ["jobs_message"], ["SCAN jobs"]),
 ]  # fmt: skip
 
 # PostgreSQL's plans name indexes as SQLite's do (the SQLite words of the cases never appear
