@@ -495,8 +495,9 @@ WHERE direction = 'outbound-reply' AND from_addr = :from_addr AND to_addr = :to_
 -- The dashboard's charts: aggregates computed by the database, not by fetching the rows, over
 -- what is recent, so they cost the same however large the store grows: the minutes from
 -- :since through messages_created, and the rest over the newest :recent messages or attempts.
--- In SQLite the minutes name their index, and the newest rows are read in seq order with the
--- account test kept off messages_account (+account_sid): that index would sort every row.
+-- In SQLite the minutes name their index. The newest rows of several accounts come from
+-- messages_account, each account's newest first: the sort keeps :recent rows and stops reading
+-- an account once its rows can no longer make the cut.
 SELECT date_created / 60000000 AS minute, status, COUNT(*) AS n
 FROM messages INDEXED BY messages_created
 WHERE account_sid IN (SELECT value FROM json_each(:account_sids)) AND date_created >= :since
@@ -504,7 +505,7 @@ GROUP BY date_created / 60000000, status ORDER BY minute;
 
 -- name: stats_message_statuses
 SELECT direction, status, COUNT(*) AS n FROM (
-    SELECT direction, status FROM messages WHERE +account_sid IN (SELECT value FROM json_each(:account_sids))
+    SELECT direction, status FROM messages WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
     ORDER BY seq DESC LIMIT :recent
 ) AS recent
 GROUP BY direction, status;
@@ -512,7 +513,7 @@ GROUP BY direction, status;
 -- name: stats_error_codes
 SELECT source, error_code, COUNT(*) AS n FROM (
     SELECT 'message' AS source, error_code FROM (
-        SELECT error_code FROM messages WHERE +account_sid IN (SELECT value FROM json_each(:account_sids))
+        SELECT error_code FROM messages WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
         ORDER BY seq DESC LIMIT :recent
     ) AS messages_recent WHERE error_code IS NOT NULL
     UNION ALL
@@ -546,9 +547,8 @@ SELECT seq FROM messages
 WHERE sid = :sid AND account_sid IN (SELECT value FROM json_each(:account_sids));
 
 -- name: search_messages
--- +account_sid: newest first along seq itself; on messages_account SQLite would sort every row.
 SELECT * FROM messages
-WHERE +account_sid IN (SELECT value FROM json_each(:account_sids))
+WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:pattern IS NULL OR body LIKE :pattern ESCAPE '\' OR sid LIKE :pattern ESCAPE '\'
        OR to_addr LIKE :pattern ESCAPE '\' OR from_addr LIKE :pattern ESCAPE '\')
   AND (:number IS NULL OR to_addr = :number OR from_addr = :number)
@@ -570,7 +570,7 @@ ORDER BY seq DESC LIMIT :limit;
 -- name: search_messages_to
 -- With To (and perhaps From): the newest rows of messages_to, as list_messages_to.
 SELECT * FROM messages INDEXED BY messages_to
-WHERE +account_sid IN (SELECT value FROM json_each(:account_sids))
+WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:pattern IS NULL OR body LIKE :pattern ESCAPE '\' OR sid LIKE :pattern ESCAPE '\'
        OR to_addr LIKE :pattern ESCAPE '\' OR from_addr LIKE :pattern ESCAPE '\')
   AND (:number IS NULL OR to_addr = :number OR from_addr = :number)
@@ -592,7 +592,7 @@ ORDER BY seq DESC LIMIT :limit;
 -- name: search_messages_from
 -- With From and no To: the newest rows of messages_from, as list_messages_from.
 SELECT * FROM messages INDEXED BY messages_from
-WHERE +account_sid IN (SELECT value FROM json_each(:account_sids))
+WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:pattern IS NULL OR body LIKE :pattern ESCAPE '\' OR sid LIKE :pattern ESCAPE '\'
        OR to_addr LIKE :pattern ESCAPE '\' OR from_addr LIKE :pattern ESCAPE '\')
   AND (:number IS NULL OR to_addr = :number OR from_addr = :number)
