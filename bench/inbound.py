@@ -7,9 +7,22 @@ and reports webhooks per second and the latency from injection to receipt at the
 the baseline, so the ratio shows what switchboard's durability and bookkeeping cost.
 
     python bench/inbound.py --count 5000                  # as fast as it goes (throughput)
+    python bench/inbound.py --count 5000 --ndjson         # the same through one NDJSON stream
+    python bench/inbound.py --count 5000 --inject-only    # serve --no-deliver: injection alone
     python bench/inbound.py --count 5000 --rate 500       # paced (latency at a given rate)
+    python bench/inbound.py --rate 300 --duration 60 --ndjson   # sustained: per-second counts
+                                                                # and the p99 per 5 s window
     python bench/inbound.py --count 5000 --quiet          # serve --quiet: no request log
     python bench/inbound.py --src ../old/src              # the server from another source tree
+
+Messages go a request each (``--concurrency`` in flight), or with ``--ndjson`` in one
+``application/x-ndjson`` stream (``AsyncSimClient.inbound_stream``: the server stores up to 64
+lines at once and answers each as it is stored); a paced stream writes each line when its time
+comes. A message's injection time is when its request (or its line) was sent.
+
+With ``--duration`` (and ``--rate``: ``count`` is rate x duration) it also prints, for each
+second of the run, the messages injected and the webhooks received, and the p99 latency of the
+messages injected in each 5-second window: a backlog that grows shows as a p99 that climbs.
 
 ``--src`` runs the server from another checkout's ``src`` (its own ``PYTHONPATH``) while the
 injector, the receiver and the baseline stay this tree's: side-by-side comparisons of two
@@ -30,14 +43,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
 import httpx
 
 from switchboard.signing import compute_signature
-from switchboard.simclient import AsyncSimClient, SimClient
+from switchboard.simclient import AsyncSimClient, SimClient, SimError, inbound_fields
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
 
 HERE = Path(__file__).parent
@@ -64,14 +79,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def per_second(receipts: list[float], started: float) -> list[int]:
-    """Webhooks received in each whole second after ``started`` (the partial last one left
-    out), so a slowdown during the run shows, not only the average."""
+def per_second(receipts: list[float], started: float, *, partial: bool = False) -> list[int]:
+    """Events in each whole second after ``started`` (the partial last one left out unless
+    ``partial``), so a slowdown during the run shows, not only the average."""
     counts: dict[int, int] = {}
     for at in receipts:
         second = int(at - started)
         counts[second] = counts.get(second, 0) + 1
-    last = int(max(receipts) - started)
+    last = int(max(receipts) - started) + (1 if partial else 0)
     return [counts.get(second, 0) for second in range(last)]
 
 
@@ -110,6 +125,48 @@ async def inject(
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return sent
+
+
+async def inject_stream(base: str, count: int, rate: float | None) -> dict[str, float]:
+    """The messages as lines of one NDJSON stream; the answers come back in their order."""
+    sent_at: list[float] = []
+    sent: dict[str, float] = {}
+    async with AsyncSimClient(base, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN) as sim:
+        started = time.monotonic()
+
+        async def lines() -> AsyncIterator[dict[str, Any]]:
+            for index in range(count):
+                if rate:
+                    delay = started + index / rate - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                sent_at.append(time.time())
+                yield inbound_fields("+14155550123", NUMBER, f"bench {index}")
+
+        async for answer in sim.inbound_stream(lines()):
+            if isinstance(answer, SimError):
+                raise answer
+            sent[answer["sid"]] = sent_at[len(sent)]
+    return sent
+
+
+def print_timeline(sent: dict[str, float], received: dict[str, float], started: float) -> None:
+    """Per second: messages injected and webhooks received; per 5 s window of injection time:
+    the p99 latency of the messages injected in it."""
+    injected = per_second(list(sent.values()), started, partial=True)
+    arrived = per_second([received[sid] for sid in sent if sid in received], started, partial=True)
+    print("  second  injected  received")
+    for second in range(max(len(injected), len(arrived))):
+        counts = [c[second] if second < len(c) else 0 for c in (injected, arrived)]
+        print(f"  {second:6d}  {counts[0]:8d}  {counts[1]:8d}")
+    windows: dict[int, list[float]] = {}
+    for sid, at in sent.items():
+        if sid in received:
+            windows.setdefault(int((at - started) // 5), []).append((received[sid] - at) * 1000)
+    print("  injected at (s)  messages  p99 ms")
+    for window, latencies in sorted(windows.items()):
+        span = f"{window * 5}-{window * 5 + 5}"
+        print(f"  {span:>15}  {len(latencies):8d}  {percentile(latencies, 0.99):6.1f}")
 
 
 async def baseline(url: str, count: int, concurrency: int) -> tuple[float, list[float]]:
@@ -166,11 +223,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=None, help="messages/s (default: max)")
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="seconds at --rate (count = rate x duration); prints the timeline",
+    )
+    parser.add_argument("--concurrency", type=int, default=64, help="requests in flight")
+    parser.add_argument(
+        "--ndjson", action="store_true", help="one NDJSON stream instead of a request per message"
+    )
+    parser.add_argument(
+        "--inject-only",
+        action="store_true",
+        help="serve --no-deliver: injection alone, no webhooks",
+    )
     parser.add_argument("--workers", type=int, default=1, help="switchboard serve --workers")
     parser.add_argument("--quiet", action="store_true", help="switchboard serve --quiet")
     parser.add_argument("--src", help="run the server from this source tree (default: installed)")
     args = parser.parse_args()
+    if args.duration is not None:
+        if not args.rate:
+            parser.error("--duration needs --rate")
+        args.count = round(args.rate * args.duration)
 
     workdir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
     server_port, receiver_port = free_port(), free_port()
@@ -183,7 +258,8 @@ def main() -> None:
         [sys.executable, str(HERE / "receiver.py"), str(receiver_port), str(received_file)]
     )
     serve = ["serve", "--port", str(server_port), "--database", str(workdir / "bench.db"),
-             "--workers", str(args.workers), *(["--quiet"] if args.quiet else [])]  # fmt: skip
+             "--workers", str(args.workers), *(["--quiet"] if args.quiet else []),
+             *(["--no-deliver"] if args.inject_only else [])]  # fmt: skip
     server = start([sys.executable, "-m", "switchboard", *serve], env)
     base = f"http://127.0.0.1:{server_port}"
     receiver_url = f"http://127.0.0.1:{receiver_port}/sms"
@@ -192,8 +268,18 @@ def main() -> None:
         wait_http(receiver_url)
         add_number(base, receiver_url)
         started = time.time()
-        sent = asyncio.run(inject(base, args.count, args.rate, args.concurrency))
+        if args.ndjson:
+            sent = asyncio.run(inject_stream(base, args.count, args.rate))
+        else:
+            sent = asyncio.run(inject(base, args.count, args.rate, args.concurrency))
         injected = time.time()
+        if args.inject_only:
+            print(f"machine: {os.cpu_count()} cores; count={args.count} "
+                  f"{'ndjson stream' if args.ndjson else f'concurrency={args.concurrency}'}; "
+                  "serve --no-deliver")  # fmt: skip
+            print(f"injection only: {len(sent)} messages stored in {injected - started:.2f} s -> "
+                  f"{len(sent) / (injected - started):,.0f} messages/s")  # fmt: skip
+            return
         received = collect(receiver, received_file, sent)
         latencies = [(received[sid] - at) * 1000 for sid, at in sent.items() if sid in received]
         finished = max(received[sid] for sid in sent if sid in received)
@@ -205,11 +291,14 @@ def main() -> None:
         receiver.wait(10)
 
     duration = finished - started
+    injector = "ndjson stream" if args.ndjson else f"concurrency={args.concurrency}"
     print(f"machine: {os.cpu_count()} cores; count={args.count} rate={args.rate or 'max'} "
-          f"concurrency={args.concurrency} workers={args.workers}")  # fmt: skip
+          f"{injector} workers={args.workers}")  # fmt: skip
     rate = len(latencies) / duration
+    took = injected - started
     print(f"switchboard: {len(latencies)}/{args.count} webhooks delivered in {duration:.2f} s "
-          f"-> {rate:,.0f} webhooks/s (injection took {injected - started:.2f} s)")  # fmt: skip
+          f"-> {rate:,.0f} webhooks/s (injection took {took:.2f} s: "
+          f"{len(sent) / took:,.0f} messages/s)")  # fmt: skip
     p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
     print(f"  injection -> receipt latency ms: p50 {p50:.1f}  p99 {p99:.1f}  "
           f"max {max(latencies):.1f}")  # fmt: skip
@@ -217,6 +306,8 @@ def main() -> None:
     if seconds:
         print(f"  per whole second: slowest {min(seconds):,}, median "
               f"{statistics.median(seconds):,.0f}, fastest {max(seconds):,} webhooks")  # fmt: skip
+    if args.duration is not None:
+        print_timeline(sent, received, started)
     b50, b99 = statistics.median(base_lat), percentile(base_lat, 0.99)
     print(f"baseline (bare signed POSTs): {base_rate:,.0f} requests/s; "
           f"latency ms: p50 {b50:.1f}  p99 {b99:.1f}")  # fmt: skip

@@ -12,6 +12,7 @@ of 500 messages takes about a minute.
 
     python bench/instructions.py --count 500
     python bench/instructions.py --count 500 --src ../old/src    # the server of another tree
+    python bench/instructions.py --count 500 --ndjson   # injected through one NDJSON stream
     python bench/instructions.py --count 500 --profile out.cg    # keep the profile for
                                                                   # callgrind_annotate
 
@@ -33,15 +34,22 @@ from pathlib import Path
 
 from inbound import NUMBER, add_number, wait_http  # bench/ is the script's folder
 
-from switchboard.simclient import AsyncSimClient
+from switchboard.simclient import AsyncSimClient, SimError, inbound_fields
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
 
 HERE = Path(__file__).parent
 WARM_UP = 200
 
 
-async def inject(base: str, first: int, count: int) -> None:
+async def inject(base: str, first: int, count: int, ndjson: bool = False) -> None:
     async with AsyncSimClient(base, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, limit=16) as sim:
+        if ndjson:  # one stream (the server works on up to 64 lines at once)
+            indexes = range(first, first + count)
+            fields = (inbound_fields("+14155550123", NUMBER, f"bench {i}") for i in indexes)
+            async for answer in sim.inbound_stream(fields):
+                if isinstance(answer, SimError):
+                    raise answer
+            return
         pending = list(range(first, first + count))
 
         async def worker() -> None:
@@ -88,6 +96,11 @@ def main() -> None:
     parser.add_argument("--src", help="run the server from this source tree (default: installed)")
     parser.add_argument("--quiet", action="store_true", help="switchboard serve --quiet")
     parser.add_argument("--profile", help="keep callgrind's profile of the measured messages here")
+    parser.add_argument(
+        "--ndjson",
+        action="store_true",
+        help="inject through one NDJSON stream instead of a request each",
+    )
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("needs valgrind (Debian: apt-get install valgrind)")
@@ -123,7 +136,7 @@ def main() -> None:
         subprocess.run(["callgrind_control", "-i", "on", str(server.pid)], check=True,
                        capture_output=True)  # fmt: skip
         started = time.monotonic()
-        asyncio.run(inject(base, WARM_UP, args.count))
+        asyncio.run(inject(base, WARM_UP, args.count, args.ndjson))
         receiver.wait_for(WARM_UP + args.count)
         elapsed = time.monotonic() - started
         subprocess.run(["callgrind_control", "-d", str(server.pid)], check=True,
@@ -138,8 +151,9 @@ def main() -> None:
     total = total_instructions(dumped)
     if args.profile:
         shutil.copy(dumped, args.profile)
-    print(f"server: {args.src or 'installed'}; count={args.count} (after {WARM_UP} to warm up); "
-          f"{elapsed:.0f} s under callgrind")  # fmt: skip
+    injector = "one ndjson stream" if args.ndjson else "a request each"
+    print(f"server: {args.src or 'installed'}; count={args.count} ({injector}, after {WARM_UP} "
+          f"to warm up); {elapsed:.0f} s under callgrind")  # fmt: skip
     print(f"instructions per message: {total / args.count / 1e6:.3f} M "
           f"({total:,} for {args.count} messages)")  # fmt: skip
 

@@ -10,6 +10,7 @@ database afterwards. The measurement is bench/inbound.py's (whose SQLite figures
     python bench/scaleout.py --nodes 1 --count 5000              # one node, as fast as it goes
     python bench/scaleout.py --nodes 2 --count 5000              # two nodes, one database
     python bench/scaleout.py --nodes 2 --count 5000 --rate 300   # paced: latency at 300 msg/s
+    python bench/scaleout.py --nodes 1 --src ../old/src          # the nodes from another tree
 
 PostgreSQL is found at ``--postgres`` (default: ``SWITCHBOARD_TEST_POSTGRES`` or
 ``postgresql://postgres@127.0.0.1:5432/postgres``); the user must be allowed to create databases.
@@ -64,6 +65,31 @@ async def drop_database(admin_dsn: str, name: str) -> None:
         await admin.close()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used (Linux /proc; 0 for one gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def backend_pids(dsn: str) -> list[int]:
+    """The PostgreSQL server processes serving the nodes (their pool connections)."""
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'switchboard'"
+            " AND datname = current_database()"
+        )
+    finally:
+        await conn.close()
+    return [row["pid"] for row in rows]
+
+
 async def database_figures(dsn: str) -> dict[str, int]:
     """What the database holds after the run: the outbox should be empty."""
     conn = await asyncpg.connect(dsn, timeout=5)
@@ -73,6 +99,9 @@ async def database_figures(dsn: str) -> dict[str, int]:
             "webhook attempts": await conn.fetchval("SELECT count(*) FROM webhook_attempts"),
             "attempts with an error code": await conn.fetchval(
                 "SELECT count(*) FROM webhook_attempts WHERE error_code IS NOT NULL"
+            ),
+            "transactions committed": await conn.fetchval(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
             ),
             "switchboard connections": await conn.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'switchboard'"
@@ -129,6 +158,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64, help="in total, split by node")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="admin DSN")
     parser.add_argument("--lease-seconds", type=float, default=60.0)
+    parser.add_argument("--src", help="run the nodes from this source tree (default: installed)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
@@ -136,6 +166,8 @@ def main() -> None:
     dsn = dsn_for(args.postgres, name)
     env = {**os.environ, "SWITCHBOARD_ACCOUNT_SID": TEST_ACCOUNT_SID,
            "SWITCHBOARD_AUTH_TOKEN": TEST_AUTH_TOKEN}  # fmt: skip
+    if args.src:  # as bench/inbound.py --src: the nodes (and the migration) from that tree
+        env["PYTHONPATH"] = str(Path(args.src).resolve())
     processes: list[subprocess.Popen[bytes]] = []
     logs: list[IO[bytes]] = []
 
@@ -168,11 +200,17 @@ def main() -> None:
         receiver_url = f"http://127.0.0.1:{receiver_port}/sms"
         wait_http(receiver_url)
         add_number(bases[0], receiver_url)
+        nodes = [process.pid for process in processes[1:]]  # the first is the receiver
+        cpu_before = cpu_seconds(nodes)
         started = time.time()
         sent = asyncio.run(inject_split(bases, args.count, args.rate, args.concurrency))
         injected = time.time()
         received = collect(receiver, received_file, sent, timeout=180)
         time.sleep(1)  # the last jobs' outcomes commit just after their webhooks arrive
+        cpu_nodes = cpu_seconds(nodes) - cpu_before
+        # The pools open connections as the load grows: their whole lives are this run's.
+        backends = asyncio.run(backend_pids(dsn))
+        cpu_backends = cpu_seconds(backends)
         figures = asyncio.run(database_figures(dsn))
     finally:
         for process in reversed(processes):
@@ -198,6 +236,9 @@ def main() -> None:
     p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
     print(f"  injection -> receipt latency ms: p50 {p50:.1f}  p99 {p99:.1f}  "
           f"max {max(latencies):.1f}")  # fmt: skip
+    nodes_ms, backends_ms = cpu_nodes / args.count * 1e3, cpu_backends / args.count * 1e3
+    print(f"  CPU per message: node{'s' if args.nodes > 1 else ''} {nodes_ms:.2f} ms, "
+          f"PostgreSQL backends {backends_ms:.2f} ms ({len(backends)} connections)")  # fmt: skip
     print("  database after the run: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     print(f"  logs: {workdir}")
 

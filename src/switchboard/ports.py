@@ -42,6 +42,11 @@ from switchboard.domain.optout import OptOutSettings
 
 T = TypeVar("T")
 
+#: One sender of a Messaging Service's pool: (kind, wire address, country code or '').
+PoolEntry = tuple[SenderKind, str, str]
+#: A recipient's sticky mapping: (service sid, channel, recipient identity).
+StickyKey = tuple[str, str, str]
+
 
 class Clock(Protocol):
     """The one source of time (system or virtual, see switchboard.clock)."""
@@ -181,6 +186,9 @@ class JobOutcome:
     # Other jobs (id, claim count) whose work this one did (an Event Streams batch): removed
     # with it, unless their lease has passed to another runner meanwhile.
     absorbed: Sequence[tuple[int, int]] = ()
+    # Why a Messaging Service gave a message its sender, and the sticky mapping it creates
+    # (as ``Store.record_sender_choice``): committed with the message that got the sender.
+    sender_choices: Sequence[tuple[SenderChoice, StickyKey | None]] = ()
 
 
 @dataclass(slots=True)
@@ -339,18 +347,15 @@ class Store(EventStore, Protocol):
     async def list_service_senders(
         self, service_sid: str, kind: SenderKind, country_code: str | None, page: PageRequest
     ) -> Page[ServiceSender]: ...
-    async def service_pool(self, service_sid: str) -> list[tuple[SenderKind, str, str]]:
+    async def service_pool(self, service_sid: str) -> list[PoolEntry]:
         """Every sender of the pool: (kind, wire address, country code or '')."""
         ...
 
-    async def get_sticky_sender(
+    async def sender_pool(
         self, service_sid: str, channel: str, recipient: str
-    ) -> str | None: ...
-    async def record_sender_choice(
-        self, choice: SenderChoice, sticky: tuple[str, str, str] | None
-    ) -> None:
-        """Why a message got its sender, and (service, channel, recipient) -> that sender as
-        the recipient's sticky mapping when given; one transaction."""
+    ) -> tuple[list[PoolEntry], str | None]:
+        """The pool and the recipient's sticky mapping on ``channel`` (its sender, if any), in
+        one read: what a send through the service needs."""
         ...
 
     async def get_sender_choice(self, message_sid: str) -> SenderChoice | None: ...

@@ -21,6 +21,7 @@ from decimal import Decimal
 from switchboard import pools
 from switchboard.carrier.scenarios import Scenario, handset_for, next_step, scenario_for
 from switchboard.config import CarrierTiming
+from switchboard.domain import senders
 from switchboard.domain.callbacks import channel_of
 from switchboard.domain.errors import CATALOGUE, describe
 from switchboard.domain.jobs import CarrierStep, new_job, status_callback_job
@@ -32,13 +33,17 @@ from switchboard.domain.lifecycle import (
     apply_event,
     emits_callback,
 )
-from switchboard.domain.models import Job, Message, NewJob, StatusEvent
+from switchboard.domain.models import Job, Message, NewJob, SenderChoice, StatusEvent
 from switchboard.domain.phone import AddressKind, parse_address
 from switchboard.domain.segments import count_segments
-from switchboard.ports import JobOutcome, PageRequest, Store
+from switchboard.ports import JobOutcome, PageRequest, StickyKey, Store
 
 PRICE_PER_SEGMENT = Decimal("0.0079")
 QUEUE_LIMIT = timedelta(hours=4)  # a sender's queue holds this much backlog (30001 beyond)
+
+# Carrier failures of an RCS-first attempt, which fall back to SMS/MMS instead (SPEC §18.1).
+RCS_FAILURES = frozenset({Event.SEND_FAILED, Event.UNDELIVERED})
+SenderDecision = tuple[SenderChoice, StickyKey | None]  # recorded with the message it changes
 
 ScenarioSource = Callable[[str], Awaitable[Sequence[Scenario]]]  # an account's, in order
 AccountCheck = Callable[[str], Awaitable[bool]]  # account SID -> may it send now?
@@ -132,6 +137,10 @@ class Timeline:
         now = min(job.due_at, self._now())
         error_code = step.error_code or EVENT_ERROR_CODES.get(event)
         scenario = await self._scenario(message)
+        if event in RCS_FAILURES and (
+            fallen := await self._rcs_fallback(message, event, error_code or 30008, now)
+        ):
+            return fallen
         if event is Event.DISPATCH and not await self._may_send(message):
             event, error_code = Event.SEND_FAILED, 30002  # suspended after it was queued
         elif (
@@ -150,8 +159,9 @@ class Timeline:
         except InvalidTransition:
             return JobOutcome()  # overtaken (e.g. canceled before it was due)
         updated = dataclasses.replace(message, status=status, date_updated=now)
+        decisions: list[SenderDecision] = []
         if event in (Event.SENDER_CHOSEN, Event.DUE):
-            updated = await self._with_sender(updated)
+            updated = await self._with_sender(updated, decisions)
             if updated.from_ is None:  # the pool emptied since creation
                 failed = apply_event(message.status, Event.SEND_FAILED)
                 updated = dataclasses.replace(updated, status=failed)
@@ -178,6 +188,7 @@ class Timeline:
             message_updates=[updated],
             events=[StatusEvent(updated.sid, updated.status.value, now, updated.error_code)],
             new_jobs=jobs,
+            sender_choices=decisions,
         )
 
     async def _may_send(self, message: Message) -> bool:
@@ -230,17 +241,21 @@ class Timeline:
             )
         return None
 
-    async def _with_sender(self, message: Message) -> Message:
+    async def _with_sender(self, message: Message, decisions: list[SenderDecision]) -> Message:
+        """``message`` with its sender; the service's decision, if it chose one, is appended
+        to ``decisions``."""
         chosen = message
         if message.from_ is None and message.messaging_service_sid is not None:
-            chosen = await self._from_pool(message, message.messaging_service_sid)
+            chosen = await self._from_pool(message, message.messaging_service_sid, decisions)
         if chosen.from_ is not None and message.num_segments == 0:
             # Stored by an earlier version, which counted only now (a count is at least 1):
             # count with the service's Smart Encoding (the request's SmartEncoded is not kept).
             chosen = dataclasses.replace(chosen, num_segments=await self._legacy_count(message))
         return chosen
 
-    async def _from_pool(self, message: Message, service_sid: str) -> Message:
+    async def _from_pool(
+        self, message: Message, service_sid: str, decisions: list[SenderDecision]
+    ) -> Message:
         """The message with the sender its Messaging Service chose (domain/senders.py), the
         decision recorded; an MMS the MMS Converter turns into SMS carries links instead."""
         service = await self._store.get_service(message.account_sid, service_sid)
@@ -249,13 +264,47 @@ class Timeline:
         channel = channel_of(message.to).value
         handset = handset_for(await self._scenarios(message.account_sid), message.to, channel)
         choice = await pools.choose(self._store, service, message, handset)
-        await pools.record(self._store, service, message, choice)
+        decisions.append(pools.decision(service, message, choice))
         if choice.sender is None:
             return message
         chosen = dataclasses.replace(message, from_=choice.sender)
         if choice.convert_mms:
             chosen = await self._as_sms(chosen, service.smart_encoding)
         return chosen
+
+    async def _rcs_fallback(
+        self, message: Message, event: Event, error: int, now: datetime
+    ) -> JobOutcome | None:
+        """An RCS-first attempt the carrier fails goes out again as SMS/MMS (SPEC §18.1) from
+        the sender :func:`switchboard.domain.senders.fall_back` chooses: the same message, its
+        ``From`` changed, in the status it had (``queued`` before the hand-off, ``sent`` after
+        it), so no status goes back and the failure is not reported; the decision replaces the
+        RCS one in ``sender_choice``. None (the failure stands): no RCS-first attempt, or no
+        sender to fall back to."""
+        service_sid = message.messaging_service_sid
+        if service_sid is None or not senders.takes_fallback(message.from_, message.to):
+            return None
+        try:
+            apply_event(message.status, event)
+        except InvalidTransition:
+            return None  # overtaken: the caller finds that out too
+        service = await self._store.get_service(message.account_sid, service_sid)
+        if service is None:
+            return None
+        channel = channel_of(message.to).value
+        handset = handset_for(await self._scenarios(message.account_sid), message.to, channel)
+        choice = await pools.fall_back(self._store, service, message, handset, error)
+        if choice.sender is None:
+            return None
+        updated = dataclasses.replace(message, from_=choice.sender, date_updated=now)
+        if choice.convert_mms:
+            updated = await self._as_sms(updated, service.smart_encoding)
+        following = await self._next_job(updated, now)
+        return JobOutcome(
+            message_updates=[updated],
+            new_jobs=[following] if following else [],
+            sender_choices=[pools.decision(service, updated, choice)],
+        )
 
     async def _as_sms(self, message: Message, smart_encoding: bool) -> Message:
         """The MMS as an SMS whose body ends with a link to each media item (MMS Converter)."""

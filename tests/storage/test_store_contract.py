@@ -27,6 +27,7 @@ from switchboard.domain.optout import OptOutSettings
 from switchboard.ports import (
     AttemptFilter,
     InvalidPageToken,
+    JobOutcome,
     MessageFilter,
     PageRequest,
     Store,
@@ -690,6 +691,10 @@ async def test_held_senders_and_pool_senders(store: Store, make: Records) -> Non
     assert await store.find_service_sender(code.sid) is None
 
 
+async def sticky_of(store: Store, service_sid: str, channel: str, recipient: str) -> str | None:
+    return (await store.sender_pool(service_sid, channel, recipient))[1]
+
+
 async def test_sticky_senders_leave_with_their_sender(store: Store, make: Records) -> None:
     acc = make.account()
     service = make.service(acc.sid)
@@ -697,25 +702,54 @@ async def test_sticky_senders_leave_with_their_sender(store: Store, make: Record
     number = make.number(acc.sid, phone_number="+14155550100")
     await store.insert_phone_number(number)
     await store.add_service_number(make.pool_entry(service, number))
-    message = make.message(acc.sid)
-    await store.insert_message(message)
-    choice = SenderChoice(message.sid, "area_code_geomatch", "+14155550100", "why", False, make.T0)
-    await store.record_sender_choice(choice, (service.sid, "sms", "+14155550199"))
-    whatsapp = dataclasses.replace(choice, sender="whatsapp:+14155550100")
-    await store.record_sender_choice(whatsapp, (service.sid, "whatsapp", "+14155550199"))
-    assert await store.get_sender_choice(message.sid) == whatsapp  # the last decision
-    assert await store.get_sticky_sender(service.sid, "sms", "+14155550199") == "+14155550100"
-    assert (
-        await store.get_sticky_sender(service.sid, "whatsapp", "+14155550199")
-        == "whatsapp:+14155550100"
+    message = await store.insert_message(
+        make.message(acc.sid), jobs=[make.job(account_sid=acc.sid, message_sid=make.sid("SM"))]
     )
-    assert await store.get_sticky_sender(service.sid, "sms", "+14155550142") is None
+    (job,) = await store.claim_jobs(make.at(0), 10, 30)
+    choice = SenderChoice(message.sid, "area_code_geomatch", "+14155550100", "why", False, make.T0)
+    whatsapp = dataclasses.replace(choice, sender="whatsapp:+14155550100")
+    decisions = [
+        (choice, (service.sid, "sms", "+14155550199")),
+        (whatsapp, (service.sid, "whatsapp", "+14155550199")),
+    ]
+    await store.finish_job(job, JobOutcome(sender_choices=decisions))
+    assert await store.get_sender_choice(message.sid) == whatsapp  # the last decision
+    # The pool and the recipient's mapping come back from one read, apart.
+    pool, sticky = await store.sender_pool(service.sid, "sms", "+14155550199")
+    assert (pool, sticky) == ([(SenderKind.PHONE_NUMBER, "+14155550100", "")], "+14155550100")
+    assert await store.service_pool(service.sid) == pool
+    assert (
+        await sticky_of(store, service.sid, "whatsapp", "+14155550199") == "whatsapp:+14155550100"
+    )
+    assert await sticky_of(store, service.sid, "sms", "+14155550142") is None
 
     assert await store.remove_service_number(service.sid, number.sid)
-    assert await store.get_sticky_sender(service.sid, "sms", "+14155550199") is None
-    assert await store.get_sticky_sender(service.sid, "whatsapp", "+14155550199") is None
+    assert await store.sender_pool(service.sid, "sms", "+14155550199") == ([], None)
+    assert await sticky_of(store, service.sid, "whatsapp", "+14155550199") is None
     assert await store.delete_message(acc.sid, message.sid)
     assert await store.get_sender_choice(message.sid) is None
+
+
+async def test_a_sender_choice_commits_with_the_job_that_made_it(
+    store: Store, make: Records
+) -> None:
+    acc = make.account()
+    service = make.service(acc.sid)
+    await store.insert_service(service)
+    message = await store.insert_message(
+        make.message(acc.sid), jobs=[make.job(account_sid=acc.sid, message_sid=make.sid("SM"))]
+    )
+    (job,) = await store.claim_jobs(make.at(0), 10, 30)
+    chosen = dataclasses.replace(message, from_="+14155550100", date_updated=make.at(1))
+    choice = SenderChoice(message.sid, "us_number", "+14155550100", "why", False, make.at(1))
+    outcome = JobOutcome(
+        message_updates=[chosen],
+        sender_choices=[(choice, (service.sid, "sms", message.to))],
+    )
+    await store.finish_job(job, outcome)
+    assert await store.find_message(message.sid) == chosen
+    assert await store.get_sender_choice(message.sid) == choice
+    assert await sticky_of(store, service.sid, "sms", message.to) == "+14155550100"
 
 
 async def test_contents_and_their_approval(store: Store, make: Records) -> None:

@@ -241,7 +241,7 @@ async def test_overview_routes_each_number(world: World) -> None:
         SUB_NUMBER: ("http://sub/sms", "number"),
     }
     overview = await services.simulator.overview(await services.simulator.scope(world.main))
-    pools = [(s.sid, [e.phone_number for e in pool]) for s, pool in overview.services]
+    pools = [(v.service.sid, [address for _, address, _ in v.pool]) for v in overview.services]
     assert pools == [(service.sid, ["+15005550008"])]
 
     await services.messaging_services.update(

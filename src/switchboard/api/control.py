@@ -6,6 +6,7 @@ rules live there); the JSON shapes here are this API's own, read by the CLI and 
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,8 +15,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from switchboard.api.http import authenticate, base_url, json_response, services
-from switchboard.api.params import read_body, read_params
+from switchboard.api import ndjson
+from switchboard.api.http import (
+    authenticate,
+    base_url,
+    json_response,
+    log,
+    public_error,
+    services,
+)
+from switchboard.api.ndjson import NDJSON, NdjsonStream
+from switchboard.api.params import Params, json_params, media_type, read_body, read_params
 from switchboard.api.render import (
     approval_fetch_json,
     channel_sender_json,
@@ -26,6 +36,7 @@ from switchboard.api.render import (
 from switchboard.api.sim_search import attempt_search, message_search
 from switchboard.domain.errors import TwilioError
 from switchboard.domain.models import WebhookAttempt
+from switchboard.services.accounts import Principal
 from switchboard.services.handset import Part, Upload
 from switchboard.services.simulator import (
     ClockChange,
@@ -91,12 +102,38 @@ def exchange_json(exchange: Exchange) -> dict[str, Any]:
 
 
 async def create_inbound(request: Request) -> Response:
+    """A handset's message (form, JSON or multipart): ``201`` with its Message JSON. With
+    ``application/x-ndjson``, one message per line: the answers stream back, a line each."""
     principal = await authenticate(request)
+    if media_type(request) == NDJSON:
+        answer = functools.partial(_inbound_line, request, principal)
+        return NdjsonStream(ndjson.answers(ndjson.lines(request.stream()), answer))
     params = await read_params(request, allow_json=True)
+    return json_response(await _inbound(request, principal, params), 201)
+
+
+async def _inbound(request: Request, principal: Principal, params: Params) -> dict[str, Any]:
+    """The one path of every inbound message: its fields → the service → its Message JSON."""
     parts: list[Part] = [*params.pairs()]
     parts += [(f.field, Upload(f.filename, f.content_type, f.data)) for f in params.files]
-    message = await _simulator(request).send_inbound(principal, parts)
-    return json_response(message_json(message), 201)
+    return message_json(await _simulator(request).send_inbound(principal, parts))
+
+
+async def _inbound_line(request: Request, principal: Principal, line: ndjson.Line) -> bytes:
+    """One line of an NDJSON stream: its Message JSON, or the Twilio error the form version
+    would have answered for the same fields (a bad line spoils no other)."""
+    try:
+        if isinstance(line, ndjson.TooLong):
+            limit = ndjson.MAX_LINE_BYTES
+            raise TwilioError(21000, f"The line exceeds {limit} bytes", http_status=413)
+        answer = await _inbound(request, principal, json_params(line))
+    except TwilioError as error:
+        answer = public_error(request, error).to_json()
+    except Exception:
+        # What would have been a 500 for a form body: logged, and the stream goes on.
+        log.exception("unhandled error on a line of %s %s", request.method, request.url.path)
+        answer = TwilioError(20500).to_json()
+    return orjson.dumps(answer) + b"\n"
 
 
 async def list_webhooks(request: Request) -> Response:

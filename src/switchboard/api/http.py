@@ -44,9 +44,15 @@ def services(request: Request) -> Services:
     return found
 
 
-def error_response(request: Request, error: TwilioError) -> Response:
+def public_error(request: Request, error: TwilioError) -> TwilioError:
+    """The error as the caller sees it: a missing resource never says which one, or why."""
     if isinstance(error, NotFound) or error.code == 20404:
-        error = TwilioError(20404, f"The requested resource {request.url.path} was not found")
+        return TwilioError(20404, f"The requested resource {request.url.path} was not found")
+    return error
+
+
+def error_response(request: Request, error: TwilioError) -> Response:
+    error = public_error(request, error)
     headers = AUTH_CHALLENGE if error.http_status == 401 else None
     return Response(
         orjson.dumps(error.to_json()),

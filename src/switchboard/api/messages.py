@@ -87,6 +87,7 @@ async def create_message(request: Request) -> Response:
     create = CreateMessage(
         to=params.text("To"),
         from_=params.text("From"),
+        fallback_from=params.text("FallbackFrom"),
         messaging_service_sid=params.text("MessagingServiceSid"),
         body=params.text("Body"),
         media_urls=[url for url in params.getlist("MediaUrl") if url],

@@ -108,7 +108,7 @@ async def read_params(request: Request, *, allow_json: bool = False) -> Params:
     """Query-string parameters for GET/DELETE; the form body (or JSON object) for POST."""
     if request.method in ("GET", "DELETE", "HEAD"):
         return Params(_without_nul(request.query_params.multi_items()))
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    content_type = media_type(request)
     if content_type == "multipart/form-data":
         body = await read_body(request)  # bounded like every other body
 
@@ -134,8 +134,19 @@ async def read_params(request: Request, *, allow_json: bool = False) -> Params:
         return Params(pairs, files)
     body = await read_body(request)
     if allow_json and content_type == "application/json":
-        return Params(_json_pairs(body))
+        return json_params(body)
     return Params(_decode(body))
+
+
+def media_type(request: Request) -> str:
+    """The body's media type, lower case, without parameters (``charset``)."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def json_params(body: bytes) -> Params:
+    """A JSON object's fields as parameters (a list is a repeated name): the JSON form of a
+    form body, for a whole request or one line of an NDJSON stream."""
+    return Params(_json_pairs(body))
 
 
 async def read_json(request: Request) -> dict[str, Any]:

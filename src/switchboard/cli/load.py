@@ -73,14 +73,19 @@ def print_summary(console: Console, report: dict[str, Any]) -> None:
     default=50.0,
     show_default=True,
     type=click.FloatRange(min=0),
-    help="Messages per second (0: as fast as --concurrency allows).",
+    help="Messages per second (0: as fast as the server takes them).",
+)
+@click.option(
+    "--per-message",
+    is_flag=True,
+    help="A request per message instead of one NDJSON stream for them all.",
 )
 @click.option(
     "--concurrency",
     default=16,
     show_default=True,
     type=click.IntRange(1, 1000),
-    help="Requests in flight at most.",
+    help="Requests in flight at most (with --per-message; and while collecting the webhooks).",
 )
 @click.option(
     "--body",
@@ -98,10 +103,13 @@ def print_summary(console: Console, report: dict[str, Any]) -> None:
 @json_option
 @client_command
 def load(
-    server: Server, to: str, from_prefix: str, count: int, rate: float, concurrency: int,
-    body: str, timeout: float, as_json: bool,
+    server: Server, to: str, from_prefix: str, count: int, rate: float, per_message: bool,
+    concurrency: int, body: str, timeout: float, as_json: bool,
 ) -> None:  # fmt: skip
     """Send COUNT handset messages to --to at --rate per second and summarise the webhooks.
+
+    The messages go in one request (POST /_sim/inbound, application/x-ndjson), each line
+    written when its time comes at --rate, or a request each with --per-message.
 
     Prints messages sent, webhook attempts, latency percentiles (the attempts' durations),
     errors by code and replies. Exits 4 if a message could not be sent, a webhook attempt
@@ -114,12 +122,12 @@ def load(
     from switchboard.cli.loadgen import Driver, Plan, summary
 
     connection = server.connection
-    plan = Plan(to, from_prefix, count, rate, concurrency, body)
+    plan = Plan(to, from_prefix, count, rate, concurrency, body, per_message)
     console = make_console()
     if not as_json:
         pace = f"{rate:g}/s" if rate else "full speed"
-        console.print(f"Sending {count} messages to {to} at {pace}, {concurrency} at a time",
-                      markup=False)  # fmt: skip
+        how = f"{concurrency} at a time" if per_message else "in one stream"
+        console.print(f"Sending {count} messages to {to} at {pace}, {how}", markup=False)
     columns = (TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())  # fmt: skip
     progress = Progress(*columns, console=console, disable=as_json or not console.is_terminal)

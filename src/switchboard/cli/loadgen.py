@@ -1,7 +1,9 @@
 """The engine of ``switchboard load``: paced inbound messages, then the webhooks' results.
 
-Messages go through ``POST /_sim/inbound`` at a steady rate (bounded concurrency, one
-:class:`~switchboard.simclient.AsyncSimClient`); then each message's exchange
+Messages go through ``POST /_sim/inbound`` at a steady rate, in one NDJSON stream (each line
+written when its time comes; the server works on several lines at once and answers each as it
+is stored) or, with ``per_message``, a request each (bounded concurrency); both through one
+:class:`~switchboard.simclient.AsyncSimClient`. Then each message's exchange
 (``GET /_sim/messages/{sid}``) is polled until its webhook has finished, and the summary is
 computed from the recorded attempts' ``duration_ms``.
 """
@@ -12,13 +14,20 @@ import asyncio
 import math
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 
 from switchboard.cli.connection import ServerConnection
-from switchboard.simclient import AsyncSimClient, ServerUnreachable, SimClientError, SimError
+from switchboard.simclient import (
+    AsyncSimClient,
+    ServerUnreachable,
+    SimClientError,
+    SimError,
+    inbound_fields,
+)
 
 POLL_PAUSE = 0.2  # seconds between passes over the messages whose webhook is still pending
 
@@ -31,6 +40,10 @@ class Plan:
     rate: float
     concurrency: int
     body: str
+    per_message: bool = False  # a request per message instead of one stream
+
+    def fields(self, index: int) -> dict[str, Any]:
+        return inbound_fields(self.sender(index), self.to, self.text(index))
 
     def sender(self, index: int) -> str:
         """A distinct handset per message: the prefix padded to a NANP-length number."""
@@ -100,10 +113,20 @@ class Driver:
         except SimError as error:
             self.results.send_errors[_error_text(error)] += 1
         except (ServerUnreachable, ValueError, KeyError) as error:
-            cause = error.cause if isinstance(error, ServerUnreachable) else error
-            name = type(cause).__name__
-            self.results.send_errors[f"{name}: {cause}" if str(cause) else name] += 1
+            self._count_failure(error)
         return None
+
+    def _count_failure(self, error: Exception, times: int = 1) -> None:
+        cause = error.cause if isinstance(error, ServerUnreachable) else error
+        name = type(cause).__name__
+        self.results.send_errors[f"{name}: {cause}" if str(cause) else name] += times
+
+    async def _paced(self, started: float) -> AsyncIterator[int]:
+        """The indexes after the first, each when its time comes at the plan's rate."""
+        for index in range(1, self.plan.count):
+            if self.plan.rate > 0:
+                await asyncio.sleep(max(0.0, started + index / self.plan.rate - time.monotonic()))
+            yield index
 
     async def send_all(self) -> None:
         task = self.progress.add_task("sending", total=self.plan.count)
@@ -112,6 +135,37 @@ class Driver:
         # reached stop the run at once (with the CLI's usual error).
         self.results.sids.append(await self._send_one(0))
         self.progress.advance(task)
+        if self.plan.per_message:
+            await self._send_per_message(started, task)
+        else:
+            await self._send_stream(started, task)
+        self.results.send_seconds = time.monotonic() - started
+
+    async def _send_stream(self, started: float, task: TaskID) -> None:
+        """The rest in one NDJSON stream, a line written when its time comes."""
+
+        async def lines() -> AsyncIterator[dict[str, Any]]:
+            async for index in self._paced(started):
+                yield self.plan.fields(index)
+
+        answered = 0
+        try:
+            async for answer in self.client.inbound_stream(lines()):
+                answered += 1
+                if isinstance(answer, SimError):
+                    self.results.send_errors[_error_text(answer)] += 1
+                else:
+                    self.results.sids.append(str(answer["sid"]))
+                self.progress.advance(task)
+        except (ServerUnreachable, SimError, ValueError, KeyError) as error:
+            # The stream broke: every message not answered is a failure to send.
+            unanswered = self.plan.count - 1 - answered
+            if isinstance(error, SimError):
+                self.results.send_errors[_error_text(error)] += unanswered
+            else:
+                self._count_failure(error, unanswered)
+
+    async def _send_per_message(self, started: float, task: TaskID) -> None:
         semaphore = asyncio.Semaphore(self.plan.concurrency)
 
         async def send(index: int) -> None:
@@ -124,13 +178,10 @@ class Driver:
                 self.progress.advance(task)
 
         tasks: list[asyncio.Task[None]] = []
-        for index in range(1, self.plan.count):
-            if self.plan.rate > 0:
-                await asyncio.sleep(max(0.0, started + index / self.plan.rate - time.monotonic()))
+        async for index in self._paced(started):
             await semaphore.acquire()
             tasks.append(asyncio.create_task(send(index)))
         await asyncio.gather(*tasks)
-        self.results.send_seconds = time.monotonic() - started
 
     async def _exchange(self, sid: str) -> dict[str, Any] | None:
         try:

@@ -132,6 +132,11 @@ CATALOGUE: Final = _catalogue(
     E(21654, "ContentSid Required", 400),
     E(21655, "The ContentSid is Invalid", 400),
     E(21656, "The ContentVariables Parameter is invalid", 400),
+    # RCS fallback (SPEC §18.1; titles from Twilio's error pages).
+    E(21664, "'FallbackFrom' cannot be used with a 'From' sender", 400),
+    E(21665, "Invalid 'FallbackFrom' sender", 400),
+    E(21666, "'FallbackFrom' requires MessagingServiceSid", 400),
+    E(21667, "'FallbackFrom' requires the Messaging Service to have an RCS Sender", 400),
     E(21701, "The Messaging Service does not exist", 404),
     E(21703, "The Messaging Service does not have a phone number available to send a message", 400),
     E(21710, "The Phone Number is already in the Messaging Service", 409),

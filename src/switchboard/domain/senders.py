@@ -10,6 +10,11 @@ is SPEC §18.1's, and docs/services.md gives the table and the choices made wher
 unclear. Within one rule, several senders share the work by recipient (a stable hash of the
 recipient), so a recipient meets the same sender again even without Sticky Sender.
 
+RCS first, SMS/MMS fallback (SPEC §18.1): a handset that takes RCS gets the pool's RCS agent;
+one that cannot gets the request's ``FallbackFrom`` when it named one, else the precedence
+table. When the RCS attempt itself fails, :func:`fall_back` chooses again without RCS, by the
+same rules, and says so (:data:`Rule.RCS_FALLBACK`).
+
 After the sender, the MMS Converter (:func:`converts_mms`): an MMS the recipient or the sender
 cannot take goes as SMS with links to its media, when the service has the converter on.
 
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Final
 
@@ -51,11 +56,15 @@ MMS_COUNTRIES: Final = frozenset({"US", "CA"})
 
 
 class Rule(StrEnum):
-    """The rules of :data:`PRECEDENCE` (stored with each choice), and the two outcomes outside
-    it: the request named its ``From``, or nothing in the pool can reach the recipient."""
+    """The rules of :data:`PRECEDENCE` (stored with each choice), and the outcomes outside it:
+    the request named its ``From``; RCS first and the request's ``FallbackFrom`` (checked before
+    the table); the SMS/MMS sender after a failed RCS attempt (:func:`fall_back`); or nothing in
+    the pool can reach the recipient."""
 
     FROM = "from"
     RCS = "rcs_first"
+    FALLBACK_FROM = "fallback_from"  # the handset cannot take RCS: the request's FallbackFrom
+    RCS_FALLBACK = "rcs_fallback"  # the RCS attempt failed: SMS/MMS from another sender
     STICKY = "sticky_sender"
     SHORT_CODE = "short_code"
     DESTINATION_ALPHA = "destination_alpha_sender"
@@ -118,15 +127,21 @@ class Settings:
     mms_converter: bool = True
 
 
+#: Where a message records its request's ``FallbackFrom`` (``Message.extra``).
+FALLBACK_FROM: Final = "FallbackFrom"
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """What the rule decides for: the recipient, its handset, whether the message is an MMS,
-    and the sticky mapping stored for this recipient and channel (if any)."""
+    the sticky mapping stored for this recipient and channel (if any), and the SMS/MMS sender
+    the request named for when RCS is not used (``FallbackFrom``, validated by the API)."""
 
     to: Address
     handset: Handset = Handset()
     mms: bool = False
     sticky: str | None = None
+    fallback_from: str | None = None
 
     @property
     def country(self) -> str:
@@ -341,6 +356,28 @@ def converts_mms(request: Request, sender: Candidate, settings: Settings) -> boo
     )
 
 
+#: The pool kind of a FallbackFrom sender, by its address (a phone number otherwise).
+_KIND_OF: Final = {
+    AddressKind.SHORT_CODE: SenderKind.SHORT_CODE,
+    AddressKind.ALPHANUMERIC: SenderKind.ALPHA_SENDER,
+}
+
+
+def _fallback_from(request: Request, settings: Settings) -> Choice | None:
+    """The request's ``FallbackFrom`` as the sender, when it named one for an SMS recipient."""
+    if request.fallback_from is None or request.to.channel is not Channel.SMS:
+        return None
+    address = parse_address(request.fallback_from)
+    if address is None:  # validated by the API when stored: cannot happen, but never guess
+        return None
+    sender = Candidate(address, _KIND_OF.get(address.kind, SenderKind.PHONE_NUMBER))
+    why = f"RCS is not used for this recipient; the request's FallbackFrom ({sender.value})"
+    convert = converts_mms(request, sender, settings)
+    if convert:
+        why += "; the MMS goes as SMS with links to its media (MMS Converter)"
+    return Choice(sender.value, Rule.FALLBACK_FROM, why, convert)
+
+
 def choose(pool: Sequence[Candidate], request: Request, settings: Settings) -> Choice:
     """The sender of ``request`` from ``pool`` under ``settings`` (see the module docstring)."""
     on_channel = _on_channel(pool, request.to)
@@ -350,6 +387,9 @@ def choose(pool: Sequence[Candidate], request: Request, settings: Settings) -> C
             agent = _spread(agents, request.to)
             why = "the pool has an RCS sender and the handset takes RCS (RCS first)"
             return Choice(agent.value, Rule.RCS, why)
+    fallback = _fallback_from(request, settings)
+    if fallback is not None:
+        return fallback
     for rule, check in PRECEDENCE:
         found = check(request, settings, on_channel)
         if found is None:
@@ -364,3 +404,34 @@ def choose(pool: Sequence[Candidate], request: Request, settings: Settings) -> C
             why += "; the MMS goes as SMS with links to its media (MMS Converter)"
         return Choice(sender.value, rule, why, convert, remember and rule is not Rule.STICKY)
     return Choice(None, Rule.NONE, f"no sender of the pool can reach {request.to.value}")
+
+
+def takes_fallback(sender: str | None, to: str) -> bool:
+    """Whether a message from ``sender`` to ``to`` was an RCS-first attempt, which falls back
+    to SMS/MMS when it fails: an RCS agent writing to a plain phone number (an ``rcs:``
+    recipient asked for RCS alone)."""
+    source, target = parse_address(sender or ""), parse_address(to)
+    return (
+        source is not None
+        and source.channel is Channel.RCS
+        and target is not None
+        and target.channel is Channel.SMS
+    )
+
+
+def fall_back(
+    pool: Sequence[Candidate], request: Request, settings: Settings, failed: str, error: int
+) -> Choice:
+    """The SMS/MMS sender after the RCS attempt from ``failed`` ended with ``error`` (SPEC §18.1:
+    "messages that cannot go over RCS fall back automatically to SMS/MMS"): the choice the
+    recipient gets when its handset cannot take RCS (``FallbackFrom``, else the precedence
+    table), recorded as :data:`Rule.RCS_FALLBACK`. No sender: nothing to fall back to."""
+    without_rcs = replace(request, handset=replace(request.handset, rcs=False))
+    found = choose(pool, without_rcs, settings)
+    if found.sender is None:
+        return found
+    why = (
+        f"the RCS attempt from {failed} failed (error {error}); SMS/MMS instead,"
+        f" by {found.rule.value}: {found.detail}"
+    )
+    return replace(found, rule=Rule.RCS_FALLBACK, detail=why)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from switchboard import pools
 from switchboard.carrier import magic
+from switchboard.domain import senders
 from switchboard.domain.encoding import check_body_length
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.jobs import status_callback_job
@@ -37,7 +38,14 @@ from switchboard.domain.models import (
     StatusEvent,
 )
 from switchboard.domain.outbound import Draft, build
-from switchboard.domain.phone import Address, AddressKind, parse_from, parse_to
+from switchboard.domain.phone import (
+    Address,
+    AddressKind,
+    Channel,
+    parse_address,
+    parse_from,
+    parse_to,
+)
 from switchboard.domain.retention import ADDRESS_RETENTION, CONTENT_RETENTION
 from switchboard.domain.sids import SidPrefix, is_sid
 from switchboard.ports import MessageFilter, Page, PageRequest
@@ -61,6 +69,7 @@ class CreateMessage:
 
     to: str | None
     from_: str | None = None
+    fallback_from: str | None = None  # the SMS/MMS sender when RCS is not used
     messaging_service_sid: str | None = None
     body: str | None = None
     media_urls: Sequence[str] = ()
@@ -145,7 +154,8 @@ class MessageService:
         if not request.from_ and not request.messaging_service_sid:
             raise TwilioError(21603)
         service = await self._service(account, request.messaging_service_sid)
-        sender, pool_service = await self._sender(account, request.from_, service, to)
+        fallback, read = await self._fallback_from(account, request, service)
+        sender, pool_service = await self._sender(account, request.from_, service, to, read)
         await self._check_opt_out(account, to, service, sender, pool_service)
         body = request.body or ""
         media_urls = list(request.media_urls)
@@ -184,7 +194,7 @@ class MessageService:
             send_as_mms=request.send_as_mms,
             content_retention=content_retention,
             address_retention=address_retention,
-            extra=template.extra if template is not None else {},
+            extra={**(template.extra if template is not None else {}), **fallback},
             refusal=template.refusal if template is not None else None,
         )
         built = build(draft, now=now, new_sid=self._rt.new_sid)
@@ -206,16 +216,47 @@ class MessageService:
             )
         return service
 
+    async def _fallback_from(
+        self, account: Account, request: CreateMessage, service: MessagingService | None
+    ) -> tuple[dict[str, str], list[senders.Candidate] | None]:
+        """What the message records of ``FallbackFrom`` (SPEC §18.1), checked in this order:
+        a service (21666), no ``From`` beside it (21664), a valid SMS/MMS sender of the
+        account (21665: a number, short code or alphanumeric ID; it need not be in the pool),
+        and an RCS sender in the service's pool (21667); and the pool, when it was read."""
+        raw = (request.fallback_from or "").strip()
+        if not raw:
+            return {}, None
+        if service is None:
+            raise TwilioError(21666)
+        if request.from_:
+            raise TwilioError(21664)
+        sender = parse_address(raw)
+        if sender is None or sender.channel is not Channel.SMS:
+            raise TwilioError(21665, f"FallbackFrom {raw!r} is not an SMS or MMS sender")
+        if sender.kind is AddressKind.PHONE_NUMBER and raw != sender.identity:
+            raise TwilioError(21665, f"FallbackFrom {raw!r} is not in E.164 format")
+        if sender.kind is not AddressKind.ALPHANUMERIC and not (
+            await account_number(self._rt.store, account.sid, sender.identity)
+            or await held_sender(self._rt.store, account.sid, sender.value)
+        ):
+            raise TwilioError(21665, f"FallbackFrom {raw} is not a sender of this account")
+        pool = await self._candidates(service)
+        if not any(c.address.channel is Channel.RCS for c in pool):
+            raise TwilioError(21667)
+        return {senders.FALLBACK_FROM: sender.value}, pool
+
     async def _sender(
         self,
         account: Account,
         raw_from: str | None,
         service: MessagingService | None,
         to: Address,
+        read: list[senders.Candidate] | None = None,
     ) -> tuple[Address | None, str | None]:
-        """The sender, and the Messaging Service its number belongs to (for opt-outs)."""
+        """The sender, and the Messaging Service its number belongs to (for opt-outs).
+        ``read``: the service's pool if this request has read it already."""
         if not raw_from:
-            if service is not None and not await self._pool(service):
+            if service is not None and not await self._pool(service, read):
                 raise TwilioError(21703)
             return None, None
         sender = parse_from(raw_from)
@@ -237,7 +278,7 @@ class MessageService:
             )
         pool = found[1]
         if service is not None and not {sender.identity, sender.value} & set(
-            await self._pool(service)
+            await self._pool(service, read)
         ):
             raise TwilioError(21606, f"{raw_from} is not in the Messaging Service's sender pool")
         return sender, pool.sid if pool else None
@@ -257,9 +298,15 @@ class MessageService:
         if await opted_out(self._rt.store, account.sid, to, number, scope):
             raise TwilioError(21610, f"Attempt to send to unsubscribed recipient {to.identity}")
 
-    async def _pool(self, service: MessagingService) -> list[str]:
-        """The wire addresses of every sender in the service's pool."""
-        return [c.value for c in await pools.candidates(self._rt.store, service.sid)]
+    async def _pool(
+        self, service: MessagingService, read: list[senders.Candidate] | None = None
+    ) -> list[str]:
+        """The wire addresses of every sender in the service's pool (``read``, if given)."""
+        pool = read if read is not None else await self._candidates(service)
+        return [c.value for c in pool]
+
+    async def _candidates(self, service: MessagingService) -> list[senders.Candidate]:
+        return await pools.candidates(self._rt.store, service.sid)
 
     @staticmethod
     def _check_media(urls: list[str]) -> None:

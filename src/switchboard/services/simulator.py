@@ -25,12 +25,13 @@ from switchboard.domain.jobs import JobKind
 from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import (
     Account,
+    AccountSender,
     Media,
     Message,
     MessagingService,
     PhoneNumber,
     SenderChoice,
-    ServicePhoneNumber,
+    SenderKind,
     StatusEvent,
     WebhookAttempt,
 )
@@ -43,6 +44,7 @@ from switchboard.ports import (
     MessageQuery,
     Page,
     PageRequest,
+    PoolEntry,
     StoreStats,
 )
 from switchboard.services.accounts import AccountService, Principal
@@ -114,10 +116,26 @@ class NumberView:
 
 
 @dataclass(frozen=True, slots=True)
+class SenderView:
+    """A short code or channel sender (WhatsApp, RCS) of the scope, as a number is shown."""
+
+    sender: AccountSender
+    service: MessagingService | None  # the Messaging Service whose pool holds it
+    route: InboundRoute | None  # where its inbound messages' webhook goes (None: nowhere)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceView:
+    service: MessagingService
+    pool: list[PoolEntry]  # every sender of its pool: numbers, short codes, alphas, channels
+
+
+@dataclass(frozen=True, slots=True)
 class Overview:
     account: Account
     numbers: list[NumberView]
-    services: list[tuple[MessagingService, list[ServicePhoneNumber]]]  # with their pools
+    services: list[ServiceView]
+    senders: list[SenderView] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,19 +305,27 @@ class SimulatorService:
         return await self._messages.media_content(owner, message.sid, media_sid)
 
     async def overview(self, scope: Scope) -> Overview:
-        """The scope's numbers, each with where its inbound webhook goes, and its services."""
-        services: list[tuple[MessagingService, list[ServicePhoneNumber]]] = []
+        """The scope's numbers, short codes and channel senders, each with where its inbound
+        webhook goes, and its services with their pools."""
+        services: list[ServiceView] = []
         for sid in scope.account_sids:
             for service in (await self._store.list_services(sid, ALL)).items:
-                pool = await self._store.list_service_numbers(service.sid, ALL)
-                services.append((service, pool.items))
-        pooled = {entry.sid: service for service, pool in services for entry in pool}
+                pool = await self._store.service_pool(service.sid)
+                services.append(ServiceView(service, pool))
+        # A sender (number, short code, channel address) is in at most one pool (21712).
+        pooled = {address: view.service for view in services for _, address, _ in view.pool}
         numbers = []
+        held = []
         for sid in scope.account_sids:
             for number in (await self._store.list_phone_numbers(sid, None, None, ALL)).items:
-                pool_of = pooled.get(number.sid)
+                pool_of = pooled.get(number.phone_number)
                 numbers.append(NumberView(number, pool_of, route_inbound(number, pool_of)))
-        return Overview(scope.account, numbers, services)
+            for kind in (SenderKind.SHORT_CODE, SenderKind.CHANNEL_SENDER):
+                found = await self._store.list_account_senders(sid, kind, None, None, ALL)
+                for sender in found.items:
+                    pool_of = pooled.get(sender.address)
+                    held.append(SenderView(sender, pool_of, route_inbound(sender, pool_of)))
+        return Overview(scope.account, numbers, services, held)
 
     async def stats(self, scope: Scope, minutes: int = STATS_MINUTES) -> Stats:
         """Aggregates over the scope's recent messages and attempts, computed by the database."""

@@ -1,8 +1,9 @@
 """The PostgreSQL connector: the scale-out backend, one database shared by many nodes.
 
 Theory of operation. A single statement runs on a connection borrowed from an asyncpg pool
-and is its own transaction; a unit of work borrows one connection and wraps its statements in
-one transaction; a read snapshot is a read-only REPEATABLE READ transaction. The queries
+and is its own transaction; units of work are committed in groups, several to a transaction,
+on up to ``parallel`` connections at once (:mod:`switchboard.storage.postgres_group_commit`);
+a read snapshot is a read-only REPEATABLE READ transaction. The queries
 (``sql/postgres/queries.sql``) are written with ``:name`` parameters, compiled to ``$n`` once,
 at import.
 
@@ -26,6 +27,7 @@ import asyncpg
 from switchboard.ports import StoreConflict
 from switchboard.storage.connector import Params, Statements
 from switchboard.storage.migrations import apply_migrations
+from switchboard.storage.postgres_group_commit import GroupCommit
 from switchboard.storage.queries import load_migrations, load_queries
 from switchboard.storage.sql_store import SqlStore
 
@@ -125,22 +127,35 @@ async def migrate(conn: Conn) -> list[int]:
         return await apply_migrations(_Statements(conn), load_migrations("postgres"))
 
 
+async def _keep_session(conn: Conn) -> None:
+    """A released connection's reset: nothing to send. asyncpg's default sends a query per
+    release (unlisten, unlock, reset settings: a round trip for every single statement), but
+    nothing here changes session state: no SET, LISTEN, session advisory lock or open cursor.
+    asyncpg still rolls back a transaction left open before it calls this."""
+
+
 class PostgresConnector:
     """The connector port on an asyncpg pool."""
 
     queries = QUERIES
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, *, parallel: int = 8) -> None:
         self._pool = pool
         self._single = _Statements(pool)  # the pool runs each statement on a free connection
+        # The rest of the pool serves single statements and snapshots meanwhile.
+        self._units = GroupCommit(pool, parallel=parallel)
 
     @classmethod
-    async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 20) -> PostgresConnector:
-        """Connect a pool to ``dsn`` and apply pending migrations."""
+    async def open(
+        cls, dsn: str, *, min_size: int = 1, max_size: int = 20, parallel: int = 8
+    ) -> PostgresConnector:
+        """Connect a pool to ``dsn`` and apply pending migrations; up to ``parallel`` of its
+        ``max_size`` connections commit units of work at once."""
         pool = await asyncpg.create_pool(
             dsn,
             min_size=min_size,
             max_size=max_size,
+            reset=_keep_session,
             server_settings={"application_name": "switchboard"},
         )
         try:
@@ -149,7 +164,7 @@ class PostgresConnector:
         except BaseException:
             await pool.close()
             raise
-        return cls(pool)
+        return cls(pool, parallel=min(parallel, max_size))
 
     async def execute(self, name: str, params: Params) -> int:
         return await self._single.execute(name, params)
@@ -161,8 +176,7 @@ class PostgresConnector:
         return await self._single.fetch_all(name, params)
 
     async def transaction(self, work: Callable[[Statements], Awaitable[T]]) -> T:
-        async with self._connection() as conn:
-            return await work(_Statements(conn))
+        return await self._units.run(lambda conn: work(_Statements(conn)))
 
     async def snapshot(self, work: Callable[[Statements], Awaitable[T]]) -> T:
         async with self._connection(isolation="repeatable_read", readonly=True) as conn:
@@ -174,6 +188,7 @@ class PostgresConnector:
             yield conn
 
     async def close(self) -> None:
+        await self._units.close()
         await self._pool.close()
 
 
@@ -181,5 +196,10 @@ class PostgresStore(SqlStore):
     """The Store port on PostgreSQL. Open with :meth:`open` (it applies pending migrations)."""
 
     @classmethod
-    async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 20) -> PostgresStore:
-        return cls(await PostgresConnector.open(dsn, min_size=min_size, max_size=max_size))
+    async def open(
+        cls, dsn: str, *, min_size: int = 1, max_size: int = 20, parallel: int = 8
+    ) -> PostgresStore:
+        connector = await PostgresConnector.open(
+            dsn, min_size=min_size, max_size=max_size, parallel=parallel
+        )
+        return cls(connector)

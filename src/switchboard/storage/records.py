@@ -341,21 +341,20 @@ def new_job_params(j: NewJob, claim: JobClaim | None = None) -> Params:
     }
 
 
-def note_claimed(claim: JobClaim | None, job_id: int, j: NewJob) -> None:
-    """Once ``j`` is inserted with ``job_id``: if the claim took it, hand it to its writer as
-    the job it runs (leased, claim count 1)."""
-    if claim is not None and is_claimed(j, claim):
-        claim.jobs.append(
-            Job(
-                id=job_id,
-                kind=j.kind,
-                due_at=j.due_at,
-                payload=j.payload,
-                account_sid=j.account_sid,
-                message_sid=j.message_sid,
-                attempts=1,
-            )
-        )
+def claimed_job(claim: JobClaim | None, job_id: int, j: NewJob) -> Job | None:
+    """Once ``j`` is inserted with ``job_id``: if the claim took it, the job its writer runs
+    (leased, claim count 1); the store hands it to the claim when the write has committed."""
+    if claim is None or not is_claimed(j, claim):
+        return None
+    return Job(
+        id=job_id,
+        kind=j.kind,
+        due_at=j.due_at,
+        payload=j.payload,
+        account_sid=j.account_sid,
+        message_sid=j.message_sid,
+        attempts=1,
+    )
 
 
 def attempt(row: Row) -> WebhookAttempt:

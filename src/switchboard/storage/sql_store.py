@@ -53,11 +53,13 @@ from switchboard.ports import (
     MessageQuery,
     Page,
     PageRequest,
+    PoolEntry,
+    StickyKey,
     StoreStats,
 )
 from switchboard.storage import records
 from switchboard.storage.connector import Connector, Row, Statements
-from switchboard.storage.event_store import EventStoreMethods, fan_out
+from switchboard.storage.event_store import EventStoreMethods, fan_out, insert_created
 from switchboard.storage.paging import cursor_seq, keyset_page, read_page
 from switchboard.storage.rows import dump_json, from_micros, load_json, opt_micros, to_micros
 from switchboard.storage.signal import WriteSignal
@@ -72,19 +74,28 @@ async def _insert_message(
     await tx.execute_many(
         "insert_media", [records.media_params(item, content.get(item.sid)) for item in media]
     )
-    created = StatusEvent(message.sid, message.status, message.date_created)
-    await tx.execute("insert_status_event", records.event_params(created))
-    await fan_out(tx, message, message.date_created)
+    await insert_created(tx, message)
     return dataclasses.replace(message, seq=seq)
 
 
-async def _insert_jobs(tx: Statements, jobs: Sequence[NewJob], claim: JobClaim | None) -> None:
+async def _insert_jobs(tx: Statements, jobs: Sequence[NewJob], claim: JobClaim | None) -> list[Job]:
+    """Insert ``jobs``; returns those the claim took, for :func:`_hand_over` once the write has
+    committed (not before: a unit of work may be run again, see ``Connector.transaction``)."""
     if claim is None:
         await tx.execute_many("insert_job", [records.new_job_params(job) for job in jobs])
-        return
+        return []
+    claimed = []
     for job in jobs:  # one at a time: a claimed job's writer needs its id
         job_id = await tx.insert("insert_job", records.new_job_params(job, claim))
-        records.note_claimed(claim, job_id, job)
+        if (taken := records.claimed_job(claim, job_id, job)) is not None:
+            claimed.append(taken)
+    return claimed
+
+
+def _hand_over(claim: JobClaim | None, claimed: list[Job]) -> None:
+    """Give the committed write's claimed jobs to their writer (see :class:`JobClaim`)."""
+    if claim is not None:
+        claim.jobs.extend(claimed)
 
 
 async def _insert_events(
@@ -97,6 +108,24 @@ async def _insert_events(
         message = by_sid.get(event.message_sid)
         if message is not None and message.status == event.status:
             await fan_out(tx, message, event.at)
+
+
+async def _save_sender_choice(
+    tx: Statements, choice: SenderChoice, sticky: StickyKey | None
+) -> None:
+    """Why a message got its sender and, when given, the recipient's sticky mapping to it."""
+    params = records.sender_choice_params(choice)
+    await tx.execute("save_sender_choice", params)
+    if sticky is not None:
+        service_sid, channel, recipient = sticky
+        mapping = {
+            "service_sid": service_sid,
+            "channel": channel,
+            "recipient": recipient,
+            "sender": choice.sender,
+            "date_updated": params["date_created"],
+        }
+        await tx.execute("save_sticky_sender", mapping)
 
 
 def _like(text: str | None) -> str | None:
@@ -372,38 +401,24 @@ class SqlStore(EventStoreMethods):
             )
         )
 
-    async def service_pool(self, service_sid: str) -> list[tuple[SenderKind, str, str]]:
-        rows = await self._db.fetch_all("service_pool", {"service_sid": service_sid})
+    async def service_pool(self, service_sid: str) -> list[PoolEntry]:
+        rows = await self._db.fetch_all(
+            "service_pool", {"service_sid": service_sid, "channel": None, "recipient": None}
+        )
         return [(SenderKind(r["kind"]), r["sender"], r["country_code"]) for r in rows]
 
-    async def get_sticky_sender(self, service_sid: str, channel: str, recipient: str) -> str | None:
-        return await self._get(
-            "get_sticky_sender",
-            lambda row: str(row["sender"]),
-            service_sid=service_sid,
-            channel=channel,
-            recipient=recipient,
-        )
-
-    async def record_sender_choice(
-        self, choice: SenderChoice, sticky: tuple[str, str, str] | None
-    ) -> None:
-        params = records.sender_choice_params(choice)
-
-        async def work(tx: Statements) -> None:
-            await tx.execute("save_sender_choice", params)
-            if sticky is not None:
-                service_sid, channel, recipient = sticky
-                mapping = {
-                    "service_sid": service_sid,
-                    "channel": channel,
-                    "recipient": recipient,
-                    "sender": choice.sender,
-                    "date_updated": params["date_created"],
-                }
-                await tx.execute("save_sticky_sender", mapping)
-
-        await self._db.transaction(work)
+    async def sender_pool(
+        self, service_sid: str, channel: str, recipient: str
+    ) -> tuple[list[PoolEntry], str | None]:
+        params = {"service_sid": service_sid, "channel": channel, "recipient": recipient}
+        pool: list[PoolEntry] = []
+        sticky = None
+        for r in await self._db.fetch_all("service_pool", params):
+            if r["kind"] == "sticky":
+                sticky = str(r["sender"])
+            else:
+                pool.append((SenderKind(r["kind"]), r["sender"], r["country_code"]))
+        return pool, sticky
 
     async def get_sender_choice(self, message_sid: str) -> SenderChoice | None:
         return await self._get("get_sender_choice", records.sender_choice, message_sid=message_sid)
@@ -418,12 +433,12 @@ class SqlStore(EventStoreMethods):
         media_content: Mapping[str, bytes] | None = None,
         claim: JobClaim | None = None,
     ) -> Message:
-        async def work(tx: Statements) -> Message:
+        async def work(tx: Statements) -> tuple[Message, list[Job]]:
             stored = await _insert_message(tx, message, media, media_content or {})
-            await _insert_jobs(tx, jobs, claim)
-            return stored
+            return stored, await _insert_jobs(tx, jobs, claim)
 
-        stored = await self._db.transaction(work)
+        stored, claimed = await self._db.transaction(work)
+        _hand_over(claim, claimed)
         self._writes.notify()
         return stored
 
@@ -446,12 +461,12 @@ class SqlStore(EventStoreMethods):
             self._writes.notify()
             return
 
-        async def work(tx: Statements) -> None:
+        async def work(tx: Statements) -> list[Job]:
             await tx.execute("update_message", params)
             await _insert_events(tx, events, [message])
-            await _insert_jobs(tx, jobs, claim)
+            return await _insert_jobs(tx, jobs, claim)
 
-        await self._db.transaction(work)
+        _hand_over(claim, await self._db.transaction(work))
         self._writes.notify()
 
     async def delete_message(self, account_sid: str, sid: str) -> bool:
@@ -618,7 +633,7 @@ class SqlStore(EventStoreMethods):
             payload = outcome.payload if outcome.payload is not None else job.payload
             retry = {**fence, "due_at": to_micros(outcome.retry_at), "payload": dump_json(payload)}
 
-        async def work(tx: Statements) -> None:
+        async def work(tx: Statements) -> list[Job]:
             if outcome.retry_at is None:
                 held = await tx.execute("delete_job", fence)
             else:
@@ -636,11 +651,14 @@ class SqlStore(EventStoreMethods):
             updates = [records.message_update_params(m) for m in outcome.message_updates]
             await tx.execute_many("update_message", updates)
             await _insert_events(tx, outcome.events, outcome.message_updates)
-            await _insert_jobs(tx, outcome.new_jobs, claim)
+            claimed = await _insert_jobs(tx, outcome.new_jobs, claim)
             if outcome.cookie_jar is not None:
                 await tx.execute(*records.cookie_jar_write(outcome.cookie_jar))
+            for choice, sticky in outcome.sender_choices:
+                await _save_sender_choice(tx, choice, sticky)
+            return claimed
 
-        await self._db.transaction(work)
+        _hand_over(claim, await self._db.transaction(work))
         if outcome.attempts or outcome.new_messages or outcome.message_updates:
             self._writes.notify()
 

@@ -19,8 +19,7 @@ from switchboard.domain.models import (
     Direction,
     Media,
     Message,
-    MessagingService,
-    ServicePhoneNumber,
+    SenderKind,
     StatusEvent,
     WebhookAttempt,
 )
@@ -28,7 +27,13 @@ from switchboard.domain.phone import parse_address
 from switchboard.domain.routing import InboundRoute
 from switchboard.domain.segments import reported_segments
 from switchboard.services.content import CONTENT_SID, CONTENT_VARIABLES, sent_content
-from switchboard.services.simulator import Exchange, NumberView, Overview
+from switchboard.services.simulator import (
+    Exchange,
+    NumberView,
+    Overview,
+    SenderView,
+    ServiceView,
+)
 
 
 def when(moment: datetime | None) -> str | None:
@@ -188,7 +193,23 @@ def number_json(view: NumberView) -> dict[str, Any]:
     }
 
 
-def service_json(service: MessagingService, pool: list[ServicePhoneNumber]) -> dict[str, Any]:
+def sender_json(view: SenderView) -> dict[str, Any]:
+    """A short code or channel sender in the overview, beside the numbers."""
+    sender = view.sender
+    return {
+        "sid": sender.sid,
+        "account_sid": sender.account_sid,
+        "kind": sender.kind.value,
+        "address": sender.address,
+        "country_code": sender.country_code,
+        "friendly_name": sender.friendly_name,
+        "service_sid": view.service.sid if view.service else None,
+        "webhook": route_json(view.route),
+    }
+
+
+def service_json(view: ServiceView) -> dict[str, Any]:
+    service = view.service
     return {
         "sid": service.sid,
         "account_sid": service.account_sid,
@@ -198,12 +219,18 @@ def service_json(service: MessagingService, pool: list[ServicePhoneNumber]) -> d
         "fallback_url": service.fallback_url,
         "status_callback": service.status_callback,
         "use_inbound_webhook_on_number": service.use_inbound_webhook_on_number,
-        "numbers": [entry.phone_number for entry in pool],
+        "numbers": [address for kind, address, _ in view.pool if kind is SenderKind.PHONE_NUMBER],
+        # The rest of the pool: short codes, alphanumeric IDs, WhatsApp numbers, RCS agents.
+        "senders": [
+            {"kind": kind.value, "sender": address, "country_code": country}
+            for kind, address, country in view.pool
+            if kind is not SenderKind.PHONE_NUMBER
+        ],
     }
 
 
 def overview_json(overview: Overview) -> dict[str, Any]:
-    """Who we are, our numbers and our Messaging Services."""
+    """Who we are, our numbers, short codes and channel senders, and our Messaging Services."""
     account = overview.account
     return {
         "account": {
@@ -212,7 +239,8 @@ def overview_json(overview: Overview) -> dict[str, Any]:
             "auth_token": account.auth_token,
         },
         "numbers": [number_json(view) for view in overview.numbers],
-        "services": [service_json(service, pool) for service, pool in overview.services],
+        "senders": [sender_json(view) for view in overview.senders],
+        "services": [service_json(view) for view in overview.services],
         "version": __version__,
     }
 

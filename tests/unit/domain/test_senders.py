@@ -17,7 +17,9 @@ from switchboard.domain.senders import (
     Settings,
     candidate,
     choose,
+    fall_back,
     handset_of,
+    takes_fallback,
 )
 
 K = SenderKind
@@ -59,6 +61,7 @@ class Case:
     mms: bool = False
     settings: Settings = field(default_factory=Settings)
     convert: bool = False
+    fallback_from: str | None = None
 
 
 CASES = [
@@ -107,12 +110,30 @@ CASES = [
     Case("no SMS sender for an RCS-only pool", (RCS,), "+14155550199", "rcs:acme_agent",
          Rule.RCS),
     Case("nothing reaches", (ALPHA,), "+14155550199", None, Rule.NONE),
+    # FallbackFrom: the request's SMS/MMS sender whenever RCS is not used.
+    Case("RCS first beats FallbackFrom", (US_415, RCS), "+14155550199", "rcs:acme_agent",
+         Rule.RCS, fallback_from=US_212),
+    Case("FallbackFrom when the handset cannot take RCS", (US_415, RCS), "+14155550199", US_212,
+         Rule.FALLBACK_FROM, handset=Handset(rcs=False), fallback_from=US_212),
+    Case("FallbackFrom beats a sticky mapping", (US_415, RCS), "+14155550199", "55555",
+         Rule.FALLBACK_FROM, handset=Handset(rcs=False), sticky=US_415, fallback_from="55555"),
+    Case("FallbackFrom alpha converts an MMS", (US_415, RCS), "+447700900456", "Acme",
+         Rule.FALLBACK_FROM, handset=Handset(rcs=False), mms=True, fallback_from="Acme",
+         convert=True),
+    Case("FallbackFrom is for phone recipients only", (WHATSAPP, RCS), "whatsapp:+14155550199",
+         "whatsapp:+14155550111", Rule.AREA_CODE, fallback_from=US_212),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_the_precedence_table(case: Case) -> None:
-    wanted = request(case.to, sticky=case.sticky, handset=case.handset, mms=case.mms)
+    wanted = request(
+        case.to,
+        sticky=case.sticky,
+        handset=case.handset,
+        mms=case.mms,
+        fallback_from=case.fallback_from,
+    )
     choice = choose(pool(*case.pool), wanted, case.settings)
     assert (choice.sender, choice.rule) == (case.sender, case.rule), choice.detail
     assert choice.convert_mms is case.convert
@@ -146,3 +167,51 @@ def test_the_number_tells_the_handset() -> None:
     assert mobile is not None
     assert handset_of(landline) == LANDLINE
     assert handset_of(mobile) == Handset()
+
+
+@dataclass(frozen=True)
+class Fallback:
+    name: str
+    pool: tuple[tuple[str, SenderKind, str] | str, ...]
+    sender: str | None
+    detail: str  # what the recorded decision says besides the failure
+    fallback_from: str | None = None
+    sticky: str | None = None
+    mms: bool = False
+    convert: bool = False
+
+
+FALLBACKS = [
+    Fallback("the pool's rules without RCS", (US_212, US_415, RCS), US_415, "area_code_geomatch"),
+    Fallback("a short code first", (US_415, SHORT, RCS), "55555", "short_code"),
+    Fallback("the SMS sticky mapping", (US_212, US_415, RCS), US_212, "sticky_sender",
+             sticky=US_212),
+    Fallback("FallbackFrom over the pool", (US_415, RCS), "Acme", "fallback_from",
+             fallback_from="Acme"),
+    Fallback("an MMS by an alpha goes as SMS", (US_415, RCS), "Acme", "MMS Converter",
+             fallback_from="Acme", mms=True, convert=True),
+    Fallback("nothing to fall back to", (RCS,), None, ""),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", FALLBACKS, ids=lambda c: c.name)
+def test_an_rcs_failure_falls_back_to_sms(case: Fallback) -> None:
+    wanted = request(
+        "+14155550199", fallback_from=case.fallback_from, sticky=case.sticky, mms=case.mms
+    )
+    choice = fall_back(pool(*case.pool), wanted, Settings(), "rcs:acme_agent", 30003)
+    assert choice.sender == case.sender, choice.detail
+    if case.sender is None:
+        assert choice.rule is Rule.NONE
+        return
+    assert choice.rule is Rule.RCS_FALLBACK
+    assert choice.detail.startswith("the RCS attempt from rcs:acme_agent failed (error 30003)")
+    assert case.detail in choice.detail
+    assert choice.convert_mms is case.convert
+
+
+def test_only_an_rcs_agent_writing_to_a_phone_number_falls_back() -> None:
+    assert takes_fallback("rcs:acme_agent", "+14155550199")
+    assert not takes_fallback("rcs:acme_agent", "rcs:+14155550199")  # RCS alone was asked
+    assert not takes_fallback(US_415, "+14155550199")
+    assert not takes_fallback(None, "+14155550199")

@@ -145,6 +145,35 @@ function numberItem(n, services) {
   );
 }
 
+// A short code or channel sender: shown like a number, configured through the REST API.
+const SENDER_KINDS = { whatsapp: "WhatsApp", rcs: "RCS" };
+
+function senderKind(s) {
+  if (s.kind === "short_code") return "short code";
+  return SENDER_KINDS[s.address.split(":")[0]] || "channel";
+}
+
+function senderItem(s, services) {
+  const service = s.service_sid ? services.get(s.service_sid) : null;
+  const target = s.webhook;
+  return h(
+    "li",
+    { class: "number sender", dataset: { sid: s.sid, kind: s.kind } },
+    h(
+      "div",
+      { class: "row" },
+      h("strong", {}, s.address),
+      h("span", { class: "row" }, h("span", { class: "tag muted" }, senderKind(s)), service ? h("span", { class: "tag" }, service.friendly_name) : null),
+    ),
+    h("div", { class: "url", title: target ? target.url : "" }, target ? `${target.method} ${target.url}` : "no webhook URL"),
+  );
+}
+
+function poolText(s) {
+  const pool = [...s.numbers, ...s.senders.map((p) => p.sender)];
+  return pool.length ? pool.join(", ") : "no numbers in its pool: Edit a number to add it";
+}
+
 function cli(text) {
   return h("code", { class: "cli" }, text);
 }
@@ -154,6 +183,7 @@ function renderNumbers() {
   if (!o) return;
   const services = new Map(o.services.map((s) => [s.sid, s]));
   const items = o.numbers.map((n) => (editors.has(n.sid) ? h("li", { class: "number editing" }, editors.get(n.sid)) : numberItem(n, services)));
+  items.push(...(o.senders || []).map((s) => senderItem(s, services)));
   const empty = h("li", { class: "muted empty-state" }, "No numbers yet. Add one with + Add, or from a terminal: ", cli(CLI_ADD));
   fill(byId("numbers"), items.length ? items : empty);
   fill(byId("number-editor"), editors.get("new-number") || null);
@@ -164,7 +194,7 @@ function renderNumbers() {
       { dataset: { sid: s.sid } },
       h("div", { class: "row" }, h("strong", {}, s.friendly_name), h("code", { class: "muted sid" }, s.sid)),
       h("div", { class: "url" }, s.inbound_request_url ? `inbound: ${s.inbound_request_url}` : "no inbound URL"),
-      h("div", { class: "muted small" }, s.numbers.length ? s.numbers.join(", ") : "no numbers in its pool: Edit a number to add it"),
+      h("div", { class: "muted small", "data-testid": "pool" }, poolText(s)),
     ),
   );
   const noServices = h("li", { class: "muted empty-state" }, "None yet. Add one with + Add, or with the REST API: ", cli(SDK_SERVICE));

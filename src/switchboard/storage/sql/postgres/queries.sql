@@ -680,13 +680,14 @@ WHERE service_sid = :service_sid AND kind = :kind
 ORDER BY seq LIMIT :limit;
 
 -- name: service_pool
+-- Every sender of the pool and, when :channel and :recipient are given, the recipient's
+-- sticky mapping as one more row of kind 'sticky': a service send reads both at once.
 SELECT 'phone_number'::text AS kind, phone_number AS sender, ''::text AS country_code
 FROM service_phone_numbers WHERE service_sid = :service_sid
 UNION ALL
-SELECT kind, sender, country_code FROM service_senders WHERE service_sid = :service_sid;
-
--- name: get_sticky_sender
-SELECT sender FROM sticky_senders
+SELECT kind, sender, country_code FROM service_senders WHERE service_sid = :service_sid
+UNION ALL
+SELECT 'sticky'::text, sender, ''::text FROM sticky_senders
 WHERE service_sid = :service_sid AND channel = :channel AND recipient = :recipient;
 
 -- name: save_sticky_sender
@@ -788,6 +789,15 @@ SELECT seq FROM event_subscribed_types WHERE type = :sid AND subscription_sid = 
 SELECT * FROM event_subscribed_types WHERE subscription_sid = :subscription_sid
   AND seq > :after_seq
 ORDER BY seq LIMIT :limit;
+
+-- name: insert_created_event
+-- A new message's first status event, answering whether its account subscribes to :type (its
+-- Event Streams type, NULL when it emits none): fan_out then needs no look-up of its own.
+INSERT INTO status_events (message_sid, status, error_code, at)
+VALUES (:message_sid, :status, :error_code, :at)
+RETURNING EXISTS (
+    SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
+) AS subscribed;
 
 -- name: event_subscribed
 SELECT 1 AS found FROM event_subscribed_types

@@ -1,0 +1,61 @@
+"""api/ndjson.py: lines split across any chunking, answers in order with a bounded window."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Iterable
+
+import pytest
+
+from switchboard.api.ndjson import TOO_LONG, Line, answers, lines
+
+
+async def chunks(parts: Iterable[bytes]) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+async def split(parts: Iterable[bytes], limit: int = 10) -> list[Line]:
+    return [line async for line in lines(chunks(parts), limit)]
+
+
+def every_chunking(body: bytes) -> list[list[bytes]]:
+    """The body whole, byte by byte, and cut at every single position."""
+    cuts = [[body], [body[i : i + 1] for i in range(len(body))]]
+    return cuts + [[body[:i], body[i:]] for i in range(1, len(body))]
+
+
+@pytest.mark.parametrize("parts", every_chunking(b'{"a":1}\r\n\n  \n{"b":2}\n{"c":3}'))
+def test_lines_whatever_the_chunks(parts: list[bytes]) -> None:
+    assert asyncio.run(split(parts)) == [b'{"a":1}', b'{"b":2}', b'{"c":3}']
+
+
+@pytest.mark.parametrize("parts", every_chunking(b"short\n" + b"x" * 25 + b"\nafter\n" + b"y" * 11))
+def test_a_line_over_the_limit_is_dropped_and_reported_in_its_place(parts: list[bytes]) -> None:
+    assert asyncio.run(split(parts)) == [b"short", TOO_LONG, b"after", TOO_LONG]
+
+
+def test_exactly_the_limit_is_a_line() -> None:
+    assert asyncio.run(split([b"0123456789\n0123456789"])) == [b"0123456789"] * 2
+
+
+def test_answers_keep_the_order_and_the_window() -> None:
+    async def run() -> tuple[list[bytes], int]:
+        busy = peak = 0
+
+        async def answer(line: Line) -> bytes:
+            nonlocal busy, peak
+            busy += 1
+            peak = max(peak, busy)
+            await asyncio.sleep(random.random() / 1000)  # finishing out of order
+            busy -= 1
+            assert isinstance(line, bytes)
+            return line + b"!"
+
+        source = lines(chunks(f"{n}\n".encode() for n in range(300)))
+        return [out async for out in answers(source, answer, window=8)], peak
+
+    out, peak = asyncio.run(run())
+    assert out == [f"{n}!".encode() for n in range(300)]
+    assert 1 < peak <= 8
