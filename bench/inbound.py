@@ -100,7 +100,9 @@ def add_number(base: str, receiver_url: str) -> None:
         sim.request("POST", path, data={"PhoneNumber": NUMBER, "SmsUrl": receiver_url})
 
 
-async def inject(base: str, count: int, rate: float | None, concurrency: int) -> dict[str, float]:
+async def inject(
+    base: str, count: int, rate: float | None, concurrency: int, number: str = NUMBER
+) -> dict[str, float]:
     sent: dict[str, float] = {}
     # The injector shares the two cores with what it measures: AsyncSimClient is aiohttp
     # (orjson for the answers), so that as little of the machine as possible goes to it.
@@ -118,7 +120,7 @@ async def inject(base: str, count: int, rate: float | None, concurrency: int) ->
                     if delay > 0:
                         await asyncio.sleep(delay)
                 at = time.time()
-                message = await sim.inbound("+14155550123", NUMBER, f"bench {index}")
+                message = await sim.inbound("+14155550123", number, f"bench {index}")
                 sent[message["sid"]] = at
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -194,6 +196,29 @@ async def baseline(url: str, count: int, concurrency: int) -> tuple[float, list[
         return count / (time.perf_counter() - started), latencies
 
 
+def collect(
+    receiver: subprocess.Popen[bytes],
+    received_file: Path,
+    sent: dict[str, float],
+    timeout: float = 120,
+) -> dict[str, float]:
+    """The receiver's first receipt time of each MessageSid, once every sent one arrived (or
+    ``timeout`` passed): it writes them out on SIGUSR1."""
+    deadline = time.monotonic() + timeout
+    received: dict[str, float] = {}
+    while time.monotonic() < deadline:
+        receiver.send_signal(signal.SIGUSR1)
+        time.sleep(0.5)
+        if received_file.exists():
+            received = {}
+            for line in received_file.read_text().splitlines():
+                sid, at = line.split()
+                received.setdefault(sid, float(at))
+        if set(sent) <= set(received):
+            break
+    return received
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=5000)
@@ -255,18 +280,7 @@ def main() -> None:
             print(f"injection only: {len(sent)} messages stored in {injected - started:.2f} s -> "
                   f"{len(sent) / (injected - started):,.0f} messages/s")  # fmt: skip
             return
-        deadline = time.monotonic() + 120
-        received: dict[str, float] = {}
-        while time.monotonic() < deadline:
-            receiver.send_signal(signal.SIGUSR1)
-            time.sleep(0.5)
-            if received_file.exists():
-                received = {}
-                for line in received_file.read_text().splitlines():
-                    sid, at = line.split()
-                    received.setdefault(sid, float(at))
-            if set(sent) <= set(received):
-                break
+        received = collect(receiver, received_file, sent)
         latencies = [(received[sid] - at) * 1000 for sid, at in sent.items() if sid in received]
         finished = max(received[sid] for sid in sent if sid in received)
         base_rate, base_lat = asyncio.run(baseline(receiver_url, args.count, args.concurrency))

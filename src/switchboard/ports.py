@@ -113,7 +113,7 @@ class StoreStats:
     """Aggregates over the store for the dashboard's charts, computed by the database."""
 
     per_minute: Sequence[tuple[int, str, int]]  # (minute since the epoch, status, messages)
-    statuses: Sequence[tuple[str, str, int]]  # (direction, status, messages), all time
+    statuses: Sequence[tuple[str, str, int]]  # (direction, status, messages), recent
     error_codes: Sequence[tuple[str, int, int]]  # ("message" | "webhook", code, count)
     latency: Latency
 
@@ -461,8 +461,10 @@ class Store(EventStore, Protocol):
         self, query: AttemptQuery, page: PageRequest
     ) -> Page[WebhookAttempt]: ...
     async def reset(self, keep_numbers: bool = True) -> None: ...
-    async def stats(self, account_sids: Sequence[str], since: datetime) -> StoreStats:
-        """Counts over ``account_sids``: messages per minute from ``since``, the rest all time."""
+    async def stats(self, account_sids: Sequence[str], since: datetime, recent: int) -> StoreStats:
+        """Counts over ``account_sids``: messages per minute from ``since``; statuses, error
+        codes and latency over the newest ``recent`` messages and attempts (a cost that does not
+        grow with the store)."""
         ...
 
     # The assertion API (``/_sim/messages``, ``/_sim/webhooks``): a wake-up when this process

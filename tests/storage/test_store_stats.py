@@ -35,7 +35,7 @@ async def test_stats_count_in_the_database_within_the_accounts_asked_for(
         await store.insert_attempts([make.attempt(acc.sid, None, duration_ms=ms, error_code=code)])
     await store.insert_attempts([make.attempt(other.sid, None, duration_ms=9999.0)])
 
-    stats = await store.stats([acc.sid], since=minute)
+    stats = await store.stats([acc.sid], since=minute, recent=100)
 
     epoch_minute = int(minute.timestamp()) // 60
     assert sorted(stats.per_minute) == [
@@ -55,6 +55,31 @@ async def test_stats_count_in_the_database_within_the_accounts_asked_for(
 
 
 async def test_stats_of_an_empty_store(store: Store, make: Records) -> None:
-    stats = await store.stats([make.sid("AC")], since=make.T0)
+    stats = await store.stats([make.sid("AC")], since=make.T0, recent=100)
     assert (stats.per_minute, stats.statuses, stats.error_codes) == ([], [], [])
     assert stats.latency == Latency(count=0, p50=None, p90=None, p99=None, max=None)
+
+
+async def test_stats_other_than_per_minute_count_the_newest_rows_only(
+    store: Store, make: Records
+) -> None:
+    """Statuses, error codes and latency cover the newest ``recent`` messages and attempts, so
+    a store of millions costs what a store of ``recent`` does."""
+    acc = make.account()
+    await store.insert_account(acc)
+    old = make.T0 - timedelta(days=1)
+    await store.insert_message(
+        make.message(acc.sid, date_created=old, status="undelivered", error_code=30003), [], []
+    )
+    for _ in range(2):
+        await store.insert_message(make.message(acc.sid, status="delivered"), [], [])
+    await store.insert_attempts([make.attempt(acc.sid, None, duration_ms=500.0, error_code=11200)])
+    for ms in (10.0, 20.0):
+        await store.insert_attempts([make.attempt(acc.sid, None, duration_ms=ms)])
+
+    stats = await store.stats([acc.sid], since=make.T0 - timedelta(days=2), recent=2)
+
+    assert sum(n for _, _, n in stats.per_minute) == 3  # the minutes: every message in them
+    assert [(status, n) for _, status, n in stats.statuses] == [("delivered", 2)]
+    assert stats.error_codes == []
+    assert stats.latency == Latency(count=2, p50=10.0, p90=20.0, p99=20.0, max=20.0)

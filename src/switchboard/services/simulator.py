@@ -60,6 +60,9 @@ RECENT_ATTEMPTS = 100  # attempts carry bodies: the dashboard's live window stay
 EXCHANGE_ATTEMPTS = 1000
 ALL = PageRequest(page_size=1000)
 STATS_MINUTES = 30  # the messages-per-minute chart's window
+# The other charts' window: the newest messages and attempts (a store of millions costs the
+# same as one of thousands; docs/performance.md, "Issue 18").
+STATS_RECENT = 1_000
 
 # An outbound message's end: it reached the handset, or it did not.
 REACHED = frozenset({MessageStatus.DELIVERED, MessageStatus.READ})
@@ -325,10 +328,10 @@ class SimulatorService:
         return Overview(scope.account, numbers, services, held)
 
     async def stats(self, scope: Scope, minutes: int = STATS_MINUTES) -> Stats:
-        """Aggregates over the scope's whole store, computed by the database."""
+        """Aggregates over the scope's recent messages and attempts, computed by the database."""
         now = self._rt.clock.now()
         since = (now - timedelta(minutes=minutes - 1)).replace(second=0, microsecond=0)
-        found = await self._store.stats(scope.account_sids, since)
+        found = await self._store.stats(scope.account_sids, since, STATS_RECENT)
         outbound = [(status, n) for way, status, n in found.statuses if way != "inbound"]
         return Stats(
             now=now,

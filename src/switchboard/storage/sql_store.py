@@ -136,6 +136,17 @@ def _like(text: str | None) -> str | None:
     return f"%{escaped}%"
 
 
+def _by_address(query: str, to: str | None, from_: str | None) -> str:
+    """The form of a message list or search that reads its rows: with a To, the newest rows of
+    that address (``<query>_to``, on messages_to), else with a From likewise (``_from``), else
+    the newest rows of all (so a rare address costs its own rows, not the store's)."""
+    if to is not None:
+        return f"{query}_to"
+    if from_ is not None:
+        return f"{query}_from"
+    return query
+
+
 def _shared_filters(query: MessageQuery | AttemptQuery) -> dict[str, Any]:
     """The parameters of the filters both searches have."""
     return {
@@ -472,9 +483,10 @@ class SqlStore(EventStoreMethods):
             "sent_before": opt_micros(filters.sent_before),
         }
         keys = {"account_sid": account_sid}
+        query = _by_address("list_messages", filters.to, filters.from_)
         return await self._db.snapshot(
             keyset_page(
-                "message_seq", "list_messages", keys, wanted, page, records.message,
+                "message_seq", query, keys, wanted, page, records.message,
                 cursor="before_seq",  # newest first
             )
         )  # fmt: skip
@@ -737,8 +749,8 @@ class SqlStore(EventStoreMethods):
     async def get_attempt(self, sid: str) -> WebhookAttempt | None:
         return await self._get("get_attempt", records.attempt, sid=sid)
 
-    async def stats(self, account_sids: Sequence[str], since: datetime) -> StoreStats:
-        scope: dict[str, Any] = {"account_sids": list(account_sids)}
+    async def stats(self, account_sids: Sequence[str], since: datetime, recent: int) -> StoreStats:
+        scope: dict[str, Any] = {"account_sids": list(account_sids), "recent": recent}
 
         async def work(tx: Statements) -> StoreStats:
             minutes = await tx.fetch_all(
@@ -795,7 +807,8 @@ class SqlStore(EventStoreMethods):
             seq = await cursor_seq(tx, "search_message_seq", page, **keys)
             before = query.before_seq if seq is None else seq  # newest first
             params = {**keys, **filters, "before_seq": before}
-            return await read_page(tx, "search_messages", params, page, records.message)
+            search = _by_address("search_messages", query.to, query.from_)
+            return await read_page(tx, search, params, page, records.message)
 
         return await self._db.snapshot(work)
 

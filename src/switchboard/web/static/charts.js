@@ -1,5 +1,6 @@
-// Small charts of the whole store, drawn as inline SVG: messages per minute by status, the
-// delivery rate, the error codes seen and webhook latency percentiles. The server counts
+// Small charts of recent traffic, drawn as inline SVG: messages per minute by status, and over
+// the newest 1,000 messages and attempts the delivery rate, the error codes seen and webhook
+// latency percentiles. The server counts
 // (GET /stats); the page asks again when the live stream brings new messages or attempts.
 import { getJSON } from "./api.js";
 import { byId, fill, h, statusClass } from "./dom.js";

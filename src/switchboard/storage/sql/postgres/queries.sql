@@ -172,10 +172,30 @@ DELETE FROM messages WHERE account_sid = :account_sid AND sid = :sid;
 SELECT seq FROM messages WHERE sid = :sid AND account_sid = :account_sid;
 
 -- name: list_messages
+-- Without To or From (with one of them: list_messages_to or list_messages_from).
 SELECT * FROM messages
 WHERE account_sid = :account_sid
-  AND (:to_addr::text IS NULL OR to_addr = :to_addr)
+  AND (:sent_from::bigint IS NULL OR COALESCE(date_sent, date_created) >= :sent_from)
+  AND (:sent_before::bigint IS NULL OR COALESCE(date_sent, date_created) < :sent_before)
+  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: list_messages_to
+-- To, and perhaps From: the newest rows of messages_to (to_addr, seq).
+SELECT * FROM messages
+WHERE account_sid = :account_sid
+  AND to_addr = :to_addr
   AND (:from_addr::text IS NULL OR from_addr = :from_addr)
+  AND (:sent_from::bigint IS NULL OR COALESCE(date_sent, date_created) >= :sent_from)
+  AND (:sent_before::bigint IS NULL OR COALESCE(date_sent, date_created) < :sent_before)
+  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: list_messages_from
+-- From without To: the newest rows of messages_from (from_addr, seq).
+SELECT * FROM messages
+WHERE account_sid = :account_sid
+  AND from_addr = :from_addr
   AND (:sent_from::bigint IS NULL OR COALESCE(date_sent, date_created) >= :sent_from)
   AND (:sent_before::bigint IS NULL OR COALESCE(date_sent, date_created) < :sent_before)
   AND (:before_seq::bigint IS NULL OR seq < :before_seq)
@@ -315,8 +335,12 @@ FROM due WHERE jobs.id = due.id
 RETURNING jobs.*;
 
 -- name: next_job_due
-SELECT MIN(CASE WHEN leased_until IS NULL THEN due_at ELSE GREATEST(due_at, leased_until) END) AS due
-FROM jobs;
+-- The first waiting job (jobs_due in order, past the few leased rows) or the first lease to
+-- lapse (jobs_leased: at most the running jobs): never a pass over every waiting job.
+SELECT LEAST(
+    (SELECT MIN(due_at) FROM jobs WHERE leased_until IS NULL),
+    (SELECT MIN(GREATEST(due_at, leased_until)) FROM jobs WHERE leased_until IS NOT NULL)
+) AS due;
 
 -- name: delete_job
 -- Fenced: only the claim that still holds the job (same attempts count) may finish it.
@@ -450,22 +474,31 @@ WHERE direction = 'outbound-reply' AND from_addr = :from_addr AND to_addr = :to_
     AND error_code = 14107 AND date_created >= :since;
 
 -- name: stats_messages_per_minute
--- The dashboard's charts: aggregates computed by the database, not by fetching the rows.
+-- The dashboard's charts: aggregates computed by the database, not by fetching the rows, over
+-- what is recent, so they cost the same however large the store grows: the minutes from
+-- :since through messages_created, and the rest over the newest :recent messages or attempts.
 SELECT date_created / 60000000 AS minute, status, COUNT(*) AS n FROM messages
 WHERE account_sid = ANY(:account_sids::text[]) AND date_created >= :since
 GROUP BY date_created / 60000000, status ORDER BY minute;
 
 -- name: stats_message_statuses
-SELECT direction, status, COUNT(*) AS n FROM messages WHERE account_sid = ANY(:account_sids::text[])
+SELECT direction, status, COUNT(*) AS n FROM (
+    SELECT direction, status FROM messages WHERE account_sid = ANY(:account_sids::text[])
+    ORDER BY seq DESC LIMIT :recent
+) AS recent
 GROUP BY direction, status;
 
 -- name: stats_error_codes
 SELECT source, error_code, COUNT(*) AS n FROM (
-    SELECT 'message' AS source, error_code FROM messages
-    WHERE account_sid = ANY(:account_sids::text[]) AND error_code IS NOT NULL
+    SELECT 'message' AS source, error_code FROM (
+        SELECT error_code FROM messages WHERE account_sid = ANY(:account_sids::text[])
+        ORDER BY seq DESC LIMIT :recent
+    ) AS messages_recent WHERE error_code IS NOT NULL
     UNION ALL
-    SELECT 'webhook' AS source, error_code FROM webhook_attempts
-    WHERE account_sid = ANY(:account_sids::text[]) AND error_code IS NOT NULL
+    SELECT 'webhook' AS source, error_code FROM (
+        SELECT error_code FROM webhook_attempts WHERE account_sid = ANY(:account_sids::text[])
+        ORDER BY seq DESC LIMIT :recent
+    ) AS attempts_recent WHERE error_code IS NOT NULL
 ) AS coded
 GROUP BY source, error_code ORDER BY n DESC, error_code LIMIT 12;
 
@@ -478,7 +511,10 @@ SELECT COUNT(*) AS n,
     MAX(duration_ms) AS max
 FROM (
     SELECT duration_ms, ROW_NUMBER() OVER (ORDER BY duration_ms) AS rn, COUNT(*) OVER () AS total
-    FROM webhook_attempts WHERE account_sid = ANY(:account_sids::text[])
+    FROM (
+        SELECT duration_ms FROM webhook_attempts WHERE account_sid = ANY(:account_sids::text[])
+        ORDER BY seq DESC LIMIT :recent
+    ) AS recent
 ) AS ranked;
 
 -- name: search_message_seq
@@ -494,6 +530,49 @@ WHERE account_sid = ANY(:account_sids::text[])
   AND (:number::text IS NULL OR to_addr = :number OR from_addr = :number)
   AND (:to_addr::text IS NULL OR to_addr = :to_addr)
   AND (:from_addr::text IS NULL OR from_addr = :from_addr)
+  AND (:service_sid::text IS NULL OR messaging_service_sid = :service_sid)
+  AND (:status::text IS NULL OR status = :status)
+  AND (:direction::text IS NULL OR direction = :direction
+       OR (:direction = 'outbound' AND direction LIKE 'outbound-%'))
+  AND (:channel::text IS NULL
+       OR (:channel = 'sms' AND to_addr NOT LIKE '%:%' AND COALESCE(from_addr, '') NOT LIKE '%:%')
+       OR to_addr LIKE :channel || ':%' OR from_addr LIKE :channel || ':%')
+  AND (:error_code::bigint IS NULL OR error_code = :error_code)
+  AND (:created_from::bigint IS NULL OR date_created >= :created_from)
+  AND (:created_before::bigint IS NULL OR date_created < :created_before)
+  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: search_messages_to
+-- With To (and perhaps From): the newest rows of messages_to, as list_messages_to.
+SELECT * FROM messages
+WHERE account_sid = ANY(:account_sids::text[])
+  AND (:pattern::text IS NULL OR body ILIKE :pattern OR sid ILIKE :pattern
+       OR to_addr ILIKE :pattern OR from_addr ILIKE :pattern)
+  AND (:number::text IS NULL OR to_addr = :number OR from_addr = :number)
+  AND to_addr = :to_addr
+  AND (:from_addr::text IS NULL OR from_addr = :from_addr)
+  AND (:service_sid::text IS NULL OR messaging_service_sid = :service_sid)
+  AND (:status::text IS NULL OR status = :status)
+  AND (:direction::text IS NULL OR direction = :direction
+       OR (:direction = 'outbound' AND direction LIKE 'outbound-%'))
+  AND (:channel::text IS NULL
+       OR (:channel = 'sms' AND to_addr NOT LIKE '%:%' AND COALESCE(from_addr, '') NOT LIKE '%:%')
+       OR to_addr LIKE :channel || ':%' OR from_addr LIKE :channel || ':%')
+  AND (:error_code::bigint IS NULL OR error_code = :error_code)
+  AND (:created_from::bigint IS NULL OR date_created >= :created_from)
+  AND (:created_before::bigint IS NULL OR date_created < :created_before)
+  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: search_messages_from
+-- With From and no To: the newest rows of messages_from, as list_messages_from.
+SELECT * FROM messages
+WHERE account_sid = ANY(:account_sids::text[])
+  AND (:pattern::text IS NULL OR body ILIKE :pattern OR sid ILIKE :pattern
+       OR to_addr ILIKE :pattern OR from_addr ILIKE :pattern)
+  AND (:number::text IS NULL OR to_addr = :number OR from_addr = :number)
+  AND from_addr = :from_addr
   AND (:service_sid::text IS NULL OR messaging_service_sid = :service_sid)
   AND (:status::text IS NULL OR status = :status)
   AND (:direction::text IS NULL OR direction = :direction

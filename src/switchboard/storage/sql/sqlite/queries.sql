@@ -167,10 +167,31 @@ DELETE FROM messages WHERE account_sid = :account_sid AND sid = :sid;
 SELECT seq FROM messages WHERE sid = :sid AND account_sid = :account_sid;
 
 -- name: list_messages
+-- Without To or From (with one of them: list_messages_to or list_messages_from).
 SELECT * FROM messages
 WHERE account_sid = :account_sid
-  AND (:to_addr IS NULL OR to_addr = :to_addr)
+  AND (:sent_from IS NULL OR COALESCE(date_sent, date_created) >= :sent_from)
+  AND (:sent_before IS NULL OR COALESCE(date_sent, date_created) < :sent_before)
+  AND (:before_seq IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: list_messages_to
+-- To, and perhaps From: the newest rows of messages_to (to_addr, seq). INDEXED BY: a database
+-- the server never ANALYZEs could take messages_account, and read the whole account.
+SELECT * FROM messages INDEXED BY messages_to
+WHERE account_sid = :account_sid
+  AND to_addr = :to_addr
   AND (:from_addr IS NULL OR from_addr = :from_addr)
+  AND (:sent_from IS NULL OR COALESCE(date_sent, date_created) >= :sent_from)
+  AND (:sent_before IS NULL OR COALESCE(date_sent, date_created) < :sent_before)
+  AND (:before_seq IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: list_messages_from
+-- From without To: the newest rows of messages_from (from_addr, seq).
+SELECT * FROM messages INDEXED BY messages_from
+WHERE account_sid = :account_sid
+  AND from_addr = :from_addr
   AND (:sent_from IS NULL OR COALESCE(date_sent, date_created) >= :sent_from)
   AND (:sent_before IS NULL OR COALESCE(date_sent, date_created) < :sent_before)
   AND (:before_seq IS NULL OR seq < :before_seq)
@@ -225,8 +246,13 @@ INSERT INTO jobs (kind, account_sid, message_sid, due_at, leased_until, attempts
 VALUES (:kind, :account_sid, :message_sid, :due_at, :leased_until, :attempts, :payload);
 
 -- name: next_job_due
-SELECT MIN(CASE WHEN leased_until IS NULL THEN due_at ELSE MAX(due_at, leased_until) END) AS due
-FROM jobs;
+-- The first waiting job (one step into jobs_due at its NULL end) or the first lease to lapse
+-- (among the leased jobs alone, at most the running ones): never a pass over every waiting job.
+SELECT MIN(due) AS due FROM (
+    SELECT MIN(due_at) AS due FROM jobs WHERE leased_until IS NULL
+    UNION ALL
+    SELECT MIN(MAX(due_at, leased_until)) FROM jobs WHERE leased_until IS NOT NULL
+);
 
 -- name: delete_job
 -- Fenced: only the claim that still holds the job (same attempts count) may finish it.
@@ -372,12 +398,23 @@ SELECT * FROM opt_out_settings WHERE service_sid = :service_sid;
 
 -- name: claim_jobs
 -- The write transaction holds SQLite's one write lock, so no other process claims meanwhile.
--- RETURNING has no order: the caller sorts.
+-- RETURNING has no order: the caller sorts. Waiting jobs and lapsed leases are read apart: the
+-- first are jobs_due's NULL end, already in (due_at, id) order, so a claim reads :limit rows
+-- however many jobs wait (one OR over both would sort them all); the second are few.
 UPDATE jobs SET leased_until = :leased_until, attempts = attempts + 1
 WHERE id IN (
-    SELECT id FROM jobs
-    WHERE due_at <= :now AND (leased_until IS NULL OR leased_until < :now)
-    ORDER BY due_at, id LIMIT :limit
+    SELECT id FROM (
+        SELECT * FROM (
+            SELECT id, due_at FROM jobs WHERE leased_until IS NULL AND due_at <= :now
+            ORDER BY due_at, id LIMIT :limit
+        )
+        UNION ALL
+        SELECT * FROM (
+            SELECT id, due_at FROM jobs WHERE leased_until < :now AND due_at <= :now
+            ORDER BY due_at, id LIMIT :limit
+        )
+        ORDER BY due_at, id LIMIT :limit
+    )
 )
 RETURNING *;
 
@@ -455,22 +492,35 @@ WHERE direction = 'outbound-reply' AND from_addr = :from_addr AND to_addr = :to_
     AND error_code = 14107 AND date_created >= :since;
 
 -- name: stats_messages_per_minute
--- The dashboard's charts: aggregates computed by the database, not by fetching the rows.
-SELECT date_created / 60000000 AS minute, status, COUNT(*) AS n FROM messages
+-- The dashboard's charts: aggregates computed by the database, not by fetching the rows, over
+-- what is recent, so they cost the same however large the store grows: the minutes from
+-- :since through messages_created, and the rest over the newest :recent messages or attempts.
+-- In SQLite the minutes name their index. The newest rows of several accounts come from
+-- messages_account, each account's newest first: the sort keeps :recent rows and stops reading
+-- an account once its rows can no longer make the cut.
+SELECT date_created / 60000000 AS minute, status, COUNT(*) AS n
+FROM messages INDEXED BY messages_created
 WHERE account_sid IN (SELECT value FROM json_each(:account_sids)) AND date_created >= :since
 GROUP BY date_created / 60000000, status ORDER BY minute;
 
 -- name: stats_message_statuses
-SELECT direction, status, COUNT(*) AS n FROM messages WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+SELECT direction, status, COUNT(*) AS n FROM (
+    SELECT direction, status FROM messages WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+    ORDER BY seq DESC LIMIT :recent
+) AS recent
 GROUP BY direction, status;
 
 -- name: stats_error_codes
 SELECT source, error_code, COUNT(*) AS n FROM (
-    SELECT 'message' AS source, error_code FROM messages
-    WHERE account_sid IN (SELECT value FROM json_each(:account_sids)) AND error_code IS NOT NULL
+    SELECT 'message' AS source, error_code FROM (
+        SELECT error_code FROM messages WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+        ORDER BY seq DESC LIMIT :recent
+    ) AS messages_recent WHERE error_code IS NOT NULL
     UNION ALL
-    SELECT 'webhook' AS source, error_code FROM webhook_attempts
-    WHERE account_sid IN (SELECT value FROM json_each(:account_sids)) AND error_code IS NOT NULL
+    SELECT 'webhook' AS source, error_code FROM (
+        SELECT error_code FROM webhook_attempts WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+        ORDER BY seq DESC LIMIT :recent
+    ) AS attempts_recent WHERE error_code IS NOT NULL
 ) AS coded
 GROUP BY source, error_code ORDER BY n DESC, error_code LIMIT 12;
 
@@ -483,7 +533,10 @@ SELECT COUNT(*) AS n,
     MAX(duration_ms) AS max
 FROM (
     SELECT duration_ms, ROW_NUMBER() OVER (ORDER BY duration_ms) AS rn, COUNT(*) OVER () AS total
-    FROM webhook_attempts WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+    FROM (
+        SELECT duration_ms FROM webhook_attempts WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+        ORDER BY seq DESC LIMIT :recent
+    ) AS recent
 ) AS ranked;
 
 -- name: search_message_seq
@@ -501,6 +554,49 @@ WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:number IS NULL OR to_addr = :number OR from_addr = :number)
   AND (:to_addr IS NULL OR to_addr = :to_addr)
   AND (:from_addr IS NULL OR from_addr = :from_addr)
+  AND (:service_sid IS NULL OR messaging_service_sid = :service_sid)
+  AND (:status IS NULL OR status = :status)
+  AND (:direction IS NULL OR direction = :direction
+       OR (:direction = 'outbound' AND direction LIKE 'outbound-%'))
+  AND (:channel IS NULL
+       OR (:channel = 'sms' AND to_addr NOT LIKE '%:%' AND COALESCE(from_addr, '') NOT LIKE '%:%')
+       OR to_addr LIKE :channel || ':%' OR from_addr LIKE :channel || ':%')
+  AND (:error_code IS NULL OR error_code = :error_code)
+  AND (:created_from IS NULL OR date_created >= :created_from)
+  AND (:created_before IS NULL OR date_created < :created_before)
+  AND (:before_seq IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: search_messages_to
+-- With To (and perhaps From): the newest rows of messages_to, as list_messages_to.
+SELECT * FROM messages INDEXED BY messages_to
+WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+  AND (:pattern IS NULL OR body LIKE :pattern ESCAPE '\' OR sid LIKE :pattern ESCAPE '\'
+       OR to_addr LIKE :pattern ESCAPE '\' OR from_addr LIKE :pattern ESCAPE '\')
+  AND (:number IS NULL OR to_addr = :number OR from_addr = :number)
+  AND to_addr = :to_addr
+  AND (:from_addr IS NULL OR from_addr = :from_addr)
+  AND (:service_sid IS NULL OR messaging_service_sid = :service_sid)
+  AND (:status IS NULL OR status = :status)
+  AND (:direction IS NULL OR direction = :direction
+       OR (:direction = 'outbound' AND direction LIKE 'outbound-%'))
+  AND (:channel IS NULL
+       OR (:channel = 'sms' AND to_addr NOT LIKE '%:%' AND COALESCE(from_addr, '') NOT LIKE '%:%')
+       OR to_addr LIKE :channel || ':%' OR from_addr LIKE :channel || ':%')
+  AND (:error_code IS NULL OR error_code = :error_code)
+  AND (:created_from IS NULL OR date_created >= :created_from)
+  AND (:created_before IS NULL OR date_created < :created_before)
+  AND (:before_seq IS NULL OR seq < :before_seq)
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: search_messages_from
+-- With From and no To: the newest rows of messages_from, as list_messages_from.
+SELECT * FROM messages INDEXED BY messages_from
+WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+  AND (:pattern IS NULL OR body LIKE :pattern ESCAPE '\' OR sid LIKE :pattern ESCAPE '\'
+       OR to_addr LIKE :pattern ESCAPE '\' OR from_addr LIKE :pattern ESCAPE '\')
+  AND (:number IS NULL OR to_addr = :number OR from_addr = :number)
+  AND from_addr = :from_addr
   AND (:service_sid IS NULL OR messaging_service_sid = :service_sid)
   AND (:status IS NULL OR status = :status)
   AND (:direction IS NULL OR direction = :direction

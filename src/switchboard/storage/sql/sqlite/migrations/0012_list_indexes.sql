@@ -1,0 +1,12 @@
+-- Lists that stay fast as the store grows (docs/performance.md, "Issue 18").
+--
+-- A message list filtered by To or From (Messages.json, the assertion API, the dashboard's
+-- finder) reads the newest rows of that address, not every row of the account: each index
+-- ends in seq, the order of every list. The dashboard's per-minute chart reads its 30 minutes
+-- through date_created. A message's waiting webhook (its exchange: /_sim/messages/{sid}, the
+-- dashboard's detail) is found among its own jobs, not among every waiting job (PostgreSQL has
+-- had jobs_message since 0001).
+CREATE INDEX messages_to ON messages (to_addr, seq);
+CREATE INDEX messages_from ON messages (from_addr, seq);
+CREATE INDEX messages_created ON messages (date_created);
+CREATE INDEX jobs_message ON jobs (message_sid, kind) WHERE message_sid IS NOT NULL;
