@@ -12,8 +12,8 @@ drifts with the load of the shared machine.
     python bench/clients.py --count 5000
     python bench/clients.py --count 5000 --clients aiohttp,rnet
 
-A client whose package is not installed prints as failed (``pip install aiosonic pyreqwest
-rnet``; they are not switchboard's dependencies); aiohttp is the one switchboard uses
+A client whose package is not installed prints as failed (``pip install -e '.[bench]'``
+installs them; they are not switchboard's dependencies); aiohttp is the one switchboard uses
 (src/switchboard/transport.py).
 """
 
