@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import os
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 import asyncpg
-from inbound import add_number, inject, percentile, wait_http
+from inbound import add_number, collect, inject, percentile, wait_http
 
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
 
@@ -129,25 +128,6 @@ async def inject_split(
     for result in results:
         sent.update(result)
     return sent
-
-
-def collect(
-    receiver: subprocess.Popen[bytes], received_file: Path, sent: dict[str, float], timeout: float
-) -> dict[str, float]:
-    """Ask the receiver to dump what it got until every sent message arrived (first receipt)."""
-    deadline = time.monotonic() + timeout
-    received: dict[str, float] = {}
-    while time.monotonic() < deadline:
-        receiver.send_signal(signal.SIGUSR1)
-        time.sleep(0.5)
-        if received_file.exists():
-            received = {}
-            for line in received_file.read_text().splitlines():
-                sid, at = line.split()
-                received.setdefault(sid, float(at))
-        if set(sent) <= set(received):
-            break
-    return received
 
 
 def main() -> None:
