@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from switchboard.cli.main import cli
 from switchboard.storage.postgres import Q, compile_query, migrate
-from switchboard.storage.queries import load_migrations, load_queries
+from switchboard.storage.queries import load_migrations, load_queries, parse_queries
 from switchboard.storage.sqlite import SqliteStore
 
 
@@ -170,3 +170,20 @@ async def test_db_migrate_command_postgres(postgres_dsn: str) -> None:
         assert (await _postgres_schema(conn))[2] == [m.version for m in load_migrations("postgres")]
     finally:
         await conn.close()
+
+
+def test_a_fragment_is_written_once_and_included_where_named() -> None:
+    queries = parse_queries(
+        "-- fragment: live\n  AND deleted = 0\n\n"
+        "-- name: one\nSELECT * FROM t WHERE a = :a\n  -- include: live\nORDER BY a;\n\n"
+        "-- name: two\nSELECT * FROM t WHERE b = :b\n  -- include: live\n"
+    )
+    assert queries == {
+        "one": "SELECT * FROM t WHERE a = :a\nAND deleted = 0\nORDER BY a;",
+        "two": "SELECT * FROM t WHERE b = :b\nAND deleted = 0",
+    }
+
+
+def test_a_fragment_must_come_before_the_query_that_includes_it() -> None:
+    with pytest.raises(ValueError, match="'live' is included before it is defined"):
+        parse_queries("-- name: one\nSELECT 1\n  -- include: live\n-- fragment: live\nAND 1\n")

@@ -2,6 +2,10 @@
 
 Keeping SQL in .sql files lets each dialect say things its own way while the Python adapter
 code stays the same shape; a block starts with ``-- name: <name>``.
+
+A block starting with ``-- fragment: <name>`` is not a query but a piece that several queries
+share (a filter written once): a line ``-- include: <name>`` in a query is replaced by it.
+Fragments are defined before the queries that include them and are not in the result.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
 
-_NAME_RE = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
+_BLOCK_RE = re.compile(r"^-- (name|fragment): (\w+)\s*$", re.MULTILINE)
+_INCLUDE_RE = re.compile(r"^[ \t]*-- include: (\w+)[ \t]*$", re.MULTILINE)
 _MIGRATION_RE = re.compile(r"^(\d{4})_(\w+)\.sql$")
 
 
@@ -29,14 +34,24 @@ def load_queries(dialect: str) -> MappingProxyType[str, str]:
 
 def parse_queries(text: str) -> dict[str, str]:
     queries: dict[str, str] = {}
-    matches = list(_NAME_RE.finditer(text))
+    fragments: dict[str, str] = {}
+    matches = list(_BLOCK_RE.finditer(text))
     for index, match in enumerate(matches):
         end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
-        name = match.group(1)
-        if name in queries:
+        kind, name = match.group(1), match.group(2)
+        if name in queries or name in fragments:
             raise ValueError(f"query {name!r} is defined twice")
-        queries[name] = text[match.end() : end].strip()
+        body = _INCLUDE_RE.sub(
+            lambda m: _fragment(fragments, m.group(1)), text[match.end() : end].strip()
+        )
+        (queries if kind == "name" else fragments)[name] = body
     return queries
+
+
+def _fragment(fragments: dict[str, str], name: str) -> str:
+    if name not in fragments:
+        raise ValueError(f"fragment {name!r} is included before it is defined")
+    return fragments[name]
 
 
 def load_migrations(dialect: str) -> list[Migration]:

@@ -522,14 +522,12 @@ FROM (
 -- :account_sids is an array; :pattern is an ILIKE pattern whose % and _ are escaped with \.
 SELECT seq FROM messages WHERE sid = :sid AND account_sid = ANY(:account_sids::text[]);
 
--- name: search_messages
-SELECT * FROM messages
-WHERE account_sid = ANY(:account_sids::text[])
+-- fragment: message_search_filter
+-- The conditions every message search shares (the dashboard's finder and the assertion
+-- API); each search_messages* query adds its address conditions and its index.
   AND (:pattern::text IS NULL OR body ILIKE :pattern OR sid ILIKE :pattern
        OR to_addr ILIKE :pattern OR from_addr ILIKE :pattern)
   AND (:number::text IS NULL OR to_addr = :number OR from_addr = :number)
-  AND (:to_addr::text IS NULL OR to_addr = :to_addr)
-  AND (:from_addr::text IS NULL OR from_addr = :from_addr)
   AND (:service_sid::text IS NULL OR messaging_service_sid = :service_sid)
   AND (:status::text IS NULL OR status = :status)
   AND (:direction::text IS NULL OR direction = :direction
@@ -541,49 +539,30 @@ WHERE account_sid = ANY(:account_sids::text[])
   AND (:created_from::bigint IS NULL OR date_created >= :created_from)
   AND (:created_before::bigint IS NULL OR date_created < :created_before)
   AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+
+-- name: search_messages
+SELECT * FROM messages
+WHERE account_sid = ANY(:account_sids::text[])
+  AND (:to_addr::text IS NULL OR to_addr = :to_addr)
+  AND (:from_addr::text IS NULL OR from_addr = :from_addr)
+  -- include: message_search_filter
 ORDER BY seq DESC LIMIT :limit;
 
 -- name: search_messages_to
 -- With To (and perhaps From): the newest rows of messages_to, as list_messages_to.
 SELECT * FROM messages
 WHERE account_sid = ANY(:account_sids::text[])
-  AND (:pattern::text IS NULL OR body ILIKE :pattern OR sid ILIKE :pattern
-       OR to_addr ILIKE :pattern OR from_addr ILIKE :pattern)
-  AND (:number::text IS NULL OR to_addr = :number OR from_addr = :number)
   AND to_addr = :to_addr
   AND (:from_addr::text IS NULL OR from_addr = :from_addr)
-  AND (:service_sid::text IS NULL OR messaging_service_sid = :service_sid)
-  AND (:status::text IS NULL OR status = :status)
-  AND (:direction::text IS NULL OR direction = :direction
-       OR (:direction = 'outbound' AND direction LIKE 'outbound-%'))
-  AND (:channel::text IS NULL
-       OR (:channel = 'sms' AND to_addr NOT LIKE '%:%' AND COALESCE(from_addr, '') NOT LIKE '%:%')
-       OR to_addr LIKE :channel || ':%' OR from_addr LIKE :channel || ':%')
-  AND (:error_code::bigint IS NULL OR error_code = :error_code)
-  AND (:created_from::bigint IS NULL OR date_created >= :created_from)
-  AND (:created_before::bigint IS NULL OR date_created < :created_before)
-  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+  -- include: message_search_filter
 ORDER BY seq DESC LIMIT :limit;
 
 -- name: search_messages_from
 -- With From and no To: the newest rows of messages_from, as list_messages_from.
 SELECT * FROM messages
 WHERE account_sid = ANY(:account_sids::text[])
-  AND (:pattern::text IS NULL OR body ILIKE :pattern OR sid ILIKE :pattern
-       OR to_addr ILIKE :pattern OR from_addr ILIKE :pattern)
-  AND (:number::text IS NULL OR to_addr = :number OR from_addr = :number)
   AND from_addr = :from_addr
-  AND (:service_sid::text IS NULL OR messaging_service_sid = :service_sid)
-  AND (:status::text IS NULL OR status = :status)
-  AND (:direction::text IS NULL OR direction = :direction
-       OR (:direction = 'outbound' AND direction LIKE 'outbound-%'))
-  AND (:channel::text IS NULL
-       OR (:channel = 'sms' AND to_addr NOT LIKE '%:%' AND COALESCE(from_addr, '') NOT LIKE '%:%')
-       OR to_addr LIKE :channel || ':%' OR from_addr LIKE :channel || ':%')
-  AND (:error_code::bigint IS NULL OR error_code = :error_code)
-  AND (:created_from::bigint IS NULL OR date_created >= :created_from)
-  AND (:created_before::bigint IS NULL OR date_created < :created_before)
-  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+  -- include: message_search_filter
 ORDER BY seq DESC LIMIT :limit;
 
 -- name: search_attempt_seq

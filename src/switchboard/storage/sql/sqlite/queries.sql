@@ -546,14 +546,12 @@ FROM (
 SELECT seq FROM messages
 WHERE sid = :sid AND account_sid IN (SELECT value FROM json_each(:account_sids));
 
--- name: search_messages
-SELECT * FROM messages
-WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+-- fragment: message_search_filter
+-- The conditions every message search shares (the dashboard's finder and the assertion
+-- API); each search_messages* query adds its address conditions and its index.
   AND (:pattern IS NULL OR body LIKE :pattern ESCAPE '\' OR sid LIKE :pattern ESCAPE '\'
        OR to_addr LIKE :pattern ESCAPE '\' OR from_addr LIKE :pattern ESCAPE '\')
   AND (:number IS NULL OR to_addr = :number OR from_addr = :number)
-  AND (:to_addr IS NULL OR to_addr = :to_addr)
-  AND (:from_addr IS NULL OR from_addr = :from_addr)
   AND (:service_sid IS NULL OR messaging_service_sid = :service_sid)
   AND (:status IS NULL OR status = :status)
   AND (:direction IS NULL OR direction = :direction
@@ -565,49 +563,30 @@ WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:created_from IS NULL OR date_created >= :created_from)
   AND (:created_before IS NULL OR date_created < :created_before)
   AND (:before_seq IS NULL OR seq < :before_seq)
+
+-- name: search_messages
+SELECT * FROM messages
+WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+  AND (:to_addr IS NULL OR to_addr = :to_addr)
+  AND (:from_addr IS NULL OR from_addr = :from_addr)
+  -- include: message_search_filter
 ORDER BY seq DESC LIMIT :limit;
 
 -- name: search_messages_to
 -- With To (and perhaps From): the newest rows of messages_to, as list_messages_to.
 SELECT * FROM messages INDEXED BY messages_to
 WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
-  AND (:pattern IS NULL OR body LIKE :pattern ESCAPE '\' OR sid LIKE :pattern ESCAPE '\'
-       OR to_addr LIKE :pattern ESCAPE '\' OR from_addr LIKE :pattern ESCAPE '\')
-  AND (:number IS NULL OR to_addr = :number OR from_addr = :number)
   AND to_addr = :to_addr
   AND (:from_addr IS NULL OR from_addr = :from_addr)
-  AND (:service_sid IS NULL OR messaging_service_sid = :service_sid)
-  AND (:status IS NULL OR status = :status)
-  AND (:direction IS NULL OR direction = :direction
-       OR (:direction = 'outbound' AND direction LIKE 'outbound-%'))
-  AND (:channel IS NULL
-       OR (:channel = 'sms' AND to_addr NOT LIKE '%:%' AND COALESCE(from_addr, '') NOT LIKE '%:%')
-       OR to_addr LIKE :channel || ':%' OR from_addr LIKE :channel || ':%')
-  AND (:error_code IS NULL OR error_code = :error_code)
-  AND (:created_from IS NULL OR date_created >= :created_from)
-  AND (:created_before IS NULL OR date_created < :created_before)
-  AND (:before_seq IS NULL OR seq < :before_seq)
+  -- include: message_search_filter
 ORDER BY seq DESC LIMIT :limit;
 
 -- name: search_messages_from
 -- With From and no To: the newest rows of messages_from, as list_messages_from.
 SELECT * FROM messages INDEXED BY messages_from
 WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
-  AND (:pattern IS NULL OR body LIKE :pattern ESCAPE '\' OR sid LIKE :pattern ESCAPE '\'
-       OR to_addr LIKE :pattern ESCAPE '\' OR from_addr LIKE :pattern ESCAPE '\')
-  AND (:number IS NULL OR to_addr = :number OR from_addr = :number)
   AND from_addr = :from_addr
-  AND (:service_sid IS NULL OR messaging_service_sid = :service_sid)
-  AND (:status IS NULL OR status = :status)
-  AND (:direction IS NULL OR direction = :direction
-       OR (:direction = 'outbound' AND direction LIKE 'outbound-%'))
-  AND (:channel IS NULL
-       OR (:channel = 'sms' AND to_addr NOT LIKE '%:%' AND COALESCE(from_addr, '') NOT LIKE '%:%')
-       OR to_addr LIKE :channel || ':%' OR from_addr LIKE :channel || ':%')
-  AND (:error_code IS NULL OR error_code = :error_code)
-  AND (:created_from IS NULL OR date_created >= :created_from)
-  AND (:created_before IS NULL OR date_created < :created_before)
-  AND (:before_seq IS NULL OR seq < :before_seq)
+  -- include: message_search_filter
 ORDER BY seq DESC LIMIT :limit;
 
 -- name: search_attempt_seq
