@@ -55,7 +55,11 @@ def test_routes_answer_as_programmed_and_lists_are_served_in_turn(
     assert httpx.post(receiver.url("/turns")).headers["X-Turn"] == "2"
     assert httpx.post(receiver.url("/echo"), data={"Body": "back"}).text == "back"
     assert "<Response" in httpx.post(receiver.url("/unprogrammed")).text
-    assert all(r.end == "answered" for r in receiver.requests)
+    # A request's end is recorded once its answer is written, which the client may read first.
+    receiver.wait_for(
+        lambda requests: all(r.end == "answered" for r in requests),
+        what="every request recorded as answered",
+    )
 
 
 def test_wait_for_returns_as_soon_as_the_condition_holds(receiver: TestReceiver) -> None:
