@@ -171,13 +171,17 @@ DELETE FROM messages WHERE account_sid = :account_sid AND sid = :sid;
 -- name: message_seq
 SELECT seq FROM messages WHERE sid = :sid AND account_sid = :account_sid;
 
+-- fragment: message_list_filter
+-- The conditions Messages.json's three list queries share (DateSent bounds, the page).
+  AND (:sent_from::bigint IS NULL OR COALESCE(date_sent, date_created) >= :sent_from)
+  AND (:sent_before::bigint IS NULL OR COALESCE(date_sent, date_created) < :sent_before)
+  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+
 -- name: list_messages
 -- Without To or From (with one of them: list_messages_to or list_messages_from).
 SELECT * FROM messages
 WHERE account_sid = :account_sid
-  AND (:sent_from::bigint IS NULL OR COALESCE(date_sent, date_created) >= :sent_from)
-  AND (:sent_before::bigint IS NULL OR COALESCE(date_sent, date_created) < :sent_before)
-  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+  -- include: message_list_filter
 ORDER BY seq DESC LIMIT :limit;
 
 -- name: list_messages_to
@@ -186,9 +190,7 @@ SELECT * FROM messages
 WHERE account_sid = :account_sid
   AND to_addr = :to_addr
   AND (:from_addr::text IS NULL OR from_addr = :from_addr)
-  AND (:sent_from::bigint IS NULL OR COALESCE(date_sent, date_created) >= :sent_from)
-  AND (:sent_before::bigint IS NULL OR COALESCE(date_sent, date_created) < :sent_before)
-  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+  -- include: message_list_filter
 ORDER BY seq DESC LIMIT :limit;
 
 -- name: list_messages_from
@@ -196,9 +198,7 @@ ORDER BY seq DESC LIMIT :limit;
 SELECT * FROM messages
 WHERE account_sid = :account_sid
   AND from_addr = :from_addr
-  AND (:sent_from::bigint IS NULL OR COALESCE(date_sent, date_created) >= :sent_from)
-  AND (:sent_before::bigint IS NULL OR COALESCE(date_sent, date_created) < :sent_before)
-  AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+  -- include: message_list_filter
 ORDER BY seq DESC LIMIT :limit;
 
 -- name: list_replies
