@@ -66,6 +66,11 @@ class LeaseLost(Exception):
     """The job was claimed again elsewhere (its lease lapsed): this outcome is not committed."""
 
 
+class StoreUnavailable(Exception):
+    """The database refused a connection (it is full, starting or down): nothing of this call
+    was sent to it, so the caller may retry it as it was."""
+
+
 class InvalidPageToken(Exception):
     """A PageToken that this store never issued."""
 

@@ -128,13 +128,17 @@ async def _inject(victim: Any, survivor: Any, db: Any, load: Load) -> asyncio.Ta
 
 
 async def _settled(db: Any, http: httpx.AsyncClient, receiver: Any) -> dict[str, Any]:
-    """The state of the world: stored messages, jobs left, what the receiver got."""
+    """The state of the world: jobs left, stored messages, what the receiver got.
+
+    Jobs are counted first: once none is left (the injection is over), nothing changes the
+    messages any more, so the messages read next are final. Read the other way round, a reply
+    read as ``sent`` could be delivered, and its callback job done, before the count."""
+    jobs = await db.fetchval("SELECT count(*) FROM jobs")
     inbound = {r["sid"] for r in await db.fetch(
         "SELECT sid FROM messages WHERE direction = 'inbound'")}  # fmt: skip
     replies = await db.fetch(
         "SELECT sid, in_reply_to, status FROM messages WHERE direction = 'outbound-reply'"
     )
-    jobs = await db.fetchval("SELECT count(*) FROM jobs")
     records = await receiver.records(http)
     return {"inbound": inbound, "replies": replies, "jobs": jobs, "records": records}
 

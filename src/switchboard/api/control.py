@@ -20,9 +20,9 @@ from switchboard.api.http import (
     authenticate,
     base_url,
     json_response,
-    log,
     public_error,
     services,
+    unexpected_error,
 )
 from switchboard.api.ndjson import NDJSON, NdjsonStream
 from switchboard.api.params import Params, json_params, media_type, read_body, read_params
@@ -129,10 +129,9 @@ async def _inbound_line(request: Request, principal: Principal, line: ndjson.Lin
         answer = await _inbound(request, principal, json_params(line))
     except TwilioError as error:
         answer = public_error(request, error).to_json()
-    except Exception:
-        # What would have been a 500 for a form body: logged, and the stream goes on.
-        log.exception("unhandled error on a line of %s %s", request.method, request.url.path)
-        answer = TwilioError(20500).to_json()
+    except Exception as error:  # answered as a form body's would be; the stream goes on
+        where = f"a line of {request.method} {request.url.path}"
+        answer = unexpected_error(error, where).to_json()
     return orjson.dumps(answer) + b"\n"
 
 

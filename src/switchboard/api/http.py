@@ -12,12 +12,15 @@ from starlette.responses import Response
 
 from switchboard.domain.errors import NotFound, TwilioError
 from switchboard.domain.models import Account
+from switchboard.ports import StoreUnavailable
 from switchboard.services.accounts import Principal, basic_credentials
 from switchboard.services.container import Services
 
 log = logging.getLogger("switchboard.api")
 
 AUTH_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Twilio API"'}
+RETRY_SOON = {"Retry-After": "1"}  # seconds; the SDKs' and HTTP clients' retry hint
+HEADERS_BY_STATUS = {401: AUTH_CHALLENGE, 503: RETRY_SOON}
 
 
 def json_response(data: Any, status_code: int = 200) -> Response:
@@ -51,9 +54,20 @@ def public_error(request: Request, error: TwilioError) -> TwilioError:
     return error
 
 
+def unexpected_error(exc: Exception, where: str) -> TwilioError:
+    """What an exception Twilio's format has no name for answers (``where``: the request, for
+    the log): 20503 when the database refused a connection (nothing was written: the call can be
+    retried as it was), else 20500 with the stack trace in the log, never on the wire."""
+    if isinstance(exc, StoreUnavailable):
+        log.warning("%s answered 20503: the database refused a connection (%s)", where, exc)
+        return TwilioError(20503)
+    log.error("unhandled error on %s", where, exc_info=exc)
+    return TwilioError(20500)
+
+
 def error_response(request: Request, error: TwilioError) -> Response:
     error = public_error(request, error)
-    headers = AUTH_CHALLENGE if error.http_status == 401 else None
+    headers = HEADERS_BY_STATUS.get(error.http_status)
     return Response(
         orjson.dumps(error.to_json()),
         status_code=error.http_status,
@@ -78,9 +92,8 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    # Never a stack trace on the wire; the log keeps it for us.
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(request, TwilioError(20500))
+    where = f"{request.method} {request.url.path}"
+    return error_response(request, unexpected_error(exc, where))
 
 
 async def authenticate(request: Request) -> Principal:

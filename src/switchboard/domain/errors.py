@@ -86,6 +86,7 @@ CATALOGUE: Final = _catalogue(
     E(20429, "Too many requests", 429),
     E(21000, "Malformed request", 400),
     E(20500, "Internal server error", 500),
+    E(20503, "Service unavailable", 503),
     # Message creation.
     E(21211, "Invalid 'To' Phone Number", 400),
     E(21212, "Invalid 'From' Phone Number", 400),

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncpg
 
-from switchboard.ports import StoreConflict
+from switchboard.ports import StoreConflict, StoreUnavailable
 from switchboard.storage.connector import Params, Statements
 from switchboard.storage.migrations import apply_migrations
 from switchboard.storage.postgres_group_commit import GroupCommit
@@ -134,6 +134,24 @@ async def _keep_session(conn: Conn) -> None:
     asyncpg still rolls back a transaction left open before it calls this."""
 
 
+# The server refused a new connection (max_connections or a role's limit reached, starting
+# up, not listening): nothing was sent on it, so nothing of the call was written.
+_REFUSALS = (
+    asyncpg.TooManyConnectionsError,
+    asyncpg.CannotConnectNowError,
+    ConnectionRefusedError,
+)
+
+
+@contextlib.contextmanager
+def _refusal_reported() -> Iterator[None]:
+    """Raise a refused connection as :class:`StoreUnavailable` (a 503 for the API, not a 500)."""
+    try:
+        yield
+    except _REFUSALS as error:
+        raise StoreUnavailable(f"{type(error).__name__}: {error}") from error
+
+
 class PostgresConnector:
     """The connector port on an asyncpg pool."""
 
@@ -167,20 +185,25 @@ class PostgresConnector:
         return cls(pool, parallel=min(parallel, max_size))
 
     async def execute(self, name: str, params: Params) -> int:
-        return await self._single.execute(name, params)
+        with _refusal_reported():
+            return await self._single.execute(name, params)
 
     async def fetch_one(self, name: str, params: Params) -> Record | None:
-        return await self._single.fetch_one(name, params)
+        with _refusal_reported():
+            return await self._single.fetch_one(name, params)
 
     async def fetch_all(self, name: str, params: Params) -> list[Record]:
-        return await self._single.fetch_all(name, params)
+        with _refusal_reported():
+            return await self._single.fetch_all(name, params)
 
     async def transaction(self, work: Callable[[Statements], Awaitable[T]]) -> T:
-        return await self._units.run(lambda conn: work(_Statements(conn)))
+        with _refusal_reported():
+            return await self._units.run(lambda conn: work(_Statements(conn)))
 
     async def snapshot(self, work: Callable[[Statements], Awaitable[T]]) -> T:
-        async with self._connection(isolation="repeatable_read", readonly=True) as conn:
-            return await work(_Statements(conn))
+        with _refusal_reported():
+            async with self._connection(isolation="repeatable_read", readonly=True) as conn:
+                return await work(_Statements(conn))
 
     @contextlib.asynccontextmanager
     async def _connection(self, **transaction: Any) -> AsyncIterator[Conn]:
