@@ -24,7 +24,12 @@ from starlette.routing import Route
 from switchboard.api.access_log import RequestLog
 from switchboard.api.control import CONTROL_ROUTES
 from switchboard.api.health import health
-from switchboard.api.http import handle_http_exception, handle_twilio_error, handle_unexpected
+from switchboard.api.http import (
+    handle_http_exception,
+    handle_store_unavailable,
+    handle_twilio_error,
+    handle_unexpected,
+)
 from switchboard.api.router import IndexedRouter
 from switchboard.api.routes import TWILIO_ROUTES
 from switchboard.api.twilio_hosts import twilio_hosts_route
@@ -38,7 +43,7 @@ from switchboard.edge.routing import TwilioHostRouting
 from switchboard.heap import settle_server_process
 from switchboard.logs import SERVER, configure_from_env
 from switchboard.logs import flush as flush_log
-from switchboard.ports import Clock
+from switchboard.ports import Clock, StoreUnavailable
 from switchboard.services.scenarios import ScenarioBook
 from switchboard.web.routes import DASHBOARD_ROUTES
 
@@ -149,6 +154,7 @@ def create_app(
         exception_handlers={
             TwilioError: handle_twilio_error,
             HTTPException: handle_http_exception,
+            StoreUnavailable: handle_store_unavailable,
             Exception: handle_unexpected,
         },
     )

@@ -25,7 +25,7 @@ from datetime import timedelta
 from switchboard.config import DEFAULTS
 from switchboard.domain.models import Job, NewJob
 from switchboard.leases import LeaseKeeper, StoreOpener
-from switchboard.ports import Clock, JobClaim, JobOutcome, LeaseLost, Store
+from switchboard.ports import Clock, JobClaim, JobOutcome, LeaseLost, Store, StoreUnavailable
 
 log = logging.getLogger("switchboard.outbox")
 
@@ -155,6 +155,10 @@ class Dispatcher:
         while not self._stopping:
             try:
                 claimed = await self._claim()
+            except StoreUnavailable as refused:  # the database is full or down: try again
+                log.warning("claiming jobs: the database refused a connection (%s)", refused)
+                await asyncio.sleep(0.5)
+                continue
             except Exception:  # the store hiccuped: never let the loop die
                 log.exception("claiming jobs failed")
                 await asyncio.sleep(0.5)
