@@ -45,6 +45,7 @@ from switchboard.logs import SERVER, configure_from_env
 from switchboard.logs import flush as flush_log
 from switchboard.ports import Clock, StoreUnavailable
 from switchboard.services.scenarios import ScenarioBook
+from switchboard.shutdown import ShutdownNotice, give_on_signals
 from switchboard.web.routes import DASHBOARD_ROUTES
 
 
@@ -109,8 +110,13 @@ def create_app(
     thread of someone else's process.
     """
 
+    shutdown = ShutdownNotice()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        shutdown.bind()
+        if server_process:
+            give_on_signals(shutdown)
         async with compose(config, clock=clock, mounts=mounts) as system:
             app.state.services = system.services
             app.state.transport = system.transport
@@ -160,6 +166,7 @@ def create_app(
     )
     # The same routes and lifespan, tried only where a request's path could match (router.py).
     app.router = IndexedRouter(routes, lifespan=lifespan)
+    app.state.shutdown = shutdown  # what streams wait on to end early (shutdown.py)
     return app
 
 

@@ -47,6 +47,18 @@ class ServerUnreachable(SimClientError):
         super().__init__(f"cannot reach switchboard at {base_url} ({type(cause).__name__})")
 
 
+class StreamEnded(SimClientError):
+    """The server ended an NDJSON stream before its messages ended (it is shutting down): the
+    ``answered`` messages were accepted (or answered their errors), the rest were not."""
+
+    def __init__(self, answered: int) -> None:
+        self.answered = answered
+        super().__init__(
+            f"the server ended the stream after {answered} answers (it is shutting down);"
+            " the messages after them were not accepted"
+        )
+
+
 class SimError(SimClientError):
     """The server answered 4xx/5xx; ``body`` is its JSON (Twilio's ``code``, ``message``,
     ``more_info``, ``status``), or ``{}`` when the answer was not JSON."""
@@ -388,13 +400,17 @@ class AsyncSimClient(SimRoutes[Awaitable[dict[str, Any]]]):
         session = self._session or (await self.__aenter__())._session
         assert session is not None
 
+        sent_all = False  # the server ends its answers early only when it shuts down
+
         async def body() -> AsyncIterator[bytes]:
+            nonlocal sent_all
             if isinstance(messages, AsyncIterable):
                 async for fields in messages:
                     yield ndjson_line(fields)
             else:
                 for fields in messages:
                     yield ndjson_line(fields)
+            sent_all = True
 
         timeout = ClientTimeout(total=None, sock_connect=self._timeout)
         headers = {"Content-Type": NDJSON}
@@ -404,9 +420,13 @@ class AsyncSimClient(SimRoutes[Awaitable[dict[str, Any]]]):
             ) as response:
                 if response.status >= 400:
                     read_answer(response.status, await response.read())  # raises
+                answered = 0
                 async for line in response.content:
                     if line.strip():
+                        answered += 1
                         yield read_line(line)
+                if not sent_all:
+                    raise StreamEnded(answered)
         except (ClientError, TimeoutError) as error:
             raise ServerUnreachable(self.base_url, error) from error
 

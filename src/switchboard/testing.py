@@ -89,6 +89,7 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
+        self.app.state.shutdown.give()  # streams end first (shutdown.py)
         self._server.should_exit = True
         self._thread.join(timeout=10)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -21,6 +22,7 @@ from switchboard.simclient import (
     AsyncSimClient,
     SimClient,
     SimError,
+    StreamEnded,
     inbound_fields,
 )
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
@@ -332,3 +334,78 @@ def test_a_client_hanging_up_mid_stream_keeps_what_was_answered(
         assert http.get("/healthz").status_code == 200
     log = server.log.read_text()
     assert "Traceback" not in log, log
+
+
+def test_a_shutdown_ends_an_open_stream_and_keeps_what_was_answered(
+    server_process: Any, receiver: Any
+) -> None:
+    """SIGTERM while a client keeps its stream open: the answers end cleanly after the lines
+    taken, the server exits instead of waiting for the client, and what was answered stays."""
+    server = start(server_process, receiver)
+
+    async def run() -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        auth = aiohttp.encode_basic_auth(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
+        writer.write(
+            f"POST /_sim/inbound HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\n"
+            "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        body = lines(message("a"), message("b"))
+        writer.write(f"{len(body):x}\r\n".encode() + body + b"\r\n")  # and no end of body
+        await writer.drain()
+        answered = b""
+        while answered.count(b'"sid"') < 2:
+            answered += await asyncio.wait_for(reader.read(65536), 30)
+        assert server.process is not None
+        server.process.terminate()
+        # The rest of the answer, up to the server closing the connection.
+        answered += await asyncio.wait_for(reader.read(), 30)
+        writer.close()
+        return answered
+
+    answered = asyncio.run(run())
+    assert answered.startswith(b"HTTP/1.1 200")
+    assert answered.endswith(b"0\r\n\r\n"), answered  # the chunked body's proper end
+    assert server.process is not None
+    # Exited, after its graceful shutdown (uvicorn re-raises the SIGTERM it handled: -15).
+    assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
+    log = server.log.read_text()
+    assert "switchboard stopped" in log, log
+    assert "Traceback" not in log, log
+
+    server.start()
+    with server.http() as http:
+        stored = http.get("/_sim/messages").json()["messages"]
+    assert sorted(m["body"] for m in stored) == ["a", "b"]
+
+
+def test_the_async_sim_client_says_when_a_shutdown_ended_its_stream(
+    server_process: Any, receiver: Any
+) -> None:
+    server = start(server_process, receiver)
+
+    async def run() -> tuple[list[Any], StreamEnded]:
+        never = asyncio.Event()
+
+        async def paced() -> AsyncIterator[dict[str, Any]]:
+            yield inbound_fields(HANDSET, NUMBER, "one", media_urls=())
+            yield inbound_fields(HANDSET, NUMBER, "two", media_urls=())
+            await never.wait()  # more to come, but not before the server stops
+            yield inbound_fields(HANDSET, NUMBER, "never sent", media_urls=())
+
+        got: list[Any] = []
+        async with AsyncSimClient(server.url, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN) as sim:
+            try:
+                async for answer in sim.inbound_stream(paced()):
+                    got.append(answer)
+                    if len(got) == 2:
+                        assert server.process is not None
+                        server.process.terminate()
+            except StreamEnded as ended:
+                return got, ended
+        raise AssertionError("the stream ended without saying so")
+
+    got, ended = asyncio.run(run())
+    assert [a["body"] for a in got] == ["one", "two"]
+    assert ended.answered == 2
+    assert "shutting down" in str(ended)

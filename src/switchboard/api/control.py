@@ -107,7 +107,8 @@ async def create_inbound(request: Request) -> Response:
     principal = await authenticate(request)
     if media_type(request) == NDJSON:
         answer = functools.partial(_inbound_line, request, principal)
-        return NdjsonStream(ndjson.answers(ndjson.lines(request.stream()), answer))
+        body = ndjson.lines(request.stream())
+        return NdjsonStream(ndjson.answers(body, answer, stop=request.app.state.shutdown))
     params = await read_params(request, allow_json=True)
     return json_response(await _inbound(request, principal, params), 201)
 

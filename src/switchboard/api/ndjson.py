@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Coroutine
-from typing import Final
+from typing import Final, Protocol
 
 from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
@@ -61,15 +61,21 @@ async def lines(chunks: AsyncIterable[bytes], limit: int = MAX_LINE_BYTES) -> As
         yield line
 
 
+class Stop(Protocol):
+    async def wait(self) -> None: ...
+
+
 async def answers(
     source: AsyncIterator[Line],
     answer: Callable[[Line], Coroutine[None, None, bytes]],
     window: int = WINDOW,
+    stop: Stop | None = None,
 ) -> AsyncIterator[bytes]:
     """``answer(line)`` for every line of ``source``, ``window`` at most at once, yielded in
     the lines' order. ``answer`` must not raise: it renders its own errors. A client that hangs
-    up ends the reading; the lines already taken are still answered (each is durable when its
-    answer is ready, whether anyone reads it or not)."""
+    up ends the reading, and so does ``stop`` (the server shutting down: the answers end early
+    and the lines after them were not taken); either way the lines already taken are still
+    answered (each is durable when its answer is ready, whether anyone reads it or not)."""
     slots = asyncio.Semaphore(window)
     queue: asyncio.Queue[asyncio.Task[bytes] | None] = asyncio.Queue()
 
@@ -84,20 +90,30 @@ async def answers(
             queue.put_nowait(None)
 
     reader = asyncio.create_task(read())
+    stopper = asyncio.create_task(_cancel_on(stop, reader)) if stop is not None else None
     try:
         while (task := await queue.get()) is not None:
             result = await task
             slots.release()
             yield result
-        await reader  # its own error, if it had one
+        await asyncio.wait({reader})
+        if not reader.cancelled() and (error := reader.exception()) is not None:
+            raise error  # the reading's own error
     finally:
         reader.cancel()
+        if stopper is not None:
+            stopper.cancel()
         # Lines taken but not yet answered are finished, not abandoned half-way (the tasks
         # would otherwise be dropped with the queue).
         taken = [queue.get_nowait() for _ in range(queue.qsize())]
         if started := [task for task in taken if task is not None and not task.done()]:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(asyncio.wait(started))
+
+
+async def _cancel_on(stop: Stop, reader: asyncio.Task[None]) -> None:
+    await stop.wait()
+    reader.cancel()  # its finally still marks the end of the lines taken
 
 
 class NdjsonStream(StreamingResponse):

@@ -26,6 +26,7 @@ from switchboard.simclient import (
     ServerUnreachable,
     SimClientError,
     SimError,
+    StreamEnded,
     inbound_fields,
 )
 
@@ -157,7 +158,7 @@ class Driver:
                 else:
                     self.results.sids.append(str(answer["sid"]))
                 self.progress.advance(task)
-        except (ServerUnreachable, SimError, ValueError, KeyError) as error:
+        except (ServerUnreachable, StreamEnded, SimError, ValueError, KeyError) as error:
             # The stream broke: every message not answered is a failure to send.
             unanswered = self.plan.count - 1 - answered
             if isinstance(error, SimError):
