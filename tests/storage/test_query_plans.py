@@ -45,6 +45,9 @@ CASES: list[tuple[str, dict[str, Any], list[str], list[str]]] = [
     ("claim_jobs", {"now": T0 + ROWS, "limit": 8, "leased_until": T0 + 10**12}, ["jobs_due"],
      ["SCAN jobs"]),
     ("next_job_due", {}, ["jobs_due"], ["SCAN jobs"]),
+    ("claim_event_batch", {"id": 1, "until": T0 + ROWS * 10**6, "now": T0 + ROWS * 10**6,
+                           "sink_sid": "DG" + "0" * 31 + "3", "leased_until": T0 + 10**12},
+     ["jobs_event_sink"], ["SCAN jobs"]),
     ("pending_jobs_for_message", {"message_sid": "SM" + "0" * 31 + "4", "kind": "incoming"},
      ["jobs_message"], ["SCAN jobs"]),
 ]  # fmt: skip
@@ -73,11 +76,16 @@ SELECT 'WA' || substr(sid, 3), account_sid, sid, 'incoming', 1, 'https://app/sms
     'b', 200, '{{}}', '', seq % 97, '', 't', 'https://app/sms', date_created FROM messages;
 INSERT INTO jobs (kind, due_at, payload)
 SELECT 'incoming', date_created, '{{}}' FROM messages WHERE seq % 4 = 0;
+INSERT INTO jobs (kind, due_at, payload)
+SELECT 'event', date_created, '{{"sink_sid": "DG{zeros}' || (seq % 5) || '"}}'
+FROM messages WHERE seq % 4 = 1;
 """
 
 
 def _seed(dialect: str) -> str:
-    sql = SEED.format(rows=ROWS, a0=ACCOUNTS[0], a1=ACCOUNTS[1], a2=ACCOUNTS[2], t0=T0)
+    sql = SEED.format(
+        rows=ROWS, a0=ACCOUNTS[0], a1=ACCOUNTS[1], a2=ACCOUNTS[2], t0=T0, zeros="0" * 31
+    )
     if dialect == "postgres":
         sql = sql.replace("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
                           f"WHERE i < {ROWS})\n", "")  # fmt: skip
