@@ -27,9 +27,10 @@ from switchboard.domain.jobs import EventDelivery
 from switchboard.domain.models import Job, Message, NewJob, StatusEvent
 from switchboard.ports import Page, PageRequest
 from switchboard.storage import records
-from switchboard.storage.connector import Connector, Params, Row, Statements
+from switchboard.storage.connector import Params, Row, Statements
 from switchboard.storage.paging import keyset_page
 from switchboard.storage.rows import dump_json, from_micros, to_micros
+from switchboard.storage.store_part import StorePart
 
 _BATCH_WINDOW_US = round(BATCH_WINDOW_SECONDS * 1_000_000)
 
@@ -146,10 +147,8 @@ def _subscribed_params(event: SubscribedEvent) -> Params:
     }
 
 
-class EventStoreMethods:
+class EventStoreMethods(StorePart):
     """The Event Streams part of :class:`~switchboard.storage.sql_store.SqlStore`."""
-
-    _db: Connector
 
     # Sinks
 

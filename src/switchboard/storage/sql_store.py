@@ -10,23 +10,28 @@ query files and the connectors (:mod:`switchboard.storage.connector`), never her
 
 Deletes cascade in the schema (a message's media and events, a number's or a service's pool
 entries), so each delete is one statement.
+
+This module holds the core: accounts and credentials, phone numbers, messages and media, the
+outbox, the attempt log and the searches. Each other group of methods is a part the store
+inherits, in a module of its own over :class:`~switchboard.storage.store_part.StorePart`
+(which holds ``_get``): Messaging Services and their senders
+(:mod:`~switchboard.storage.sender_store`), Content templates and the WhatsApp window
+(:mod:`~switchboard.storage.content_store`), opt-outs, loop protection and the carrier's
+scenarios (:mod:`~switchboard.storage.rules_store`), and Event Streams
+(:mod:`~switchboard.storage.event_store`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from switchboard.domain.cookies import CookieJar
-from switchboard.domain.loops import PastReply
 from switchboard.domain.models import (
     Account,
-    AccountSender,
     ApiKey,
-    Content,
-    ContentApproval,
     Job,
     Media,
     Message,
@@ -34,14 +39,9 @@ from switchboard.domain.models import (
     MessagingService,
     NewJob,
     PhoneNumber,
-    SenderChoice,
-    SenderKind,
-    ServicePhoneNumber,
-    ServiceSender,
     StatusEvent,
     WebhookAttempt,
 )
-from switchboard.domain.optout import OptOutSettings
 from switchboard.ports import (
     AttemptFilter,
     AttemptQuery,
@@ -53,18 +53,17 @@ from switchboard.ports import (
     MessageQuery,
     Page,
     PageRequest,
-    PoolEntry,
-    StickyKey,
     StoreStats,
 )
 from switchboard.storage import records
 from switchboard.storage.connector import Connector, Row, Statements
+from switchboard.storage.content_store import ContentStoreMethods
 from switchboard.storage.event_store import EventStoreMethods, fan_out, insert_created
 from switchboard.storage.paging import cursor_seq, keyset_page, read_page
-from switchboard.storage.rows import dump_json, from_micros, load_json, opt_micros, to_micros
+from switchboard.storage.rows import dump_json, from_micros, opt_micros, to_micros
+from switchboard.storage.rules_store import RuleStoreMethods
+from switchboard.storage.sender_store import SenderStoreMethods, save_sender_choice
 from switchboard.storage.signal import WriteSignal
-
-T = TypeVar("T")
 
 
 async def _insert_message(
@@ -110,24 +109,6 @@ async def _insert_events(
             await fan_out(tx, message, event.at)
 
 
-async def _save_sender_choice(
-    tx: Statements, choice: SenderChoice, sticky: StickyKey | None
-) -> None:
-    """Why a message got its sender and, when given, the recipient's sticky mapping to it."""
-    params = records.sender_choice_params(choice)
-    await tx.execute("save_sender_choice", params)
-    if sticky is not None:
-        service_sid, channel, recipient = sticky
-        mapping = {
-            "service_sid": service_sid,
-            "channel": channel,
-            "recipient": recipient,
-            "sender": choice.sender,
-            "date_updated": params["date_created"],
-        }
-        await tx.execute("save_sticky_sender", mapping)
-
-
 def _like(text: str | None) -> str | None:
     """A substring pattern for LIKE/ILIKE: the text's own % and _ match only themselves."""
     if not text:
@@ -159,7 +140,7 @@ def _shared_filters(query: MessageQuery | AttemptQuery) -> dict[str, Any]:
     }
 
 
-class SqlStore(EventStoreMethods):
+class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventStoreMethods):
     """The Store port on a SQL database (see :mod:`switchboard.storage.connector`)."""
 
     def __init__(self, connector: Connector) -> None:
@@ -168,10 +149,6 @@ class SqlStore(EventStoreMethods):
 
     async def close(self) -> None:
         await self._db.close()
-
-    async def _get(self, query: str, convert: Callable[[Row], T], **params: Any) -> T | None:
-        row = await self._db.fetch_one(query, params)
-        return None if row is None else convert(row)
 
     # Accounts and credentials ---------------------------------------------------------------
 
@@ -256,172 +233,6 @@ class SqlStore(EventStoreMethods):
                 "phone_number_seq", "list_phone_numbers", keys, filters, page, records.phone_number
             )
         )
-
-    # Messaging Services ---------------------------------------------------------------------
-
-    async def insert_service(self, service: MessagingService) -> None:
-        await self._db.execute("insert_service", records.service_params(service))
-
-    async def get_service(self, account_sid: str, sid: str) -> MessagingService | None:
-        return await self._get("get_service", records.service, account_sid=account_sid, sid=sid)
-
-    async def update_service(self, service: MessagingService) -> None:
-        await self._db.execute("update_service", records.service_params(service))
-
-    async def delete_service(self, account_sid: str, sid: str) -> bool:
-        params = {"account_sid": account_sid, "sid": sid}
-        return await self._db.execute("delete_service", params) > 0
-
-    async def list_services(self, account_sid: str, page: PageRequest) -> Page[MessagingService]:
-        keys = {"account_sid": account_sid}
-        return await self._db.snapshot(
-            keyset_page("service_seq", "list_services", keys, {}, page, records.service)
-        )
-
-    async def add_service_number(self, entry: ServicePhoneNumber) -> None:
-        await self._db.execute("insert_service_number", records.service_number_params(entry))
-
-    async def get_service_number(self, service_sid: str, sid: str) -> ServicePhoneNumber | None:
-        return await self._get(
-            "get_service_number", records.service_number, service_sid=service_sid, sid=sid
-        )
-
-    async def remove_service_number(self, service_sid: str, sid: str) -> bool:
-        params = {"service_sid": service_sid, "sid": sid}
-
-        async def work(tx: Statements) -> bool:
-            entry = await tx.fetch_one("get_service_number", params)
-            if entry is None:
-                return False
-            await tx.execute("delete_service_number", params)
-            forget = {"service_sid": service_sid, "sender": entry["phone_number"]}
-            await tx.execute("forget_sticky_sender", forget)
-            return True
-
-        return await self._db.transaction(work)
-
-    async def list_service_numbers(
-        self, service_sid: str, page: PageRequest
-    ) -> Page[ServicePhoneNumber]:
-        keys = {"service_sid": service_sid}
-        return await self._db.snapshot(
-            keyset_page(
-                "service_number_seq", "list_service_numbers", keys, {}, page, records.service_number
-            )
-        )
-
-    async def service_for_number(self, phone_number_sid: str) -> str | None:
-        return await self._get(
-            "service_for_number", lambda row: str(row["service_sid"]), sid=phone_number_sid
-        )
-
-    # Senders besides phone numbers -----------------------------------------------------------
-
-    async def insert_account_sender(self, sender: AccountSender) -> None:
-        await self._db.execute("insert_account_sender", records.account_sender_params(sender))
-
-    async def get_account_sender(self, account_sid: str, sid: str) -> AccountSender | None:
-        return await self._get(
-            "get_account_sender", records.account_sender, account_sid=account_sid, sid=sid
-        )
-
-    async def find_account_sender(
-        self, address: str
-    ) -> tuple[AccountSender, MessagingService | None] | None:
-        row = await self._db.fetch_one("find_account_sender", {"address": address})
-        return None if row is None else (records.account_sender(row), records.joined_service(row))
-
-    async def update_account_sender(self, sender: AccountSender) -> None:
-        await self._db.execute("update_account_sender", records.account_sender_params(sender))
-
-    async def list_account_senders(
-        self,
-        account_sid: str,
-        kind: SenderKind,
-        address_like: str | None,
-        friendly_name: str | None,
-        page: PageRequest,
-    ) -> Page[AccountSender]:
-        keys = {"account_sid": account_sid, "kind": kind.value}
-        filters = {"address_like": address_like, "friendly_name": friendly_name}
-        return await self._db.snapshot(
-            keyset_page(
-                "account_sender_seq",
-                "list_account_senders",
-                keys,
-                filters,
-                page,
-                records.account_sender,
-            )
-        )
-
-    async def add_service_sender(self, entry: ServiceSender) -> None:
-        await self._db.execute("insert_service_sender", records.service_sender_params(entry))
-
-    async def get_service_sender(
-        self, service_sid: str, kind: SenderKind, sid: str
-    ) -> ServiceSender | None:
-        return await self._get(
-            "get_service_sender",
-            records.service_sender,
-            service_sid=service_sid,
-            kind=kind.value,
-            sid=sid,
-        )
-
-    async def find_service_sender(self, sid: str) -> ServiceSender | None:
-        return await self._get("find_service_sender", records.service_sender, sid=sid)
-
-    async def remove_service_sender(self, service_sid: str, kind: SenderKind, sid: str) -> bool:
-        params = {"service_sid": service_sid, "kind": kind.value, "sid": sid}
-
-        async def work(tx: Statements) -> bool:
-            removed = await tx.fetch_one("delete_service_sender", params)
-            if removed is None:
-                return False
-            forget = {"service_sid": service_sid, "sender": removed["sender"]}
-            await tx.execute("forget_sticky_sender", forget)
-            return True
-
-        return await self._db.transaction(work)
-
-    async def list_service_senders(
-        self, service_sid: str, kind: SenderKind, country_code: str | None, page: PageRequest
-    ) -> Page[ServiceSender]:
-        keys = {"service_sid": service_sid, "kind": kind.value}
-        filters = {"country_code": country_code}
-        return await self._db.snapshot(
-            keyset_page(
-                "service_sender_seq",
-                "list_service_senders",
-                keys,
-                filters,
-                page,
-                records.service_sender,
-            )
-        )
-
-    async def service_pool(self, service_sid: str) -> list[PoolEntry]:
-        rows = await self._db.fetch_all(
-            "service_pool", {"service_sid": service_sid, "channel": None, "recipient": None}
-        )
-        return [(SenderKind(r["kind"]), r["sender"], r["country_code"]) for r in rows]
-
-    async def sender_pool(
-        self, service_sid: str, channel: str, recipient: str
-    ) -> tuple[list[PoolEntry], str | None]:
-        params = {"service_sid": service_sid, "channel": channel, "recipient": recipient}
-        pool: list[PoolEntry] = []
-        sticky = None
-        for r in await self._db.fetch_all("service_pool", params):
-            if r["kind"] == "sticky":
-                sticky = str(r["sender"])
-            else:
-                pool.append((SenderKind(r["kind"]), r["sender"], r["country_code"]))
-        return pool, sticky
-
-    async def get_sender_choice(self, message_sid: str) -> SenderChoice | None:
-        return await self._get("get_sender_choice", records.sender_choice, message_sid=message_sid)
 
     # Messages and media ---------------------------------------------------------------------
 
@@ -557,54 +368,6 @@ class SqlStore(EventStoreMethods):
             "get_feedback", records.feedback, account_sid=account_sid, message_sid=message_sid
         )
 
-    # Content templates and their WhatsApp approval ------------------------------------------
-
-    async def insert_content(self, content: Content) -> None:
-        await self._db.execute("insert_content", records.content_params(content))
-
-    async def get_content(self, account_sid: str, sid: str) -> Content | None:
-        return await self._get("get_content", records.content, account_sid=account_sid, sid=sid)
-
-    async def update_content(self, content: Content) -> bool:
-        return await self._db.execute("update_content", records.content_params(content)) > 0
-
-    async def delete_content(self, account_sid: str, sid: str) -> bool:
-        params = {"account_sid": account_sid, "sid": sid}
-        return await self._db.execute("delete_content", params) > 0
-
-    async def list_contents(self, account_sid: str, page: PageRequest) -> Page[Content]:
-        keys = {"account_sid": account_sid}
-        return await self._db.snapshot(
-            keyset_page("content_seq", "list_contents", keys, {}, page, records.content)
-        )
-
-    async def save_content_approval(self, approval: ContentApproval) -> bool:
-        params = records.content_approval_params(approval)
-        return await self._db.execute("save_content_approval", params) > 0
-
-    async def get_content_approval(
-        self, account_sid: str, content_sid: str
-    ) -> ContentApproval | None:
-        return await self._get(
-            "get_content_approval",
-            records.content_approval,
-            account_sid=account_sid,
-            content_sid=content_sid,
-        )
-
-    async def list_content_approvals(self, content_sids: Sequence[str]) -> list[ContentApproval]:
-        if not content_sids:
-            return []
-        rows = await self._db.fetch_all(
-            "list_content_approvals", {"content_sids": list(content_sids)}
-        )
-        return [records.content_approval(row) for row in rows]
-
-    async def last_inbound(self, account_sid: str, from_: str, to: str) -> datetime | None:
-        params = {"account_sid": account_sid, "from_addr": from_, "to_addr": to}
-        row = await self._db.fetch_one("last_inbound", params)
-        return None if row is None or row["at"] is None else from_micros(row["at"])
-
     # The outbox -----------------------------------------------------------------------------
 
     async def claim_jobs(self, now: datetime, limit: int, lease_seconds: float) -> list[Job]:
@@ -655,7 +418,7 @@ class SqlStore(EventStoreMethods):
             if outcome.cookie_jar is not None:
                 await tx.execute(*records.cookie_jar_write(outcome.cookie_jar))
             for choice, sticky in outcome.sender_choices:
-                await _save_sender_choice(tx, choice, sticky)
+                await save_sender_choice(tx, choice, sticky)
             return claimed
 
         _hand_over(claim, await self._db.transaction(work))
@@ -668,62 +431,6 @@ class SqlStore(EventStoreMethods):
 
     async def release_all_leases(self) -> int:
         return await self._db.execute("release_all_leases", {})
-
-    # Opt-outs and scenarios -----------------------------------------------------------------
-
-    async def set_opt_out(
-        self, account_sid: str, sender: str, recipient: str, opted_out: bool, at: datetime
-    ) -> bool:
-        params: dict[str, Any] = {
-            "account_sid": account_sid,
-            "sender": sender,
-            "recipient": recipient,
-        }
-        if opted_out:
-            params["date_created"] = to_micros(at)
-            return await self._db.execute("insert_opt_out", params) > 0
-        return await self._db.execute("delete_opt_out", params) > 0
-
-    async def is_opted_out(self, account_sid: str, sender: str, recipient: str) -> bool:
-        params = {"account_sid": account_sid, "sender": sender, "recipient": recipient}
-        return await self._db.fetch_one("get_opt_out", params) is not None
-
-    async def save_opt_out_settings(
-        self, account_sid: str, service_sid: str, settings: OptOutSettings, at: datetime
-    ) -> None:
-        params = records.opt_out_settings_params(account_sid, service_sid, settings, at)
-        await self._db.execute("save_opt_out_settings", params)
-
-    async def get_opt_out_settings(self, service_sid: str) -> OptOutSettings | None:
-        return await self._get(
-            "get_opt_out_settings", records.opt_out_settings, service_sid=service_sid
-        )
-
-    async def reply_history(self, from_: str, to: str, limit: int) -> list[PastReply]:
-        pair = {"from_addr": from_, "to_addr": to}
-
-        async def read(tx: Statements) -> list[PastReply]:
-            went = await tx.fetch_all("loop_replies_went", {**pair, "limit": limit})
-            since = went[0]["date_created"] if went else 0
-            held = await tx.fetch_one("loop_first_held", {**pair, "since": since})
-            history = [PastReply(from_micros(row["date_created"])) for row in went]
-            if held is not None and held["at"] is not None:
-                history.append(PastReply(from_micros(held["at"]), held=True))
-            return history
-
-        return await self._db.snapshot(read)
-
-    async def list_scenarios(self) -> list[dict[str, Any]]:
-        return [load_json(row["body"]) for row in await self._db.fetch_all("list_scenarios", {})]
-
-    async def replace_scenarios(self, scenarios: Sequence[Mapping[str, Any]]) -> None:
-        bodies = [{"body": dump_json(dict(scenario))} for scenario in scenarios]
-
-        async def work(tx: Statements) -> None:
-            await tx.execute("delete_scenarios", {})
-            await tx.execute_many("insert_scenario", bodies)
-
-        await self._db.transaction(work)
 
     # Attempts and control -------------------------------------------------------------------
 
