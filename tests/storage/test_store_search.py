@@ -314,3 +314,45 @@ async def test_body_scan_reads_chunks_up_to_its_bound(
     assert await bodies("other 3$") == []
     assert await bodies("match") == [newest.body]
     assert oldest.body == "match 0"
+
+
+@pytest.mark.parametrize("busy", [False, True], ids=["rare-number", "busy-number"])
+async def test_a_number_is_found_on_either_side_once_and_paged(
+    store: Store, make: Records, busy: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``number`` matches either address; a message to itself is one match, not two. The
+    attempt search reads a rare number through its messages and a busy one attempt by
+    attempt (``RARE_NUMBER``): both give the same pages."""
+    if busy:  # every number counts as busy
+        monkeypatch.setattr("switchboard.storage.sql_store.RARE_NUMBER", 0)
+    account = make.account()
+    await store.insert_account(account)
+    pairs = [(HANDSET, OURS), (OURS, HANDSET), (OURS, OTHER), (HANDSET, HANDSET),
+             (OTHER, OURS), (OURS, HANDSET), (HANDSET, OTHER)]  # fmt: skip
+    messages = [
+        await store.insert_message(
+            make.message(account.sid, from_=f, to=t, date_created=make.at(1_000 * i))
+        )
+        for i, (f, t) in enumerate(pairs)
+    ]
+    attempts = [
+        make.attempt(account.sid, m.sid, date_created=make.at(1_000 * i + 500))
+        for i, m in enumerate(messages)
+    ]
+    await store.insert_attempts(attempts)
+    handsets = [i for i, (f, t) in enumerate(pairs) if HANDSET in (f, t)]
+
+    messages_query = MessageQuery(account_sids=[account.sid], number=HANDSET)
+    found = await every(lambda page: store.search_messages(messages_query, page))
+    assert found == [messages[i].sid for i in reversed(handsets)]
+    attempts_query = AttemptQuery(account_sids=[account.sid], number=HANDSET)
+    found = await every(lambda page: store.search_attempts(attempts_query, page))
+    assert found == [attempts[i].sid for i in reversed(handsets)]
+    # With another filter too, and a number nobody has.
+    assert await every(
+        lambda page: store.search_messages(
+            MessageQuery(account_sids=[account.sid], number=HANDSET, to=OTHER), page
+        )
+    ) == [messages[6].sid]
+    nobody = AttemptQuery(account_sids=[account.sid], number="+14155550000")
+    assert await every(lambda page: store.search_attempts(nobody, page)) == []

@@ -589,21 +589,42 @@ WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   -- include: message_search_filter
 ORDER BY seq DESC LIMIT :limit;
 
+-- name: search_messages_number
+-- With a number and neither To nor From: the newest page of messages_to for it and the newest
+-- page of messages_from (without the rows already in the first), merged. A rare number and a
+-- busy one alike cost two pages, not a pass over the store.
+SELECT * FROM (
+    SELECT * FROM (
+        SELECT * FROM messages INDEXED BY messages_to
+        WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+          AND to_addr = :number
+          -- include: message_search_filter
+        ORDER BY seq DESC LIMIT :limit
+    ) AS by_to
+    UNION ALL
+    SELECT * FROM (
+        SELECT * FROM messages INDEXED BY messages_from
+        WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+          AND from_addr = :number AND to_addr <> :number
+          -- include: message_search_filter
+        ORDER BY seq DESC LIMIT :limit
+    ) AS by_from
+) AS both_sides
+ORDER BY seq DESC LIMIT :limit;
+
 -- name: search_attempt_seq
 SELECT seq FROM webhook_attempts
 WHERE sid = :sid AND account_sid IN (SELECT value FROM json_each(:account_sids));
 
--- name: search_attempts
-SELECT * FROM webhook_attempts
-WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+-- fragment: attempt_search_filter
+-- The conditions every attempt search shares but the number; each search_attempts* query adds
+-- its own way of matching a number, and its index.
   AND (:pattern IS NULL OR sid LIKE :pattern ESCAPE '\' OR message_sid LIKE :pattern ESCAPE '\'
        OR url LIKE :pattern ESCAPE '\'
        OR message_sid IN (SELECT m.sid FROM messages AS m
                           WHERE m.account_sid IN (SELECT value FROM json_each(:account_sids))
                             AND (m.body LIKE :pattern ESCAPE '\' OR m.to_addr LIKE :pattern ESCAPE '\'
                                  OR m.from_addr LIKE :pattern ESCAPE '\')))
-  AND (:number IS NULL OR message_sid IN (SELECT m.sid FROM messages AS m
-                                           WHERE m.to_addr = :number OR m.from_addr = :number))
   AND (:service_sid IS NULL OR message_sid IN (SELECT m.sid FROM messages AS m
                                                 WHERE m.messaging_service_sid = :service_sid))
   AND (:message_sid IS NULL OR message_sid = :message_sid)
@@ -615,6 +636,34 @@ WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
   AND (:created_from IS NULL OR date_created >= :created_from)
   AND (:created_before IS NULL OR date_created < :created_before)
   AND (:before_seq IS NULL OR seq < :before_seq)
+
+-- name: search_attempts
+-- A number (when given) matched row by row through the message's primary key: newest attempts
+-- first, a lookup each, so a busy number's page is found in a few hundred rows. A rare number
+-- would cost a pass over every attempt this way: search_attempts_rare_number reads it instead.
+SELECT * FROM webhook_attempts
+WHERE account_sid IN (SELECT value FROM json_each(:account_sids))
+  AND (:number IS NULL OR EXISTS (SELECT 1 FROM messages AS m
+                              WHERE m.sid = webhook_attempts.message_sid
+                                AND (m.to_addr = :number OR m.from_addr = :number)))
+  -- include: attempt_search_filter
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: count_number_messages
+-- How many messages a number has on either side, counted up to :cap on each: enough to tell a
+-- rare number from a busy one, reading at most 2 x :cap index entries.
+SELECT (SELECT count(*) FROM (SELECT 1 FROM messages WHERE to_addr = :number LIMIT :cap) AS t)
+     + (SELECT count(*) FROM (SELECT 1 FROM messages WHERE from_addr = :number LIMIT :cap) AS f)
+     AS messages;
+
+-- name: search_attempts_rare_number
+-- A number with few messages: their attempts, through webhook_attempts_message, sorted. Costs
+-- the number's own attempts, however many the store holds.
+SELECT * FROM webhook_attempts INDEXED BY webhook_attempts_message
+WHERE message_sid IN (SELECT sid FROM messages WHERE to_addr = :number
+                      UNION SELECT sid FROM messages WHERE from_addr = :number)
+  AND account_sid IN (SELECT value FROM json_each(:account_sids))
+  -- include: attempt_search_filter
 ORDER BY seq DESC LIMIT :limit;
 
 -- Senders besides phone numbers: short codes and channel senders an account holds, the pool
