@@ -440,19 +440,3 @@ PARAMETERS = {(o.name, t): parameters(o, t) for o in OPERATIONS + SIM_OPERATIONS
 REST_CASES = cases(OPERATIONS)
 SIM_CASES = cases(SIM_OPERATIONS)
 ALL_CASES = cases(OPERATIONS + SIM_OPERATIONS)
-
-
-# --- Known defects (another change fixes them; delete this list once it is merged) -----------
-
-
-def _first(case: Case, name: str) -> str | None:
-    """The first value of ``name`` as the server reads it, when the case sends it."""
-    decoded = ("form", "multipart", "multipart+file", *(("json",) if case.op.json_body else ()))
-    if not case.op.in_query and case.encoding not in decoded:
-        return None
-    for key, value in case.params:
-        if key == name and isinstance(value, str):
-            return value
-        if key == name:
-            return None
-    return None
