@@ -1,9 +1,10 @@
 """The long fuzz run: N generated requests against ``switchboard serve``, counted by status.
 
-It draws from the same Hypothesis strategies as tests/conformance/test_fuzz.py (every routed
-OpenAPI operation and ``/_sim``; valid, wrong and malformed credentials; hostile values and
-encodings), with a random seed unless ``--seed`` is given, and sends each case as raw HTTP/1.1 to
-a server started as a subprocess (SQLite file). After every request ``/healthz`` is timed.
+It draws from the Hypothesis strategies that tests/conformance/test_fuzz.py runs
+(tests/conformance/fuzz_cases.py: every routed OpenAPI operation and ``/_sim``; valid, wrong and
+malformed credentials; hostile values and encodings), with a random seed unless ``--seed`` is
+given, and sends each case as raw HTTP/1.1 to a server started as a subprocess (SQLite file).
+After every request ``/healthz`` is timed.
 
 Every generated case is sent, including those that once locked a run out (closing the main
 account, moving the clock to the end of time): they are refused now. docs/reliability.md records
@@ -16,7 +17,7 @@ a run.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import os
 import platform
 import random
@@ -33,19 +34,15 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+CONFORMANCE = Path(__file__).resolve().parents[1] / "tests" / "conformance"
 
 
 def load(name: str) -> Any:
-    """A module of tests/conformance, loaded by path (tests are not a package)."""
-    path = ROOT / "tests" / "conformance" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"switchboard_fuzz_{name}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    """A module of tests/conformance, imported by name: the directory is not a package, and
+    its modules import one another by name (pyproject's pytest pythonpath lists it)."""
+    if str(CONFORMANCE) not in sys.path:
+        sys.path.insert(0, str(CONFORMANCE))
+    return importlib.import_module(name)
 
 
 def wait_http(url: str, timeout: float = 20) -> None:
@@ -72,7 +69,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=None, help="Hypothesis seed (default random)")
     args = parser.parse_args()
     run_seed = args.seed if args.seed is not None else random.randrange(2**32)
-    fuzz = load("test_fuzz")
+    cases = load("fuzz_cases")
+    fuzz = load("fuzz_wire")
     error_problems = load("conftest").error_problems
 
     workdir = Path(tempfile.mkdtemp(prefix="switchboard-fuzz-"))
@@ -108,7 +106,7 @@ def main() -> None:
             phases=[Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
-        @given(case=fuzz.ALL_CASES)
+        @given(case=cases.ALL_CASES)
         def run(case: Any) -> None:
             nonlocal slow_health, slowest
             if world.stale:

@@ -4,33 +4,15 @@ real ``switchboard serve`` and a real receiver."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from typing import Any
 
-from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
+from cli_helpers import API, CREDENTIALS, NUMBER, PLAIN_ENV, switchboard
 
-API = f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}"
-NUMBER = "+15555550100"
 HANDSET = "+14155550199"
-CREDENTIALS = ["--account-sid", TEST_ACCOUNT_SID, "--auth-token", TEST_AUTH_TOKEN]
-PLAIN_ENV = {
-    **{k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "TTY_COMPATIBLE"}},
-    "TERM": "xterm-256color",
-    "COLUMNS": "200",
-}
 LIFECYCLE = ["queued", "sent", "delivered"]
-
-
-def switchboard(server: Any, *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "switchboard", *args, "--url", server.url, *CREDENTIALS],
-        capture_output=True, text=True, env=PLAIN_ENV, timeout=60, check=False,
-    )  # fmt: skip
-    assert "\x1b[" not in result.stdout + result.stderr
-    return result
 
 
 def _subscribe(http: Any, receiver: Any) -> str:

@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from typing import Any
 
-from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
-
-API = f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}"
-CREDENTIALS = ["--account-sid", TEST_ACCOUNT_SID, "--auth-token", TEST_AUTH_TOKEN]
-ENV = {**os.environ, "COLUMNS": "200"}
-
-
-def switchboard(server: Any, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "switchboard", *args, "--url", server.url, *CREDENTIALS],
-        capture_output=True, text=True, env=ENV, timeout=60, check=False,
-    )  # fmt: skip
+from cli_helpers import API, switchboard
 
 
 def test_short_codes_add_and_list(server_process: Any) -> None:

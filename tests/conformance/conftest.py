@@ -34,7 +34,7 @@ How responses are checked (:class:`OpenApi`):
 * 204 bodies must be empty; 3xx (the media content redirect) and HEAD responses have no JSON.
 
 Test modules cannot import each other or this file (pytest's importlib mode), so helpers are
-fixtures.
+fixtures; the fuzzer's strategies and wire are modules on pytest's pythonpath (fuzz_*.py).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 ``store`` is parametrized over SQLite (a temp file) and PostgreSQL (a fresh database from the
 ``postgres_database`` fixture of tests/conftest.py, dropped afterwards).
 ``database`` opens further stores on the same database (two nodes sharing it). ``make`` builds
-records with unique SIDs and microsecond-precise times.
+records with unique SIDs and microsecond-precise times. ``walk`` (store_paging.py, a module on
+pytest's pythonpath) reads a keyset-paged listing to its end.
 
 When PostgreSQL is unreachable the PostgreSQL variants skip, except in CI, where they fail
 (see tests/conftest.py).

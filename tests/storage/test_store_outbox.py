@@ -1,4 +1,4 @@
-"""The Store contract, part two: the outbox (claims, leases, outcomes) and the attempt log.
+"""The Store contract, the outbox (claims, leases, outcomes) and the attempt log.
 
 Every test runs against every backend (see conftest.py).
 """
