@@ -33,6 +33,13 @@ PLAIN_ENV = {
 }
 
 
+def own_number(http: httpx.Client, receiver: Any) -> None:
+    """Buy NUMBER for the main account, its messages going to the receiver's ``/sms``."""
+    number = {"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"}
+    created = http.post(f"{API}/IncomingPhoneNumbers.json", data=number)
+    assert created.status_code == 201, created.text
+
+
 def switchboard(server: Any, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run the CLI piped, with --url and credential flags; no ANSI codes may appear."""
     result = subprocess.run(

@@ -20,6 +20,7 @@ from cli_helpers import (
     PLAIN_ENV,
     inbound,
     next_second,
+    own_number,
     rows,
     settled,
     switchboard,
@@ -30,8 +31,7 @@ from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 def test_messages_list_and_show(server_process: Any, receiver: Any) -> None:
     server = server_process.start()
     with server.http() as http:
-        http.post(f"{API}/IncomingPhoneNumbers.json",
-                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+        own_number(http, receiver)
         first = inbound(http, "hello there")
         sent = http.post(
             f"{API}/Messages.json", data={"To": HANDSET, "From": NUMBER, "Body": "out"}
@@ -129,8 +129,7 @@ def test_messages_list_filters_by_status_direction_body_and_since(
 ) -> None:
     server = server_process.start()
     with server.http() as http:
-        http.post(f"{API}/IncomingPhoneNumbers.json",
-                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+        own_number(http, receiver)
         coded = inbound(http, "your code is 1234")
         hello = inbound(http, "Hello there")
         sent = http.post(

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
-from cli_helpers import API, NUMBER, OTHER, PLAIN_ENV, inbound, switchboard
+from cli_helpers import API, NUMBER, OTHER, PLAIN_ENV, inbound, own_number, switchboard
 from switchboard.testing import TEST_ACCOUNT_SID
 
 
@@ -70,8 +70,7 @@ def test_numbers_add_update_list_and_remove(server_process: Any, receiver: Any) 
 def test_reset_keeps_numbers_unless_all(server_process: Any, receiver: Any) -> None:
     server = server_process.start()
     with server.http() as http:
-        http.post(f"{API}/IncomingPhoneNumbers.json",
-                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+        own_number(http, receiver)
         inbound(http, "to be forgotten")
         kept = switchboard(server, "reset")  # piped: no confirmation asked
         assert kept.returncode == 0, kept.stderr

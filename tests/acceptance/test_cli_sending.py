@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cli_helpers import API, EXIT_FAILED, HANDSET, NUMBER, OTHER, inbound, switchboard
+from cli_helpers import API, EXIT_FAILED, HANDSET, NUMBER, OTHER, inbound, own_number, switchboard
 from switchboard.testing import free_port
 
 
@@ -16,8 +16,7 @@ def test_text_sends_from_the_dashboards_handset_by_default(
 ) -> None:
     server = server_process.start()
     with server.http() as http:
-        http.post(f"{API}/IncomingPhoneNumbers.json",
-                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+        own_number(http, receiver)
     texted = switchboard(server, "text", "--to", NUMBER, "no from given")
     assert texted.returncode == 0, texted.stderr
     assert receiver.values("/sms", "From") == ["+15555550123"]  # web/static/index.html's From
@@ -95,8 +94,7 @@ def test_content_approval_by_hand_and_a_tap_from_the_command_line(
     ours, handset = f"whatsapp:{NUMBER}", "whatsapp:+15555550123"
     quick = {"body": "Will you be home?", "actions": [{"title": "Yes", "id": "home_yes"}]}
     with server.http() as http:
-        http.post(f"{API}/IncomingPhoneNumbers.json",
-                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+        own_number(http, receiver)
         content = http.post("/v1/Content", json={
             "language": "en", "friendly_name": "Home check",
             "types": {"twilio/quick-reply": quick},

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cli_helpers import API, CREDENTIALS, NUMBER, PLAIN_ENV, inbound
+from cli_helpers import API, CREDENTIALS, NUMBER, PLAIN_ENV, inbound, own_number
 
 
 def run_on_terminal(server: Any, *args: str, answer: bytes = b"", columns: int = 200) -> str:
@@ -47,8 +47,7 @@ def test_on_a_terminal_tables_are_coloured_and_reset_asks_first(
 ) -> None:
     server = server_process.start()
     with server.http() as http:
-        http.post(f"{API}/IncomingPhoneNumbers.json",
-                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+        own_number(http, receiver)
         inbound(http, "on a terminal")
 
     def on_terminal(*args: str, answer: bytes = b"") -> str:

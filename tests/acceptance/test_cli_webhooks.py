@@ -19,6 +19,7 @@ from cli_helpers import (
     PLAIN_ENV,
     inbound,
     next_second,
+    own_number,
     rows,
     switchboard,
 )
@@ -27,8 +28,7 @@ from cli_helpers import (
 def test_webhooks_list_show_and_replay(server_process: Any, receiver: Any) -> None:
     server = server_process.start()
     with server.http() as http:
-        http.post(f"{API}/IncomingPhoneNumbers.json",
-                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+        own_number(http, receiver)
     texted = switchboard(server, "text", "--from", HANDSET, "--to", NUMBER, "webhook me")
     assert texted.returncode == 0, texted.stderr
     assert texted.stdout.strip() == "(no reply)"  # the receiver answers an empty <Response/>
@@ -67,8 +67,7 @@ def test_webhooks_list_show_and_replay(server_process: Any, receiver: Any) -> No
 def test_webhooks_replay_labels_a_note_as_a_note(server_process: Any, receiver: Any) -> None:
     server = server_process.start()
     with server.http() as http:
-        http.post(f"{API}/IncomingPhoneNumbers.json",
-                  data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"})  # fmt: skip
+        own_number(http, receiver)
         sid = inbound(http, "replay me")
         [attempt] = http.get("/_sim/webhooks", params={"MessageSid": sid}).json()["webhooks"]
 

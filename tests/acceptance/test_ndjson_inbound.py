@@ -58,6 +58,18 @@ def message(body: str, **more: Any) -> dict[str, Any]:
     return {"From": HANDSET, "To": NUMBER, "Body": body, **more}
 
 
+async def open_chunked_stream(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A raw connection with the head of an NDJSON ``POST /_sim/inbound`` written: its body
+    goes in chunks the test writes (and may never end)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    auth = aiohttp.encode_basic_auth(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
+    writer.write(
+        f"POST /_sim/inbound HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\n"
+        "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+    )
+    return reader, writer
+
+
 def test_answers_in_order_with_a_bad_line_answering_its_own_error(
     server_process: Any, receiver: Any
 ) -> None:
@@ -308,12 +320,7 @@ def test_a_client_hanging_up_mid_stream_keeps_what_was_answered(
     server = start(server_process, receiver)
 
     async def run() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        auth = aiohttp.encode_basic_auth(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
-        writer.write(
-            f"POST /_sim/inbound HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\n"
-            "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
-        )
+        reader, writer = await open_chunked_stream(server.port)
         body = lines(message("a"), message("b")) + b'{"From": "+1415555'  # the third cut short
         writer.write(f"{len(body):x}\r\n".encode() + body + b"\r\n")
         await writer.drain()
@@ -344,12 +351,7 @@ def test_a_shutdown_ends_an_open_stream_and_keeps_what_was_answered(
     server = start(server_process, receiver)
 
     async def run() -> bytes:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        auth = aiohttp.encode_basic_auth(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
-        writer.write(
-            f"POST /_sim/inbound HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\n"
-            "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
-        )
+        reader, writer = await open_chunked_stream(server.port)
         body = lines(message("a"), message("b"))
         writer.write(f"{len(body):x}\r\n".encode() + body + b"\r\n")  # and no end of body
         await writer.drain()
