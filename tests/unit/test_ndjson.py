@@ -59,3 +59,34 @@ def test_answers_keep_the_order_and_the_window() -> None:
     out, peak = asyncio.run(run())
     assert out == [f"{n}!".encode() for n in range(300)]
     assert 1 < peak <= 8
+
+
+def test_a_stop_ends_the_reading_and_answers_every_line_taken() -> None:
+    """The server shutting down: no line is read after the stop, every line read before it is
+    answered, in order, and the answers end (the body never did)."""
+
+    async def run() -> tuple[list[bytes], list[bytes]]:
+        stop = asyncio.Event()
+        taken: list[bytes] = []
+
+        async def endless() -> AsyncIterator[bytes]:
+            n = 0
+            while True:
+                yield f"{n}\n".encode()
+                n += 1
+                if n == 5:
+                    stop.set()
+                await asyncio.sleep(0)
+
+        async def answer(line: Line) -> bytes:
+            assert isinstance(line, bytes)
+            taken.append(line)
+            await asyncio.sleep(0)
+            return line + b"!"
+
+        out = [a async for a in answers(lines(endless()), answer, window=4, stop=stop)]
+        return out, taken
+
+    out, taken = asyncio.run(asyncio.wait_for(run(), 30))
+    assert out == [line + b"!" for line in taken]
+    assert 5 <= len(taken) < 10
