@@ -192,7 +192,8 @@ class JobOutcome:
     # with it, unless their lease has passed to another runner meanwhile.
     absorbed: Sequence[tuple[int, int]] = ()
     # Why a Messaging Service gave a message its sender, and the sticky mapping it creates
-    # (as ``Store.record_sender_choice``): committed with the message that got the sender.
+    # (the store's ``get_sender_choice`` reads it back): committed with the message that got
+    # the sender.
     sender_choices: Sequence[tuple[SenderChoice, StickyKey | None]] = ()
 
 
