@@ -9,6 +9,7 @@ the baseline, so the ratio shows what switchboard's durability and bookkeeping c
     python bench/inbound.py --count 5000                  # as fast as it goes (throughput)
     python bench/inbound.py --count 5000 --ndjson         # the same through one NDJSON stream
     python bench/inbound.py --count 5000 --inject-only    # serve --no-deliver: injection alone
+    python bench/inbound.py --count 5000 --split          # delivery by a switchboard worker
     python bench/inbound.py --count 5000 --rate 500       # paced (latency at a given rate)
     python bench/inbound.py --rate 300 --duration 60 --ndjson   # sustained: per-second counts
                                                                 # and the p99 per 5 s window
@@ -239,6 +240,11 @@ def main() -> None:
         help="serve --no-deliver: injection alone, no webhooks",
     )
     parser.add_argument("--workers", type=int, default=1, help="switchboard serve --workers")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="serve --no-deliver beside one switchboard worker: delivery in its own process",
+    )
     parser.add_argument("--quiet", action="store_true", help="switchboard serve --quiet")
     parser.add_argument("--src", help="run the server from this source tree (default: installed)")
     args = parser.parse_args()
@@ -259,12 +265,16 @@ def main() -> None:
     )
     serve = ["serve", "--port", str(server_port), "--database", str(workdir / "bench.db"),
              "--workers", str(args.workers), *(["--quiet"] if args.quiet else []),
-             *(["--no-deliver"] if args.inject_only else [])]  # fmt: skip
+             *(["--no-deliver"] if args.inject_only or args.split else [])]  # fmt: skip
     server = start([sys.executable, "-m", "switchboard", *serve], env)
+    worker: subprocess.Popen[bytes] | None = None
     base = f"http://127.0.0.1:{server_port}"
     receiver_url = f"http://127.0.0.1:{receiver_port}/sms"
     try:
         wait_http(f"{base}/healthz")
+        if args.split:  # started once the server has migrated the file
+            deliver = ["worker", "--database", str(workdir / "bench.db")]
+            worker = start([sys.executable, "-m", "switchboard", *deliver], env)
         wait_http(receiver_url)
         add_number(base, receiver_url)
         started = time.time()
@@ -285,15 +295,16 @@ def main() -> None:
         finished = max(received[sid] for sid in sent if sid in received)
         base_rate, base_lat = asyncio.run(baseline(receiver_url, args.count, args.concurrency))
     finally:
-        server.terminate()
-        receiver.terminate()
-        server.wait(10)
-        receiver.wait(10)
+        for process in (server, worker, receiver):
+            if process is not None:
+                process.terminate()
+                process.wait(10)
 
     duration = finished - started
     injector = "ndjson stream" if args.ndjson else f"concurrency={args.concurrency}"
+    layout = "serve --no-deliver + worker" if args.split else f"workers={args.workers}"
     print(f"machine: {os.cpu_count()} cores; count={args.count} rate={args.rate or 'max'} "
-          f"{injector} workers={args.workers}")  # fmt: skip
+          f"{injector} {layout}")  # fmt: skip
     rate = len(latencies) / duration
     took = injected - started
     print(f"switchboard: {len(latencies)}/{args.count} webhooks delivered in {duration:.2f} s "
