@@ -277,6 +277,8 @@ def main() -> None:
             worker = start([sys.executable, "-m", "switchboard", *deliver], env)
         wait_http(receiver_url)
         add_number(base, receiver_url)
+        if worker is not None:  # measured once the worker delivers (it starts in ~1 s)
+            collect(receiver, received_file, asyncio.run(inject(base, 1, None, 1)))
         started = time.time()
         if args.ndjson:
             sent = asyncio.run(inject_stream(base, args.count, args.rate))
