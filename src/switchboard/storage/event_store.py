@@ -156,12 +156,10 @@ class EventStoreMethods(StorePart):
         await self._db.execute("insert_sink", _sink_params(sink))
 
     async def get_sink(self, account_sid: str, sid: str) -> Sink | None:
-        row = await self._db.fetch_one("get_sink", {"account_sid": account_sid, "sid": sid})
-        return None if row is None else _sink(row)
+        return await self._get("get_sink", _sink, account_sid=account_sid, sid=sid)
 
     async def find_sink(self, sid: str) -> Sink | None:
-        row = await self._db.fetch_one("find_sink", {"sid": sid})
-        return None if row is None else _sink(row)
+        return await self._get("find_sink", _sink, sid=sid)
 
     async def update_sink(self, sink: Sink, jobs: Sequence[EventDelivery] = ()) -> None:
         """Write ``sink`` and, in the same transaction, its test event's job(s)."""
@@ -199,8 +197,7 @@ class EventStoreMethods(StorePart):
         await self._db.transaction(work)
 
     async def get_subscription(self, account_sid: str, sid: str) -> Subscription | None:
-        row = await self._db.fetch_one("get_subscription", {"account_sid": account_sid, "sid": sid})
-        return None if row is None else _subscription(row)
+        return await self._get("get_subscription", _subscription, account_sid=account_sid, sid=sid)
 
     async def update_subscription(self, subscription: Subscription) -> None:
         await self._db.execute("update_subscription", _subscription_params(subscription))
@@ -225,10 +222,9 @@ class EventStoreMethods(StorePart):
     async def get_subscribed_event(
         self, subscription_sid: str, type_: str
     ) -> SubscribedEvent | None:
-        row = await self._db.fetch_one(
-            "get_subscribed_event", {"subscription_sid": subscription_sid, "type": type_}
+        return await self._get(
+            "get_subscribed_event", _subscribed, subscription_sid=subscription_sid, type=type_
         )
-        return None if row is None else _subscribed(row)
 
     async def delete_subscribed_event(self, subscription_sid: str, type_: str) -> bool:
         params = {"subscription_sid": subscription_sid, "type": type_}
