@@ -33,6 +33,7 @@ from switchboard.api.http import (
 from switchboard.api.router import IndexedRouter
 from switchboard.api.routes import TWILIO_ROUTES
 from switchboard.api.twilio_hosts import twilio_hosts_route
+from switchboard.api.unexpected import UnexpectedErrors
 from switchboard.clock import VirtualClock
 from switchboard.compose import System, compose
 from switchboard.config import Config, ConfigError
@@ -156,6 +157,7 @@ def create_app(
         middleware=[
             Middleware(RequestLog),
             *([Middleware(TwilioHostRouting)] if config.twilio_hosts else []),
+            Middleware(UnexpectedErrors),  # innermost: the log sees its 500 (unexpected.py)
         ],
         exception_handlers={
             TwilioError: handle_twilio_error,
