@@ -5,7 +5,8 @@ build a transport-neutral :class:`SimRequest` and hand it to ``_send``. :class:`
 (blocking, httpx) and :class:`AsyncSimClient` (asyncio, aiohttp) send it and return the parsed
 JSON; :data:`SIM` returns the request itself. An error answer (4xx/5xx) raises
 :class:`SimError` carrying Twilio's error JSON; a server that cannot be reached (refused, reset,
-timed out) raises :class:`ServerUnreachable`. Both are :class:`SimClientError`.
+timed out) raises :class:`ServerUnreachable`; an NDJSON stream the server ended early (it was
+shutting down) raises :class:`StreamEnded`. All are :class:`SimClientError`.
 
 The async client is aiohttp because ``switchboard load`` and the benchmarks drive hundreds of
 requests a second from a process sharing the machine with the server: measured there, httpx's
