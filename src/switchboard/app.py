@@ -26,7 +26,6 @@ from switchboard.api.control import CONTROL_ROUTES
 from switchboard.api.health import health
 from switchboard.api.http import (
     handle_http_exception,
-    handle_store_unavailable,
     handle_twilio_error,
     handle_unexpected,
 )
@@ -44,7 +43,7 @@ from switchboard.edge.routing import TwilioHostRouting
 from switchboard.heap import settle_server_process
 from switchboard.logs import SERVER, configure_from_env
 from switchboard.logs import flush as flush_log
-from switchboard.ports import Clock, StoreUnavailable
+from switchboard.ports import Clock
 from switchboard.services.scenarios import ScenarioBook
 from switchboard.shutdown import ShutdownNotice, give_on_signals
 from switchboard.web.routes import DASHBOARD_ROUTES
@@ -162,7 +161,6 @@ def create_app(
         exception_handlers={
             TwilioError: handle_twilio_error,
             HTTPException: handle_http_exception,
-            StoreUnavailable: handle_store_unavailable,
             Exception: handle_unexpected,
         },
     )

@@ -91,14 +91,9 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return error_response(request, error)
 
 
-async def handle_store_unavailable(request: Request, exc: Exception) -> Response:
-    """A handled error (20503), not an unexpected one: Starlette re-raises what reaches the
-    catch-all handler below, and uvicorn then closes the keep-alive connection."""
-    assert isinstance(exc, StoreUnavailable)
-    return error_response(request, unexpected_error(exc, f"{request.method} {request.url.path}"))
-
-
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    """Starlette's catch-all: only an error outside api/unexpected.py (in the request log or
+    the host routing) still reaches it; a refused database answers 20503 here too."""
     where = f"{request.method} {request.url.path}"
     return error_response(request, unexpected_error(exc, where))
 
