@@ -197,7 +197,7 @@ SELECT count(*) AS messages FROM (
 
 -- name: list_messages_sent
 -- DateSent bounds without To or From, over a narrow range (count_sent_messages): every entry
--- of the range in messages_sent (the seq of each, without the table), the newest :limit of
+-- of the range in messages_sent (the seq of each), the newest :limit of
 -- them, then those rows. Costs the range's own entries, however many newer messages there are.
 -- MATERIALIZED: the range is read by its conditions alone, never by walking messages_account
 -- in seq order (the walk list_messages is for wide ranges).
