@@ -57,18 +57,24 @@ SELECT 'WA' || substr(sid, 3), account_sid, sid, 'incoming', 1, 'https://app/sms
 Search = Callable[[], Awaitable[int]]
 
 
+async def seed_sqlite(path: str, seed: str, params: dict[str, Any]) -> None:
+    """A SQLite file at ``path`` made by the server's migrations, then filled by the statements
+    of ``seed`` (each ending in ";" and a new line) in one transaction."""
+    await (await SqliteStore.open(path)).close()
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("BEGIN")
+    for statement in seed.split(";\n"):
+        if statement.strip():
+            db.execute(statement, params)
+    db.execute("COMMIT")
+    db.close()
+
+
 async def measure(rows: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "numbers.db")
-        await (await SqliteStore.open(path)).close()
-        db = sqlite3.connect(path, isolation_level=None)
-        db.execute("BEGIN")
-        for statement in SEED.split(";\n"):
-            if statement.strip():
-                db.execute(statement, {"rows": rows, "main": MAIN, "other": OTHER, "t0": T0,
+        await seed_sqlite(path, SEED, {"rows": rows, "main": MAIN, "other": OTHER, "t0": T0,
                                        "busy": BUSY, "handsets": HANDSETS})  # fmt: skip
-        db.execute("COMMIT")
-        db.close()
         store = await SqliteStore.open(path)
         try:
             handset = "+1415" + f"{4321:07d}"
@@ -97,22 +103,23 @@ async def measure(rows: int, repeat: int) -> None:
                 ("attempts, our busy number", attempts(BUSY)),
             ]
             for name, search in cases:
-                found, times = await _time(search, repeat)
-                p90 = times[max(0, int(len(times) * 0.9) - 1)]
-                print(f"N={rows:>9,}  {name:<27} median {statistics.median(times):8.2f} ms"
-                      f"  p90 {p90:8.2f} ms  ({found} found)")  # fmt: skip
+                await time_search(rows, name, search, repeat)
         finally:
             await store.close()
 
 
-async def _time(search: Search, repeat: int) -> tuple[int, list[float]]:
+async def time_search(rows: int, name: str, search: Search, repeat: int, width: int = 27) -> None:
+    """Call ``search`` ``repeat`` times; print the median and p90 time and the rows found."""
     times: list[float] = []
     found = 0
     for _ in range(repeat):
         started = time.perf_counter()
         found = await search()
         times.append((time.perf_counter() - started) * 1000)
-    return found, sorted(times)
+    times.sort()
+    p90 = times[max(0, int(len(times) * 0.9) - 1)]
+    print(f"N={rows:>9,}  {name:<{width}} median {statistics.median(times):8.2f} ms"
+          f"  p90 {p90:8.2f} ms  ({found} found)")  # fmt: skip
 
 
 def main() -> None:

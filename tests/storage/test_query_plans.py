@@ -28,11 +28,18 @@ MAIN = "AC" + "0" * 31 + "1"
 ACCOUNTS = [MAIN, "AC" + "0" * 31 + "2", "AC" + "0" * 31 + "3"]
 T0 = 1_700_000_000_000_000  # µs
 HANDSET = "+14155550007"
+MINUTE = {"sent_first": T0 + ROWS // 2 * 10**6, "sent_last": T0 + (ROWS // 2 + 60) * 10**6}
 # (query, parameters, what its plan must name, what it must not)
 CASES: list[tuple[str, dict[str, Any], list[str], list[str]]] = [
     ("list_messages", {"account_sid": MAIN}, [], ["TEMP B-TREE", "SCAN messages"]),
     ("list_messages_to", {"account_sid": MAIN, "to_addr": HANDSET}, ["messages_to"], []),
     ("list_messages_from", {"account_sid": MAIN, "from_addr": HANDSET}, ["messages_from"], []),
+    # DateSent alone: a narrow range (a minute) is counted, then read, through messages_sent; a
+    # wide one (since the first message) still walks newest first, without sorting the account.
+    ("count_sent_messages", {"account_sid": MAIN, **MINUTE, "cap": 5000}, ["messages_sent"],
+     ["SCAN messages"]),
+    ("list_messages_sent", {"account_sid": MAIN, **MINUTE}, ["messages_sent"], ["SCAN messages"]),
+    ("list_messages", {"account_sid": MAIN, "sent_from": T0}, [], ["TEMP B-TREE", "SCAN messages"]),
     ("search_messages", {"account_sids": ACCOUNTS}, [], ["SCAN messages"]),
     ("search_messages_to", {"account_sids": ACCOUNTS, "to_addr": HANDSET}, ["messages_to"],
      ["TEMP B-TREE"]),
@@ -67,14 +74,15 @@ SEED = """
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows})
 INSERT INTO messages (sid, account_sid, direction, from_addr, to_addr, body, status,
     num_segments, num_media, price_unit, status_callback_method, extra, date_created,
-    date_updated, error_code)
+    date_updated, error_code, date_sent)
 SELECT printf('SM%032x', i),
     CASE WHEN i % 10 < 7 THEN '{a0}' WHEN i % 2 = 0 THEN '{a1}' ELSE '{a2}' END,
     CASE WHEN i % 2 = 0 THEN 'inbound' ELSE 'outbound-api' END,
     CASE WHEN i % 2 = 0 THEN '+1415555' || (i % 2000) ELSE '+1555000' || (i % 8) END,
     CASE WHEN i % 2 = 0 THEN '+1555000' || (i % 8) ELSE '+1415555' || (i % 2000) END,
     'hello', CASE WHEN i % 20 = 0 THEN 'failed' ELSE 'delivered' END, 1, 0, 'USD', 'POST', '{{}}',
-    {t0} + i * 1000000, {t0} + i * 1000000, CASE WHEN i % 20 = 0 THEN 30008 END
+    {t0} + i * 1000000, {t0} + i * 1000000, CASE WHEN i % 20 = 0 THEN 30008 END,
+    CASE WHEN i % 3 > 0 THEN {t0} + i * 1000000 + 500000 END
 FROM n;
 INSERT INTO webhook_attempts (sid, account_sid, message_sid, kind, attempt, url, method,
     request_headers, request_body, response_status, response_headers, response_body,

@@ -9,6 +9,7 @@ the outbox and the attempt log are in test_store_outbox.py.
 from __future__ import annotations
 
 import dataclasses
+import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -153,6 +154,97 @@ async def test_list_messages_filters_and_keyset_paging(store: Store, make: Recor
         await store.list_messages(acc.sid, everything, PageRequest(after=make.sid("SM")))
     with pytest.raises(InvalidPageToken):
         await store.list_messages(acc.sid, everything, PageRequest(after=foreign.sid))
+
+
+async def test_date_sent_lists_give_the_same_pages_read_by_date_or_by_seq(
+    store: Store, make: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list with DateSent bounds and neither To nor From is read through messages_sent
+    (a narrow range) or by walking the account newest first (a wide one: ``NARROW_DATES``).
+    Over messages whose dates do not follow their creation order (unsent ones dated by
+    creation, scheduled ones sent long after, a clock that stepped back, equal dates), every
+    page and page token of many random filters is the same both ways, and is the list the
+    API documents: newest created first, dated by date_sent or else date_created."""
+    from switchboard.storage import sql_store
+
+    rng = random.Random(18_5)
+    acc, other = make.account(), make.account()
+    numbers = ["+14155550001", "+14155550002", "+14155550003"]
+    messages: list[Message] = []
+    created = 0
+    for i in range(90):
+        created += rng.choice([-3_000, 0, 1, 1_000, 2_000, 5_000])  # mostly later
+        kind = rng.random()
+        if kind < 0.25:
+            sent = None  # not sent: dated by date_created
+        elif kind < 0.4:
+            sent = created + rng.randrange(50_000, 200_000)  # scheduled, sent much later
+        elif kind < 0.45:
+            sent = created - rng.randrange(1, 10_000)  # sent "before" it was created
+        else:
+            sent = created + rng.choice([0, 1, 500, 1_500])
+        message = make.message(
+            acc.sid, from_=rng.choice(numbers), to=rng.choice(numbers),
+            date_created=make.at(created), date_sent=None if sent is None else make.at(sent),
+        )  # fmt: skip
+        messages.append(await store.insert_message(message))
+        if i % 3 == 0:  # another account's message, dated alike: never listed
+            await store.insert_message(make.message(other.sid, date_created=make.at(created)))
+
+    def dated(m: Message) -> datetime:
+        return m.date_sent or m.date_created
+
+    moments = sorted({dated(m) for m in messages})
+
+    def bound() -> datetime | None:
+        pick = rng.random()
+        if pick < 0.2:
+            return None
+        if pick < 0.7:  # a message's own date, or a microsecond either side of it
+            return rng.choice(moments) + timedelta(microseconds=rng.choice([-1, 0, 0, 1]))
+        return make.at(rng.randrange(-20_000, 400_000))
+
+    used: list[str] = []
+    real_keyset_page = sql_store.keyset_page
+
+    def recording(seq_query: str, list_query: str, *args: Any, **kwargs: Any) -> Any:
+        used.append(list_query)
+        return real_keyset_page(seq_query, list_query, *args, **kwargs)
+
+    monkeypatch.setattr(sql_store, "keyset_page", recording)
+
+    async def pages(filters: MessageFilter, size: int, narrow: int) -> list[Any]:
+        monkeypatch.setattr(sql_store, "NARROW_DATES", narrow)
+        found = await walk(lambda page: store.list_messages(acc.sid, filters, page), size)
+        return [([m.sid for m in page.items], page.has_more) for page in found]
+
+    for _ in range(60):
+        lower, upper = bound(), bound()
+        to = rng.choice([None, None, None, *numbers])
+        from_ = rng.choice([None, None, None, *numbers])
+        filters = MessageFilter(to=to, from_=from_, sent_on_or_after=lower, sent_before=upper)
+        size = rng.choice([1, 2, 3, 7, 50])
+        used.clear()
+        by_date = await pages(filters, size, narrow=10**9)  # every range is narrow
+        date_queries = set(used)
+        used.clear()
+        by_seq = await pages(filters, size, narrow=0)  # every range is wide
+        seq_queries = set(used)
+        expected = [
+            m.sid
+            for m in reversed(messages)
+            if (to is None or m.to == to)
+            and (from_ is None or m.from_ == from_)
+            and (lower is None or dated(m) >= lower)
+            and (upper is None or dated(m) < upper)
+        ]
+        assert by_date == by_seq, filters
+        assert [sid for items, _ in by_seq for sid in items] == expected, filters
+        assert sum(len(items) for items, _ in by_seq) == len(expected)
+        if to is None and from_ is None and (lower, upper) != (None, None):
+            assert (date_queries, seq_queries) == ({"list_messages_sent"}, {"list_messages"})
+        else:
+            assert date_queries == seq_queries
 
 
 async def test_media_list_get_delete(store: Store, make: Records) -> None:

@@ -138,6 +138,43 @@ def _by_address(query: str, to: str | None, from_: str | None, number: str | Non
 RARE_NUMBER = 5_000
 
 
+# Messages.json with DateSent bounds and neither To nor From. The list's order is seq (creation,
+# newest first) and a range of dates is not a range of seq, so no one index gives both the
+# range and the order; a page is read one of two ways, with the same rows either way:
+# - through messages_sent (account_sid, COALESCE(date_sent, date_created), seq): every entry of
+#   the range, the newest page of them by seq, then those rows (list_messages_sent). Costs the
+#   range's own index entries, however many messages are newer or older: flat for a narrow
+#   range (a day long ago, a DateSent< before most of the account), a pass over the account for
+#   a range holding most of it.
+# - walking the account by seq, newest first, keeping the rows in the range (list_messages):
+#   costs the messages newer than the range's newest, then about a page, since a message's
+#   date (created, or sent soon after) follows its seq. Flat for a wide range that reaches the
+#   recent messages, which is where a wide range's pages are; a pass over every newer message
+#   for an old range, and over every older one once the range runs out.
+# A range holding fewer than NARROW_DATES of the account's messages (counted up to that in
+# messages_sent, count_sent_messages: at most NARROW_DATES index entries) is read the first
+# way, a wider one the second. The count ignores the page token, so every page of a list is
+# read the same way. Neither way is flat for a range of more than NARROW_DATES messages that
+# ends long before the newest (a busy day months ago): that walks every newer message, as
+# every DateSent list did before (bench/date_search.py). At 0 every range is wide, uncounted.
+NARROW_DATES = 5_000
+_MICROS_MIN, _MICROS_MAX = -(2**63), 2**63 - 1  # the bounds of a 64-bit integer column
+
+
+def _sent_span(filters: MessageFilter) -> dict[str, int] | None:
+    """The list's DateSent bounds as an inclusive range of microseconds (for messages_sent),
+    or None without a bound or with To or From (those read their address's index)."""
+    if filters.to is not None or filters.from_ is not None:
+        return None
+    first, before = opt_micros(filters.sent_on_or_after), opt_micros(filters.sent_before)
+    if first is None and before is None:
+        return None
+    return {
+        "sent_first": _MICROS_MIN if first is None else first,
+        "sent_last": _MICROS_MAX if before is None else before - 1,  # whole microseconds
+    }
+
+
 def _shared_filters(query: MessageQuery | AttemptQuery) -> dict[str, Any]:
     """The parameters of the filters both searches have."""
     return {
@@ -305,12 +342,22 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
         }
         keys = {"account_sid": account_sid}
         query = _by_address("list_messages", filters.to, filters.from_)
-        return await self._db.snapshot(
-            keyset_page(
-                "message_seq", query, keys, wanted, page, records.message,
+        span = _sent_span(filters)
+
+        async def work(tx: Statements) -> Page[Message]:
+            name = query
+            if span is not None and NARROW_DATES > 0:  # narrow or wide: see NARROW_DATES
+                counted = {**keys, **span, "cap": NARROW_DATES}
+                row = await tx.fetch_one("count_sent_messages", counted)
+                if row is not None and row["messages"] < NARROW_DATES:
+                    name = "list_messages_sent"
+            read = keyset_page(
+                "message_seq", name, keys, {**wanted, **(span or {})}, page, records.message,
                 cursor="before_seq",  # newest first
-            )
-        )  # fmt: skip
+            )  # fmt: skip
+            return await read(tx)
+
+        return await self._db.snapshot(work)
 
     async def list_replies(self, message_sid: str) -> list[Message]:
         return [

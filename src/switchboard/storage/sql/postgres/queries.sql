@@ -184,6 +184,33 @@ WHERE account_sid = :account_sid
   -- include: message_list_filter
 ORDER BY seq DESC LIMIT :limit;
 
+-- name: count_sent_messages
+-- How many of the account's messages a DateSent range holds, counted up to :cap: enough to
+-- tell a narrow range from a wide one, reading at most :cap entries of messages_sent.
+-- :sent_first and :sent_last are inclusive (the store turns the list's bounds into them).
+SELECT count(*) AS messages FROM (
+    SELECT 1 FROM messages
+    WHERE account_sid = :account_sid
+      AND COALESCE(date_sent, date_created) BETWEEN :sent_first AND :sent_last
+    LIMIT :cap
+) AS inside;
+
+-- name: list_messages_sent
+-- DateSent bounds without To or From, over a narrow range (count_sent_messages): every entry
+-- of the range in messages_sent (the seq of each), the newest :limit of
+-- them, then those rows. Costs the range's own entries, however many newer messages there are.
+-- MATERIALIZED: the range is read by its conditions alone, never by walking messages_account
+-- in seq order (the walk list_messages is for wide ranges).
+WITH inside AS MATERIALIZED (
+    SELECT seq FROM messages
+    WHERE account_sid = :account_sid
+      AND COALESCE(date_sent, date_created) BETWEEN :sent_first AND :sent_last
+      AND (:before_seq::bigint IS NULL OR seq < :before_seq)
+)
+SELECT * FROM messages
+WHERE seq IN (SELECT seq FROM inside ORDER BY seq DESC LIMIT :limit)
+ORDER BY seq DESC;
+
 -- name: list_messages_to
 -- To, and perhaps From: the newest rows of messages_to (to_addr, seq).
 SELECT * FROM messages
