@@ -15,6 +15,9 @@ async client spent about four times aiohttp's CPU per request and halved the sen
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -354,6 +357,42 @@ class SimClient(SimRoutes[dict[str, Any]]):
         self.close()
 
 
+class _StreamProgress:
+    """Lines sent and answered on one stream, and a watch that ends the stream when lines wait
+    ``silence`` seconds with no answer coming back (a server that hangs would otherwise hold
+    the stream forever). Time with every line answered never counts: the sender may pause."""
+
+    def __init__(self, silence: float) -> None:
+        self.silence = silence
+        self.sent = 0
+        self.answered = 0
+        self.stall: TimeoutError | None = None  # set when the watch ended the stream
+
+    @contextlib.asynccontextmanager
+    async def watching(self, response: Any) -> AsyncIterator[None]:
+        watch = asyncio.create_task(self._watch(response))
+        try:
+            yield
+        finally:
+            watch.cancel()
+
+    async def _watch(self, response: Any) -> None:
+        tick = min(1.0, self.silence / 4)
+        answered, quiet_since = self.answered, time.monotonic()
+        while True:
+            await asyncio.sleep(tick)
+            now = time.monotonic()
+            if self.answered != answered or self.sent == self.answered:
+                answered, quiet_since = self.answered, now  # progress, or nothing to answer
+            elif now - quiet_since >= self.silence:
+                waiting = self.sent - self.answered
+                self.stall = TimeoutError(
+                    f"no answer within {self.silence:g} s while {waiting} sent lines waited"
+                )
+                response.close()  # the reader meets the closed connection and raises
+                return
+
+
 class AsyncSimClient(SimRoutes[Awaitable[dict[str, Any]]]):
     """asyncio client, ``limit`` connections at most; use it as ``async with`` (its connection
     pool belongs to the running event loop)."""
@@ -395,41 +434,51 @@ class AsyncSimClient(SimRoutes[Awaitable[dict[str, Any]]]):
         ``messages`` yields them (an async iterable may pace them): yields, in the same order,
         each one's Message JSON or the :class:`SimError` of its line, as soon as the server has
         stored it, while the rest are still being sent. A stream has no overall timeout (it
-        lasts as long as ``messages``); the client's timeout bounds only the connecting."""
+        lasts as long as ``messages``, which may pause for as long as it likes); the client's
+        timeout bounds the connecting, the wait for the answer to start, and how long a line
+        sent may wait with no answer at all coming back (a server that stopped answering raises
+        :class:`ServerUnreachable`)."""
         from aiohttp import ClientError, ClientTimeout
 
         session = self._session or (await self.__aenter__())._session
         assert session is not None
 
         sent_all = False  # the server ends its answers early only when it shuts down
+        progress = _StreamProgress(self._timeout)
 
         async def body() -> AsyncIterator[bytes]:
             nonlocal sent_all
             if isinstance(messages, AsyncIterable):
                 async for fields in messages:
+                    progress.sent += 1
                     yield ndjson_line(fields)
             else:
                 for fields in messages:
+                    progress.sent += 1
                     yield ndjson_line(fields)
             sent_all = True
 
         timeout = ClientTimeout(total=None, sock_connect=self._timeout)
         headers = {"Content-Type": NDJSON}
         try:
-            async with session.post(
+            # The server starts its answer as soon as it has the request: within the timeout.
+            post = session.post(
                 self.base_url + INBOUND, data=body(), headers=headers, timeout=timeout
-            ) as response:
+            )
+            async with await asyncio.wait_for(post, self._timeout) as response:
                 if response.status >= 400:
                     read_answer(response.status, await response.read())  # raises
-                answered = 0
-                async for line in response.content:
-                    if line.strip():
-                        answered += 1
-                        yield read_line(line)
+                async with progress.watching(response):
+                    async for line in response.content:
+                        if line.strip():
+                            progress.answered += 1
+                            yield read_line(line)
+                if progress.stall is not None:  # the watch closed it (the reader saw an end)
+                    raise progress.stall
                 if not sent_all:
-                    raise StreamEnded(answered)
+                    raise StreamEnded(progress.answered)
         except (ClientError, TimeoutError) as error:
-            raise ServerUnreachable(self.base_url, error) from error
+            raise ServerUnreachable(self.base_url, progress.stall or error) from error
 
     async def aclose(self) -> None:
         if self._session is not None:

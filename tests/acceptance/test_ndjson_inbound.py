@@ -20,6 +20,7 @@ import orjson
 
 from switchboard.simclient import (
     AsyncSimClient,
+    ServerUnreachable,
     SimClient,
     SimError,
     StreamEnded,
@@ -411,3 +412,73 @@ def test_the_async_sim_client_says_when_a_shutdown_ended_its_stream(
     assert [a["body"] for a in got] == ["one", "two"]
     assert ended.answered == 2
     assert "shutting down" in str(ended)
+
+
+async def _silent_server(answer_head: bool) -> tuple[asyncio.Server, list[bytes]]:
+    """A server that takes an NDJSON POST and then never answers a line: it reads what comes
+    (kept in the list) and, if ``answer_head``, starts a chunked 200 answer first."""
+    received: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        if answer_head:
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n"
+            )
+            await writer.drain()
+        while chunk := await reader.read(65536):
+            received.append(chunk)
+        writer.close()
+
+    return await asyncio.start_server(serve, "127.0.0.1", 0), received
+
+
+def test_the_async_sim_client_gives_up_on_a_server_that_stops_answering() -> None:
+    """Lines sent and no answer coming back for the client's timeout: ServerUnreachable, not a
+    stream held open for ever (before, it waited as long as the server did)."""
+
+    async def run(answer_head: bool) -> tuple[ServerUnreachable, list[bytes]]:
+        server, received = await _silent_server(answer_head)
+        port = server.sockets[0].getsockname()[1]
+        fields = [inbound_fields(HANDSET, NUMBER, f"m{i}", media_urls=()) for i in range(3)]
+        async with (
+            server,
+            AsyncSimClient(
+                f"http://127.0.0.1:{port}", TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, timeout=0.5
+            ) as sim,
+        ):
+            try:  # the guard only bounds a failing test; the client's own timeout is 0.5 s
+                async with asyncio.timeout(30):
+                    async for _ in sim.inbound_stream(fields):
+                        raise AssertionError("the silent server answered")
+            except ServerUnreachable as error:
+                return error, received
+        raise AssertionError("the stream ended without an error")
+
+    for answer_head in (True, False):
+        error, received = asyncio.run(run(answer_head))
+        assert isinstance(error.cause, TimeoutError), error.cause
+        if answer_head:  # the lines went out; the answer started and then said nothing
+            assert b"m2" in b"".join(received)
+            assert str(error.cause) == "no answer within 0.5 s while 3 sent lines waited"
+
+
+def test_a_paced_stream_may_pause_longer_than_the_timeout_between_lines(
+    server_process: Any, receiver: Any
+) -> None:
+    """Time with every sent line answered is the sender's own: only unanswered lines count."""
+    server = start(server_process, receiver)
+
+    async def run() -> list[Any]:
+        async def paced() -> AsyncIterator[dict[str, Any]]:
+            for body in ("first", "after a pause"):
+                yield inbound_fields(HANDSET, NUMBER, body, media_urls=())
+                await asyncio.sleep(1.5)  # the pacing under test: three times the timeout
+
+        async with AsyncSimClient(
+            server.url, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, timeout=0.5
+        ) as sim:
+            return [answer async for answer in sim.inbound_stream(paced())]
+
+    assert [a["body"] for a in asyncio.run(run())] == ["first", "after a pause"]
