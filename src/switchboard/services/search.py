@@ -9,7 +9,10 @@ empty).
 
 Waiting needs no polling: the store wakes a waiter when this process commits a message or an
 attempt (``Store.wait_for_writes``), and the waiter looks again at least every
-``RECHECK_SECONDS`` for what other processes wrote (``serve --workers``, PostgreSQL nodes).
+``RECHECK_SECONDS`` for what other processes wrote (``serve --workers``, ``serve --no-deliver``
+beside ``switchboard worker``, PostgreSQL nodes): an indexed search costs about a millisecond,
+so ten a second cost a waiter little. A body search scans up to ``BODY_SCAN_LIMIT`` messages
+each time, so it looks again every ``RECHECK_SCAN_SECONDS`` only.
 A wait is measured in real seconds, not on the simulator's clock, which a test may freeze.
 """
 
@@ -34,7 +37,8 @@ MAX_MESSAGES: Final = 1000
 MAX_ATTEMPTS: Final = 5000  # attempts are small enough; the CLI lists up to this many
 BODY_SCAN_LIMIT: Final = 5000
 SCAN_CHUNK: Final = 500
-RECHECK_SECONDS: Final = 0.5
+RECHECK_SECONDS: Final = 0.1
+RECHECK_SCAN_SECONDS: Final = 0.5
 TIMED_OUT: Final = 20408
 
 T = TypeVar("T")
@@ -92,7 +96,7 @@ async def find_messages(
             chunk_query = replace(chunk_query, before_seq=chunk[-1].seq)
         return found[: search.limit]
 
-    return await _waiting(store, search.wait, scan)
+    return await _waiting(store, search.wait, scan, RECHECK_SCAN_SECONDS)
 
 
 async def _newest(store: Store, query: MessageQuery, limit: int) -> list[Message]:
@@ -116,7 +120,12 @@ async def find_attempts(
     return await _waiting(store, search.wait, newest_oldest_first)
 
 
-async def _waiting(store: Store, wait: float, search: Callable[[], Awaitable[list[T]]]) -> list[T]:
+async def _waiting(
+    store: Store,
+    wait: float,
+    search: Callable[[], Awaitable[list[T]]],
+    recheck: float = RECHECK_SECONDS,
+) -> list[T]:
     """``search()``'s answer; with a wait, the first non-empty one, or 408 (20408) when the
     wait ends with nothing."""
     deadline = time.monotonic() + wait
@@ -128,4 +137,4 @@ async def _waiting(store: Store, wait: float, search: Callable[[], Awaitable[lis
         left = deadline - time.monotonic()
         if left <= 0:
             raise TwilioError(TIMED_OUT, f"Nothing matched within Wait={wait:g} (seconds)")
-        await store.wait_for_writes(seen, min(left, RECHECK_SECONDS))
+        await store.wait_for_writes(seen, min(left, recheck))
