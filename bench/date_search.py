@@ -2,7 +2,7 @@
 
 A message list with DateSent bounds and neither To nor From reads a narrow range of dates
 through ``messages_sent`` (migration 0013) and walks a wide one newest first
-(``sql_store.NARROW_DATES``). This script fills a SQLite file made by the server's migrations
+(``read_paths.NARROW_DATES``). This script fills a SQLite file made by the server's migrations
 with N messages (70% in the main account): the first 3,000 three a day over 1,000 days, the
 rest one a second after them (86,400 a day; every 50th never sent, so dated by its creation),
 then times the store's own ``list_messages`` (first page of 50) for each N given, with:
@@ -36,7 +36,7 @@ from typing import Any
 from number_search import MAIN, OTHER, Search, seed_sqlite, time_search  # bench/ is the folder
 
 from switchboard.ports import MessageFilter, PageRequest
-from switchboard.storage import sql_store
+from switchboard.storage import read_paths
 from switchboard.storage.sqlite import SqliteStore
 
 T0 = datetime(2023, 11, 14, tzinfo=UTC)  # a midnight: DateSent days are UTC days
@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20)
     args: Any = parser.parse_args()
     if args.without_index:
-        sql_store.NARROW_DATES = 0
+        read_paths.NARROW_DATES = 0
     print(f"list_messages by DateSent, {'without' if args.without_index else 'with'} "
           "messages_sent")  # fmt: skip
     for rows in (int(n) for n in args.rows.split(",")):

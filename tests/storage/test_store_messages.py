@@ -165,7 +165,7 @@ async def test_date_sent_lists_give_the_same_pages_read_by_date_or_by_seq(
     creation, scheduled ones sent long after, a clock that stepped back, equal dates), every
     page and page token of many random filters is the same both ways, and is the list the
     API documents: newest created first, dated by date_sent or else date_created."""
-    from switchboard.storage import sql_store
+    from switchboard.storage import read_paths, sql_store
 
     rng = random.Random(18_5)
     acc, other = make.account(), make.account()
@@ -214,7 +214,7 @@ async def test_date_sent_lists_give_the_same_pages_read_by_date_or_by_seq(
     monkeypatch.setattr(sql_store, "keyset_page", recording)
 
     async def pages(filters: MessageFilter, size: int, narrow: int) -> list[Any]:
-        monkeypatch.setattr(sql_store, "NARROW_DATES", narrow)
+        monkeypatch.setattr(read_paths, "NARROW_DATES", narrow)
         found = await walk(lambda page: store.list_messages(acc.sid, filters, page), size)
         return [([m.sid for m in page.items], page.has_more) for page in found]
 

@@ -324,7 +324,7 @@ async def test_a_number_is_found_on_either_side_once_and_paged(
     attempt search reads a rare number through its messages and a busy one attempt by
     attempt (``RARE_NUMBER``): both give the same pages."""
     if busy:  # every number counts as busy
-        monkeypatch.setattr("switchboard.storage.sql_store.RARE_NUMBER", 0)
+        monkeypatch.setattr("switchboard.storage.read_paths.RARE_NUMBER", 0)
     account = make.account()
     await store.insert_account(account)
     pairs = [(HANDSET, OURS), (OURS, HANDSET), (OURS, OTHER), (HANDSET, HANDSET),

@@ -18,7 +18,9 @@ inherits, in a module of its own over :class:`~switchboard.storage.store_part.St
 (:mod:`~switchboard.storage.sender_store`), Content templates and the WhatsApp window
 (:mod:`~switchboard.storage.content_store`), opt-outs, loop protection and the carrier's
 scenarios (:mod:`~switchboard.storage.rules_store`), and Event Streams
-(:mod:`~switchboard.storage.event_store`).
+(:mod:`~switchboard.storage.event_store`). Which named query reads a page of a list or a
+search (an address's index, a range of dates, the walk) is chosen in
+:mod:`~switchboard.storage.read_paths`.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ from switchboard.ports import (
     PageRequest,
     StoreStats,
 )
-from switchboard.storage import records
+from switchboard.storage import read_paths, records
 from switchboard.storage.connector import Connector, Row, Statements
 from switchboard.storage.content_store import ContentStoreMethods
 from switchboard.storage.event_store import EventStoreMethods, fan_out, insert_created
@@ -107,84 +109,6 @@ async def _insert_events(
         message = by_sid.get(event.message_sid)
         if message is not None and message.status == event.status:
             await fan_out(tx, message, event.at)
-
-
-def _like(text: str | None) -> str | None:
-    """A substring pattern for LIKE/ILIKE: the text's own % and _ match only themselves."""
-    if not text:
-        return None
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _by_address(query: str, to: str | None, from_: str | None, number: str | None = None) -> str:
-    """The form of a message list or search that reads its rows: with a To, the newest rows of
-    that address (``<query>_to``, on messages_to), else with a From likewise (``_from``), else
-    with a number on either side the newest rows of both indexes merged (``_number``), else
-    the newest rows of all (so a rare address costs its own rows, not the store's)."""
-    if to is not None:
-        return f"{query}_to"
-    if from_ is not None:
-        return f"{query}_from"
-    if number is not None:
-        return f"{query}_number"
-    return query
-
-
-# A number with fewer messages than this (on each side) has its attempts read through its
-# messages (search_attempts_rare_number); one with more is matched attempt by attempt, newest
-# first, where its page comes within about limit x store / RARE_NUMBER rows. Both stay in the
-# tens of milliseconds at a million attempts (bench/number_search.py).
-RARE_NUMBER = 5_000
-
-
-# Messages.json with DateSent bounds and neither To nor From. The list's order is seq (creation,
-# newest first) and a range of dates is not a range of seq, so no one index gives both the
-# range and the order; a page is read one of two ways, with the same rows either way:
-# - through messages_sent (account_sid, COALESCE(date_sent, date_created), seq): every entry of
-#   the range, the newest page of them by seq, then those rows (list_messages_sent). Costs the
-#   range's own index entries, however many messages are newer or older: flat for a narrow
-#   range (a day long ago, a DateSent< before most of the account), a pass over the account for
-#   a range holding most of it.
-# - walking the account by seq, newest first, keeping the rows in the range (list_messages):
-#   costs the messages newer than the range's newest, then about a page, since a message's
-#   date (created, or sent soon after) follows its seq. Flat for a wide range that reaches the
-#   recent messages, which is where a wide range's pages are; a pass over every newer message
-#   for an old range, and over every older one once the range runs out.
-# A range holding fewer than NARROW_DATES of the account's messages (counted up to that in
-# messages_sent, count_sent_messages: at most NARROW_DATES index entries) is read the first
-# way, a wider one the second. The count ignores the page token, so every page of a list is
-# read the same way. Neither way is flat for a range of more than NARROW_DATES messages that
-# ends long before the newest (a busy day months ago): that walks every newer message, as
-# every DateSent list did before (bench/date_search.py). At 0 every range is wide, uncounted.
-NARROW_DATES = 5_000
-_MICROS_MIN, _MICROS_MAX = -(2**63), 2**63 - 1  # the bounds of a 64-bit integer column
-
-
-def _sent_span(filters: MessageFilter) -> dict[str, int] | None:
-    """The list's DateSent bounds as an inclusive range of microseconds (for messages_sent),
-    or None without a bound or with To or From (those read their address's index)."""
-    if filters.to is not None or filters.from_ is not None:
-        return None
-    first, before = opt_micros(filters.sent_on_or_after), opt_micros(filters.sent_before)
-    if first is None and before is None:
-        return None
-    return {
-        "sent_first": _MICROS_MIN if first is None else first,
-        "sent_last": _MICROS_MAX if before is None else before - 1,  # whole microseconds
-    }
-
-
-def _shared_filters(query: MessageQuery | AttemptQuery) -> dict[str, Any]:
-    """The parameters of the filters both searches have."""
-    return {
-        "pattern": _like(query.text),
-        "number": query.number,
-        "service_sid": query.service_sid,
-        "error_code": query.error_code,
-        "created_from": opt_micros(query.created_from),
-        "created_before": opt_micros(query.created_before),
-    }
 
 
 class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventStoreMethods):
@@ -341,16 +265,10 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
             "sent_before": opt_micros(filters.sent_before),
         }
         keys = {"account_sid": account_sid}
-        query = _by_address("list_messages", filters.to, filters.from_)
-        span = _sent_span(filters)
+        span = read_paths.sent_span(filters)
 
         async def work(tx: Statements) -> Page[Message]:
-            name = query
-            if span is not None and NARROW_DATES > 0:  # narrow or wide: see NARROW_DATES
-                counted = {**keys, **span, "cap": NARROW_DATES}
-                row = await tx.fetch_one("count_sent_messages", counted)
-                if row is not None and row["messages"] < NARROW_DATES:
-                    name = "list_messages_sent"
+            name = await read_paths.message_list(tx, account_sid, filters, span)
             read = keyset_page(
                 "message_seq", name, keys, {**wanted, **(span or {})}, page, records.message,
                 cursor="before_seq",  # newest first
@@ -559,7 +477,7 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
     async def search_messages(self, query: MessageQuery, page: PageRequest) -> Page[Message]:
         keys = {"account_sids": list(query.account_sids)}
         filters = {
-            **_shared_filters(query),
+            **read_paths.shared_filters(query),
             "to_addr": query.to,
             "from_addr": query.from_,
             "status": query.status,
@@ -571,7 +489,7 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
             seq = await cursor_seq(tx, "search_message_seq", page, **keys)
             before = query.before_seq if seq is None else seq  # newest first
             params = {**keys, **filters, "before_seq": before}
-            search = _by_address("search_messages", query.to, query.from_, query.number)
+            search = read_paths.by_address("search_messages", query.to, query.from_, query.number)
             return await read_page(tx, search, params, page, records.message)
 
         return await self._db.snapshot(work)
@@ -579,7 +497,7 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
     async def search_attempts(self, query: AttemptQuery, page: PageRequest) -> Page[WebhookAttempt]:
         keys = {"account_sids": list(query.account_sids)}
         filters = {
-            **_shared_filters(query),
+            **read_paths.shared_filters(query),
             "message_sid": query.message_sid,
             "kind": query.kind,
             "url": query.url,
@@ -588,12 +506,7 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
         }
 
         async def work(tx: Statements) -> Page[WebhookAttempt]:
-            search = "search_attempts"
-            if query.number is not None:
-                counted = {"number": query.number, "cap": RARE_NUMBER}
-                row = await tx.fetch_one("count_number_messages", counted)
-                if row is not None and row["messages"] < RARE_NUMBER:
-                    search = "search_attempts_rare_number"
+            search = await read_paths.attempt_search(tx, query.number)
             read = keyset_page(
                 "search_attempt_seq", search, keys, filters, page, records.attempt,
                 cursor="before_seq",  # newest first
