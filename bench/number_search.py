@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import sqlite3
 import statistics
 import tempfile
@@ -117,7 +118,7 @@ async def time_search(rows: int, name: str, search: Search, repeat: int, width: 
         found = await search()
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
-    p90 = times[max(0, int(len(times) * 0.9) - 1)]
+    p90 = times[math.ceil(len(times) * 0.9) - 1]  # nearest rank
     print(f"N={rows:>9,}  {name:<{width}} median {statistics.median(times):8.2f} ms"
           f"  p90 {p90:8.2f} ms  ({found} found)")  # fmt: skip
 
