@@ -48,7 +48,14 @@ class ServerUnreachable(SimClientError):
 
     def __init__(self, base_url: str, cause: Exception) -> None:
         self.base_url, self.cause = base_url, cause
-        super().__init__(f"cannot reach switchboard at {base_url} ({type(cause).__name__})")
+        super().__init__(f"cannot reach switchboard at {base_url} ({_described(cause)})")
+
+
+def _described(cause: Exception) -> str:
+    """The cause's type and its own words (``ConnectError: [Errno 111] Connection refused``):
+    the type alone does not tell a refused connection from a wrong host or a timeout."""
+    words = str(cause).strip()
+    return f"{type(cause).__name__}: {words}" if words else type(cause).__name__
 
 
 class StreamEnded(SimClientError):

@@ -87,16 +87,19 @@ def test_a_server_that_is_not_there_is_unreachable() -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"
     with (
         SimClient(nowhere, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN) as sim,
-        pytest.raises(ServerUnreachable, match=f"cannot reach switchboard at {nowhere}"),
+        pytest.raises(ServerUnreachable, match=f"cannot reach switchboard at {nowhere}") as sync,
     ):
         sim.clock()
+    # The cause's own words, not only its type: a refused connection says so.
+    assert str(sync.value).endswith("(ConnectError: [Errno 111] Connection refused)")
 
     async def unreachable() -> None:
         async with AsyncSimClient(nowhere, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN) as sim:
             await sim.clock()
 
-    with pytest.raises(ServerUnreachable, match=f"cannot reach switchboard at {nowhere}"):
+    with pytest.raises(ServerUnreachable, match=f"cannot reach switchboard at {nowhere}") as aio:
         asyncio.run(unreachable())
+    assert "Connect call failed" in str(aio.value), str(aio.value)
 
 
 def test_the_async_client_sends_the_same_requests() -> None:
