@@ -131,8 +131,8 @@ async def test_a_batch_is_one_transaction_without_savepoints(path: str) -> None:
 
 async def test_a_failing_write_fails_alone_in_its_batch(path: str) -> None:
     """Writes committed together are independent: one that raises is undone and its caller
-    gets the error; the batch is rolled back and the others run again, each alone, and commit
-    with their results."""
+    gets the error; the batch is rolled back and runs again, a SAVEPOINT around each write,
+    and the others commit with their results, still with one COMMIT."""
     db = await _open(path)
 
     def failing(c: sqlite3.Connection) -> str:
@@ -141,19 +141,45 @@ async def test_a_failing_write_fails_alone_in_its_batch(path: str) -> None:
 
     def third(c: sqlite3.Connection) -> list[int]:
         c.execute("INSERT INTO t (x) VALUES (4)")
-        return _values(c)
+        return _values(c)  # sees the batch so far, without the failed write
 
     try:
-        results, statements = await _traced(db, lambda c: "first", failing, third)
+        results, statements = await _traced(db, _insert(2), failing, third)
 
-        assert results[0] == "first"
+        assert not isinstance(results[0], BaseException)
         assert isinstance(results[1], ValueError)
-        assert results[2] == [1, 4]  # run alone, with the first (no statement) before it
+        assert results[2] == [1, 2, 4]
+        assert await db.read(_values) == [1, 2, 4]
+        # Together without savepoints, rolled back; again with them, committed once.
+        assert statements.index("ROLLBACK") < statements.index("SAVEPOINT op")
+        assert statements.count("SAVEPOINT op") == 3
+        assert statements.count("ROLLBACK TO op") == 1
+        assert statements.count("COMMIT") == 1
+    finally:
+        await db.close()
+
+
+async def test_a_failure_that_ends_the_transaction_fails_the_batch(path: str) -> None:
+    """An error that rolls the whole transaction back (a full disk, an I/O error; here a write
+    that ends it itself) leaves nothing to commit: every caller of the batch gets the error,
+    none is answered as if written, and the next write commits."""
+    db = await _open(path)
+
+    def ending(c: sqlite3.Connection) -> None:
+        c.execute("ROLLBACK")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    try:
+        results = await asyncio.gather(
+            db.run(_insert(2)), db.run(ending), db.run(_insert(3)), return_exceptions=True
+        )
+        for result in results:
+            assert isinstance(result, sqlite3.OperationalError)
+            assert "disk is full" in str(result)
+        assert await db.read(_values) == [1]
+
+        await db.run(_insert(4))
         assert await db.read(_values) == [1, 4]
-        # Together once, rolled back, then each alone: the two that succeed commit.
-        assert statements.count("ROLLBACK") == 2
-        assert statements.count("COMMIT") == 2
-        assert statements.count("BEGIN IMMEDIATE") == 4
     finally:
         await db.close()
 

@@ -7,15 +7,17 @@ futures. Under load many API calls therefore share one fsync, and no caller is a
 its data is durable. A failed COMMIT is not retried (its outcome is unknown): every caller of
 the batch gets the error, as a lone transaction's caller would.
 
-A batch has no SAVEPOINT per function: when one raises, the batch rolls back and each of its
-functions runs again in a transaction of its own, so the failing one fails alone and the others
-commit (as PostgreSQL's group commit does). Functions may therefore run twice and must have no
-effect outside their statements (``Connector.transaction``). Savepoints cost four statements a
-message on the event loop (two units of work, each a SAVEPOINT and a RELEASE), where the whole
-message costs about 550 us of CPU; a rerun costs a transaction per function, but a function
-almost never fails: none of 10,005 under ``bench/inbound.py --count 5000``, 18 of 27,837
-across the store, integration and conformance tests, which provoke conflicts on purpose (see
-docs/performance.md).
+A batch has no SAVEPOINT per function (a SAVEPOINT and a RELEASE around each is four
+statements a message on the event loop, where all of a message's CPU goes; 1.4% of the server's
+instructions). When a function raises, the batch rolls back and runs again, each function
+inside a SAVEPOINT this time, so the failing one fails alone and the others commit with one
+COMMIT. Functions may therefore run twice and must have no effect outside their statements
+(``Connector.transaction``). The rerun is rare: no function failed of 10,005 under
+``bench/inbound.py --count 5000``, 18 of 27,837 across the store, integration and conformance
+tests, which provoke conflicts on purpose. (PostgreSQL's group commit reruns each unit alone
+in a transaction of its own, since a SAVEPOINT there is a round trip to the server. Here a
+transaction each would be an fsync each: a batch of 60 with one failure took ~40 ms so, ~1 ms
+with savepoints; see docs/performance.md.)
 
 Where each step runs is what makes it fast. The statements run on the event loop's own thread:
 each takes microseconds, and running them there costs no GIL hand-off. (A thread that owned the
@@ -178,20 +180,19 @@ class GroupCommitExecutor:
 
     async def _run_batch(self, batch: list[_Work]) -> None:
         try:
-            if not await self._transaction(batch):
-                # One function failed and the batch is rolled back: each runs again alone,
-                # so that one fails by itself and the others commit.
-                for work in batch:
-                    await self._transaction([work])
+            if not await self._transaction(batch, savepoints=False):
+                # One function failed and the batch is rolled back: it runs again, each
+                # function in a SAVEPOINT, so that one fails by itself and the others commit.
+                await self._transaction(batch, savepoints=True)
         except asyncio.CancelledError:  # the loop is shutting down without closing the store
             for _, future in batch:
-                future.cancel()  # those already answered stay answered
+                future.cancel()
             raise
 
-    async def _transaction(self, batch: list[_Work]) -> bool:
+    async def _transaction(self, batch: list[_Work], *, savepoints: bool) -> bool:
         """Run ``batch`` in one transaction and answer its callers once it is committed.
         False, with everything rolled back and no caller answered, when one function of
-        several failed."""
+        several failed outside a savepoint."""
         try:
             await self._begin()
         except sqlite3.Error as exc:
@@ -200,10 +201,13 @@ class GroupCommitExecutor:
         results: list[_Result] = []
         try:
             for fn, future in batch:
-                results.append((future, fn(self._conn), None))
+                if savepoints:
+                    results.append(self._in_savepoint(fn, future))
+                else:
+                    results.append((future, fn(self._conn), None))
         except Exception as exc:
             self._rollback()
-            if len(batch) > 1:
+            if len(batch) > 1 and not savepoints:
                 return False
             _fail(batch, exc)
             return True
@@ -215,6 +219,22 @@ class GroupCommitExecutor:
             return True
         _settle(results)
         return True
+
+    def _in_savepoint(
+        self, fn: Callable[[sqlite3.Connection], Any], future: asyncio.Future[Any]
+    ) -> _Result:
+        conn = self._conn
+        conn.execute("SAVEPOINT op")
+        try:
+            value = fn(conn)
+        except Exception as exc:
+            if not conn.in_transaction:  # the error (a full disk...) ended the whole transaction
+                raise
+            conn.execute("ROLLBACK TO op")
+            conn.execute("RELEASE op")
+            return (future, None, exc)
+        conn.execute("RELEASE op")
+        return (future, value, None)
 
     def _rollback(self) -> None:
         # Some errors (a full disk, an I/O error) have rolled the transaction back already.
