@@ -7,17 +7,17 @@ futures. Under load many API calls therefore share one fsync, and no caller is a
 its data is durable. A failed COMMIT is not retried (its outcome is unknown): every caller of
 the batch gets the error, as a lone transaction's caller would.
 
-A batch has no SAVEPOINT per function (a SAVEPOINT and a RELEASE around each is four
-statements a message on the event loop, where all of a message's CPU goes; 1.4% of the server's
-instructions). When a function raises, the batch rolls back and runs again, each function
-inside a SAVEPOINT this time, so the failing one fails alone and the others commit with one
-COMMIT. Functions may therefore run twice and must have no effect outside their statements
-(``Connector.transaction``). The rerun is rare: no function failed of 10,005 under
-``bench/inbound.py --count 5000``, 18 of 27,837 across the store, integration and conformance
-tests, which provoke conflicts on purpose. (PostgreSQL's group commit reruns each unit alone
-in a transaction of its own, since a SAVEPOINT there is a round trip to the server. Here a
-transaction each would be an fsync each: a batch of 60 with one failure took ~40 ms so, ~1 ms
-with savepoints; see docs/performance.md.)
+A batch has no SAVEPOINT per function: a SAVEPOINT and a RELEASE around each are four
+statements a message (two units of work) on the event loop, which is where a message's CPU goes;
+without them the server executes 1.4% fewer instructions a message. When a function raises, the
+batch rolls back and runs again, each function inside a SAVEPOINT this time, so the failing one
+fails alone and the others commit, still with one COMMIT. Functions may therefore run twice and
+must have no effect outside their statements (``Connector.transaction``). The rerun is rare: no
+function failed of 10,005 under ``bench/inbound.py --count 5000``, 18 of 27,837 across the
+store, integration and conformance tests, which provoke conflicts on purpose. (PostgreSQL's
+group commit reruns each unit alone, since a SAVEPOINT there is a round trip to the server.
+Here a transaction each is an fsync each: a batch of 60 with one failure settled in ~35 ms so,
+against ~1.5 ms with savepoints; see docs/performance.md.)
 
 Where each step runs is what makes it fast. The statements run on the event loop's own thread:
 each takes microseconds, and running them there costs no GIL hand-off. (A thread that owned the
