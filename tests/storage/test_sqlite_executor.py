@@ -12,11 +12,14 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from switchboard.storage import sqlite_executor
 from switchboard.storage.sqlite_executor import GroupCommitExecutor
+
+Traced = tuple[list[Any], list[str]]
 
 
 def _insert(x: int) -> Callable[[sqlite3.Connection], sqlite3.Cursor]:
@@ -96,16 +99,41 @@ async def test_a_write_gives_up_on_a_lock_held_too_long(
         await db.close()
 
 
-async def test_a_failing_write_rolls_back_alone_in_its_batch(path: str) -> None:
-    """Writes committed together are independent: one that raises is undone and its caller
-    gets the error, the others of the same batch are committed."""
-    db = await _open(path)
+async def _traced(db: GroupCommitExecutor, *calls: Callable[[sqlite3.Connection], Any]) -> Traced:
+    """Run ``calls`` as one batch (queued together); their results (or errors) and the
+    statements the connection ran for them."""
     statements: list[str] = []
+    await db.run(lambda c: c.set_trace_callback(statements.append))
+    statements.clear()
+    results = await asyncio.gather(*(db.run(call) for call in calls), return_exceptions=True)
+    seen = list(statements)
+    await db.run(lambda c: c.set_trace_callback(None))
+    return results, seen
 
-    def first(c: sqlite3.Connection) -> str:
-        c.set_trace_callback(statements.append)  # from here on, count the COMMITs
-        c.execute("INSERT INTO t (x) VALUES (2)")
-        return "first"
+
+async def test_a_batch_is_one_transaction_without_savepoints(path: str) -> None:
+    """Writes queued together run in one transaction, committed once, with no statement around
+    each write (no SAVEPOINT)."""
+    db = await _open(path)
+    try:
+        results, statements = await _traced(db, _insert(2), _insert(3))
+        assert not any(isinstance(result, BaseException) for result in results)
+        assert statements == [
+            "BEGIN IMMEDIATE",
+            "INSERT INTO t (x) VALUES (2)",
+            "INSERT INTO t (x) VALUES (3)",
+            "COMMIT",
+        ]
+        assert await db.read(_values) == [1, 2, 3]
+    finally:
+        await db.close()
+
+
+async def test_a_failing_write_fails_alone_in_its_batch(path: str) -> None:
+    """Writes committed together are independent: one that raises is undone and its caller
+    gets the error; the batch is rolled back and runs again, a SAVEPOINT around each write,
+    and the others commit with their results, still with one COMMIT."""
+    db = await _open(path)
 
     def failing(c: sqlite3.Connection) -> str:
         c.execute("INSERT INTO t (x) VALUES (3)")
@@ -116,19 +144,134 @@ async def test_a_failing_write_rolls_back_alone_in_its_batch(path: str) -> None:
         return _values(c)  # sees the batch so far, without the failed write
 
     try:
-        results = await asyncio.gather(
-            db.run(first), db.run(failing), db.run(third), return_exceptions=True
-        )
-        commits = statements.count("COMMIT")
-        await db.run(lambda c: c.set_trace_callback(None))
+        results, statements = await _traced(db, _insert(2), failing, third)
 
-        assert commits == 1  # the three writes shared one transaction
-        assert results[0] == "first"
+        assert not isinstance(results[0], BaseException)
         assert isinstance(results[1], ValueError)
         assert results[2] == [1, 2, 4]
         assert await db.read(_values) == [1, 2, 4]
+        # Together without savepoints, rolled back; again with them, committed once.
+        assert statements.index("ROLLBACK") < statements.index("SAVEPOINT op")
+        assert statements.count("SAVEPOINT op") == 3
+        assert statements.count("ROLLBACK TO op") == 1
+        assert statements.count("COMMIT") == 1
     finally:
         await db.close()
+
+
+async def test_a_failure_that_ends_the_transaction_fails_the_batch(path: str) -> None:
+    """An error that rolls the whole transaction back (a full disk, an I/O error; here a write
+    that ends it itself) leaves nothing to commit: every caller of the batch gets the error,
+    none is answered as if written, and the next write commits."""
+    db = await _open(path)
+
+    def ending(c: sqlite3.Connection) -> None:
+        c.execute("ROLLBACK")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    try:
+        results = await asyncio.gather(
+            db.run(_insert(2)), db.run(ending), db.run(_insert(3)), return_exceptions=True
+        )
+        for result in results:
+            assert isinstance(result, sqlite3.OperationalError)
+            assert "disk is full" in str(result)
+        assert await db.read(_values) == [1]
+
+        await db.run(_insert(4))
+        assert await db.read(_values) == [1, 4]
+    finally:
+        await db.close()
+
+
+async def test_a_write_run_twice_applies_its_statements_once(path: str) -> None:
+    """A write of a batch in which another fails runs twice (together, then alone), but only
+    its last run is kept: its rows are written once and its caller gets that run's result."""
+    db = await _open(path)
+    runs = 0
+
+    def counted(c: sqlite3.Connection) -> int:
+        nonlocal runs
+        runs += 1
+        c.execute("INSERT INTO t (x) VALUES (2)")
+        return runs
+
+    def failing(c: sqlite3.Connection) -> None:
+        raise ValueError("boom")
+
+    try:
+        results = await asyncio.gather(db.run(counted), db.run(failing), return_exceptions=True)
+        assert runs == 2
+        assert results[0] == 2
+        assert isinstance(results[1], ValueError)
+        assert await db.read(_values) == [1, 2]
+    finally:
+        await db.close()
+
+
+async def test_a_failed_commit_fails_every_caller_of_its_batch(path: str) -> None:
+    """When the COMMIT itself fails (here a deferred foreign key, checked at COMMIT) nothing
+    of the batch is written, every caller gets the error, no write runs again (the outcome of a
+    failed COMMIT is unknown in general), and the next write commits."""
+    db = await _open(path)
+    await db.run(lambda c: c.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+    await db.run(
+        lambda c: c.execute(
+            "CREATE TABLE child (p INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+    )
+    runs = 0
+
+    def counted(c: sqlite3.Connection) -> None:
+        nonlocal runs
+        runs += 1
+        c.execute("INSERT INTO t (x) VALUES (2)")
+
+    def orphan(c: sqlite3.Connection) -> None:
+        c.execute("INSERT INTO child (p) VALUES (7)")  # fails only at COMMIT
+
+    try:
+        results = await asyncio.gather(db.run(counted), db.run(orphan), return_exceptions=True)
+        for result in results:
+            assert isinstance(result, sqlite3.IntegrityError)
+            assert "FOREIGN KEY" in str(result)
+        assert runs == 1
+        assert await db.read(_values) == [1]
+        assert await db.read(lambda c: c.execute("SELECT count(*) FROM child").fetchone()[0]) == 0
+
+        await db.run(_insert(3))
+        assert await db.read(_values) == [1, 3]
+    finally:
+        await db.close()
+
+
+async def test_a_cancelled_committer_cancels_the_callers_it_holds(
+    path: str, other_process: sqlite3.Connection
+) -> None:
+    """The committer cancelled (the loop shutting down without closing the store) while its
+    batch waits for the write lock: the batch's callers are cancelled, not left waiting."""
+    db = await _open(path)
+    waiting = asyncio.Event()  # BEGIN IMMEDIATE tried (on the loop's thread) and refused
+
+    def trace(statement: str) -> None:
+        if statement == "BEGIN IMMEDIATE" and other_process.in_transaction:
+            waiting.set()
+
+    await db.run(lambda c: c.set_trace_callback(trace))
+    try:
+        other_process.execute("BEGIN IMMEDIATE")
+        write = asyncio.create_task(db.run(_insert(2)))
+        await asyncio.wait_for(waiting.wait(), 5)  # the committer holds the write
+        assert db._committer is not None
+        db._committer.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(write, 5)
+    finally:
+        other_process.execute("ROLLBACK")
+        await db.close()
+    with sqlite3.connect(path) as conn:
+        assert _values(conn) == [1]
+    conn.close()
 
 
 async def test_an_in_memory_database_reads_and_writes() -> None:

@@ -16,8 +16,8 @@ Rules every connector keeps, so the store can rely on them:
 - A unit of work (:meth:`Connector.transaction`) only runs statements: it awaits nothing but
   its :class:`Statements`, so SQLite can run it inside a group commit without yielding.
 - A unit of work has no effect outside its statements and its result: it may be run more than
-  once (PostgreSQL's group commit reruns the units of a batch alone when one of them fails),
-  so what it hands to others (a claim's jobs) is handed over after the transaction returns.
+  once (both group commits run a batch's units again when one of them fails), so what it
+  hands to others (a claim's jobs) is handed over after the transaction returns.
 """
 
 from __future__ import annotations

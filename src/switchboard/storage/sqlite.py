@@ -1,11 +1,12 @@
 """The SQLite connector: the embedded default, a single file in WAL mode (or ``:memory:``).
 
 Every unit of work joins the next group commit (:mod:`switchboard.storage.sqlite_executor`):
-its statements run on the event loop inside the batch's transaction (in a SAVEPOINT of its own)
-and it returns once the batch's COMMIT is on disk. Reads see the last committed state on a
-read-only connection. The statements of a unit of work are coroutines only in form: each runs
-its statement at once and returns, so the unit of work is driven to its end without yielding
-to the loop (:func:`_run_to_end`), exactly like the plain functions the executor runs.
+its statements run on the event loop inside the batch's transaction (run again, in a SAVEPOINT,
+if another unit of the batch fails) and it returns once the batch's COMMIT is on disk. Reads
+see the last committed state on a read-only connection. The statements of a unit of work are
+coroutines only in form: each runs its statement at once and returns, so the unit of work is
+driven to its end without yielding to the loop (:func:`_run_to_end`), exactly like the plain
+functions the executor runs.
 """
 
 from __future__ import annotations
