@@ -1,18 +1,24 @@
 """Benchmark: Messages.json filtered by DateSent alone, as the store grows.
 
-A message list with DateSent bounds and neither To nor From reads a narrow range of dates
-through ``messages_sent`` (migration 0013) and walks a wide one newest first
-(``read_paths.NARROW_DATES``). This script fills a SQLite file made by the server's migrations
-with N messages (70% in the main account): the first 3,000 three a day over 1,000 days, the
-rest one a second after them (86,400 a day; every 50th never sent, so dated by its creation),
-then times the store's own ``list_messages`` (first page of 50) for each N given, with:
+A message list with DateSent bounds and neither To nor From reads a range of dates through
+``messages_sent`` (migration 0013) or by walking the account newest first, whichever
+``read_paths.dated_page`` finds cheaper. This script fills a SQLite file made by the server's
+migrations with N messages (70% in the main account): the first 3,000 three a day over 1,000
+days, the rest one a second after them (86,400 a day; every 50th never sent, so dated by its
+creation), then times the store's own ``list_messages`` (a page of 50, the first unless said)
+for each N given, with:
 
 - ``DateSent=`` a day long ago (day 500: three messages),
 - ``DateSent<`` a day long ago (day 100: 300 messages),
 - ``DateSent>=`` the newest message's day (the recent ones),
 - a wide range (from day 10 to the newest message's day, inclusive),
-- ``DateSent=`` the first busy day (86,400 messages, older than all the rest but day 1,000's):
-  the case neither way reads flat.
+- ``DateSent=`` an hour of the first busy day (3,600 messages; the later days all newer),
+- ``DateSent=`` the first busy day (86,400 messages, older than all the rest but day 1,000's),
+  its first page and its second,
+- the last page of the wide range (a few old messages below it),
+- the last page of ``DateSent>=`` the newest day (every older message below it).
+
+A later page is read after the token of the page before it (found in the file beforehand).
 
 ``--without-index`` drops ``messages_sent`` and sets ``NARROW_DATES`` to 0 (every range walks,
 uncounted): the list as it was before.
@@ -61,6 +67,28 @@ def day(n: int) -> datetime:
     return T0 + timedelta(days=n)
 
 
+def page_token(path: str, first: datetime | None, before: datetime | None, page: int) -> str | None:
+    """The token of page ``page`` (from 1; -1: the last page) of the main account's list
+    between ``first`` and ``before``: the sid of the previous page's last message."""
+    micros = [-(2**63), 2**63 - 1]
+    if first is not None:
+        micros[0] = int(first.timestamp()) * 1_000_000
+    if before is not None:
+        micros[1] = int(before.timestamp()) * 1_000_000 - 1
+    db = sqlite3.connect(path)
+    try:
+        where = ("FROM messages WHERE account_sid = ? "
+                 "AND COALESCE(date_sent, date_created) BETWEEN ? AND ?")  # fmt: skip
+        (listed,) = db.execute(f"SELECT count(*) {where}", [MAIN, *micros]).fetchone()
+        if page < 0:
+            page = max(1, -(-listed // 50))
+        row = db.execute(f"SELECT sid {where} ORDER BY seq DESC LIMIT 1 OFFSET ?",
+                         [MAIN, *micros, (page - 1) * 50 - 1]).fetchone()  # fmt: skip
+    finally:
+        db.close()
+    return None if page == 1 or row is None else str(row[0])
+
+
 async def measure(rows: int, without_index: bool, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "dates.db")
@@ -76,24 +104,32 @@ async def measure(rows: int, without_index: bool, repeat: int) -> None:
         store = await SqliteStore.open(path)
         try:
 
-            def listed(**bounds: Any) -> Search:
+            def listed(
+                first: datetime | None, before: datetime | None = None, page: int = 1
+            ) -> Search:
+                filters = MessageFilter(sent_on_or_after=first, sent_before=before)
+                request = PageRequest(50, after=page_token(path, first, before, page))
+
                 async def run() -> int:
-                    page = await store.list_messages(MAIN, MessageFilter(**bounds), PageRequest(50))
-                    return len(page.items)
+                    return len((await store.list_messages(MAIN, filters, request)).items)
 
                 return run
 
+            hour = day(1000) + timedelta(hours=12)  # 3,600 messages, 2,520 in the account
+            hour_end = hour + timedelta(hours=1)
             cases: list[tuple[str, Search]] = [
-                ("DateSent= a day long ago", listed(sent_on_or_after=day(500),
-                                                    sent_before=day(501))),
-                ("DateSent< a day long ago", listed(sent_before=day(100))),
-                ("DateSent>= the newest day", listed(sent_on_or_after=day(newest))),
-                ("a wide range", listed(sent_on_or_after=day(10), sent_before=day(newest + 1))),
-                ("DateSent= the first busy day", listed(sent_on_or_after=day(1000),
-                                                        sent_before=day(1001))),
+                ("DateSent= a day long ago", listed(day(500), day(501))),
+                ("DateSent< a day long ago", listed(None, day(100))),
+                ("DateSent>= the newest day", listed(day(newest))),
+                ("a wide range", listed(day(10), day(newest + 1))),
+                ("DateSent= an hour of the first busy day", listed(hour, hour_end)),
+                ("DateSent= the first busy day", listed(day(1000), day(1001))),
+                ("the first busy day, page 2", listed(day(1000), day(1001), page=2)),
+                ("a wide range, last page", listed(day(10), day(newest + 1), page=-1)),
+                ("DateSent>= the newest day, last page", listed(day(newest), page=-1)),
             ]  # fmt: skip
             for name, search in cases:
-                await time_search(rows, name, search, repeat, width=30)
+                await time_search(rows, name, search, repeat, width=40)
         finally:
             await store.close()
 
