@@ -218,9 +218,13 @@ ORDER BY seq DESC;
 
 -- name: list_messages_walked
 -- DateSent bounds without To or From, walked (read_paths.dated_page): of the account's :walk
--- newest messages below :before_seq, those in the range, newest first. The range's conditions
--- stay above the LIMIT, so the walk is messages_account backwards, never the range read
--- through messages_sent; it stops at the page's last row, or after :walk rows.
+-- newest messages below :before_seq, those in the range, newest first. :before_seq is never
+-- NULL (a first page passes the largest seq), so a later page seeks to its token instead of
+-- walking past every newer message as (:before_seq IS NULL OR seq < :before_seq) would in a
+-- generic plan. The range's conditions stay above the LIMIT, so the walk goes down the
+-- account by seq (messages_account, or the primary key for an account holding most rows),
+-- never reads the range through messages_sent, and stops at the page's last row or after
+-- :walk rows.
 SELECT * FROM (
     SELECT * FROM messages
     WHERE account_sid = :account_sid AND seq < :before_seq

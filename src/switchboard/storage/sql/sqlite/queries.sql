@@ -208,10 +208,13 @@ ORDER BY seq DESC;
 
 -- name: list_messages_walked
 -- DateSent bounds without To or From, walked (read_paths.dated_page): of the account's :walk
--- newest messages below :before_seq, those in the range, newest first. The subquery finds the
--- walk's lowest seq (:walk entries of messages_account, no rows); the walk then reads rows
--- down to the page's last, or to that seq. INDEXED BY: the range's conditions could otherwise
--- take messages_sent and read the range instead (list_messages_sent's way).
+-- newest messages below :before_seq, those in the range, newest first. :before_seq is never
+-- NULL (a first page passes the largest seq), so a later page seeks to its token instead of
+-- walking past every newer message as (:before_seq IS NULL OR seq < :before_seq) would. The
+-- subquery finds the walk's lowest seq (:walk entries of messages_account, no rows); the walk
+-- then reads rows down to the page's last, or to that seq. (A LIMIT on the walk itself would
+-- need the outer ORDER BY, a sort of all :walk rows in SQLite.) INDEXED BY: the range's
+-- conditions could otherwise take messages_sent and read the range (list_messages_sent's way).
 SELECT * FROM messages INDEXED BY messages_account
 WHERE account_sid = :account_sid
   AND seq < :before_seq
