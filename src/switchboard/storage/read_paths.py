@@ -3,11 +3,11 @@
 A page of messages or attempts is read newest first. With a filter an index can seek (an
 address, a number, a range of dates) the store reads through that index; where two ways give
 the same rows and each is flat for a different shape of data, a capped count chooses between
-them (:func:`fewer_than`: it reads at most ``cap`` index entries), or for a range of dates
-counts whose caps grow until one way shows itself cheaper (:func:`dated_page`). Every choice
-here gives the
-same pages, page tokens included; tests read both ways and compare (tests/storage), and
-bench/number_search.py and bench/date_search.py measure them at a million rows.
+them (:func:`fewer_than`: it reads at most ``cap`` index entries), or, for a range of dates,
+probes of both ways under bounds that grow until one is known to be enough
+(:func:`dated_page`). Every choice here gives the same pages, page tokens included; tests
+read both ways and compare (tests/storage), and bench/number_search.py and
+bench/date_search.py measure them at a million rows.
 """
 
 from __future__ import annotations
