@@ -34,11 +34,22 @@ CASES: list[tuple[str, dict[str, Any], list[str], list[str]]] = [
     ("list_messages", {"account_sid": MAIN}, [], ["TEMP B-TREE", "SCAN messages"]),
     ("list_messages_to", {"account_sid": MAIN, "to_addr": HANDSET}, ["messages_to"], []),
     ("list_messages_from", {"account_sid": MAIN, "from_addr": HANDSET}, ["messages_from"], []),
-    # DateSent alone: a narrow range (a minute) is counted, then read, through messages_sent; a
-    # wide one (since the first message) still walks newest first, without sorting the account.
+    # DateSent alone: a range (a minute) is counted, then read, through messages_sent; or the
+    # account is walked newest first from the page token, a bounded number of rows (and those
+    # rows counted), never reading the range by date nor sorting. (PostgreSQL may walk the
+    # primary key for an account holding most rows, as it does for list_messages.)
     ("count_sent_messages", {"account_sid": MAIN, **MINUTE, "cap": 5000}, ["messages_sent"],
      ["SCAN messages"]),
+    # A range holding most of the account, counted up to a small cap: still through the index
+    # (a Seq Scan expecting to meet the cap soon reads the whole table when they are the last).
+    ("count_sent_messages", {"account_sid": MAIN, "sent_first": T0 + ROWS // 2 * 10**6,
+                             "sent_last": 2**63 - 1, "cap": 1000}, ["messages_sent"],
+     ["SCAN messages"]),
     ("list_messages_sent", {"account_sid": MAIN, **MINUTE}, ["messages_sent"], ["SCAN messages"]),
+    ("list_messages_walked", {"account_sid": MAIN, **MINUTE, "before_seq": ROWS // 2, "walk": 500},
+     [], ["messages_sent", "TEMP B-TREE", "SCAN messages", "Sort"]),
+    ("count_messages_below", {"account_sid": MAIN, "before_seq": ROWS // 2, "cap": 501}, [],
+     ["messages_sent", "TEMP B-TREE", "SCAN messages", "Sort"]),
     ("list_messages", {"account_sid": MAIN, "sent_from": T0}, [], ["TEMP B-TREE", "SCAN messages"]),
     ("search_messages", {"account_sids": ACCOUNTS}, [], ["SCAN messages"]),
     ("search_messages_to", {"account_sids": ACCOUNTS, "to_addr": HANDSET}, ["messages_to"],

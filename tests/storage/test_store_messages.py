@@ -9,6 +9,7 @@ the outbox and the attempt log are in test_store_outbox.py.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -156,17 +157,58 @@ async def test_list_messages_filters_and_keyset_paging(store: Store, make: Recor
         await store.list_messages(acc.sid, everything, PageRequest(after=foreign.sid))
 
 
+def _record_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the list reads and counts the store runs from now on, in order, each
+    count with its outcome (``< cap`` or ``>= cap``)."""
+    from switchboard.storage import read_paths, sql_store
+
+    used: list[str] = []
+    keyset_page, read_page, fewer_than = (
+        sql_store.keyset_page, read_paths.read_page, read_paths.fewer_than,
+    )  # fmt: skip
+
+    def keyset(seq_query: str, list_query: str, *args: Any, **kwargs: Any) -> Any:
+        used.append(list_query)
+        return keyset_page(seq_query, list_query, *args, **kwargs)
+
+    async def read(tx: Any, list_query: str, *args: Any) -> Any:
+        used.append(list_query)
+        return await read_page(tx, list_query, *args)
+
+    async def count(tx: Any, count_query: str, *args: Any) -> bool:
+        fewer = await fewer_than(tx, count_query, *args)
+        used.append(f"{count_query} {'<' if fewer else '>='} cap")
+        return fewer
+
+    monkeypatch.setattr(sql_store, "keyset_page", keyset)
+    monkeypatch.setattr(read_paths, "read_page", read)
+    monkeypatch.setattr(read_paths, "fewer_than", count)
+    return used
+
+
+def _read_with(monkeypatch: pytest.MonkeyPatch, narrow: int, row_cost: int, growth: int) -> None:
+    from switchboard.storage import read_paths
+
+    monkeypatch.setattr(read_paths, "NARROW_DATES", narrow)
+    monkeypatch.setattr(read_paths, "ROW_COST", row_cost)
+    monkeypatch.setattr(read_paths, "GROWTH", growth)
+
+
+LISTS = {"list_messages", "list_messages_to", "list_messages_from"}
+BY_DATE, BY_SEQ = "list_messages_sent", "list_messages_walked"
+
+
 async def test_date_sent_lists_give_the_same_pages_read_by_date_or_by_seq(
     store: Store, make: Records, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A list with DateSent bounds and neither To nor From is read through messages_sent
-    (a narrow range) or by walking the account newest first (a wide one: ``NARROW_DATES``).
-    Over messages whose dates do not follow their creation order (unsent ones dated by
-    creation, scheduled ones sent long after, a clock that stepped back, equal dates), every
-    page and page token of many random filters is the same both ways, and is the list the
-    API documents: newest created first, dated by date_sent or else date_created."""
-    from switchboard.storage import read_paths, sql_store
-
+    """A list with DateSent bounds and neither To nor From is read through messages_sent or
+    by walking the account newest first, each page the way that growing counts show cheaper
+    (``read_paths.dated_page``). Over messages whose dates do not follow their creation order
+    (unsent ones dated by creation, scheduled ones sent long after, a clock that stepped back,
+    equal dates), every page and page token of many random filters is the same read by date
+    alone, by the whole walk alone (as before messages_sent), and chosen page by page with
+    small caps (so that both ways, and both ends of a walk, come up), and is the list the API
+    documents: newest created first, dated by date_sent or else date_created."""
     rng = random.Random(18_5)
     acc, other = make.account(), make.account()
     numbers = ["+14155550001", "+14155550002", "+14155550003"]
@@ -204,17 +246,12 @@ async def test_date_sent_lists_give_the_same_pages_read_by_date_or_by_seq(
             return rng.choice(moments) + timedelta(microseconds=rng.choice([-1, 0, 0, 1]))
         return make.at(rng.randrange(-20_000, 400_000))
 
-    used: list[str] = []
-    real_keyset_page = sql_store.keyset_page
+    used = _record_reads(monkeypatch)
+    chosen_reads: list[str] = []
 
-    def recording(seq_query: str, list_query: str, *args: Any, **kwargs: Any) -> Any:
-        used.append(list_query)
-        return real_keyset_page(seq_query, list_query, *args, **kwargs)
-
-    monkeypatch.setattr(sql_store, "keyset_page", recording)
-
-    async def pages(filters: MessageFilter, size: int, narrow: int) -> list[Any]:
-        monkeypatch.setattr(read_paths, "NARROW_DATES", narrow)
+    async def pages(filters: MessageFilter, size: int, narrow: int, **more: int) -> list[Any]:
+        _read_with(monkeypatch, narrow, more.get("row_cost", 2), more.get("growth", 4))
+        used.clear()
         found = await walk(lambda page: store.list_messages(acc.sid, filters, page), size)
         return [([m.sid for m in page.items], page.has_more) for page in found]
 
@@ -224,12 +261,13 @@ async def test_date_sent_lists_give_the_same_pages_read_by_date_or_by_seq(
         from_ = rng.choice([None, None, None, *numbers])
         filters = MessageFilter(to=to, from_=from_, sent_on_or_after=lower, sent_before=upper)
         size = rng.choice([1, 2, 3, 7, 50])
-        used.clear()
-        by_date = await pages(filters, size, narrow=10**9)  # every range is narrow
-        date_queries = set(used)
-        used.clear()
-        by_seq = await pages(filters, size, narrow=0)  # every range is wide
-        seq_queries = set(used)
+        by_date = await pages(filters, size, narrow=10**9)  # every range counted small
+        date_reads = {name for name in used if name.startswith("list_")}
+        by_seq = await pages(filters, size, narrow=0)  # every range walked, uncounted
+        seq_reads = {name for name in used if name.startswith("list_")}
+        caps = {"row_cost": rng.choice([1, 2, 3]), "growth": rng.choice([2, 3])}
+        chosen = await pages(filters, size, narrow=rng.choice([1, 2, 3, 5]), **caps)
+        chosen_reads.extend(used)
         expected = [
             m.sid
             for m in reversed(messages)
@@ -238,13 +276,69 @@ async def test_date_sent_lists_give_the_same_pages_read_by_date_or_by_seq(
             and (lower is None or dated(m) >= lower)
             and (upper is None or dated(m) < upper)
         ]
-        assert by_date == by_seq, filters
+        assert by_date == by_seq == chosen, filters
         assert [sid for items, _ in by_seq for sid in items] == expected, filters
         assert sum(len(items) for items, _ in by_seq) == len(expected)
         if to is None and from_ is None and (lower, upper) != (None, None):
-            assert (date_queries, seq_queries) == ({"list_messages_sent"}, {"list_messages"})
+            assert (date_reads, seq_reads) == ({BY_DATE}, {"list_messages"})
         else:
-            assert date_queries == seq_queries
+            assert date_reads == seq_reads <= LISTS
+    # Both ways were chosen, and a walk ended both at a full page and at the account's oldest.
+    assert {BY_DATE, BY_SEQ, "count_messages_below < cap"} <= set(chosen_reads)
+    assert any(
+        a == BY_SEQ and not b.startswith("count_messages_below")
+        for a, b in itertools.pairwise([*chosen_reads, "end"])
+    )
+
+
+async def test_date_sent_pages_are_read_the_cheaper_way(
+    store: Store, make: Records, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each page of a DateSent list is read by date when its range holds fewer messages than
+    the walk would read, and by walking otherwise, the first page as the later ones (with
+    small caps, so that a few hundred messages show the choice): a busy range long ago is read
+    by date on its first page (the walk would read every newer message) and walked on the
+    next ones (each a page of the walk); a wide range's last page is walked when few messages
+    are older, read by date when the range is small and many are older."""
+    acc = make.account()
+    listed: list[Message] = []
+    for created in [*range(0, 30_000, 1_000), *range(100_000, 220_000, 1_000)]:  # old, newer
+        message = make.message(
+            acc.sid, date_created=make.at(created), date_sent=make.at(created + 1)
+        )
+        listed.append(await store.insert_message(message))
+    used = _record_reads(monkeypatch)
+    _read_with(monkeypatch, narrow=2, row_cost=1, growth=2)
+
+    async def reads(lower: int, upper: int | None) -> list[str]:
+        """Every page of the list of 5 a page, checked; the read of each page."""
+        filters = MessageFilter(
+            sent_on_or_after=make.at(lower), sent_before=None if upper is None else make.at(upper)
+        )
+        chosen: list[str] = []
+        found: list[str] = []
+        after: str | None = None
+        while True:
+            used.clear()
+            page = await store.list_messages(acc.sid, filters, PageRequest(5, after=after))
+            chosen.append(next(name for name in reversed(used) if name.startswith("list_")))
+            found.extend(m.sid for m in page.items)
+            if not page.has_more:
+                break
+            after = page.items[-1].sid
+        dated = [m for m in reversed(listed) if lower <= (m.date_sent - make.T0).total_seconds()
+                 * 1_000_000 < (upper or 10**12)]  # fmt: skip
+        assert found == [m.sid for m in dated]
+        return chosen
+
+    # The 30 old messages: 126 newer rows to walk first, 30 entries by date; then each page
+    # follows the last one's token, and the last page finds the account's oldest (5 below it).
+    assert await reads(0, 30_000) == [BY_DATE] + [BY_SEQ] * 5
+    assert used[-2:] == [BY_SEQ, "count_messages_below < cap"]  # walked to the end
+    # The 120 newer ones: each page is a page of the walk; the last one has 30 old rows below.
+    assert await reads(100_000, None) == [BY_SEQ] * 24
+    # The newest 10: the last page has 145 rows below it and 10 entries in the range.
+    assert await reads(210_000, None) == [BY_SEQ, BY_DATE]
 
 
 async def test_media_list_get_delete(store: Store, make: Records) -> None:

@@ -268,9 +268,13 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
         span = read_paths.sent_span(filters)
 
         async def work(tx: Statements) -> Page[Message]:
-            name = await read_paths.message_list(tx, account_sid, filters, span)
+            if span is not None:  # DateSent bounds alone: read by date or by seq
+                before = await cursor_seq(tx, "message_seq", page, **keys)
+                dated = {**keys, **span}
+                return await read_paths.dated_page(tx, dated, before, page, records.message)
+            name = read_paths.by_address("list_messages", filters.to, filters.from_)
             read = keyset_page(
-                "message_seq", name, keys, {**wanted, **(span or {})}, page, records.message,
+                "message_seq", name, keys, wanted, page, records.message,
                 cursor="before_seq",  # newest first
             )  # fmt: skip
             return await read(tx)

@@ -181,7 +181,8 @@ ORDER BY seq DESC LIMIT :limit;
 
 -- name: count_sent_messages
 -- How many of the account's messages a DateSent range holds, counted up to :cap: enough to
--- tell a narrow range from a wide one, reading at most :cap entries of messages_sent.
+-- tell whether reading the range (list_messages_sent) costs less than :cap entries of
+-- messages_sent, reading at most that many (read_paths.dated_page).
 -- :sent_first and :sent_last are inclusive (the store turns the list's bounds into them).
 SELECT count(*) AS messages FROM (
     SELECT 1 FROM messages INDEXED BY messages_sent
@@ -191,9 +192,10 @@ SELECT count(*) AS messages FROM (
 ) AS inside;
 
 -- name: list_messages_sent
--- DateSent bounds without To or From, over a narrow range (count_sent_messages): every entry
--- of the range in messages_sent (the seq of each, without the table), the newest :limit of
--- them, then those rows. Costs the range's own entries, however many newer messages there are.
+-- DateSent bounds without To or From, over a range counted small (count_sent_messages): every
+-- entry of the range in messages_sent (the seq of each, without the table), the newest :limit
+-- of them, then those rows. Costs the range's own entries, however many newer messages there
+-- are.
 SELECT * FROM messages
 WHERE seq IN (
     SELECT seq FROM messages INDEXED BY messages_sent
@@ -203,6 +205,37 @@ WHERE seq IN (
     ORDER BY seq DESC LIMIT :limit
 )
 ORDER BY seq DESC;
+
+-- name: list_messages_walked
+-- DateSent bounds without To or From, walked (read_paths.dated_page): of the account's :walk
+-- newest messages below :before_seq, those in the range, newest first. :before_seq is never
+-- NULL (a first page passes the largest seq), so a later page seeks to its token instead of
+-- walking past every newer message as (:before_seq IS NULL OR seq < :before_seq) would. The
+-- subquery finds the walk's lowest seq (:walk entries of messages_account, no rows); the walk
+-- then reads rows down to the page's last, or to that seq. (A LIMIT on the walk itself would
+-- need the outer ORDER BY, a sort of all :walk rows in SQLite.) INDEXED BY: the range's
+-- conditions could otherwise take messages_sent and read the range (list_messages_sent's way).
+SELECT * FROM messages INDEXED BY messages_account
+WHERE account_sid = :account_sid
+  AND seq < :before_seq
+  AND seq >= (
+      SELECT min(seq) FROM (
+          SELECT seq FROM messages INDEXED BY messages_account
+          WHERE account_sid = :account_sid AND seq < :before_seq
+          ORDER BY seq DESC LIMIT :walk
+      ) AS walked
+  )
+  AND COALESCE(date_sent, date_created) BETWEEN :sent_first AND :sent_last
+ORDER BY seq DESC LIMIT :limit;
+
+-- name: count_messages_below
+-- How many of the account's messages are below :before_seq, counted up to :cap (entries of
+-- messages_account, no rows): whether a walk of fewer than :cap rows saw them all.
+SELECT count(*) AS messages FROM (
+    SELECT 1 FROM messages INDEXED BY messages_account
+    WHERE account_sid = :account_sid AND seq < :before_seq
+    ORDER BY seq DESC LIMIT :cap
+) AS below;
 
 -- name: list_messages_to
 -- To, and perhaps From: the newest rows of messages_to (to_addr, seq). INDEXED BY: a database
