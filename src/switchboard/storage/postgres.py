@@ -75,12 +75,21 @@ def _rowcount(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-@contextlib.contextmanager
-def _conflicts() -> Any:
-    try:
-        yield
-    except asyncpg.UniqueViolationError as error:
-        raise StoreConflict(str(error)) from error
+class _Conflicts:
+    """Raises a unique violation as :class:`StoreConflict`, around any statement (an INSERT's
+    RETURNING is read as a row). A class, not a generator: it wraps every statement."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: Any
+    ) -> None:
+        if isinstance(error, asyncpg.UniqueViolationError):
+            raise StoreConflict(str(error)) from error
+
+
+_conflicts = _Conflicts()
 
 
 class _Statements:
@@ -93,28 +102,30 @@ class _Statements:
 
     async def execute(self, name: str, params: Params) -> int:
         query = Q[name]
-        with _conflicts():
+        with _conflicts:
             return _rowcount(await self._conn.execute(query.sql, *query.args(params)))
 
     async def execute_many(self, name: str, many: Sequence[Params]) -> None:
         if many:
             query = Q[name]
-            with _conflicts():
+            with _conflicts:
                 await self._conn.executemany(query.sql, [query.args(p) for p in many])
 
     async def insert(self, name: str, params: Params) -> int:
         query = Q[name]  # its RETURNING names the new row's key
-        with _conflicts():
+        with _conflicts:
             key: int = await self._conn.fetchval(query.sql, *query.args(params))
         return key
 
     async def fetch_one(self, name: str, params: Params) -> Record | None:
         query = Q[name]
-        return await self._conn.fetchrow(query.sql, *query.args(params))
+        with _conflicts:
+            return await self._conn.fetchrow(query.sql, *query.args(params))
 
     async def fetch_all(self, name: str, params: Params) -> list[Record]:
         query = Q[name]
-        found: list[Record] = await self._conn.fetch(query.sql, *query.args(params))
+        with _conflicts:
+            found: list[Record] = await self._conn.fetch(query.sql, *query.args(params))
         return found
 
     async def script(self, sql: str) -> None:
