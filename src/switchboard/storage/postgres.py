@@ -106,9 +106,13 @@ class _Statements:
             return _rowcount(await self._conn.execute(query.sql, *query.args(params)))
 
     async def execute_many(self, name: str, many: Sequence[Params]) -> None:
-        if many:
-            query = Q[name]
-            with _conflicts:
+        if not many:
+            return
+        query = Q[name]
+        with _conflicts:
+            if len(many) == 1:  # the usual case (one attempt, one job): execute costs less CPU
+                await self._conn.execute(query.sql, *query.args(many[0]))
+            else:
                 await self._conn.executemany(query.sql, [query.args(p) for p in many])
 
     async def insert(self, name: str, params: Params) -> int:
