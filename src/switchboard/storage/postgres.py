@@ -1,7 +1,8 @@
 """The PostgreSQL connector: the scale-out backend, one database shared by many nodes.
 
 Theory of operation. A single statement runs on a connection borrowed from an asyncpg pool
-and is its own transaction; units of work are committed in groups, several to a transaction,
+(through :mod:`switchboard.storage.postgres_connections`, which keeps a few at hand) and is
+its own transaction; units of work are committed in groups, several to a transaction,
 on up to ``parallel`` connections at once (:mod:`switchboard.storage.postgres_group_commit`);
 a read snapshot is a read-only REPEATABLE READ transaction. The queries
 (``sql/postgres/queries.sql``) are written with ``:name`` parameters, compiled to ``$n`` once,
@@ -27,6 +28,7 @@ import asyncpg
 from switchboard.ports import StoreConflict, StoreUnavailable
 from switchboard.storage.connector import Params, Statements
 from switchboard.storage.migrations import apply_migrations
+from switchboard.storage.postgres_connections import Connections
 from switchboard.storage.postgres_group_commit import GroupCommit
 from switchboard.storage.queries import load_migrations, load_queries
 from switchboard.storage.sql_store import SqlStore
@@ -93,7 +95,7 @@ _conflicts = _Conflicts()
 
 
 class _Statements:
-    """Named statements on one asyncpg connection, or on the pool (one statement each)."""
+    """Named statements on one asyncpg connection."""
 
     __slots__ = ("_conn",)
 
@@ -172,11 +174,12 @@ class PostgresConnector:
 
     queries = QUERIES
 
-    def __init__(self, pool: Any, *, parallel: int = 8) -> None:
+    def __init__(self, pool: Any, *, parallel: int = 8, keep: int = 4) -> None:
         self._pool = pool
-        self._single = _Statements(pool)  # the pool runs each statement on a free connection
+        # Every borrowing goes through it, so a kept connection serves whoever asks first.
+        self._connections = Connections(pool, keep=keep)
         # The rest of the pool serves single statements and snapshots meanwhile.
-        self._units = GroupCommit(pool, parallel=parallel)
+        self._units = GroupCommit(self._connections, parallel=parallel)
 
     @classmethod
     async def open(
@@ -200,16 +203,20 @@ class PostgresConnector:
         return cls(pool, parallel=min(parallel, max_size))
 
     async def execute(self, name: str, params: Params) -> int:
-        with _refusal_reported():
-            return await self._single.execute(name, params)
+        return await self._alone(lambda statements: statements.execute(name, params))
 
     async def fetch_one(self, name: str, params: Params) -> Record | None:
-        with _refusal_reported():
-            return await self._single.fetch_one(name, params)
+        return await self._alone(lambda statements: statements.fetch_one(name, params))
 
     async def fetch_all(self, name: str, params: Params) -> list[Record]:
+        return await self._alone(lambda statements: statements.fetch_all(name, params))
+
+    async def _alone(self, statement: Callable[[_Statements], Awaitable[T]]) -> T:
+        """Run ``statement`` on a connection of its own, outside any transaction: a single
+        statement is its own transaction."""
         with _refusal_reported():
-            return await self._single.fetch_all(name, params)
+            async with self._connections.acquire() as conn:
+                return await statement(_Statements(conn))
 
     async def transaction(self, work: Callable[[Statements], Awaitable[T]]) -> T:
         with _refusal_reported():
@@ -222,11 +229,12 @@ class PostgresConnector:
 
     @contextlib.asynccontextmanager
     async def _connection(self, **transaction: Any) -> AsyncIterator[Conn]:
-        async with self._pool.acquire() as conn, conn.transaction(**transaction):
+        async with self._connections.acquire() as conn, conn.transaction(**transaction):
             yield conn
 
     async def close(self) -> None:
         await self._units.close()
+        await self._connections.close()
         await self._pool.close()
 
 
