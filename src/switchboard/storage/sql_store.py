@@ -379,13 +379,16 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
             retry = {**fence, "due_at": to_micros(outcome.retry_at), "payload": dump_json(payload)}
 
         async def work(tx: Statements) -> list[Job]:
-            if outcome.retry_at is None:
-                held = await tx.execute("delete_job", fence)
+            attempts = [records.attempt_params(a) for a in outcome.attempts]
+            if outcome.retry_at is not None:
+                held = await tx.execute("retry_job", retry) > 0
+            elif len(attempts) == 1:  # the usual outcome: one statement ends the job with it
+                ended = {**attempts.pop(), **fence}
+                held = await tx.fetch_one("delete_job_with_attempt", ended) is not None
             else:
-                held = await tx.execute("retry_job", retry)
+                held = await tx.execute("delete_job", fence) > 0
             if not held:
                 raise LeaseLost(job.id)  # the unit of work rolls back: nothing is written
-            attempts = [records.attempt_params(a) for a in outcome.attempts]
             await tx.execute_many("insert_attempt", attempts)
             # Jobs whose work this one carried (an event batch): gone if still leased to us.
             await tx.execute_many(

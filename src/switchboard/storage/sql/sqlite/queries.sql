@@ -316,13 +316,27 @@ WHERE id IN (SELECT value FROM json_each(:ids)) AND leased_until IS NOT NULL;
 -- name: release_all_leases
 UPDATE jobs SET leased_until = NULL WHERE leased_until IS NOT NULL;
 
--- name: insert_attempt
+-- fragment: attempt_row
 INSERT INTO webhook_attempts (sid, account_sid, message_sid, kind, attempt, url, method,
     request_headers, request_body, response_status, response_headers, response_body,
     duration_ms, error_code, error_detail, idempotency_token, signed_url, date_created)
 VALUES (:sid, :account_sid, :message_sid, :kind, :attempt, :url, :method,
     :request_headers, :request_body, :response_status, :response_headers, :response_body,
-    :duration_ms, :error_code, :error_detail, :idempotency_token, :signed_url, :date_created);
+    :duration_ms, :error_code, :error_detail, :idempotency_token, :signed_url, :date_created)
+
+-- name: insert_attempt
+-- include: attempt_row
+;
+
+-- name: delete_job_with_attempt
+-- A job done with one attempt, the usual outcome, in one round trip: the attempt inserted and
+-- the job deleted, fenced as delete_job. Answers the job's id if its claim still held it, no
+-- row if the lease was lost (the unit of work then rolls the attempt back). :id and :attempts
+-- are the job's, the other parameters the attempt's.
+-- SQLite has no data-modifying CTE: two statements, run in order on the same parameters.
+-- include: attempt_row
+;
+DELETE FROM jobs WHERE id = :id AND attempts = :attempts RETURNING id;
 
 -- name: list_attempts_for_message
 -- :account_sids is a JSON array of the accounts the caller may see, or NULL for all of them.
