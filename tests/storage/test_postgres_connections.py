@@ -9,6 +9,7 @@ same object means it came from the kept ones, a new one that the pool lent it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,13 +21,19 @@ from switchboard.storage.postgres_connections import Connections
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-async def pool(postgres_dsn: str) -> AsyncIterator[Any]:
-    pool = await asyncpg.create_pool(postgres_dsn, min_size=1, max_size=3)
+@contextlib.asynccontextmanager
+async def _pool(dsn: str, size: int) -> AsyncIterator[Any]:
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size)
     try:
         yield pool
     finally:
         await asyncio.wait_for(pool.close(), 10)  # it waits for every connection lent
+
+
+@pytest.fixture
+async def pool(postgres_dsn: str) -> AsyncIterator[Any]:
+    async with _pool(postgres_dsn, 3) as pool:
+        yield pool
 
 
 async def test_a_connection_given_back_is_lent_again_without_the_pool(pool: Any) -> None:
@@ -84,11 +91,8 @@ async def test_a_kept_connection_that_closed_is_not_lent(pool: Any) -> None:
 @pytest.fixture
 async def one(postgres_dsn: str) -> AsyncIterator[Any]:
     """A pool of one connection: a second borrower waits for the first."""
-    pool = await asyncpg.create_pool(postgres_dsn, min_size=1, max_size=1)
-    try:
+    async with _pool(postgres_dsn, 1) as pool:
         yield pool
-    finally:
-        await asyncio.wait_for(pool.close(), 10)
 
 
 async def _waiting_borrower(connections: Connections) -> tuple[asyncio.Task[Any], Any]:
