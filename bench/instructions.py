@@ -15,8 +15,11 @@ of 500 messages takes about a minute.
     python bench/instructions.py --count 500 --ndjson   # injected through one NDJSON stream
     python bench/instructions.py --count 500 --profile out.cg    # keep the profile for
                                                                   # callgrind_annotate
+    python bench/instructions.py --count 500 --postgres postgresql://postgres@127.0.0.1:5432/postgres
+                                 # on a fresh PostgreSQL database (created, dropped after)
 
 Kernel work (``fdatasync``, socket writes) is not counted: see bench/inbound.py for the rate.
+On PostgreSQL the count is the node's alone (bench/scaleout.py measures the server's CPU).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from pathlib import Path
 
 from inbound import NUMBER, add_number, wait_http  # bench/ is the script's folder
 
+from scaleout import create_database, drop_database, dsn_for
 from switchboard.simclient import AsyncSimClient, SimError, inbound_fields
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
 
@@ -101,6 +105,10 @@ def main() -> None:
         action="store_true",
         help="inject through one NDJSON stream instead of a request each",
     )
+    parser.add_argument(
+        "--postgres",
+        help="admin DSN of a PostgreSQL server: run on a fresh database there, not SQLite",
+    )
     args = parser.parse_args()
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         raise SystemExit("needs valgrind (Debian: apt-get install valgrind)")
@@ -113,8 +121,12 @@ def main() -> None:
         env["PYTHONPATH"] = str(Path(args.src).resolve())
     server_port, receiver_port = free_port(), free_port()
     receiver = Receiver(receiver_port, workdir / "received.txt")
+    database = str(workdir / "bench.db")
+    if args.postgres:
+        postgres_name = asyncio.run(create_database(args.postgres))
+        database = dsn_for(args.postgres, postgres_name)
     serve = [sys.executable, "-m", "switchboard", "serve", "--port", str(server_port),
-             "--database", str(workdir / "bench.db")]  # fmt: skip
+             "--database", database]  # fmt: skip
     if args.quiet:
         serve.append("--quiet")
     valgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
@@ -146,14 +158,17 @@ def main() -> None:
         receiver.process.terminate()
         server.wait(120)
         receiver.process.wait(10)
+        if args.postgres:
+            asyncio.run(drop_database(args.postgres, postgres_name))
 
     dumped = Path(f"{profile}.1")  # the dump made after the measured messages
     total = total_instructions(dumped)
     if args.profile:
         shutil.copy(dumped, args.profile)
     injector = "one ndjson stream" if args.ndjson else "a request each"
-    print(f"server: {args.src or 'installed'}; count={args.count} ({injector}, after {WARM_UP} "
-          f"to warm up); {elapsed:.0f} s under callgrind")  # fmt: skip
+    store = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"server: {args.src or 'installed'} on {store}; count={args.count} ({injector}, after "
+          f"{WARM_UP} to warm up); {elapsed:.0f} s under callgrind")  # fmt: skip
     print(f"instructions per message: {total / args.count / 1e6:.3f} M "
           f"({total:,} for {args.count} messages)")  # fmt: skip
 

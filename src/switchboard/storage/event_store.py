@@ -5,7 +5,7 @@ a carrier step, a cancel): in that same transaction it writes one ``event`` job 
 subscribed to the event's type, so an event is never lost between a state change and its
 delivery. The Sinks that receive it are chosen by the database (``fan_out_event``); a status
 change nobody subscribed to costs one indexed look-up (``event_subscribed``), which a new
-message's first status event answers in its own insert (:func:`insert_created`).
+message's insert answers itself (``insert_message_with_event``, see the SQL store).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from switchboard.domain.events import (
     message_event,
 )
 from switchboard.domain.jobs import EventDelivery
-from switchboard.domain.models import Job, Message, NewJob, StatusEvent
+from switchboard.domain.models import Job, Message, NewJob
 from switchboard.ports import Page, PageRequest
 from switchboard.storage import records
 from switchboard.storage.connector import Params, Row, Statements
@@ -33,18 +33,6 @@ from switchboard.storage.rows import dump_json, from_micros, to_micros
 from switchboard.storage.store_part import StorePart
 
 _BATCH_WINDOW_US = round(BATCH_WINDOW_SECONDS * 1_000_000)
-
-
-async def insert_created(tx: Statements, message: Message) -> None:
-    """Record a new ``message``'s first status event and fan its event out; one statement
-    writes the one and says whether the other has a subscriber (a round trip fewer on
-    PostgreSQL than the look-up of :func:`fan_out`)."""
-    created = StatusEvent(message.sid, message.status, message.date_created)
-    params = records.event_params(created)
-    params.update(account_sid=message.account_sid, type=event_type_of(message))
-    row = await tx.fetch_one("insert_created_event", params)
-    if row is not None and row["subscribed"]:
-        await fan_out(tx, message, message.date_created, subscribed=True)
 
 
 async def fan_out(

@@ -6,6 +6,10 @@ code stays the same shape; a block starts with ``-- name: <name>``.
 A block starting with ``-- fragment: <name>`` is not a query but a piece that several queries
 share (a filter written once): a line ``-- include: <name>`` in a query is replaced by it.
 Fragments are defined before the queries that include them and are not in the result.
+
+A query is one statement, except where a dialect needs several for what another says in one
+(SQLite has no data-modifying CTE): each then ends with ``;`` at the end of a line, and the
+connector runs them in order on the same parameters, the last one's rows being the answer.
 """
 
 from __future__ import annotations

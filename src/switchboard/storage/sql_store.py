@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from switchboard.domain.cookies import CookieJar
+from switchboard.domain.events import event_type_of
 from switchboard.domain.models import (
     Account,
     ApiKey,
@@ -60,7 +61,7 @@ from switchboard.ports import (
 from switchboard.storage import read_paths, records
 from switchboard.storage.connector import Connector, Row, Statements
 from switchboard.storage.content_store import ContentStoreMethods
-from switchboard.storage.event_store import EventStoreMethods, fan_out, insert_created
+from switchboard.storage.event_store import EventStoreMethods, fan_out
 from switchboard.storage.paging import cursor_seq, keyset_page, read_page
 from switchboard.storage.rows import dump_json, from_micros, opt_micros, to_micros
 from switchboard.storage.rules_store import RuleStoreMethods
@@ -71,12 +72,18 @@ from switchboard.storage.signal import WriteSignal
 async def _insert_message(
     tx: Statements, message: Message, media: Sequence[Media], content: Mapping[str, bytes]
 ) -> Message:
-    seq = await tx.insert("insert_message", records.message_params(message))
+    """Insert ``message`` with its first status event, which goes out as an Event Streams event
+    too if its account subscribes; one statement writes both and says whether it does."""
+    params = records.message_params(message)
+    params["type"] = event_type_of(message)
+    row = await tx.fetch_one("insert_message_with_event", params)
+    assert row is not None  # an INSERT's RETURNING answers its one row
+    if row["subscribed"]:
+        await fan_out(tx, message, message.date_created, subscribed=True)
     await tx.execute_many(
         "insert_media", [records.media_params(item, content.get(item.sid)) for item in media]
     )
-    await insert_created(tx, message)
-    return dataclasses.replace(message, seq=seq)
+    return dataclasses.replace(message, seq=row["seq"])
 
 
 async def _insert_jobs(tx: Statements, jobs: Sequence[NewJob], claim: JobClaim | None) -> list[Job]:
@@ -376,13 +383,16 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
             retry = {**fence, "due_at": to_micros(outcome.retry_at), "payload": dump_json(payload)}
 
         async def work(tx: Statements) -> list[Job]:
-            if outcome.retry_at is None:
-                held = await tx.execute("delete_job", fence)
+            attempts = [records.attempt_params(a) for a in outcome.attempts]
+            if outcome.retry_at is not None:
+                held = await tx.execute("retry_job", retry) > 0
+            elif len(attempts) == 1:  # the usual outcome: one statement ends the job with it
+                ended = {**attempts.pop(), **fence}
+                held = await tx.fetch_one("delete_job_with_attempt", ended) is not None
             else:
-                held = await tx.execute("retry_job", retry)
+                held = await tx.execute("delete_job", fence) > 0
             if not held:
                 raise LeaseLost(job.id)  # the unit of work rolls back: nothing is written
-            attempts = [records.attempt_params(a) for a in outcome.attempts]
             await tx.execute_many("insert_attempt", attempts)
             # Jobs whose work this one carried (an event batch): gone if still leased to us.
             await tx.execute_many(

@@ -36,8 +36,28 @@ _JSON_PARAMS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {name: names for name, sql in Q.items() if (names := tuple(set(_JSON_PARAM_RE.findall(sql))))}
 )
 _UNIQUE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
-# Statements of a script (a migration, a reset) end with ";" at the end of a line.
+# Statements of a script (a migration, a reset) or a query end with ";" at the end of a line.
 _STATEMENT_END_RE = re.compile(r";[ \t]*(?:\n|$)")
+
+
+def _statements(sql: str) -> tuple[str, ...]:
+    """The statements of ``sql`` in order; a piece of comments alone (the heading of the next
+    section, after a query) is none."""
+    return tuple(
+        statement
+        for statement in _STATEMENT_END_RE.split(sql)
+        if any(
+            line.strip() and not line.lstrip().startswith("--") for line in statement.split("\n")
+        )
+    )
+
+
+# A query may be several statements, run in order on the same parameters (SQLite has no
+# data-modifying CTE, where PostgreSQL's query is one statement): the last one's rows and counts
+# are its result. SQLite ignores parameters a statement does not name.
+_QUERY_STATEMENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {name: _statements(sql) for name, sql in Q.items()}
+)
 
 
 def _bind(name: str, params: Params) -> Params:
@@ -54,8 +74,11 @@ def _conflict(error: sqlite3.IntegrityError) -> Exception:
 
 
 def _cursor(conn: sqlite3.Connection, name: str, params: Params) -> sqlite3.Cursor:
+    statements, bound = _QUERY_STATEMENTS[name], _bind(name, params)
     try:
-        return conn.execute(Q[name], _bind(name, params))
+        for statement in statements[:-1]:
+            conn.execute(statement, bound)
+        return conn.execute(statements[-1], bound)
     except sqlite3.IntegrityError as error:
         raise _conflict(error) from error
 
@@ -97,9 +120,8 @@ class _Statements:
         return _cursor(self._conn, name, params).fetchall()
 
     async def script(self, sql: str) -> None:
-        for statement in _STATEMENT_END_RE.split(sql):
-            if statement.strip():
-                self._conn.execute(statement)
+        for statement in _statements(sql):
+            self._conn.execute(statement)
 
 
 class SqliteConnector:

@@ -136,7 +136,7 @@ ORDER BY seq LIMIT :limit;
 -- name: service_for_number
 SELECT service_sid FROM service_phone_numbers WHERE sid = :sid;
 
--- name: insert_message
+-- fragment: message_row
 INSERT INTO messages (sid, account_sid, messaging_service_sid, direction, from_addr, to_addr, body,
     status, num_segments, num_media, price, price_unit, error_code, error_message,
     status_callback, status_callback_method, validity_period, send_at, extra, in_reply_to,
@@ -144,7 +144,28 @@ INSERT INTO messages (sid, account_sid, messaging_service_sid, direction, from_a
 VALUES (:sid, :account_sid, :messaging_service_sid, :direction, :from_addr, :to_addr, :body,
     :status, :num_segments, :num_media, :price, :price_unit, :error_code, :error_message,
     :status_callback, :status_callback_method, :validity_period, :send_at, :extra, :in_reply_to,
-    :content_retention, :address_retention, :date_created, :date_updated, :date_sent);
+    :content_retention, :address_retention, :date_created, :date_updated, :date_sent)
+
+-- name: insert_message
+-- A message alone, without its first status event: what seeds a database (bench/scale.py, the
+-- legacy-upgrade test). The store writes insert_message_with_event.
+-- include: message_row
+;
+
+-- name: insert_message_with_event
+-- A message and its first status event, its status at its creation: the store writes both at
+-- once (one round trip on PostgreSQL) and learns whether the event has a subscriber, so that
+-- fan_out needs no look-up of its own. :type is the message's Event Streams type (NULL when
+-- it emits none). Answers the message's key and that.
+-- SQLite has no data-modifying CTE: two statements, run in order on the same parameters; the
+-- second one's row is the answer.
+-- include: message_row
+;
+INSERT INTO status_events (message_sid, status, error_code, at)
+VALUES (:sid, :status, NULL, :date_created)
+RETURNING (SELECT seq FROM messages WHERE sid = :sid) AS seq, EXISTS (
+    SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
+) AS subscribed;
 
 -- name: get_message
 SELECT * FROM messages WHERE account_sid = :account_sid AND sid = :sid;
@@ -328,13 +349,27 @@ WHERE id IN (SELECT value FROM json_each(:ids)) AND leased_until IS NOT NULL;
 -- name: release_all_leases
 UPDATE jobs SET leased_until = NULL WHERE leased_until IS NOT NULL;
 
--- name: insert_attempt
+-- fragment: attempt_row
 INSERT INTO webhook_attempts (sid, account_sid, message_sid, kind, attempt, url, method,
     request_headers, request_body, response_status, response_headers, response_body,
     duration_ms, error_code, error_detail, idempotency_token, signed_url, date_created)
 VALUES (:sid, :account_sid, :message_sid, :kind, :attempt, :url, :method,
     :request_headers, :request_body, :response_status, :response_headers, :response_body,
-    :duration_ms, :error_code, :error_detail, :idempotency_token, :signed_url, :date_created);
+    :duration_ms, :error_code, :error_detail, :idempotency_token, :signed_url, :date_created)
+
+-- name: insert_attempt
+-- include: attempt_row
+;
+
+-- name: delete_job_with_attempt
+-- A job done with one attempt, the usual outcome, in one round trip: the attempt inserted and
+-- the job deleted, fenced as delete_job. Answers the job's id if its claim still held it, no
+-- row if the lease was lost (the unit of work then rolls the attempt back). :id and :attempts
+-- are the job's, the other parameters the attempt's.
+-- SQLite has no data-modifying CTE: two statements, run in order on the same parameters.
+-- include: attempt_row
+;
+DELETE FROM jobs WHERE id = :id AND attempts = :attempts RETURNING id;
 
 -- name: list_attempts_for_message
 -- :account_sids is a JSON array of the accounts the caller may see, or NULL for all of them.
@@ -897,15 +932,6 @@ SELECT seq FROM event_subscribed_types WHERE type = :sid AND subscription_sid = 
 SELECT * FROM event_subscribed_types WHERE subscription_sid = :subscription_sid
   AND seq > :after_seq
 ORDER BY seq LIMIT :limit;
-
--- name: insert_created_event
--- A new message's first status event, answering whether its account subscribes to :type (its
--- Event Streams type, NULL when it emits none): fan_out then needs no look-up of its own.
-INSERT INTO status_events (message_sid, status, error_code, at)
-VALUES (:message_sid, :status, :error_code, :at)
-RETURNING EXISTS (
-    SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
-) AS subscribed;
 
 -- name: event_subscribed
 SELECT 1 AS found FROM event_subscribed_types
