@@ -52,6 +52,14 @@ _Result = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 # How long a write waits for another process's write lock (``--workers N`` on one file).
 LOCK_WAIT_SECONDS = 5.0
+# The lock gives no word when it is free, so a waiting write tries again, 1 ms after the first
+# try, then twice as long each time up to LOCK_RETRY_MAX_SECONDS. Another process holds it a
+# few milliseconds (its batch's statements and COMMIT), so a longer sleep mostly waits after it
+# is free: with 50 ms, two processes on one file (bench/inbound.py --workers 2, --split) had a
+# p99 of 121-137 and 508-774 ms, with 5 ms 75-77 and 147-212 ms, and no fewer webhooks a
+# second (docs/performance.md). A failed try costs one statement: 200 a second at most.
+LOCK_RETRY_FIRST_SECONDS = 0.001
+LOCK_RETRY_MAX_SECONDS = 0.005
 SQLITE_BUSY = 5
 
 
@@ -246,7 +254,7 @@ class GroupCommitExecutor:
         """BEGIN IMMEDIATE: take the write lock, waiting (without blocking) while another
         process holds it."""
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        delay = 0.001
+        delay = LOCK_RETRY_FIRST_SECONDS
         while True:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -255,7 +263,7 @@ class GroupCommitExecutor:
                 if not _is_busy(exc) or time.monotonic() > deadline:
                     raise
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.05)
+            delay = min(delay * 2, LOCK_RETRY_MAX_SECONDS)
 
     async def _commit(self) -> None:
         if self._disk is None:  # in memory: nothing to wait for
