@@ -387,6 +387,7 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
             if outcome.retry_at is not None:
                 held = await tx.execute("retry_job", retry) > 0
             elif len(attempts) == 1:  # the usual outcome: one statement ends the job with it
+                # Taken off the list: written here, it is not one of insert_attempt's below.
                 ended = {**attempts.pop(), **fence}
                 held = await tx.fetch_one("delete_job_with_attempt", ended) is not None
             else:
