@@ -3,7 +3,9 @@
 The suite must hold on a loaded laptop or CI runner: a test waits for the condition it asserts,
 never for a sleep. This script is how that is checked: it starts one ``while True: pass``
 process per core (two on the project's 2-core machines), runs ``pytest`` the given number of
-times in a row, stops the busy loops, and prints each run's result line and duration.
+times in a row, stops the busy loops, and prints each run's result line and duration. A
+failing run's whole output is kept in a file (its path is printed), since the summary line
+alone does not say why a test failed.
 
     python bench/busy_suite.py               # 3 runs, one busy loop per core
     python bench/busy_suite.py --runs 1 --busy 2 -- tests/acceptance
@@ -17,6 +19,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 BUSY_LOOP = "while True: pass"
@@ -51,6 +54,11 @@ def main() -> int:
                 failures = [line for line in lines if line.startswith(("FAILED", "ERROR"))]
                 for line in failures[:20]:
                     print(f"  {line}")
+                with tempfile.NamedTemporaryFile(
+                    "w", prefix=f"busy-suite-run{run}-", suffix=".log", delete=False
+                ) as log:
+                    log.write(result.stdout + result.stderr)
+                print(f"  the whole output: {log.name}", flush=True)
     finally:
         for loop in loops:
             loop.kill()

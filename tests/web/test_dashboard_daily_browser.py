@@ -194,12 +194,13 @@ def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(
 ) -> None:
     from playwright.sync_api import expect
 
-    background = "getComputedStyle(document.documentElement).backgroundColor"
     page = browse(color_scheme="dark")
     open_dashboard(page, dashboard_server)
     root = page.locator("html")
     expect(root).to_have_attribute("data-theme", "dark")
-    assert page.evaluate(background) == "rgb(15, 19, 26)"
+    # Waits for the style, as a reader would see it: read once, the colour could be taken
+    # before the browser has applied the theme (it failed so once under two busy loops).
+    expect(root).to_have_css("background-color", "rgb(15, 19, 26)")
     text_in(dashboard_server, "Good evening")
     open_thread(page, "+15555550123")
     expect(page.get_by_test_id("conversation")).to_contain_text("You said: Good evening")
@@ -208,7 +209,7 @@ def test_dark_mode_follows_the_system_and_the_toggle_is_remembered(
     # The toggle (or "t") switches to light, and the choice survives a reload.
     page.locator("#theme-toggle").click()
     expect(root).to_have_attribute("data-theme", "light")
-    assert page.evaluate(background) == "rgb(244, 245, 247)"
+    expect(root).to_have_css("background-color", "rgb(244, 245, 247)")
     page.reload()
     expect(root).to_have_attribute("data-theme", "light")
     page.keyboard.press("t")
