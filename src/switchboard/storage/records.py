@@ -329,15 +329,16 @@ def is_claimed(j: NewJob, claim: JobClaim | None) -> bool:
 
 
 def new_job_params(j: NewJob, claim: JobClaim | None = None) -> Params:
+    """The ``job_row`` fragment's parameters (prefixed: a query may write a message too)."""
     until = claim.leased_until if claim is not None and is_claimed(j, claim) else None
     return {
-        "kind": j.kind,
-        "account_sid": j.account_sid,
-        "message_sid": j.message_sid,
-        "due_at": to_micros(j.due_at),
-        "leased_until": opt_micros(until),
-        "attempts": 0 if until is None else 1,  # a job claimed at insert counts one claim
-        "payload": dump_json(j.payload),
+        "job_kind": j.kind,
+        "job_account_sid": j.account_sid,
+        "job_message_sid": j.message_sid,
+        "job_due_at": to_micros(j.due_at),
+        "job_leased_until": opt_micros(until),
+        "job_attempts": 0 if until is None else 1,  # a job claimed at insert counts one claim
+        "job_payload": dump_json(j.payload),
     }
 
 

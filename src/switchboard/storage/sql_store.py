@@ -70,25 +70,41 @@ from switchboard.storage.signal import WriteSignal
 
 
 async def _insert_message(
-    tx: Statements, message: Message, media: Sequence[Media], content: Mapping[str, bytes]
-) -> Message:
+    tx: Statements,
+    message: Message,
+    media: Sequence[Media],
+    content: Mapping[str, bytes],
+    jobs: Sequence[NewJob],
+    claim: JobClaim | None,
+) -> tuple[Message, list[Job]]:
     """Insert ``message`` with its first status event, which goes out as an Event Streams event
-    too if its account subscribes; one statement writes both and says whether it does."""
+    too if its account subscribes, and its ``jobs``; one statement writes the message, the
+    event and the first job and says whether the event goes out. Returns the stored message and
+    the jobs the claim took, for :func:`_hand_over` once the write has committed (not before: a
+    unit of work may be run again, see ``Connector.transaction``)."""
     params = records.message_params(message)
     params["type"] = event_type_of(message)
-    row = await tx.fetch_one("insert_message_with_event", params)
-    assert row is not None  # an INSERT's RETURNING answers its one row
+    claimed: list[Job] = []
+    if jobs:
+        params.update(records.new_job_params(jobs[0], claim))
+        row = await tx.fetch_one("insert_message_with_event_and_job", params)
+        assert row is not None  # the statement answers one row
+        if (taken := records.claimed_job(claim, row["job_id"], jobs[0])) is not None:
+            claimed.append(taken)
+    else:
+        row = await tx.fetch_one("insert_message_with_event", params)
+        assert row is not None  # an INSERT's RETURNING answers its one row
     if row["subscribed"]:
         await fan_out(tx, message, message.date_created, subscribed=True)
     await tx.execute_many(
         "insert_media", [records.media_params(item, content.get(item.sid)) for item in media]
     )
-    return dataclasses.replace(message, seq=row["seq"])
+    claimed += await _insert_jobs(tx, jobs[1:], claim)
+    return dataclasses.replace(message, seq=row["seq"]), claimed
 
 
 async def _insert_jobs(tx: Statements, jobs: Sequence[NewJob], claim: JobClaim | None) -> list[Job]:
-    """Insert ``jobs``; returns those the claim took, for :func:`_hand_over` once the write has
-    committed (not before: a unit of work may be run again, see ``Connector.transaction``)."""
+    """Insert ``jobs``; returns those the claim took (see :func:`_insert_message`)."""
     if claim is None:
         await tx.execute_many("insert_job", [records.new_job_params(job) for job in jobs])
         return []
@@ -223,8 +239,7 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
         claim: JobClaim | None = None,
     ) -> Message:
         async def work(tx: Statements) -> tuple[Message, list[Job]]:
-            stored = await _insert_message(tx, message, media, media_content or {})
-            return stored, await _insert_jobs(tx, jobs, claim)
+            return await _insert_message(tx, message, media, media_content or {}, jobs, claim)
 
         stored, claimed = await self._db.transaction(work)
         _hand_over(claim, claimed)
@@ -400,7 +415,7 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
                 "delete_job", [{"id": i, "attempts": n} for i, n in outcome.absorbed]
             )
             for message, media in outcome.new_messages:
-                await _insert_message(tx, message, media, {})
+                await _insert_message(tx, message, media, {}, (), None)
             updates = [records.message_update_params(m) for m in outcome.message_updates]
             await tx.execute_many("update_message", updates)
             await _insert_events(tx, outcome.events, outcome.message_updates)

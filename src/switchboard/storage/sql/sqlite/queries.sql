@@ -146,6 +146,12 @@ VALUES (:sid, :account_sid, :messaging_service_sid, :direction, :from_addr, :to_
     :status_callback, :status_callback_method, :validity_period, :send_at, :extra, :in_reply_to,
     :content_retention, :address_retention, :date_created, :date_updated, :date_sent)
 
+-- fragment: job_row
+-- A job's row; leased (claim count 1) when its writer runs it at once, otherwise NULL and 0.
+INSERT INTO jobs (kind, account_sid, message_sid, due_at, leased_until, attempts, payload)
+VALUES (:job_kind, :job_account_sid, :job_message_sid, :job_due_at, :job_leased_until,
+    :job_attempts, :job_payload)
+
 -- name: insert_message
 -- A message alone, without its first status event: what seeds a database (bench/scale.py, the
 -- legacy-upgrade test). The store writes insert_message_with_event.
@@ -164,6 +170,19 @@ VALUES (:sid, :account_sid, :messaging_service_sid, :direction, :from_addr, :to_
 INSERT INTO status_events (message_sid, status, error_code, at)
 VALUES (:sid, :status, NULL, :date_created)
 RETURNING (SELECT seq FROM messages WHERE sid = :sid) AS seq, EXISTS (
+    SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
+) AS subscribed;
+
+-- name: insert_message_with_event_and_job
+-- insert_message_with_event and a first job (the message's webhook or its first step) at
+-- once: three statements run in order on the same parameters, the last one's row the answer
+-- (the message's key, whether the event has a subscriber, the job's id).
+-- include: message_row
+;
+INSERT INTO status_events (message_sid, status, error_code, at)
+VALUES (:sid, :status, NULL, :date_created);
+-- include: job_row
+RETURNING id AS job_id, (SELECT seq FROM messages WHERE sid = :sid) AS seq, EXISTS (
     SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
 ) AS subscribed;
 
@@ -320,9 +339,8 @@ WHERE EXISTS (SELECT 1 FROM messages WHERE sid = :message_sid);
 SELECT * FROM status_events WHERE message_sid = :message_sid ORDER BY seq;
 
 -- name: insert_job
--- Leased (claim count 1) when its writer runs it at once; otherwise NULL and 0.
-INSERT INTO jobs (kind, account_sid, message_sid, due_at, leased_until, attempts, payload)
-VALUES (:kind, :account_sid, :message_sid, :due_at, :leased_until, :attempts, :payload);
+-- include: job_row
+;
 
 -- name: next_job_due
 -- The first waiting job (one step into jobs_due at its NULL end) or the first lease to lapse
