@@ -118,7 +118,8 @@ def job_handlers(
         return await timeline.advance(job, await store.find_message(job.message_sid or ""))
 
     async def run_incoming(job: Job) -> JobOutcome:
-        return await incoming.run(IncomingDelivery.from_payload(job.payload))
+        delivery = IncomingDelivery.from_payload(job.payload)
+        return await incoming.run(delivery, read_cookies=not job.cookies_known_absent)
 
     async def chaos(account_sid: str, to: str, from_: str | None) -> Chaos:
         scenarios = await services.scenarios.scenarios(account_sid)

@@ -409,6 +409,35 @@ async def test_a_stale_finish_cannot_take_a_follow_up_claimed_at_insert(
 # Conversations' cookie jars --------------------------------------------------------------------
 
 
+async def test_a_job_claimed_at_insert_knows_whether_its_conversation_has_cookies(
+    store: Store, make: Records
+) -> None:
+    """The write of an inbound message learns whether its conversation (To is ours, From is
+    theirs) keeps cookies; a claimed job whose conversation keeps none skips reading the jar.
+    A job claimed later knows nothing and reads it."""
+    account = make.sid("AC")
+    ours, theirs = "+15555550100", "+15555550199"
+    cookie = StoredCookie("session", "abc", "app.example", True, "/", False, make.at(4 * SECOND))
+
+    async def claimed_for(to: str, from_: str) -> Job:
+        message = make.message(account, direction=Direction.INBOUND, to=to, from_=from_)
+        claim = _claim(make)
+        await store.insert_message(message, (), [make.job(make.at(0))], claim=claim)
+        (job,) = claim.jobs
+        return job
+
+    first = await claimed_for(ours, theirs)
+    assert first.cookies_known_absent
+    jar = CookieJar(account, ours, theirs, (cookie,), make.at(0))
+    await store.finish_job(first, JobOutcome(cookie_jar=jar))
+    assert not (await claimed_for(ours, theirs)).cookies_known_absent
+    assert (await claimed_for(ours, "+15555550188")).cookies_known_absent  # another handset
+    assert (await claimed_for(theirs, ours)).cookies_known_absent  # the other way round
+    await store.insert_message(make.message(account), (), [make.job(make.at(0))])
+    (later,) = await store.claim_jobs(make.at(0), 10, 30)  # the others are still leased
+    assert not later.cookies_known_absent
+
+
 async def test_a_finished_exchange_saves_replaces_and_empties_the_cookie_jar(
     store: Store, make: Records
 ) -> None:

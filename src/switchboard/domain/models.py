@@ -213,6 +213,10 @@ class Job:
     account_sid: str | None = None
     message_sid: str | None = None
     attempts: int = 0
+    # Known only to a job claimed at insert (JobClaim): the transaction that wrote it found no
+    # cookies kept for its inbound message's conversation, so the incoming webhook need not
+    # read them. A job claimed later (False) reads the conversation's jar when it runs.
+    cookies_known_absent: bool = False
 
 
 @dataclass(frozen=True, slots=True)

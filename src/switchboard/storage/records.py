@@ -342,7 +342,9 @@ def new_job_params(j: NewJob, claim: JobClaim | None = None) -> Params:
     }
 
 
-def claimed_job(claim: JobClaim | None, job_id: int, j: NewJob) -> Job | None:
+def claimed_job(
+    claim: JobClaim | None, job_id: int, j: NewJob, cookies_known_absent: bool = False
+) -> Job | None:
     """Once ``j`` is inserted with ``job_id``: if the claim took it, the job its writer runs
     (leased, claim count 1); the store hands it to the claim when the write has committed."""
     if claim is None or not is_claimed(j, claim):
@@ -355,6 +357,7 @@ def claimed_job(claim: JobClaim | None, job_id: int, j: NewJob) -> Job | None:
         account_sid=j.account_sid,
         message_sid=j.message_sid,
         attempts=1,
+        cookies_known_absent=cookies_known_absent,
     )
 
 

@@ -79,7 +79,8 @@ async def _insert_message(
 ) -> tuple[Message, list[Job]]:
     """Insert ``message`` with its first status event, which goes out as an Event Streams event
     too if its account subscribes, and its ``jobs``; one statement writes the message, the
-    event and the first job and says whether the event goes out. Returns the stored message and
+    event and the first job and says whether the event goes out and whether the conversation
+    has cookies (which its incoming webhook then need not read). Returns the stored message and
     the jobs the claim took, for :func:`_hand_over` once the write has committed (not before: a
     unit of work may be run again, see ``Connector.transaction``)."""
     params = records.message_params(message)
@@ -89,7 +90,8 @@ async def _insert_message(
         params.update(records.new_job_params(jobs[0], claim))
         row = await tx.fetch_one("insert_message_with_event_and_job", params)
         assert row is not None  # the statement answers one row
-        if (taken := records.claimed_job(claim, row["job_id"], jobs[0])) is not None:
+        absent = not row["has_cookies"]
+        if (taken := records.claimed_job(claim, row["job_id"], jobs[0], absent)) is not None:
             claimed.append(taken)
     else:
         row = await tx.fetch_one("insert_message_with_event", params)

@@ -132,14 +132,16 @@ class IncomingWebhooks:
         self._first_step = first_step
         self._loop_protection = loop_protection
 
-    async def run(self, job: IncomingDelivery) -> JobOutcome:
+    async def run(self, job: IncomingDelivery, read_cookies: bool = True) -> JobOutcome:
+        """Deliver ``job``. ``read_cookies=False``: the conversation had no cookies when the
+        message was written (see ``Job.cookies_known_absent``), so none are read."""
         params, route = job.params, job.route
         message = InboundContext.from_params(params)
         auth_token = await self._auth_token(message.account_sid)
         if auth_token is None:
             return JobOutcome()  # the account is gone
         token = job.token
-        jar = await self._store.get_cookie_jar(message.to, message.from_)
+        jar = await self._store.get_cookie_jar(message.to, message.from_) if read_cookies else None
         session = _Session(cookies=list(jar.cookies) if jar else [])
         primary = Target("incoming", route.url, route.method, message.account_sid, message.sid)
         twiml, failure = await self._fetch(session, primary, params, auth_token, token)

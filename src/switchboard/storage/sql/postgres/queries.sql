@@ -180,7 +180,8 @@ RETURNING (SELECT seq FROM message) AS seq, EXISTS (
 -- name: insert_message_with_event_and_job
 -- insert_message_with_event and a first job (the message's webhook or its first step) in the
 -- same statement: a message the API or a handset creates is one round trip. Answers its
--- key, whether the event has a subscriber, and the job's id.
+-- key, whether the event has a subscriber, the job's id, and whether the conversation of an
+-- inbound message (To is ours) has cookies kept: if not, its webhook need not read them.
 WITH message AS (
     -- include: message_row
     RETURNING seq, sid, status, date_created
@@ -193,7 +194,9 @@ WITH message AS (
 )
 SELECT (SELECT seq FROM message) AS seq, (SELECT id FROM job) AS job_id, EXISTS (
     SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
-) AS subscribed;
+) AS subscribed, EXISTS (
+    SELECT 1 FROM cookie_jars WHERE ours = :to_addr AND theirs = :from_addr
+) AS has_cookies;
 
 -- name: get_message
 SELECT * FROM messages WHERE account_sid = :account_sid AND sid = :sid;

@@ -176,7 +176,8 @@ RETURNING (SELECT seq FROM messages WHERE sid = :sid) AS seq, EXISTS (
 -- name: insert_message_with_event_and_job
 -- insert_message_with_event and a first job (the message's webhook or its first step) at
 -- once: three statements run in order on the same parameters, the last one's row the answer
--- (the message's key, whether the event has a subscriber, the job's id).
+-- (the message's key, whether the event has a subscriber, the job's id, whether the
+-- conversation of an inbound message (To is ours) has cookies kept).
 -- include: message_row
 ;
 INSERT INTO status_events (message_sid, status, error_code, at)
@@ -184,7 +185,9 @@ VALUES (:sid, :status, NULL, :date_created);
 -- include: job_row
 RETURNING id AS job_id, (SELECT seq FROM messages WHERE sid = :sid) AS seq, EXISTS (
     SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
-) AS subscribed;
+) AS subscribed, EXISTS (
+    SELECT 1 FROM cookie_jars WHERE ours = :to_addr AND theirs = :from_addr
+) AS has_cookies;
 
 -- name: get_message
 SELECT * FROM messages WHERE account_sid = :account_sid AND sid = :sid;
