@@ -18,7 +18,9 @@ Phone numbers are checked against the numbering plans by :mod:`switchboard.domai
 accepted. Input may contain spaces, dashes, dots and parentheses. Without a leading ``+`` we are
 conservative: only 11-15 digits that form a valid international number are taken, so a national
 number such as ``4155550100`` is rejected rather than guessed at. That rule also repairs the
-common client bug of sending ``+`` unencoded in a form body, which arrives as a space.
+common client bug of sending ``+`` unencoded in a form body, which arrives as a space. A trunk
+prefix written after the country code (``+44 0 20 ...``, ``+1 1 415 ...``) is dropped, as
+libphonenumber reads it (it knows where a leading 0 belongs to the number, as in Italy's).
 Channel prefixes are matched case-insensitively and emitted in lower case.
 
 Geography (SPEC §1.4 ``FromCity``/``FromState``/``FromZip``/``FromCountry`` and ``To*``) and the

@@ -45,6 +45,9 @@ quick = settings(database=None, deadline=None, max_examples=200)
         ("+19995550100", None),  # nor does 999
         ("+12345678901", "+12345678901"),  # 234 is an Ohio area code
         ("+4402079460123", "+442079460123"),  # the national 0 after +44 is dropped
+        ("+1 1 415 555 0100", "+14155550100"),  # and so is NANP's trunk 1 after +1
+        ("+115002000000", "+15002000000"),  # (found by the property test below)
+        ("+1114155550100", None),  # but only one
         ("+683400", None),  # 6 digits
         ("4155550100", None),  # national number: no guessing the country
         ("99912345678", None),  # bare digits with an unknown calling code
@@ -69,8 +72,12 @@ def test_normalize_e164(raw: str, expected: str | None) -> None:
 @given(st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True))
 def test_normalize_e164_is_idempotent(raw: str) -> None:
     once = normalize_e164(raw)
-    if raw.startswith("+1") and len(raw) != 12:
-        assert once is None  # NANP numbers are always 1 + 10 digits
+    if raw.startswith("+1"):
+        # NANP numbers are always 1 + 10 digits; a trunk 1 written after the +1 is dropped,
+        # as +44's 0 is.
+        national = raw[3:] if raw.startswith("+11") else raw[2:]
+        if len(national) != 10:
+            assert once is None
     if once is not None:
         assert normalize_e164(once) == once
         formatted = f" {once[:3]} ({once[3:6]}) {once[6:9]}-{once[9:]} "
