@@ -158,7 +158,7 @@ VALUES (:job_kind, :job_account_sid, :job_message_sid, :job_due_at, :job_leased_
 
 -- name: insert_message
 -- A message alone, without its first status event: what seeds a database (bench/scale.py, the
--- legacy-upgrade test). The store writes insert_message_with_event.
+-- legacy-upgrade test). The store writes insert_message_with_event (or _and_job).
 -- include: message_row
 ;
 
