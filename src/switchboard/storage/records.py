@@ -15,7 +15,6 @@ from switchboard.domain.cookies import CookieJar, StoredCookie
 from switchboard.domain.lifecycle import MessageStatus
 from switchboard.domain.models import (
     Account,
-    AccountSender,
     ApiKey,
     Content,
     ContentApproval,
@@ -27,10 +26,7 @@ from switchboard.domain.models import (
     MessagingService,
     NewJob,
     PhoneNumber,
-    SenderChoice,
-    SenderKind,
     ServicePhoneNumber,
-    ServiceSender,
     StatusEvent,
     WebhookAttempt,
 )
@@ -522,77 +518,4 @@ def opt_out_settings_params(
         "service_sid": service_sid,
         "settings": dump_json(settings.to_json()),
         "date_updated": to_micros(at),
-    }
-
-
-# Senders besides phone numbers ----------------------------------------------------------------
-
-_ACCOUNT_SENDER_TEXT = (
-    "sid", "account_sid", "address", "country_code", "friendly_name",
-    "sms_url", "sms_method", "sms_fallback_url", "sms_fallback_method",
-)  # fmt: skip
-
-
-def account_sender(row: Row) -> AccountSender:
-    return AccountSender(
-        **{name: row[name] for name in _ACCOUNT_SENDER_TEXT},
-        kind=SenderKind(row["kind"]),
-        date_created=from_micros(row["date_created"]),
-        date_updated=from_micros(row["date_updated"]),
-    )
-
-
-def account_sender_params(sender: AccountSender) -> Params:
-    params: Params = {name: getattr(sender, name) for name in _ACCOUNT_SENDER_TEXT}
-    params["kind"] = sender.kind.value
-    params["date_created"] = to_micros(sender.date_created)
-    params["date_updated"] = to_micros(sender.date_updated)
-    return params
-
-
-def service_sender(row: Row) -> ServiceSender:
-    return ServiceSender(
-        sid=row["sid"],
-        service_sid=row["service_sid"],
-        account_sid=row["account_sid"],
-        kind=SenderKind(row["kind"]),
-        sender=row["sender"],
-        country_code=row["country_code"],
-        date_created=from_micros(row["date_created"]),
-        date_updated=from_micros(row["date_updated"]),
-    )
-
-
-def service_sender_params(entry: ServiceSender) -> Params:
-    return {
-        "sid": entry.sid,
-        "service_sid": entry.service_sid,
-        "account_sid": entry.account_sid,
-        "kind": entry.kind.value,
-        "sender": entry.sender,
-        "country_code": entry.country_code,
-        "date_created": to_micros(entry.date_created),
-        "date_updated": to_micros(entry.date_updated),
-    }
-
-
-def sender_choice(row: Row) -> SenderChoice:
-    return SenderChoice(
-        message_sid=row["message_sid"],
-        rule=row["rule"],
-        sender=row["sender"],
-        detail=row["detail"],
-        converted=bool(row["converted"]),
-        date_created=from_micros(row["date_created"]),
-    )
-
-
-def sender_choice_params(choice: SenderChoice) -> Params:
-    return {
-        "message_sid": choice.message_sid,
-        "rule": choice.rule,
-        "sender": choice.sender,
-        "detail": choice.detail,
-        "converted": choice.converted,
-        "date_created": to_micros(choice.date_created),
     }

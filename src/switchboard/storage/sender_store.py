@@ -21,7 +21,7 @@ from switchboard.domain.models import (
     ServiceSender,
 )
 from switchboard.ports import Page, PageRequest, PoolEntry, StickyKey
-from switchboard.storage import records
+from switchboard.storage import records, sender_records
 from switchboard.storage.connector import Statements
 from switchboard.storage.paging import keyset_page
 from switchboard.storage.store_part import StorePart
@@ -31,7 +31,7 @@ async def save_sender_choice(
     tx: Statements, choice: SenderChoice, sticky: StickyKey | None
 ) -> None:
     """Why a message got its sender and, when given, the recipient's sticky mapping to it."""
-    params = records.sender_choice_params(choice)
+    params = sender_records.sender_choice_params(choice)
     await tx.execute("save_sender_choice", params)
     if sticky is not None:
         service_sid, channel, recipient = sticky
@@ -109,21 +109,29 @@ class SenderStoreMethods(StorePart):
     # Senders besides phone numbers
 
     async def insert_account_sender(self, sender: AccountSender) -> None:
-        await self._db.execute("insert_account_sender", records.account_sender_params(sender))
+        await self._db.execute(
+            "insert_account_sender", sender_records.account_sender_params(sender)
+        )
 
     async def get_account_sender(self, account_sid: str, sid: str) -> AccountSender | None:
         return await self._get(
-            "get_account_sender", records.account_sender, account_sid=account_sid, sid=sid
+            "get_account_sender", sender_records.account_sender, account_sid=account_sid, sid=sid
         )
 
     async def find_account_sender(
         self, address: str
     ) -> tuple[AccountSender, MessagingService | None] | None:
         row = await self._db.fetch_one("find_account_sender", {"address": address})
-        return None if row is None else (records.account_sender(row), records.joined_service(row))
+        return (
+            None
+            if row is None
+            else (sender_records.account_sender(row), records.joined_service(row))
+        )
 
     async def update_account_sender(self, sender: AccountSender) -> None:
-        await self._db.execute("update_account_sender", records.account_sender_params(sender))
+        await self._db.execute(
+            "update_account_sender", sender_records.account_sender_params(sender)
+        )
 
     async def list_account_senders(
         self,
@@ -142,26 +150,26 @@ class SenderStoreMethods(StorePart):
                 keys,
                 filters,
                 page,
-                records.account_sender,
+                sender_records.account_sender,
             )
         )
 
     async def add_service_sender(self, entry: ServiceSender) -> None:
-        await self._db.execute("insert_service_sender", records.service_sender_params(entry))
+        await self._db.execute("insert_service_sender", sender_records.service_sender_params(entry))
 
     async def get_service_sender(
         self, service_sid: str, kind: SenderKind, sid: str
     ) -> ServiceSender | None:
         return await self._get(
             "get_service_sender",
-            records.service_sender,
+            sender_records.service_sender,
             service_sid=service_sid,
             kind=kind.value,
             sid=sid,
         )
 
     async def find_service_sender(self, sid: str) -> ServiceSender | None:
-        return await self._get("find_service_sender", records.service_sender, sid=sid)
+        return await self._get("find_service_sender", sender_records.service_sender, sid=sid)
 
     async def remove_service_sender(self, service_sid: str, kind: SenderKind, sid: str) -> bool:
         params = {"service_sid": service_sid, "kind": kind.value, "sid": sid}
@@ -188,7 +196,7 @@ class SenderStoreMethods(StorePart):
                 keys,
                 filters,
                 page,
-                records.service_sender,
+                sender_records.service_sender,
             )
         )
 
@@ -212,4 +220,6 @@ class SenderStoreMethods(StorePart):
         return pool, sticky
 
     async def get_sender_choice(self, message_sid: str) -> SenderChoice | None:
-        return await self._get("get_sender_choice", records.sender_choice, message_sid=message_sid)
+        return await self._get(
+            "get_sender_choice", sender_records.sender_choice, message_sid=message_sid
+        )
