@@ -108,6 +108,14 @@ FROM messages WHERE seq % 4 = 1;
 """
 
 
+# PostgreSQL alone: counting a range of dates reads messages_sent without the table (its
+# entries carry date_sent and date_created, migration 0014; SQLite needs no such columns).
+PG_CASES: list[tuple[str, dict[str, Any], list[str], list[str]]] = [
+    ("count_sent_messages", {"account_sid": MAIN, **MINUTE, "cap": 5000},
+     ["Index Only Scan using messages_sent"], []),
+]  # fmt: skip
+
+
 def _seed(dialect: str) -> str:
     sql = SEED.format(
         rows=ROWS, a0=ACCOUNTS[0], a1=ACCOUNTS[1], a2=ACCOUNTS[2], t0=T0, zeros="0" * 31
@@ -154,9 +162,9 @@ async def test_postgres_hot_reads_use_an_index(postgres_dsn: str) -> None:
     try:
         await migrate(conn)
         await conn.execute(_seed("postgres"))
-        await conn.execute("ANALYZE")
+        await conn.execute("VACUUM ANALYZE")  # as autovacuum leaves a table: all-visible pages
         wrong = {}
-        for name, given, must, must_not in CASES:
+        for name, given, must, must_not in CASES + PG_CASES:
             statement = PG[name]
             values = {"limit": 51, **given}
             rows = await conn.fetch(
