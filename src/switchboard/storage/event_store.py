@@ -5,7 +5,8 @@ a carrier step, a cancel): in that same transaction it writes one ``event`` job 
 subscribed to the event's type, so an event is never lost between a state change and its
 delivery. The Sinks that receive it are chosen by the database (``fan_out_event``); a status
 change nobody subscribed to costs one indexed look-up (``event_subscribed``), which a new
-message's insert answers itself (``insert_message_with_event``, see the SQL store).
+message's insert answers itself (``insert_message_with_event`` and ``_and_job``, both
+including the ``account_subscribes`` fragment that ``event_subscribed`` reads alone).
 """
 
 from __future__ import annotations

@@ -150,6 +150,15 @@ VALUES (:sid, :account_sid, :messaging_service_sid, :direction, :from_addr, :to_
     :status_callback, :status_callback_method, :validity_period, :send_at, :extra, :in_reply_to,
     :content_retention, :address_retention, :date_created, :date_updated, :date_sent)
 
+-- fragment: account_subscribes
+-- A row when the account subscribes to the Event Streams type asked for (a Sink gets it).
+SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
+
+-- fragment: created_event_row
+-- A new message's first status event (its status at its creation), from the CTE "message".
+INSERT INTO status_events (message_sid, status, error_code, at)
+SELECT sid, status, NULL, date_created FROM message
+
 -- fragment: job_row
 -- A job's row; leased (claim count 1) when its writer runs it at once, otherwise NULL and 0.
 INSERT INTO jobs (kind, account_sid, message_sid, due_at, leased_until, attempts, payload)
@@ -171,10 +180,9 @@ WITH message AS (
     -- include: message_row
     RETURNING seq, sid, status, date_created
 )
-INSERT INTO status_events (message_sid, status, error_code, at)
-SELECT sid, status, NULL, date_created FROM message
+-- include: created_event_row
 RETURNING (SELECT seq FROM message) AS seq, EXISTS (
-    SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
+    -- include: account_subscribes
 ) AS subscribed;
 
 -- name: insert_message_with_event_and_job
@@ -186,14 +194,13 @@ WITH message AS (
     -- include: message_row
     RETURNING seq, sid, status, date_created
 ), event AS (
-    INSERT INTO status_events (message_sid, status, error_code, at)
-    SELECT sid, status, NULL, date_created FROM message
+    -- include: created_event_row
 ), job AS (
     -- include: job_row
     RETURNING id
 )
 SELECT (SELECT seq FROM message) AS seq, (SELECT id FROM job) AS job_id, EXISTS (
-    SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
+    -- include: account_subscribes
 ) AS subscribed, EXISTS (
     SELECT 1 FROM cookie_jars WHERE ours = :to_addr AND theirs = :from_addr
 ) AS has_cookies;
@@ -936,8 +943,8 @@ SELECT * FROM event_subscribed_types WHERE subscription_sid = :subscription_sid
 ORDER BY seq LIMIT :limit;
 
 -- name: event_subscribed
-SELECT 1 AS found FROM event_subscribed_types
-WHERE account_sid = :account_sid AND type = :type LIMIT 1;
+-- include: account_subscribes
+LIMIT 1;
 
 -- name: fan_out_event
 -- One event job per active sink subscribed to :type in the account, naming the highest schema

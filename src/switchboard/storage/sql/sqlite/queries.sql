@@ -146,6 +146,15 @@ VALUES (:sid, :account_sid, :messaging_service_sid, :direction, :from_addr, :to_
     :status_callback, :status_callback_method, :validity_period, :send_at, :extra, :in_reply_to,
     :content_retention, :address_retention, :date_created, :date_updated, :date_sent)
 
+-- fragment: account_subscribes
+-- A row when the account subscribes to the Event Streams type asked for (a Sink gets it).
+SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
+
+-- fragment: created_event_row
+-- A new message's first status event: its status at its creation.
+INSERT INTO status_events (message_sid, status, error_code, at)
+VALUES (:sid, :status, NULL, :date_created)
+
 -- fragment: job_row
 -- A job's row; leased (claim count 1) when its writer runs it at once, otherwise NULL and 0.
 INSERT INTO jobs (kind, account_sid, message_sid, due_at, leased_until, attempts, payload)
@@ -167,10 +176,9 @@ VALUES (:job_kind, :job_account_sid, :job_message_sid, :job_due_at, :job_leased_
 -- second one's row is the answer.
 -- include: message_row
 ;
-INSERT INTO status_events (message_sid, status, error_code, at)
-VALUES (:sid, :status, NULL, :date_created)
+-- include: created_event_row
 RETURNING (SELECT seq FROM messages WHERE sid = :sid) AS seq, EXISTS (
-    SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
+    -- include: account_subscribes
 ) AS subscribed;
 
 -- name: insert_message_with_event_and_job
@@ -180,11 +188,11 @@ RETURNING (SELECT seq FROM messages WHERE sid = :sid) AS seq, EXISTS (
 -- conversation of an inbound message (To is ours) has cookies kept).
 -- include: message_row
 ;
-INSERT INTO status_events (message_sid, status, error_code, at)
-VALUES (:sid, :status, NULL, :date_created);
+-- include: created_event_row
+;
 -- include: job_row
 RETURNING id AS job_id, (SELECT seq FROM messages WHERE sid = :sid) AS seq, EXISTS (
-    SELECT 1 FROM event_subscribed_types WHERE account_sid = :account_sid AND type = :type
+    -- include: account_subscribes
 ) AS subscribed, EXISTS (
     SELECT 1 FROM cookie_jars WHERE ours = :to_addr AND theirs = :from_addr
 ) AS has_cookies;
@@ -955,8 +963,8 @@ SELECT * FROM event_subscribed_types WHERE subscription_sid = :subscription_sid
 ORDER BY seq LIMIT :limit;
 
 -- name: event_subscribed
-SELECT 1 AS found FROM event_subscribed_types
-WHERE account_sid = :account_sid AND type = :type LIMIT 1;
+-- include: account_subscribes
+LIMIT 1;
 
 -- name: fan_out_event
 -- One event job per active sink subscribed to :type in the account, naming the highest schema
