@@ -43,6 +43,7 @@ GSM7_BASIC: Final = frozenset(
 )
 # Sent as ESC + code, hence two septets each.
 GSM7_EXTENSION: Final = frozenset("\f^{}\\[~]|€")
+GSM7_ALL: Final = GSM7_BASIC | GSM7_EXTENSION
 
 _ZWJ: Final = "\u200d"
 
@@ -134,12 +135,14 @@ def smart_encode(body: str) -> str:
 
 def is_gsm7(text: str) -> bool:
     """True when every character is in the GSM-7 basic or extension table."""
-    return all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text)
+    return GSM7_ALL.issuperset(text)
 
 
 def utf16_length(text: str) -> int:
-    """UTF-16 code units: a character outside the BMP counts twice."""
-    return sum(_utf16_units(char) for char in text)
+    """UTF-16 code units: a character outside the BMP counts twice (a lone surrogate once)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def check_body_length(body: str) -> None:
@@ -164,6 +167,23 @@ def segment(body: str, *, smart_encoding: bool = False) -> SegmentInfo:
     result describes (and ``segments`` concatenate to) the rewritten text.
     """
     text = smart_encode(body) if smart_encoding else body
+    if GSM7_BASIC.issuperset(text):
+        # Most bodies: one septet and one code unit per character, so the greedy packing is a
+        # plain split (the general path below gives the same; a test compares them).
+        return _basic_gsm7(text)
+    return _segment_general(text)
+
+
+def _basic_gsm7(text: str) -> SegmentInfo:
+    if len(text) <= GSM7_SINGLE_SEGMENT:
+        segments: tuple[str, ...] = (text,)
+    else:
+        step = GSM7_PER_SEGMENT
+        segments = tuple(text[start : start + step] for start in range(0, len(text), step))
+    return SegmentInfo(Encoding.GSM7, len(segments), len(text), len(text), segments)
+
+
+def _segment_general(text: str) -> SegmentInfo:
     if is_gsm7(text):
         encoding, single, per_segment = Encoding.GSM7, GSM7_SINGLE_SEGMENT, GSM7_PER_SEGMENT
         # GSM-7 characters are single code points and never combine, so each stands alone.
@@ -174,8 +194,9 @@ def segment(body: str, *, smart_encoding: bool = False) -> SegmentInfo:
         pieces = _graphemes(text)
         cost = utf16_length
     units = sum(cost(piece) for piece in pieces)
+    segments: tuple[str, ...]
     if units <= single:
-        segments: tuple[str, ...] = (text,)
+        segments = (text,)
     else:
         segments = _pack(pieces, per_segment, cost)
     return SegmentInfo(
@@ -199,10 +220,6 @@ def segment_units(encoding: Encoding, text: str) -> int:
     if encoding is Encoding.GSM7:
         return sum(_septets(char) for char in text)
     return utf16_length(text)
-
-
-def _utf16_units(char: str) -> int:
-    return 2 if ord(char) > 0xFFFF else 1
 
 
 def _septets(text: str) -> int:

@@ -11,10 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from switchboard.domain.encoding import (
+    GSM7_BASIC,
     GSM7_EXTENSION,
     MAX_BODY_CHARS,
     Encoding,
     SegmentInfo,
+    _segment_general,
     check_body_length,
     is_gsm7,
     segment,
@@ -170,3 +172,18 @@ def test_segments_reassemble_and_fit_near_boundaries(body: str, smart: bool) -> 
     # Long bodies drawn from escape, surrogate and combining characters stress the boundaries
     # that plain st.text() rarely reaches.
     _check_invariants(body, smart)
+
+
+@given(
+    body=st.text(alphabet=sorted(GSM7_BASIC), max_size=800)
+    | st.sampled_from(["", "x" * 160, "x" * 161, "x" * 306, "x" * 307])
+)
+def test_plain_gsm7_shortcut_agrees_with_the_general_packing(body: str) -> None:
+    # segment() splits a body of basic GSM-7 characters by length alone; the greedy packing
+    # of every other body must give the same answer for it.
+    assert segment(body) == _segment_general(body)
+
+
+@given(body=st.text())
+def test_utf16_length_counts_code_units(body: str) -> None:
+    assert utf16_length(body) == sum(2 if ord(char) > 0xFFFF else 1 for char in body)
