@@ -7,6 +7,7 @@ types as strings (``num_segments``, ``num_media``) stay strings.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from switchboard.domain.media import media_path
@@ -41,6 +42,12 @@ def rfc2822(moment: datetime | None) -> str | None:
     """``Thu, 24 Aug 2023 05:01:45 +0000`` (what email.utils.format_datetime gives, faster)."""
     if moment is None:
         return None
+    # Whole seconds only: a message's three dates, and the messages of one second, share one.
+    return _rfc2822_second(moment.replace(microsecond=0))
+
+
+@lru_cache(maxsize=256)
+def _rfc2822_second(moment: datetime) -> str:
     t = moment.astimezone(UTC)
     return (
         f"{_DAYS[t.weekday()]}, {t.day:02d} {_MONTHS[t.month - 1]} {t.year} "
