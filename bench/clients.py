@@ -12,6 +12,9 @@ drifts with the load of the shared machine.
     python bench/clients.py --count 5000
     python bench/clients.py --count 5000 --clients aiohttp,rnet
 
+``transport`` is switchboard's own adapter (src/switchboard/transport.py) over aiohttp, with its
+per-request timeouts, byte-exact URL and capped read; ``aiohttp`` is the bare library.
+
 A client whose package is not installed prints as failed (``pip install -e '.[bench]'``
 installs them; they are not switchboard's dependencies); aiohttp is the one switchboard uses
 (src/switchboard/transport.py).
@@ -36,7 +39,7 @@ from switchboard.testing import free_port
 from switchboard.webhooks.prepare import prepare_webhook
 
 HERE = Path(__file__).parent
-CLIENTS = ("aiohttp", "aiosonic", "pyreqwest", "rnet")
+CLIENTS = ("transport", "aiohttp", "curl_cffi", "aiosonic", "pyreqwest", "rnet")
 PARAMS = {
     "ToCountry": "US", "ToState": "CA", "SmsMessageSid": "SM" + "0" * 32, "NumMedia": "0",
     "ToCity": "", "FromZip": "", "SmsSid": "SM" + "0" * 32, "FromState": "CA",
@@ -65,6 +68,29 @@ async def run(name: str, url: str, count: int, concurrency: int) -> dict[str, fl
             async with session.post(url, data=body, headers=headers, allow_redirects=False) as r:
                 await r.read()
                 return r.status
+
+        return send, session.close
+
+    async def transport_client() -> tuple[Send, Callable[[], Awaitable[None]]]:
+        # switchboard's own adapter over aiohttp: its timeouts, byte-exact URL and capped read.
+        from switchboard.transport import AiohttpTransport
+
+        transport = AiohttpTransport(max_connections=concurrency)
+
+        async def send() -> int:
+            result = await transport.send(prepared.request, 5000, 15000, 15000)
+            return result.status or 0
+
+        return send, transport.aclose
+
+    async def curl_cffi_client() -> tuple[Send, Callable[[], Awaitable[None]]]:
+        from curl_cffi import requests as curl
+
+        session = curl.AsyncSession(max_clients=concurrency, allow_redirects=False)
+
+        async def send() -> int:
+            response = await session.post(url, data=body, headers=headers, timeout=(5, 15))
+            return int(response.status_code)
 
         return send, session.close
 
@@ -126,7 +152,9 @@ async def run(name: str, url: str, count: int, concurrency: int) -> dict[str, fl
         return send, close
 
     makers: dict[str, Callable[[], Awaitable[tuple[Send, Callable[[], Awaitable[None]]]]]] = {
+        "transport": transport_client,
         "aiohttp": aiohttp_client,
+        "curl_cffi": curl_cffi_client,
         "aiosonic": aiosonic_client,
         "pyreqwest": pyreqwest_client,
         "rnet": rnet_client,
