@@ -178,7 +178,13 @@ class AiohttpTransport:
                 allow_redirects=False,  # followed by the webhook layer (module docstring)
             ) as response:
                 try:
-                    body, truncated = await read_capped(response.content.iter_chunked(16384))
+                    if (
+                        length := response.content_length
+                    ) is not None and length <= MAX_RESPONSE_BYTES:
+                        # Most answers declare a length within the cap: read at once.
+                        body, truncated = await response.read(), False
+                    else:
+                        body, truncated = await read_capped(response.content.iter_chunked(16384))
                 except aiohttp.SocketTimeoutError:
                     # A response that started and then stalled is not retried (SPEC §2).
                     detail = f"HTTP {response.status} response stalled after it started"
