@@ -57,8 +57,33 @@ def test_answers_keep_the_order_and_the_window() -> None:
         return [out async for out in answers(source, answer, window=8)], peak
 
     out, peak = asyncio.run(run())
-    assert out == [f"{n}!".encode() for n in range(300)]
+    assert b"".join(out) == b"".join(f"{n}!".encode() for n in range(300))
+    assert all(chunk.endswith(b"!") for chunk in out)  # whole answers only
     assert 1 < peak <= 8
+
+
+def test_answers_ready_together_go_out_together_and_none_waits_for_a_later_one() -> None:
+    """Lines 1-3 answer at once and line 0 last: 0-3 come out as one chunk. Line 4 waits
+    for a release that only comes after 0-3 are out: they are not held back for it."""
+
+    async def run() -> list[bytes]:
+        first_out = asyncio.Event()
+
+        async def answer(line: Line) -> bytes:
+            assert isinstance(line, bytes)
+            if line == b"0":
+                await asyncio.sleep(0.01)
+            if line == b"4":
+                await first_out.wait()
+            return line + b"!"
+
+        out: list[bytes] = []
+        async for chunk in answers(lines(chunks([b"0\n1\n2\n3\n4\n"])), answer, window=8):
+            out.append(chunk)
+            first_out.set()
+        return out
+
+    assert asyncio.run(asyncio.wait_for(run(), 30)) == [b"0!1!2!3!", b"4!"]
 
 
 def test_a_stop_ends_the_reading_and_answers_every_line_taken() -> None:
@@ -88,5 +113,5 @@ def test_a_stop_ends_the_reading_and_answers_every_line_taken() -> None:
         return out, taken
 
     out, taken = asyncio.run(asyncio.wait_for(run(), 30))
-    assert out == [line + b"!" for line in taken]
+    assert b"".join(out) == b"".join(line + b"!" for line in taken)
     assert 5 <= len(taken) < 10

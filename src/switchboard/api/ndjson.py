@@ -72,10 +72,13 @@ async def answers(
     stop: Stop | None = None,
 ) -> AsyncIterator[bytes]:
     """``answer(line)`` for every line of ``source``, ``window`` at most at once, yielded in
-    the lines' order. ``answer`` must not raise: it renders its own errors. A client that hangs
-    up ends the reading, and so does ``stop`` (the server shutting down: the answers end early
-    and the lines after them were not taken); either way the lines already taken are still
-    answered (each is durable when its answer is ready, whether anyone reads it or not)."""
+    the lines' order: each as soon as it and every line before it are answered, joined with
+    the answers after it that are ready by then (one write for many lines when the stream runs
+    fast, none held back to wait for another). ``answer`` must not raise: it renders its own
+    errors. A client that hangs up ends the reading, and so does ``stop`` (the server shutting
+    down: the answers end early and the lines after them were not taken); either way the lines
+    already taken are still answered (each is durable when its answer is ready, whether anyone
+    reads it or not)."""
     slots = asyncio.Semaphore(window)
     queue: asyncio.Queue[asyncio.Task[bytes] | None] = asyncio.Queue()
 
@@ -91,11 +94,20 @@ async def answers(
 
     reader = asyncio.create_task(read())
     stopper = asyncio.create_task(_cancel_on(stop, reader)) if stop is not None else None
+    # The next task (or the end, None) when it was taken from the queue but not yet answered.
+    held: list[asyncio.Task[bytes] | None] = []
     try:
-        while (task := await queue.get()) is not None:
-            result = await task
+        while (task := held.pop() if held else await queue.get()) is not None:
+            ready = [await task]
             slots.release()
-            yield result
+            while not queue.empty():
+                following = queue.get_nowait()
+                if following is None or not following.done():
+                    held.append(following)
+                    break
+                ready.append(following.result())
+                slots.release()
+            yield b"".join(ready)
         await asyncio.wait({reader})
         if not reader.cancelled() and (error := reader.exception()) is not None:
             raise error  # the reading's own error
@@ -105,7 +117,7 @@ async def answers(
             stopper.cancel()
         # Lines taken but not yet answered are finished, not abandoned half-way (the tasks
         # would otherwise be dropped with the queue).
-        taken = [queue.get_nowait() for _ in range(queue.qsize())]
+        taken = held + [queue.get_nowait() for _ in range(queue.qsize())]
         if started := [task for task in taken if task is not None and not task.done()]:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(asyncio.wait(started))
