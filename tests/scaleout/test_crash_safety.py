@@ -226,8 +226,9 @@ async def test_two_nodes_lose_nothing_when_one_is_sigkilled_mid_load(
         f"not settled {SETTLE_SECONDS:g} s after the injection: {state['jobs']} jobs left"
     )
     # Only requests in flight to the victim when it died may fail, and none to the survivor.
-    assert all(node == "a" for node, _ in load.failures), load.failures
-    assert len(load.failures) <= CONCURRENCY
+    failed = Counter(load.failures)
+    assert all(node == "a" for node, _ in load.failures), failed
+    assert len(load.failures) <= CONCURRENCY, failed
     assert load.to_survivor_only > 0, "the survivor alone never took load"
     # Nothing acknowledged is lost; everything stored (acknowledged or not) is delivered.
     assert set(load.accepted) <= state["inbound"]
