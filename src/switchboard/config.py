@@ -144,3 +144,10 @@ PLUGIN_LOOP_PROTECTION: Final = False
 # in web/static/index.html), the pytest plugin's ``text()`` and ``switchboard text``. A
 # fictional number (555-01xx), so it never reaches a real phone.
 DEFAULT_HANDSET: Final = "+15555550123"
+
+# A keep-alive connection idle this long is dropped by switchboard's own HTTP clients (the webhook
+# transport, SimClient, AsyncSimClient). Servers close idle connections after 5 s (uvicorn's
+# default, which ``serve`` keeps; Node's too): a client that keeps one longer can send a request
+# just as the server closes it, and the request fails with "server disconnected" although the
+# server was never down. Most likely on a busy machine, where the close is read late.
+CLIENT_IDLE_SECONDS: Final = 4.0

@@ -27,6 +27,8 @@ from urllib.parse import urlencode
 import httpx
 import orjson
 
+from switchboard.config import CLIENT_IDLE_SECONDS
+
 if TYPE_CHECKING:
     import aiohttp
 
@@ -322,7 +324,14 @@ class SimClient(SimRoutes[dict[str, Any]]):
         self.base_url = base_url.rstrip("/")
         self._timeout = timeout
         self.http = httpx.Client(
-            base_url=self.base_url, auth=(account_sid, auth_token), timeout=timeout
+            base_url=self.base_url,
+            auth=(account_sid, auth_token),
+            timeout=timeout,
+            limits=httpx.Limits(  # httpx's default limits, but the idle time
+                max_connections=100,
+                max_keepalive_connections=20,
+                keepalive_expiry=CLIENT_IDLE_SECONDS,
+            ),
         )
 
     def _send(self, request: SimRequest) -> dict[str, Any]:
@@ -498,7 +507,9 @@ class AsyncSimClient(SimRoutes[Awaitable[dict[str, Any]]]):
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 headers={"Authorization": aiohttp.encode_basic_auth(*self._credentials)},
-                connector=aiohttp.TCPConnector(limit=self._limit),
+                connector=aiohttp.TCPConnector(
+                    limit=self._limit, keepalive_timeout=CLIENT_IDLE_SECONDS
+                ),
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
             )
         return self

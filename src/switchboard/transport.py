@@ -33,6 +33,8 @@ import aiohttp
 import httpx
 from yarl import URL
 
+from switchboard.config import CLIENT_IDLE_SECONDS
+
 MAX_RESPONSE_BYTES = 64 * 1024
 
 
@@ -128,10 +130,10 @@ class AiohttpTransport:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            # Idle connections are dropped before common servers drop them (uvicorn and Node
-            # close after 5 s), so a delivery never goes out on a socket being closed.
             connector = aiohttp.TCPConnector(
-                limit=self._max_connections, ttl_dns_cache=300, keepalive_timeout=4.0
+                limit=self._max_connections,
+                ttl_dns_cache=300,
+                keepalive_timeout=CLIENT_IDLE_SECONDS,
             )
             # No client-wide cookie jar: cookies belong to one conversation each, and the
             # incoming-webhook exchange sends and keeps them itself (domain/cookies.py).

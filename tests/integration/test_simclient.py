@@ -123,3 +123,20 @@ def test_the_async_client_sends_the_same_requests() -> None:
         sent, exchanges = asyncio.run(drive())
     assert sorted(m["body"] for m in sent) == [f"n{i}" for i in range(8)]
     assert [e["message"]["sid"] for e in exchanges] == [m["sid"] for m in sent]
+
+
+def test_the_async_client_never_reuses_a_connection_its_server_has_closed() -> None:
+    """The server closes a connection idle for 5 s. A client whose event loop is busy reads that
+    close late; sending a POST (which aiohttp does not retry) on that connection then would fail
+    with "server disconnected" although the server is up."""
+    with live_server() as server:
+
+        async def drive() -> dict[str, Any]:
+            async with AsyncSimClient(server.base_url, TEST_ACCOUNT_SID, TEST_AUTH_TOKEN) as sim:
+                await sim.request("POST", NUMBERS, data={"PhoneNumber": NUMBER})
+                # The loop is busy (blocked) through the server's keep-alive time: the close
+                # arrives but is not read before the next request picks a connection.
+                time.sleep(5.5)  # noqa: ASYNC251 (blocking the loop is the point)
+                return await sim.inbound(HANDSET, NUMBER, "after a pause")
+
+        assert asyncio.run(drive())["body"] == "after a pause"

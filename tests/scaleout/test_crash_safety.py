@@ -25,6 +25,7 @@ import asyncpg
 import httpx
 import pytest
 
+from switchboard.config import CLIENT_IDLE_SECONDS
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -98,7 +99,9 @@ async def _inject(victim: Any, survivor: Any, db: Any, load: Load) -> asyncio.Ta
 
     headers = {"Authorization": aiohttp.encode_basic_auth(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)}
     timeout = aiohttp.ClientTimeout(total=60)
-    connector = aiohttp.TCPConnector(limit=2 * CONCURRENCY)
+    # Connections idle past the nodes' keep-alive time are not reused: one reused as its node
+    # closes it would fail with "server disconnected" though that node never went down.
+    connector = aiohttp.TCPConnector(limit=2 * CONCURRENCY, keepalive_timeout=CLIENT_IDLE_SECONDS)
     async with aiohttp.ClientSession(headers=headers, timeout=timeout, connector=connector) as http:
 
         async def worker() -> None:
