@@ -52,6 +52,7 @@ from urllib.parse import urlencode
 import aiohttp
 import httpx
 
+from switchboard.config import CLIENT_IDLE_SECONDS
 from switchboard.signing import compute_signature
 from switchboard.simclient import AsyncSimClient, SimClient, SimError, inbound_fields
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
@@ -92,7 +93,8 @@ def per_second(receipts: list[float], started: float, *, partial: bool = False) 
 
 
 def session(concurrency: int) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency))
+    connector = aiohttp.TCPConnector(limit=concurrency, keepalive_timeout=CLIENT_IDLE_SECONDS)
+    return aiohttp.ClientSession(connector=connector)
 
 
 def add_number(base: str, receiver_url: str) -> None:
