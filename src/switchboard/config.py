@@ -145,9 +145,16 @@ PLUGIN_LOOP_PROTECTION: Final = False
 # fictional number (555-01xx), so it never reaches a real phone.
 DEFAULT_HANDSET: Final = "+15555550123"
 
-# A keep-alive connection idle this long is dropped by switchboard's own HTTP clients (the webhook
-# transport, SimClient, AsyncSimClient). Servers close idle connections after 5 s (uvicorn's
-# default, which ``serve`` keeps; Node's too): a client that keeps one longer can send a request
-# just as the server closes it, and the request fails with "server disconnected" although the
-# server was never down. Most likely on a busy machine, where the close is read late.
+# Idle keep-alive connections. A client that keeps one longer than its server can send a request
+# just as the server closes it; the request fails with "server disconnected" although the server
+# was never down (most likely on a busy machine, where the close is read late). So the side that
+# closes first must be the client:
+#
+# - switchboard's own clients (the webhook transport, SimClient, AsyncSimClient) drop theirs after
+#   4 s, before the apps' servers close (uvicorn's and Node's 5 s);
+# - switchboard's server keeps one 75 s (nginx's default), past the idle times of the clients
+#   pointed at it (aiohttp's 15 s, in the Twilio SDK's async client; httpx's 5 s; Node's 5 s),
+#   where uvicorn's own default of 5 s failed the SDK's next request
+#   (tests/conformance/test_async_client.py).
 CLIENT_IDLE_SECONDS: Final = 4.0
+SERVER_IDLE_SECONDS: Final = 75  # uvicorn takes whole seconds

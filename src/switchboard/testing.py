@@ -23,7 +23,13 @@ import uvicorn
 
 from switchboard.app import Ready, create_app
 from switchboard.clock import ControllableClock, VirtualClock
-from switchboard.config import DEFAULT_HANDSET, DEFAULTS, PLUGIN_LOOP_PROTECTION, Config
+from switchboard.config import (
+    DEFAULT_HANDSET,
+    DEFAULTS,
+    PLUGIN_LOOP_PROTECTION,
+    SERVER_IDLE_SECONDS,
+    Config,
+)
 from switchboard.domain.content import WINDOW
 from switchboard.domain.events import EVENT_TYPES, TEST_EVENT_TYPE
 from switchboard.domain.models import Account
@@ -60,6 +66,7 @@ class LiveServer:
                 log_level="warning",
                 lifespan="on",
                 access_log=False,
+                timeout_keep_alive=SERVER_IDLE_SECONDS,
             )
         )
         self._thread = threading.Thread(target=self._serve, name="switchboard-live", daemon=True)

@@ -6,6 +6,7 @@ is one line on stderr and a non-zero exit, before any database or credentials ar
 
 from __future__ import annotations
 
+import http.client
 import os
 import queue
 import socket
@@ -15,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -168,3 +170,23 @@ def test_a_bad_scenarios_file_is_one_clear_line_and_exit_status_3(
     assert len(lines) == 1, result.stderr  # no traceback
     assert lines[0].startswith("switchboard: " + reason.format(path=path)), lines
     assert not database.exists()  # nothing was created for a server that never ran
+
+
+def test_an_idle_connection_stays_open_past_the_clients_idle_times(
+    server_process: Any,
+) -> None:
+    """Clients keep idle connections 5-15 s (httpx, Node, aiohttp in the Twilio SDK's async
+    client). A server closing first fails a request sent as it closes; ``serve`` keeps them
+    75 s (``config.SERVER_IDLE_SECONDS``)."""
+    server_process.start()
+    connection = http.client.HTTPConnection("127.0.0.1", server_process.port, timeout=10)
+    try:
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().read()
+        socket_before = connection.sock
+        time.sleep(5.5)  # idle past uvicorn's default of 5 s
+        connection.request("GET", "/healthz")  # http.client sends on the same socket
+        assert connection.getresponse().status == 200
+        assert connection.sock is socket_before
+    finally:
+        connection.close()

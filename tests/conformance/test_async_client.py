@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -113,3 +114,16 @@ async def test_errors_surface_the_same_way(
         assert (caught.value.code, caught.value.status) == (20003, 401)
     finally:
         await http_client.close()
+
+
+async def test_a_connection_idle_past_five_seconds_still_carries_the_next_request(
+    aclient: Any,
+) -> None:
+    """The SDK's aiohttp session keeps an idle connection 15 s. A server that closed it after
+    5 s (uvicorn's default) would fail the next POST with "server disconnected" whenever the
+    app's event loop read the close late; switchboard keeps idle connections longer."""
+    await aclient.incoming_phone_numbers.create_async(phone_number=NUMBER_A)
+    # The app's loop is busy (blocked) past 5 s: a close would arrive and not yet be read.
+    time.sleep(5.5)  # noqa: ASYNC251 (blocking the loop is the point)
+    created = await aclient.messages.create_async(to=RECIPIENT, from_=NUMBER_A, body="later")
+    assert created.status == "queued"

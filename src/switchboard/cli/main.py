@@ -29,7 +29,13 @@ from switchboard.cli.reset import reset
 from switchboard.cli.short_codes import short_codes
 from switchboard.cli.text import text
 from switchboard.cli.webhooks import webhooks
-from switchboard.config import CONTENT_APPROVAL, DEFAULTS, Config, ConfigError
+from switchboard.config import (
+    CONTENT_APPROVAL,
+    DEFAULTS,
+    SERVER_IDLE_SECONDS,
+    Config,
+    ConfigError,
+)
 from switchboard.logs import FORMATS, Format
 from switchboard.logs import configure as configure_logging
 
@@ -248,6 +254,7 @@ def serve(
         config = replace(config, port=listener.getsockname()[1])  # --port 0: the one given
         options: dict[str, Any] = {
             "fd": listener.fileno(), "log_level": "warning", "lifespan": "on", "access_log": False,
+            "timeout_keep_alive": SERVER_IDLE_SECONDS,
         }  # fmt: skip
         if twilio_hosts:
             _serve_twilio_hosts(config, ca_dir, options)
