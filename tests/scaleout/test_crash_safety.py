@@ -99,8 +99,8 @@ async def _inject(victim: Any, survivor: Any, db: Any, load: Load) -> asyncio.Ta
 
     headers = {"Authorization": aiohttp.encode_basic_auth(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)}
     timeout = aiohttp.ClientTimeout(total=60)
-    # Connections idle past the nodes' keep-alive time are not reused: one reused as its node
-    # closes it would fail with "server disconnected" though that node never went down.
+    # Idle connections are dropped as switchboard's own clients drop them (config.py): one reused
+    # as its node closes it would fail with "server disconnected" though that node is up.
     connector = aiohttp.TCPConnector(limit=2 * CONCURRENCY, keepalive_timeout=CLIENT_IDLE_SECONDS)
     async with aiohttp.ClientSession(headers=headers, timeout=timeout, connector=connector) as http:
 
