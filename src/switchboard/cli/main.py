@@ -393,7 +393,8 @@ def worker(database: str, lease_seconds: float, concurrency: int, loop_protectio
 def _run_on_serves_loop(main: Coroutine[Any, Any, None]) -> None:
     """Run ``main`` on uvloop where it is installed, as uvicorn runs ``serve`` (uvicorn[standard]
     brings it, but not on Windows); on asyncio's own loop elsewhere. The worker spends half its
-    time in aiohttp and the loop: on uvloop it used 5-7% less CPU a webhook (docs/performance.md)."""
+    time in aiohttp and the loop: on uvloop it used 5-7% less CPU a webhook
+    (docs/performance.md)."""
     try:
         import uvloop
     except ImportError:
