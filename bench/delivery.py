@@ -30,15 +30,10 @@ from pathlib import Path
 
 from inbound import HERE, add_number, inject, start, wait_http  # bench/ is the script's folder
 
+from scaleout import cpu_seconds
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
 
 POLL_SECONDS = 0.02
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def jobs_left(database: Path) -> int | None:
@@ -64,10 +59,10 @@ def measure(worker: subprocess.Popen[bytes], database: Path, count: int) -> tupl
         if worker.poll() is not None:
             raise RuntimeError(f"the worker exited ({worker.returncode}) before delivering")
         time.sleep(POLL_SECONDS)
-    started, cpu_started, first_left = time.monotonic(), cpu_seconds(worker.pid), left
+    started, cpu_started, first_left = time.monotonic(), cpu_seconds([worker.pid]), left
     while (left := jobs_left(database)) is None or left > 0:
         time.sleep(POLL_SECONDS)
-    elapsed, cpu = time.monotonic() - started, cpu_seconds(worker.pid) - cpu_started
+    elapsed, cpu = time.monotonic() - started, cpu_seconds([worker.pid]) - cpu_started
     return elapsed / first_left * count, cpu / first_left * count
 
 

@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from scaleout import DEFAULT_POSTGRES, create_database, drop_database, dsn_for
+from scaleout import DEFAULT_POSTGRES, cpu_seconds, create_database, drop_database, dsn_for
 from switchboard.storage.postgres_connections import Connections
 
 INSERT = (
@@ -44,14 +42,6 @@ CREATE TABLE probe_read (k text PRIMARY KEY, v text);
 INSERT INTO probe_read SELECT 'k' || i, repeat('v', 200) FROM generate_series(1, 100) AS i;
 """
 NAME = "switchboard_pg_calls"  # application_name: the server's CPU is that of these backends
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _no_reset(conn: Any) -> None:
@@ -117,11 +107,11 @@ async def measure(dsn: str, calls: int, rounds: int) -> None:
             await run()
         for _ in range(rounds):
             for name, run in variants.items():
-                server = sum(cpu_seconds(pid) for pid in backends)
+                server = cpu_seconds(backends)
                 client, wall = time.process_time(), time.perf_counter()
                 await run()
                 client, wall = time.process_time() - client, time.perf_counter() - wall
-                server = sum(cpu_seconds(pid) for pid in backends) - server
+                server = cpu_seconds(backends) - server
                 figures[name].append(
                     (client / calls * 1e6, server / calls * 1e6, wall / calls * 1e6)
                 )
