@@ -67,14 +67,16 @@ def test_answers_ready_together_go_out_together_and_none_waits_for_a_later_one()
     for a release that only comes after 0-3 are out: they are not held back for it."""
 
     async def run() -> list[bytes]:
-        first_out = asyncio.Event()
+        three_answered, first_out = asyncio.Event(), asyncio.Event()
 
         async def answer(line: Line) -> bytes:
             assert isinstance(line, bytes)
             if line == b"0":
-                await asyncio.sleep(0.01)
+                await three_answered.wait()
             if line == b"4":
                 await first_out.wait()
+            if line == b"3":
+                three_answered.set()
             return line + b"!"
 
         out: list[bytes] = []
