@@ -119,10 +119,11 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
+                if _is_switchboard_health(httpx.get(f"{self.url}/healthz", timeout=0.5)):
                     return self
             except httpx.HTTPError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
             if self.process.poll() is not None:
                 raise RuntimeError(f"switchboard exited early:\n{self.log.read_text()}")
         raise TimeoutError(f"switchboard did not start in {timeout} s:\n{self.log.read_text()}")
@@ -151,6 +152,15 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+
+
+def _is_switchboard_health(answer: httpx.Response) -> bool:
+    """Whether ``answer`` is a switchboard saying it can serve (not some other listener)."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return False
+    return answer.status_code == 200 and isinstance(body, dict) and body.get("status") == "ok"
 
 
 SpawnServer = Callable[..., ServerProcess]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import random
 import socket
 import threading
 import time
@@ -42,11 +43,36 @@ TEST_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 
 
+# Ports handed out for a server to bind later lie below every system's default ephemeral range
+# (Linux 32768-60999, macOS and Windows 49152-65535). A port the kernel handed out for ``bind(0)``
+# comes from that range, so a free port found the old way (bind to 0, close) could be handed to
+# the next ``bind(0)`` -- a test receiver's, a client's source port -- before the server took it,
+# and the server's health check would then hear the wrong process.
+_FIXED_PORTS = range(20000, 32768)
+_PICK = random.SystemRandom()  # not the seeded module RNG: parallel workers would pick alike
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port free now, for a server to bind a moment later (see ``_FIXED_PORTS``)."""
+    low = min(_FIXED_PORTS.stop, _ephemeral_floor())
+    for _ in range(200):
+        port = _PICK.randrange(_FIXED_PORTS.start, low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # taken: another listener, or a socket still in TIME_WAIT
+            return port
+    raise RuntimeError(f"no free loopback port in {_FIXED_PORTS.start}-{low - 1}")
+
+
+def _ephemeral_floor() -> int:
+    """The lowest port the kernel hands out for ``bind(0)`` (Linux tells; elsewhere 49152)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ranges:
+            return max(_FIXED_PORTS.start + 1000, int(ranges.read().split()[0]))
+    except (OSError, ValueError, IndexError):
+        return 49152
 
 
 class LiveServer:
