@@ -9,8 +9,9 @@ constructor; nothing is set on a built object afterwards:
    controllable one unless given), the SID source and the webhook transport (the network, plus
    apps mounted in-process);
 2. the outbox: the :class:`~switchboard.outbox.Dispatcher` when this process delivers
-   (``config.deliver``), else a :class:`~switchboard.services.runtime.NoOutbox` (the jobs wait
-   in the database for the processes that deliver);
+   (``config.deliver``), woken by writers on this machine through a
+   :class:`~switchboard.wakeup.WakeListener`; else a :class:`~switchboard.wakeup.WakingOutbox`
+   (the jobs wait in the database for the processes that deliver, which it wakes);
 3. the runtime and the services; ``replay`` (the transport and the store, nothing more) is
    built before them and handed to ``Services.build``;
 4. the job handlers, which need the services (the timeline, the accounts' auth tokens).
@@ -46,10 +47,11 @@ from switchboard.leases import StoreOpener
 from switchboard.outbox import Dispatcher, Handler
 from switchboard.ports import Clock, JobOutcome, Store
 from switchboard.services.container import Services
-from switchboard.services.runtime import NoOutbox, Runtime
+from switchboard.services.runtime import Runtime
 from switchboard.storage.postgres import PostgresStore
 from switchboard.storage.sqlite import SqliteStore
 from switchboard.transport import AiohttpTransport, RoutingTransport, Transport
+from switchboard.wakeup import WakeListener, WakeSender, WakingOutbox, wake_directory
 from switchboard.webhooks.delivery import Deliverer
 from switchboard.webhooks.events import EventDeliveries
 from switchboard.webhooks.incoming import IncomingWebhooks
@@ -153,11 +155,14 @@ class System:
     services: Services
     transport: RoutingTransport  # apps can be mounted on it in-process (the pytest plugin)
     dispatcher: Dispatcher | None  # None: this process does not deliver
+    wake_listener: WakeListener | None = None  # with the dispatcher: other writers' wake-ups
 
     def start_delivering(self) -> None:
         """Start running jobs (after start-up writes, so the first claim sees them)."""
         if self.dispatcher is not None:
             self.dispatcher.start()
+        if self.wake_listener is not None:
+            self.wake_listener.start()
 
     async def release_stale_leases(self) -> None:
         """Void the leases left by a previous run, where they can only be a dead run's.
@@ -179,6 +184,9 @@ async def compose(
     store = await open_store(config)
     transport = RoutingTransport(AiohttpTransport(), mounts)
     dispatcher: Dispatcher | None = None
+    directory = wake_directory(config)
+    sender = WakeSender(directory) if directory is not None and not config.deliver else None
+    listener: WakeListener | None = None
     try:
         clock = clock or ControllableClock()
         handlers: dict[str, Handler] = {}  # filled below, before anything can start the dispatcher
@@ -191,18 +199,24 @@ async def compose(
                 lease_seconds=config.lease_seconds,
                 open_lease_store=_lease_store_opener(config),
             )
+            if directory is not None:
+                listener = WakeListener(directory, dispatcher.wake)
         runtime = Runtime(
             store=store,
             clock=clock,
             new_sid=sid_factory(config),
             config=config,
-            outbox=NoOutbox() if dispatcher is None else dispatcher,
+            outbox=WakingOutbox(sender) if dispatcher is None else dispatcher,
         )
         deliverer = Deliverer(transport, clock, runtime.new_sid, config.max_redirects)
         services = Services.build(runtime, replay=Replay(deliverer, store))
         handlers.update(job_handlers(services, deliverer, transport))
-        yield System(config, store, services, transport, dispatcher)
+        yield System(config, store, services, transport, dispatcher, listener)
     finally:
+        if listener is not None:
+            listener.close()
+        if sender is not None:
+            sender.close()
         if dispatcher is not None:
             await dispatcher.stop()
         await transport.aclose()

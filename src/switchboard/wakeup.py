@@ -1,0 +1,180 @@
+"""Wake-ups between processes sharing a database on one machine.
+
+Why. An API process that does not deliver (``serve --no-deliver``) writes jobs that a
+``switchboard worker`` runs. The worker finds such jobs by looking every ``LOOK_SECONDS``
+(outbox.py), so a message waited up to that long before its webhook left: at 300 messages/s the
+split layout's p50 from injection to receipt was 29 ms against 3 ms for one process
+(docs/performance.md). Here the writer tells the deliverers on this machine at once.
+
+How. Each delivering process binds a Unix datagram socket in a directory named after the
+database (:func:`wake_directory`, private to the user); a writer sends one empty datagram to
+every socket there after a commit that wrote jobs, at most once per event-loop turn however many
+commits finished in it. A datagram carries no data: it only makes the receiver look now, and it
+may be lost (a full socket buffer already holds an unread one), since the look every
+``LOOK_SECONDS`` still finds every job. Processes on other machines (PostgreSQL) are not reached
+and keep finding jobs by looking. Where Unix sockets do not exist (Windows) nothing is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import hashlib
+import logging
+import os
+import secrets
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from switchboard.config import Config
+from switchboard.domain.models import NewJob
+from switchboard.ports import JobClaim
+
+log = logging.getLogger("switchboard.wakeup")
+
+# How long a writer trusts its list of listeners before reading the directory again: a worker
+# started since is told of new jobs at most this late (it looks meanwhile anyway).
+LISTING_SECONDS = 0.5
+
+
+def wake_directory(config: Config) -> Path | None:
+    """Where the listeners for ``config``'s database bind, or None where wake-ups do not exist.
+
+    The name is a digest of the database (its absolute path, or the DSN) under a directory of
+    the user's own in the system's temporary directory: short enough for a socket's path, and
+    shared by every process of this user on this database."""
+    if not hasattr(socket, "AF_UNIX") or not hasattr(os, "getuid"):
+        return None
+    database = config.database
+    if "://" not in database:
+        database = str(Path(database).expanduser().resolve())
+    digest = hashlib.sha256(database.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"switchboard-{os.getuid()}" / digest
+
+
+def _private(directory: Path) -> bool:
+    """Create ``directory`` (and its parent) for this user only; False if someone else owns it."""
+    try:
+        directory.parent.mkdir(mode=0o700, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
+        owners = {directory.parent.stat().st_uid, directory.stat().st_uid}
+    except OSError as error:
+        log.warning("wake-ups off: cannot create %s (%s)", directory, error)
+        return False
+    if owners != {os.getuid()}:
+        log.warning("wake-ups off: %s belongs to another user", directory)
+        return False
+    return True
+
+
+class WakeListener:
+    """A delivering process's socket: calls ``on_wake`` on its event loop when told."""
+
+    def __init__(self, directory: Path, on_wake: Callable[[], None]) -> None:
+        self._directory = directory
+        self._on_wake = on_wake
+        self._socket: socket.socket | None = None
+        self._path: Path | None = None
+
+    def start(self) -> None:
+        if not _private(self._directory):
+            return
+        # The pid says whose it is; the random part keeps two listeners of one process apart.
+        path = self._directory / f"{os.getpid()}-{secrets.token_hex(4)}"
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            sock.bind(str(path))
+        except OSError as error:
+            sock.close()
+            log.warning("wake-ups off: cannot bind %s (%s)", path, error)
+            return
+        sock.setblocking(False)
+        asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)
+        self._socket, self._path = sock, path
+
+    def _readable(self) -> None:
+        assert self._socket is not None
+        with contextlib.suppress(BlockingIOError, InterruptedError):
+            while True:  # take every datagram waiting: one look answers them all
+                self._socket.recv(16)
+        self._on_wake()
+
+    def close(self) -> None:
+        if self._socket is None:
+            return
+        asyncio.get_running_loop().remove_reader(self._socket.fileno())
+        self._socket.close()
+        self._socket = None
+        if self._path is not None:
+            with contextlib.suppress(OSError):
+                self._path.unlink()
+
+
+class WakeSender:
+    """A writer's side: ``wake()`` tells every listener on the database, once per loop turn."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.setblocking(False)
+        self._listeners: list[str] = []
+        self._listed_at = float("-inf")
+        self._pending = False
+
+    def wake(self) -> None:
+        if self._pending:
+            return
+        self._pending = True
+        asyncio.get_running_loop().call_soon(self._send)
+
+    def _send(self) -> None:
+        self._pending = False
+        if time.monotonic() - self._listed_at > LISTING_SECONDS:
+            self._list()
+        for path in tuple(self._listeners):  # _forget changes the list
+            try:
+                self._socket.sendto(b"", path)
+            except (BlockingIOError, InterruptedError):
+                pass  # its buffer is full of wake-ups it has not read yet: it will look
+            except OSError as error:
+                self._forget(path, error)
+
+    def _list(self) -> None:
+        self._listed_at = time.monotonic()
+        try:
+            self._listeners = [str(path) for path in self._directory.iterdir()]
+        except OSError:
+            self._listeners = []  # no directory: no listener has started yet
+
+    def _forget(self, path: str, error: OSError) -> None:
+        """A socket nobody listens on (its process was killed) or already gone."""
+        self._listeners.remove(path)
+        if error.errno == errno.ECONNREFUSED:
+            with contextlib.suppress(OSError):
+                os.unlink(path)  # bound by a dead process: nothing will ever read it
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+class WakingOutbox:
+    """The outbox of a process that delivers nothing itself (``serve --no-deliver``): the jobs
+    it writes wait in the database, and the delivering processes on this machine are told
+    (none without a sender)."""
+
+    def __init__(self, sender: WakeSender | None = None) -> None:
+        self._sender = sender
+
+    @contextlib.contextmanager
+    def handoff(self, jobs: Sequence[NewJob]) -> Iterator[JobClaim | None]:
+        yield None
+        if jobs:  # only after the write committed: a woken worker must find the rows
+            self.wake()
+
+    def wake(self) -> None:
+        if self._sender is not None:
+            self._sender.wake()

@@ -1,0 +1,136 @@
+"""Writers wake the delivering processes on the same database (``switchboard/wakeup.py``).
+
+The split layout (``serve --no-deliver`` beside ``switchboard worker``) used to find each job
+only at the worker's next look: these tests make the look hourly, so only a wake-up can deliver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from switchboard import outbox
+from switchboard.config import Config
+from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, live_server
+from switchboard.wakeup import WakeListener, WakeSender, wake_directory
+from switchboard.worker import run_worker
+
+NUMBER = "+15555550100"
+API = f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}"
+
+
+def test_a_sender_wakes_every_listener_once_a_turn(tmp_path: Path) -> None:
+    async def scenario() -> list[int]:
+        woken = [0, 0]
+        both = asyncio.Event()
+
+        def on_wake(which: int) -> None:
+            woken[which] += 1
+            if all(woken):
+                both.set()
+
+        listeners = [WakeListener(tmp_path, lambda i=i: on_wake(i)) for i in range(2)]
+        for listener in listeners:
+            listener.start()
+        sender = WakeSender(tmp_path)
+        try:
+            for _ in range(100):  # a hundred commits finishing in one turn of the loop
+                sender.wake()
+            await asyncio.wait_for(both.wait(), timeout=30)
+            return woken
+        finally:
+            sender.close()
+            for listener in listeners:
+                listener.close()
+
+    assert asyncio.run(scenario()) == [1, 1]  # one datagram each, however many wake() calls
+    assert list(tmp_path.iterdir()) == []  # closed listeners take their sockets with them
+
+
+def test_a_dead_listeners_socket_is_removed_and_the_live_one_still_woken(tmp_path: Path) -> None:
+    dead = tmp_path / "4242-dead"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as killed:
+        killed.bind(str(dead))  # a worker SIGKILLed: its socket file stays, nobody reads it
+
+    async def scenario() -> None:
+        woken = asyncio.Event()
+        listener = WakeListener(tmp_path, woken.set)
+        listener.start()
+        sender = WakeSender(tmp_path)
+        try:
+            sender.wake()
+            await asyncio.wait_for(woken.wait(), timeout=30)
+        finally:
+            sender.close()
+            listener.close()
+
+    asyncio.run(scenario())
+    assert not dead.exists()
+
+
+def test_the_directory_is_private_and_named_after_the_database(tmp_path: Path) -> None:
+    here = wake_directory(Config(database=str(tmp_path / "a.db")))
+    same = wake_directory(Config(database=str(tmp_path / "." / "a.db")))
+    other = wake_directory(Config(database=str(tmp_path / "b.db")))
+    assert here is not None
+    assert here == same
+    assert here != other
+
+    async def listen() -> None:
+        listener = WakeListener(here, lambda: None)
+        listener.start()
+        listener.close()
+
+    asyncio.run(listen())
+    assert here.stat().st_mode & 0o777 == 0o700
+    assert here.parent.stat().st_mode & 0o077 == 0
+
+
+@pytest.fixture
+def hourly_look(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers look for unannounced jobs once an hour: only a wake-up delivers in a test."""
+    monkeypatch.setattr(outbox, "LOOK_SECONDS", 3600.0)
+
+
+@pytest.fixture
+def worker(tmp_path: Path, hourly_look: None) -> Iterator[Config]:
+    """A ``switchboard worker`` (its loop in a thread) on a SQLite file; yields the config
+    an API-only server on the same file should use."""
+    config = Config(
+        database=str(tmp_path / "shared.db"),
+        account_sid=TEST_ACCOUNT_SID,
+        auth_token=TEST_AUTH_TOKEN,
+    )
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(target=loop.run_until_complete, args=(run_worker(config, stop),))
+    thread.start()
+    try:
+        yield replace(config, deliver=False)
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=30)
+        loop.close()
+
+
+def test_an_api_only_server_wakes_the_worker(worker: Config, receiver: Any) -> None:
+    with (
+        live_server(worker) as server,
+        httpx.Client(base_url=server.base_url, auth=(TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)) as http,
+    ):
+        http.post(
+            f"{API}/IncomingPhoneNumbers.json",
+            data={"PhoneNumber": NUMBER, "SmsUrl": f"{receiver.base_url}/sms"},
+        ).raise_for_status()
+        sent = http.post("/_sim/inbound", data={"From": "+14155550123", "To": NUMBER, "Body": "hi"})
+        sid = sent.json()["sid"]
+        webhook = receiver.wait("/sms", timeout=30)  # the worker's look is an hour away
+        assert webhook[0].params["MessageSid"] == sid
