@@ -55,6 +55,33 @@ def test_a_sender_wakes_every_listener_once_a_turn(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # closed listeners take their sockets with them
 
 
+def test_a_wake_within_the_spacing_is_delivered_after_it_not_lost(tmp_path: Path) -> None:
+    async def scenario() -> int:
+        woken = 0
+        changed = asyncio.Event()
+
+        def on_wake() -> None:
+            nonlocal woken
+            woken += 1
+            changed.set()
+
+        listener = WakeListener(tmp_path, on_wake)
+        listener.start()
+        sender = WakeSender(tmp_path)
+        try:
+            sender.wake()
+            await asyncio.wait_for(changed.wait(), timeout=30)
+            changed.clear()
+            sender.wake()  # at once: inside the listener's spacing
+            await asyncio.wait_for(changed.wait(), timeout=30)
+            return woken
+        finally:
+            sender.close()
+            listener.close()
+
+    assert asyncio.run(scenario()) == 2
+
+
 def test_a_dead_listeners_socket_is_removed_and_the_live_one_still_woken(tmp_path: Path) -> None:
     dead = tmp_path / "4242-dead"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as killed:
