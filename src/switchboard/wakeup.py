@@ -54,9 +54,9 @@ def wake_directory(config: Config) -> Path | None:
     The name is a digest of the database (its absolute path, or the DSN) under a directory of
     the user's own in the system's temporary directory: short enough for a socket's path, and
     shared by every process of this user on this database."""
-    if not hasattr(socket, "AF_UNIX") or not hasattr(os, "getuid"):
-        return None
     database = config.database
+    if database == ":memory:" or not hasattr(socket, "AF_UNIX") or not hasattr(os, "getuid"):
+        return None  # an in-memory database has one process; Windows has no datagram sockets
     if "://" not in database:
         database = str(Path(database).expanduser().resolve())
     digest = hashlib.sha256(database.encode()).hexdigest()[:16]

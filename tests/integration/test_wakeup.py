@@ -110,6 +110,7 @@ def test_the_directory_is_private_and_named_after_the_database(tmp_path: Path) -
     assert here is not None
     assert here == same
     assert here != other
+    assert wake_directory(Config(database=":memory:")) is None  # no other process can share it
 
     async def listen() -> None:
         listener = WakeListener(here, lambda: None)
