@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -22,6 +23,8 @@ from switchboard.config import Config
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, live_server
 from switchboard.wakeup import WakeListener, WakeSender, wake_directory
 from switchboard.worker import run_worker
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no Unix datagram sockets")
 
 NUMBER = "+15555550100"
 API = f"/2010-04-01/Accounts/{TEST_ACCOUNT_SID}"
