@@ -185,8 +185,8 @@ async def compose(
     transport = RoutingTransport(AiohttpTransport(), mounts)
     dispatcher: Dispatcher | None = None
     directory = wake_directory(config)
-    sender = WakeSender(directory) if directory is not None and not config.deliver else None
-    listener: WakeListener | None = None
+    listener: WakeListener | None = None  # a delivering process is woken by the others
+    sender: WakeSender | None = None  # one that does not deliver wakes them
     try:
         clock = clock or ControllableClock()
         handlers: dict[str, Handler] = {}  # filled below, before anything can start the dispatcher
@@ -201,6 +201,8 @@ async def compose(
             )
             if directory is not None:
                 listener = WakeListener(directory, dispatcher.wake)
+        elif directory is not None:
+            sender = WakeSender(directory)
         runtime = Runtime(
             store=store,
             clock=clock,
