@@ -63,6 +63,7 @@ from switchboard.storage.connector import Connector, Row, Statements
 from switchboard.storage.content_store import ContentStoreMethods
 from switchboard.storage.event_store import EventStoreMethods, fan_out
 from switchboard.storage.paging import cursor_seq, keyset_page, read_page
+from switchboard.storage.routing_cache import RoutingCache
 from switchboard.storage.rows import dump_json, from_micros, opt_micros, to_micros
 from switchboard.storage.rules_store import RuleStoreMethods
 from switchboard.storage.sender_store import SenderStoreMethods, save_sender_choice
@@ -142,6 +143,7 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
     def __init__(self, connector: Connector) -> None:
         self._db = connector
         self._writes = WriteSignal()  # messages and attempts written (the assertion API waits)
+        self._routes = RoutingCache(connector)
 
     async def close(self) -> None:
         await self._db.close()
@@ -204,8 +206,7 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
     async def find_number_and_service(
         self, phone_number: str
     ) -> tuple[PhoneNumber, MessagingService | None] | None:
-        row = await self._db.fetch_one("find_number_and_service", {"phone_number": phone_number})
-        return None if row is None else (records.phone_number(row), records.joined_service(row))
+        return await self._routes.find(phone_number)
 
     async def update_phone_number(self, number: PhoneNumber) -> None:
         # The statement binds only the mutable columns; the owner and the number stay.

@@ -65,12 +65,19 @@ SELECT * FROM phone_numbers WHERE account_sid = :account_sid AND sid = :sid;
 SELECT * FROM phone_numbers WHERE phone_number = :phone_number;
 
 -- name: find_number_and_service
+-- With the routing generation it was read at, in the same snapshot (storage/routing_cache.py).
 SELECT n.*, s.sid AS service_sid, s.account_sid AS service_account_sid, s.body AS service_body,
-    s.date_created AS service_date_created, s.date_updated AS service_date_updated
+    s.date_created AS service_date_created, s.date_updated AS service_date_updated,
+    (SELECT g.n FROM routing_generation g WHERE g.id = 1) AS routing_generation
 FROM phone_numbers n
 LEFT JOIN service_phone_numbers p ON p.sid = n.sid
 LEFT JOIN messaging_services s ON s.sid = p.service_sid
 WHERE n.phone_number = :phone_number;
+
+-- name: routing_generation
+-- Moved by every write to phone_numbers, service_phone_numbers and messaging_services
+-- (migration 0015's triggers).
+SELECT n FROM routing_generation WHERE id = 1;
 
 -- name: update_phone_number
 UPDATE phone_numbers SET friendly_name = :friendly_name, sms_url = :sms_url,
