@@ -181,7 +181,7 @@ def app_from_env() -> Starlette:
 
 async def prepare_database(config: Config) -> Ready:
     """Migrate, create the main account and void stale leases: done once, before forking."""
-    async with compose(replace(config, deliver=False)) as system:
+    async with compose(replace(config, deliver=False), serves_api=False) as system:
         ready = await start_up(system)
         await system.release_stale_leases()
         return replace(ready, config=config)

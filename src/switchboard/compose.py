@@ -11,7 +11,10 @@ constructor; nothing is set on a built object afterwards:
 2. the outbox: the :class:`~switchboard.outbox.Dispatcher` when this process delivers
    (``config.deliver``), woken by writers on this machine through a
    :class:`~switchboard.wakeup.WakeListener`; else a :class:`~switchboard.wakeup.WakingOutbox`
-   (the jobs wait in the database for the processes that deliver, which it wakes);
+   (the jobs wait in the database for the processes that deliver, which it wakes). The other
+   way round, the store tells the processes on this machine that serve the API of its writes,
+   and a process that serves it (``serves_api``) listens for theirs: the one thing set on a
+   built object, the store, because it is opened first;
 3. the runtime and the services; ``replay`` (the transport and the store, nothing more) is
    built before them and handed to ``Services.build``;
 4. the job handlers, which need the services (the timeline, the accounts' auth tokens).
@@ -51,7 +54,14 @@ from switchboard.services.runtime import Runtime
 from switchboard.storage.postgres import PostgresStore
 from switchboard.storage.sqlite import SqliteStore
 from switchboard.transport import AiohttpTransport, RoutingTransport, Transport
-from switchboard.wakeup import WakeListener, WakeSender, WakingOutbox, wake_directory
+from switchboard.wakeup import (
+    DELIVER,
+    WATCH,
+    WakeListener,
+    WakeSender,
+    WakingOutbox,
+    wake_directory,
+)
 from switchboard.webhooks.delivery import Deliverer
 from switchboard.webhooks.events import EventDeliveries
 from switchboard.webhooks.incoming import IncomingWebhooks
@@ -179,15 +189,26 @@ async def compose(
     *,
     clock: Clock | None = None,
     mounts: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    serves_api: bool = True,
 ) -> AsyncIterator[System]:
-    """switchboard over ``config``, built in dependency order; torn down on exit."""
+    """switchboard over ``config``, built in dependency order; torn down on exit.
+    ``serves_api``: this process answers HTTP (its assertion API's waits want other processes'
+    writes)."""
     store = await open_store(config)
     transport = RoutingTransport(AiohttpTransport(), mounts)
     dispatcher: Dispatcher | None = None
     directory = wake_directory(config)
     listener: WakeListener | None = None  # a delivering process is woken by the others
     sender: WakeSender | None = None  # one that does not deliver wakes them
+    watcher: WakeListener | None = None  # one that serves the API hears others' writes
+    writes: WakeSender | None = None  # and every process tells those of its own
     try:
+        if directory is not None:
+            if serves_api:
+                watcher = WakeListener(directory, WATCH, store.writes_elsewhere)
+                watcher.start()
+            writes = WakeSender(directory, WATCH, own=watcher)
+            store.announce_writes(writes.wake)
         clock = clock or ControllableClock()
         handlers: dict[str, Handler] = {}  # filled below, before anything can start the dispatcher
         if config.deliver:
@@ -200,9 +221,9 @@ async def compose(
                 open_lease_store=_lease_store_opener(config),
             )
             if directory is not None:
-                listener = WakeListener(directory, dispatcher.wake)
+                listener = WakeListener(directory, DELIVER, dispatcher.wake)
         elif directory is not None:
-            sender = WakeSender(directory)
+            sender = WakeSender(directory, DELIVER)
         runtime = Runtime(
             store=store,
             clock=clock,
@@ -215,10 +236,9 @@ async def compose(
         handlers.update(job_handlers(services, deliverer, transport))
         yield System(config, store, services, transport, dispatcher, listener)
     finally:
-        if listener is not None:
-            listener.close()
-        if sender is not None:
-            sender.close()
+        for closing in (listener, sender, watcher, writes):
+            if closing is not None:
+                closing.close()
         if dispatcher is not None:
             await dispatcher.stop()
         await transport.aclose()

@@ -8,7 +8,7 @@ changing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -476,11 +476,21 @@ class Store(EventStore, Protocol):
     # The assertion API (``/_sim/messages``, ``/_sim/webhooks``): a wake-up when this process
     # writes messages or attempts, so a waiting search need not poll.
     def writes(self) -> int:
-        """How many writes of messages or attempts this process has committed so far."""
+        """How many writes of messages or attempts this process has committed so far, and
+        other processes' it was told of (``writes_elsewhere``)."""
         ...
 
     async def wait_for_writes(self, seen: int, seconds: float) -> None:
         """Return once ``writes()`` has moved past ``seen`` or after ``seconds``.
-        Other processes' writes (``--workers``, PostgreSQL nodes) do not wake it: callers
-        look again after a while."""
+        Other processes' writes wake it only when they tell (``writes_elsewhere``: the same
+        machine's, wakeup.py); callers look again after a while for the rest."""
+        ...
+
+    def announce_writes(self, announce: Callable[[], None]) -> None:
+        """Call ``announce`` after each of this process's committed writes of messages or
+        attempts (it tells the other processes on the machine)."""
+        ...
+
+    def writes_elsewhere(self) -> None:
+        """Another process committed writes of messages or attempts: wake the waiters."""
         ...

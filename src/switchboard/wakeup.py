@@ -6,14 +6,21 @@ Why. An API process that does not deliver (``serve --no-deliver``) writes jobs t
 split layout's p50 from injection to receipt was 29 ms against 3 ms for one process
 (docs/performance.md). Here the writer tells the deliverers on this machine at once.
 
-How. Each delivering process binds a Unix datagram socket in a directory named after the
-database (:func:`wake_directory`, private to the user); a writer sends one empty datagram to
-every socket there after a commit that wrote jobs, at most once per event-loop turn however many
-commits finished in it, and a listener passes them on at most once every ``SPACING_SECONDS``.
-A datagram carries no data: it only makes the receiver look now. One may be dropped (the
-receiver's buffer is full of unread ones, so it is woken anyway), and the look every
-``LOOK_SECONDS`` still finds every job. Processes on other machines (PostgreSQL) are not reached
-and keep finding jobs by looking. Where Unix sockets do not exist (Windows) nothing is sent.
+The other way round, a waiting assertion-API search (``/_sim/webhooks?Wait=10`` on the API
+process) learnt of the worker's attempts only when it looked again, every 0.1 s
+(``services/search.py``): so every process also tells the processes that serve the API when it
+has written messages or attempts.
+
+How. Each listening process binds a Unix datagram socket in a directory named after the database
+(:func:`wake_directory`, private to the user), named after its role (:data:`DELIVER`: it runs
+jobs; :data:`WATCH`: it serves the API, whose waiting searches want other processes' writes) and
+its pid. A writer sends one empty datagram to every socket of a role but its own after a commit
+that wrote what that role wants, at most once per event-loop turn however many commits finished
+in it, and a listener passes them on at most once every ``SPACING_SECONDS``. A datagram carries
+no data: it only makes the receiver look now. One may be dropped (the receiver's buffer is full
+of unread ones, so it is woken anyway), and the looks every ``LOOK_SECONDS`` and
+``RECHECK_SECONDS`` still find everything. Processes on other machines (PostgreSQL) are not
+reached and keep finding by looking. Where Unix sockets do not exist (Windows) nothing is sent.
 """
 
 from __future__ import annotations
@@ -36,6 +43,10 @@ from switchboard.domain.models import NewJob
 from switchboard.ports import JobClaim
 
 log = logging.getLogger("switchboard.wakeup")
+
+# The roles a socket is bound for (the first part of its name).
+DELIVER = "deliver"  # this process runs jobs: told when another wrote jobs
+WATCH = "watch"  # this process serves the API: told when another wrote messages or attempts
 
 # How long a writer trusts its list of listeners before reading the directory again: a worker
 # started since is told of new jobs at most this late (it looks meanwhile anyway).
@@ -79,10 +90,11 @@ def _private(directory: Path) -> bool:
 
 
 class WakeListener:
-    """A delivering process's socket: calls ``on_wake`` on its event loop when told."""
+    """A process's socket for one role: calls ``on_wake`` on its event loop when told."""
 
-    def __init__(self, directory: Path, on_wake: Callable[[], None]) -> None:
+    def __init__(self, directory: Path, role: str, on_wake: Callable[[], None]) -> None:
         self._directory = directory
+        self._role = role
         self._on_wake = on_wake
         self._socket: socket.socket | None = None
         self._path: Path | None = None
@@ -93,7 +105,7 @@ class WakeListener:
         if not _private(self._directory):
             return
         # The pid says whose it is; the random part keeps two listeners of one process apart.
-        path = self._directory / f"{os.getpid()}-{secrets.token_hex(4)}"
+        path = self._directory / f"{self._role}-{os.getpid()}-{secrets.token_hex(4)}"
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
             sock.bind(str(path))
@@ -104,6 +116,11 @@ class WakeListener:
         sock.setblocking(False)
         asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)
         self._socket, self._path = sock, path
+
+    @property
+    def path(self) -> Path | None:
+        """Where it listens (None before ``start``, or when wake-ups are off)."""
+        return self._path
 
     def _readable(self) -> None:
         assert self._socket is not None
@@ -139,10 +156,13 @@ class WakeListener:
 
 
 class WakeSender:
-    """A writer's side: ``wake()`` tells every listener on the database, once per loop turn."""
+    """A writer's side: ``wake()`` tells every listener of ``role`` on the database but ``own``,
+    once per loop turn."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, role: str, own: WakeListener | None = None) -> None:
         self._directory = directory
+        self._prefix = f"{role}-"
+        self._own = own  # this composition's own listener: it hears its writes in-process
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._socket.setblocking(False)
         self._listeners: list[str] = []
@@ -170,7 +190,12 @@ class WakeSender:
     def _list(self) -> None:
         self._listed_at = time.monotonic()
         try:
-            self._listeners = [str(path) for path in self._directory.iterdir()]
+            own = self._own.path if self._own is not None else None
+            self._listeners = [
+                str(path)
+                for path in self._directory.iterdir()
+                if path.name.startswith(self._prefix) and path != own
+            ]
         except OSError:
             self._listeners = []  # no directory: no listener has started yet
 

@@ -16,7 +16,7 @@ async def run_worker(config: Config, stop: asyncio.Event, *, server_process: boo
     adding workers adds delivery capacity without adding API endpoints. ``server_process``: the
     worker owns its process (``switchboard worker``), whose garbage collector is tuned (heap.py).
     """
-    async with compose(config) as system:
+    async with compose(config, serves_api=False) as system:
         if server_process:
             settle_server_process()
         system.start_delivering()

@@ -1,7 +1,9 @@
-"""Writers wake the delivering processes on the same database (``switchboard/wakeup.py``).
+"""Processes on one database wake each other (``switchboard/wakeup.py``): writers of jobs wake
+the delivering processes, and writers of messages and attempts the ones that serve the API.
 
 The split layout (``serve --no-deliver`` beside ``switchboard worker``) used to find each job
-only at the worker's next look: these tests make the look hourly, so only a wake-up can deliver.
+only at the worker's next look, and a waiting ``/_sim/webhooks`` search the worker's attempt only
+at its next look: these tests make both looks hourly, so only a wake-up can deliver or answer.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ import pytest
 
 from switchboard import outbox
 from switchboard.config import Config
+from switchboard.receiver import EMPTY_TWIML, Reply, Request
+from switchboard.services import search
+from switchboard.storage.sql_store import SqlStore
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, live_server
-from switchboard.wakeup import WakeListener, WakeSender, wake_directory
+from switchboard.wakeup import DELIVER, WATCH, WakeListener, WakeSender, wake_directory
 from switchboard.worker import run_worker
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no Unix datagram sockets")
@@ -40,10 +45,10 @@ def test_a_sender_wakes_every_listener_once_a_turn(tmp_path: Path) -> None:
             if all(woken):
                 both.set()
 
-        listeners = [WakeListener(tmp_path, lambda i=i: on_wake(i)) for i in range(2)]
+        listeners = [WakeListener(tmp_path, DELIVER, lambda i=i: on_wake(i)) for i in range(2)]
         for listener in listeners:
             listener.start()
-        sender = WakeSender(tmp_path)
+        sender = WakeSender(tmp_path, DELIVER)
         try:
             for _ in range(100):  # a hundred commits finishing in one turn of the loop
                 sender.wake()
@@ -58,6 +63,39 @@ def test_a_sender_wakes_every_listener_once_a_turn(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []  # closed listeners take their sockets with them
 
 
+def test_a_sender_wakes_its_role_only_and_not_its_own_listener(tmp_path: Path) -> None:
+    async def scenario() -> dict[str, int]:
+        woken = {"deliver": 0, "own": 0, "other": 0}
+        other_woken = asyncio.Event()
+
+        def on_wake(name: str) -> None:
+            woken[name] += 1
+            if name == "other":
+                other_woken.set()
+
+        listeners = [
+            WakeListener(tmp_path, DELIVER, lambda: on_wake("deliver")),
+            WakeListener(tmp_path, WATCH, lambda: on_wake("own")),
+            WakeListener(tmp_path, WATCH, lambda: on_wake("other")),
+        ]
+        for listener in listeners:
+            listener.start()
+        sender = WakeSender(tmp_path, WATCH, own=listeners[1])
+        try:
+            sender.wake()
+            await asyncio.wait_for(other_woken.wait(), timeout=30)
+            # The datagrams of one send are all queued before the loop polls: any other
+            # listener told would have been called in the same turn as "other".
+            await asyncio.sleep(0)
+            return woken
+        finally:
+            sender.close()
+            for listener in listeners:
+                listener.close()
+
+    assert asyncio.run(scenario()) == {"deliver": 0, "own": 0, "other": 1}
+
+
 def test_a_wake_within_the_spacing_is_delivered_after_it_not_lost(tmp_path: Path) -> None:
     async def scenario() -> int:
         woken = 0
@@ -68,9 +106,9 @@ def test_a_wake_within_the_spacing_is_delivered_after_it_not_lost(tmp_path: Path
             woken += 1
             changed.set()
 
-        listener = WakeListener(tmp_path, on_wake)
+        listener = WakeListener(tmp_path, DELIVER, on_wake)
         listener.start()
-        sender = WakeSender(tmp_path)
+        sender = WakeSender(tmp_path, DELIVER)
         try:
             sender.wake()
             await asyncio.wait_for(changed.wait(), timeout=30)
@@ -86,15 +124,15 @@ def test_a_wake_within_the_spacing_is_delivered_after_it_not_lost(tmp_path: Path
 
 
 def test_a_dead_listeners_socket_is_removed_and_the_live_one_still_woken(tmp_path: Path) -> None:
-    dead = tmp_path / "4242-dead"
+    dead = tmp_path / "deliver-4242-dead"
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as killed:
         killed.bind(str(dead))  # a worker SIGKILLed: its socket file stays, nobody reads it
 
     async def scenario() -> None:
         woken = asyncio.Event()
-        listener = WakeListener(tmp_path, woken.set)
+        listener = WakeListener(tmp_path, DELIVER, woken.set)
         listener.start()
-        sender = WakeSender(tmp_path)
+        sender = WakeSender(tmp_path, DELIVER)
         try:
             sender.wake()
             await asyncio.wait_for(woken.wait(), timeout=30)
@@ -116,7 +154,7 @@ def test_the_directory_is_private_and_named_after_the_database(tmp_path: Path) -
     assert wake_directory(Config(database=":memory:")) is None  # no other process can share it
 
     async def listen() -> None:
-        listener = WakeListener(here, lambda: None)
+        listener = WakeListener(here, DELIVER, lambda: None)
         listener.start()
         listener.close()
 
@@ -165,3 +203,53 @@ def test_an_api_only_server_wakes_the_worker(worker: Config, receiver: Any) -> N
         sid = sent.json()["sid"]
         webhook = receiver.wait("/sms", timeout=30)  # the worker's look is an hour away
         assert webhook[0].params["MessageSid"] == sid
+
+
+@pytest.fixture
+def hourly_recheck(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Waiting searches look again for other processes' writes once an hour."""
+    monkeypatch.setattr(search, "RECHECK_SECONDS", 3600.0)
+
+
+def test_the_workers_attempt_wakes_a_search_waiting_on_the_api_server(
+    worker: Config, receiver: Any, hourly_recheck: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release, waiting = threading.Event(), threading.Event()
+
+    def held(request: Request) -> Reply:
+        release.wait(30)  # the attempt is written only once the search waits for it
+        return Reply(body=EMPTY_TWIML)
+
+    wait_for_writes = SqlStore.wait_for_writes
+    told: list[bool] = []  # per wait of the search: whether a write ended it (not the Wait)
+
+    async def noticed(self: SqlStore, seen: int, seconds: float) -> None:
+        waiting.set()
+        await wait_for_writes(self, seen, seconds)
+        told.append(self.writes() != seen)
+
+    monkeypatch.setattr(SqlStore, "wait_for_writes", noticed)
+    url = receiver.route("/sms", held)
+    answers: list[httpx.Response] = []
+    auth = (TEST_ACCOUNT_SID, TEST_AUTH_TOKEN)
+    with live_server(worker) as server, httpx.Client(base_url=server.base_url, auth=auth) as http:
+        http.post(
+            f"{API}/IncomingPhoneNumbers.json", data={"PhoneNumber": NUMBER, "SmsUrl": url}
+        ).raise_for_status()
+        sent = http.post("/_sim/inbound", data={"From": "+14155550123", "To": NUMBER, "Body": "hi"})
+        sid = sent.json()["sid"]
+
+        def ask() -> None:
+            with httpx.Client(base_url=server.base_url, auth=auth, timeout=60) as own:
+                answers.append(own.get("/_sim/webhooks", params={"MessageSid": sid, "Wait": 30}))
+
+        asker = threading.Thread(target=ask)
+        asker.start()
+        assert waiting.wait(30)  # the search found nothing and waits
+        release.set()
+        asker.join(60)
+    assert answers[0].status_code == 200, answers[0].text
+    assert [w["message_sid"] for w in answers[0].json()["webhooks"]] == [sid]
+    # Told by the worker: without it the search would have found the attempt only when its
+    # Wait ran out (its last look) or at the hourly recheck.
+    assert told == [True]

@@ -8,11 +8,12 @@ not searched. It is matched against the body as the REST API shows it (a discard
 empty).
 
 Waiting needs no polling: the store wakes a waiter when this process commits a message or an
-attempt (``Store.wait_for_writes``), and the waiter looks again at least every
-``RECHECK_SECONDS`` for what other processes wrote (``serve --workers``, ``serve --no-deliver``
-beside ``switchboard worker``, PostgreSQL nodes): an indexed search costs about a millisecond,
-so ten a second cost a waiter little. A body search scans up to ``BODY_SCAN_LIMIT`` messages
-each time, so it looks again every ``RECHECK_SCAN_SECONDS`` only.
+attempt (``Store.wait_for_writes``), or when another process on this machine says it did
+(``serve --workers``, ``serve --no-deliver`` beside ``switchboard worker``: wakeup.py), and the
+waiter looks again at least every ``RECHECK_SECONDS`` for what the others wrote without a word
+(PostgreSQL nodes on other machines, a lost wake-up): an indexed search costs about a
+millisecond, so ten a second cost a waiter little. A body search scans up to ``BODY_SCAN_LIMIT``
+messages each time, so it looks again every ``RECHECK_SCAN_SECONDS`` only.
 A wait is measured in real seconds, not on the simulator's clock, which a test may freeze.
 """
 
@@ -124,10 +125,11 @@ async def _waiting(
     store: Store,
     wait: float,
     search: Callable[[], Awaitable[list[T]]],
-    recheck: float = RECHECK_SECONDS,
+    recheck: float | None = None,
 ) -> list[T]:
     """``search()``'s answer; with a wait, the first non-empty one, or 408 (20408) when the
-    wait ends with nothing."""
+    wait ends with nothing. ``recheck``: how often to look regardless (``RECHECK_SECONDS``)."""
+    recheck = RECHECK_SECONDS if recheck is None else recheck
     deadline = time.monotonic() + wait
     while True:
         seen = store.writes()  # read before searching: a write during the search wakes at once

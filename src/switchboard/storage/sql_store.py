@@ -26,7 +26,7 @@ search (an address's index, a range of dates, the walk) is chosen in
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -553,3 +553,9 @@ class SqlStore(SenderStoreMethods, ContentStoreMethods, RuleStoreMethods, EventS
 
     async def wait_for_writes(self, seen: int, seconds: float) -> None:
         await self._writes.wait(seen, seconds)
+
+    def announce_writes(self, announce: Callable[[], None]) -> None:
+        self._writes.announce = announce
+
+    def writes_elsewhere(self) -> None:
+        self._writes.notify_elsewhere()
