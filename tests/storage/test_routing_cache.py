@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from switchboard.domain.models import PhoneNumber
 from switchboard.ports import Store
 from switchboard.storage.routing_cache import FreshRead
 
@@ -29,19 +30,26 @@ async def _two_stores(database: Database) -> tuple[Store, Store]:
     return await database.open(), await database.open()
 
 
-async def test_changes_by_another_store_are_seen_at_once(database: Database, make: Records) -> None:
-    reader, writer = await _two_stores(database)
+async def _cached_number(reader: Store, writer: Store, make: Records) -> PhoneNumber:
+    """A number ``writer`` stored and ``reader`` has looked up (so keeps)."""
     acc = make.account()
     await writer.insert_account(acc)
-    number = make.number(acc.sid)
+    number: PhoneNumber = make.number(acc.sid)
     await writer.insert_phone_number(number)
     assert await reader.find_number_and_service(number.phone_number) == (number, None)
+    return number
+
+
+async def test_changes_by_another_store_are_seen_at_once(database: Database, make: Records) -> None:
+    reader, writer = await _two_stores(database)
+    number = await _cached_number(reader, writer, make)
+    acc = number.account_sid
 
     moved = dataclasses.replace(number, sms_url="https://app.example/moved")
     await writer.update_phone_number(moved)
     assert await reader.find_number_and_service(number.phone_number) == (moved, None)
 
-    service = make.service(acc.sid)
+    service = make.service(acc)
     await writer.insert_service(service)
     await writer.add_service_number(make.pool_entry(service, number))
     assert await reader.find_number_and_service(number.phone_number) == (moved, service)
@@ -54,20 +62,16 @@ async def test_changes_by_another_store_are_seen_at_once(database: Database, mak
     assert await reader.find_number_and_service(number.phone_number) == (moved, None)
 
     await writer.add_service_number(make.pool_entry(service, number))
-    assert await writer.delete_service(acc.sid, service.sid)  # the pool entry goes with it
+    assert await writer.delete_service(acc, service.sid)  # the pool entry goes with it
     assert await reader.find_number_and_service(number.phone_number) == (moved, None)
 
-    assert await writer.delete_phone_number(acc.sid, number.sid)
+    assert await writer.delete_phone_number(acc, number.sid)
     assert await reader.find_number_and_service(number.phone_number) is None
 
 
 async def test_a_reset_by_another_store_is_seen(database: Database, make: Records) -> None:
     reader, writer = await _two_stores(database)
-    acc = make.account()
-    await writer.insert_account(acc)
-    number = make.number(acc.sid)
-    await writer.insert_phone_number(number)
-    assert await reader.find_number_and_service(number.phone_number) == (number, None)
+    number = await _cached_number(reader, writer, make)
     await writer.reset(keep_numbers=False)
     assert await reader.find_number_and_service(number.phone_number) is None
 
@@ -76,11 +80,7 @@ async def test_a_change_written_by_sql_outside_switchboard_is_seen(
     database: Database, make: Records
 ) -> None:
     store = await database.open()
-    acc = make.account()
-    await store.insert_account(acc)
-    number = make.number(acc.sid)
-    await store.insert_phone_number(number)
-    assert await store.find_number_and_service(number.phone_number) == (number, None)
+    number = await _cached_number(store, store, make)
     change = "UPDATE phone_numbers SET sms_url = 'https://tool.example/' WHERE sid = "
     if database.backend == "sqlite":
         with sqlite3.connect(database.target) as tool:

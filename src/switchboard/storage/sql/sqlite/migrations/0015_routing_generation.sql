@@ -9,6 +9,8 @@ CREATE TABLE routing_generation (
 );
 INSERT INTO routing_generation (id, n) VALUES (1, 0);
 
+-- SQLite's triggers take one event each (PostgreSQL's one per table, for every statement).
+
 CREATE TRIGGER phone_numbers_routing_insert AFTER INSERT ON phone_numbers
 BEGIN UPDATE routing_generation SET n = n + 1; END;
 CREATE TRIGGER phone_numbers_routing_update AFTER UPDATE ON phone_numbers
