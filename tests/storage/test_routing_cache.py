@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -208,3 +209,30 @@ async def test_a_cancelled_waiter_leaves_the_shared_read_to_the_others() -> None
     with pytest.raises(asyncio.CancelledError):
         await gone
     assert await stays == 0  # the read began before the value changed
+
+
+def test_a_caller_on_another_loop_reads_alone() -> None:
+    """A store called from another thread's loop: its caller neither joins nor queues behind
+    the first loop's read (a future of one loop cannot be awaited on another)."""
+    release, began = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    async def read() -> int:
+        calls.append(1)
+        number = len(calls)
+        if number == 1:
+            began.set()
+            await asyncio.to_thread(release.wait, 30)
+        return number
+
+    fresh = FreshRead(read)
+    results: list[int] = []
+    first = threading.Thread(target=lambda: results.append(asyncio.run(fresh())))
+    first.start()
+    try:
+        assert began.wait(30)
+        assert asyncio.run(fresh()) == 2  # read while the first loop's read is under way
+    finally:
+        release.set()
+        first.join(30)
+    assert results == [1]

@@ -41,11 +41,19 @@ class FreshRead:
 
     def __init__(self, read: Callable[[], Awaitable[int]]) -> None:
         self._read = read
+        self._loop: asyncio.AbstractEventLoop | None = None  # whose callers share reads
         self._busy = False
         self._next: asyncio.Future[int] | None = None
         self._reading: set[asyncio.Task[None]] = set()  # the shared reads, referenced
 
     async def __call__(self) -> int:
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            # A store called from another thread's loop (SqliteExecutor hands such calls
+            # over): its caller reads alone, since the shared state belongs to one loop.
+            return await self._read()
         if not self._busy:
             self._busy = True
             try:
@@ -53,7 +61,7 @@ class FreshRead:
             finally:
                 self._finished()
         if self._next is None:
-            self._next = asyncio.get_running_loop().create_future()
+            self._next = loop.create_future()
             self._next.add_done_callback(_retrieve)
         # One caller's cancellation must not cancel the read the others wait for.
         return await asyncio.shield(self._next)
