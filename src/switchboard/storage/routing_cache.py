@@ -14,6 +14,13 @@ finds the same value. A change whose answer the client had before it sent this m
 committed before that read began, so its bump is seen, and the rows are read again. The read
 of the counter is one row by its key; callers that ask while such a read is under way share
 the next one (:class:`FreshRead`), so a busy node makes far fewer reads than messages.
+
+The price is on the writes of those tables, which are rare: each holds the counter's row until
+it commits, so two transactions writing numbers or services take turns. Two PostgreSQL group
+commits that each write numbers could then wait for each other's rows; PostgreSQL ends such a
+deadlock by failing one statement, and that batch's units run again each alone
+(postgres_group_commit.py). A sequence would not lock, but its value moves before the change
+commits, so a reader could keep the old rows under the new value.
 """
 
 from __future__ import annotations
