@@ -11,6 +11,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -296,8 +297,16 @@ def test_load_goes_through_one_stream(server_process: Any, receiver: Any) -> Non
             check=False,
         )
 
-    def inbound_requests() -> list[str]:
-        return [line for line in server.log.read_text().splitlines() if "/_sim/inbound" in line]
+    def inbound_requests(count: int) -> int:
+        """How many requests to /_sim/inbound the server's log shows, once it shows ``count``
+        (its lines are written up to 0.1 s after the answer, logs.py), or after 30 s."""
+        deadline = time.monotonic() + 30
+        while True:
+            log = server.log.read_text().splitlines()
+            seen = sum("/_sim/inbound" in line for line in log)
+            if seen >= count or time.monotonic() > deadline:
+                return seen
+            time.sleep(0.02)
 
     streamed = load("--rate", "100", "--json")
     assert streamed.returncode == 0, streamed.stdout + streamed.stderr
@@ -306,13 +315,13 @@ def test_load_goes_through_one_stream(server_process: Any, receiver: Any) -> Non
     assert report["webhook_attempts"] == 30
     assert report["send_errors"] == {}
     # The first message alone (it stops a doomed run at once), the other 29 in one request.
-    assert len(inbound_requests()) == 2
+    assert inbound_requests(2) == 2
     assert len(receiver.values("/sms", "From")) == 30
 
     per_message = load("--rate", "0", "--per-message", "--concurrency", "4")
     assert per_message.returncode == 0, per_message.stdout + per_message.stderr
     assert "Messages sent     30 in" in per_message.stdout
-    assert len(inbound_requests()) == 2 + 30
+    assert inbound_requests(2 + 30) == 2 + 30
 
 
 def test_a_client_hanging_up_mid_stream_keeps_what_was_answered(
