@@ -98,3 +98,15 @@ def next_second(http: httpx.Client, then: datetime) -> str:
     while datetime.fromisoformat(now := server_now(http)) <= then:
         time.sleep(0.05)  # the condition is the clock's next second: at most one second away
     return now
+
+
+def wait_for_log(server: Any, condition: Any, timeout: float = 20) -> str:
+    """The server's log once ``condition(log)`` holds (fails with the log after ``timeout``):
+    its request lines are written up to 0.1 s after the answers (logs.py)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log: str = server.log.read_text()
+        if condition(log):
+            return log
+        assert time.monotonic() < deadline, log
+        time.sleep(0.05)

@@ -11,7 +11,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +18,7 @@ import aiohttp
 import httpx
 import orjson
 
+from cli_helpers import wait_for_log
 from switchboard.simclient import (
     AsyncSimClient,
     ServerUnreachable,
@@ -297,16 +297,12 @@ def test_load_goes_through_one_stream(server_process: Any, receiver: Any) -> Non
             check=False,
         )
 
+    def seen(log: str) -> int:
+        return sum("/_sim/inbound" in line for line in log.splitlines())
+
     def inbound_requests(count: int) -> int:
-        """How many requests to /_sim/inbound the server's log shows, once it shows ``count``
-        (its lines are written up to 0.1 s after the answer, logs.py), or after 30 s."""
-        deadline = time.monotonic() + 30
-        while True:
-            log = server.log.read_text().splitlines()
-            seen = sum("/_sim/inbound" in line for line in log)
-            if seen >= count or time.monotonic() > deadline:
-                return seen
-            time.sleep(0.02)
+        """How many requests to /_sim/inbound the server's log shows, once it shows ``count``."""
+        return seen(wait_for_log(server, lambda log: seen(log) >= count))
 
     streamed = load("--rate", "100", "--json")
     assert streamed.returncode == 0, streamed.stdout + streamed.stderr

@@ -5,24 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any
 
 import httpx
 
-from cli_helpers import API, NUMBER, inbound
+from cli_helpers import API, NUMBER, inbound, wait_for_log
 from switchboard.testing import TEST_ACCOUNT_SID
-
-
-def wait_for_log(server: Any, condition: Any, timeout: float = 20) -> str:
-    """The server's log once ``condition(log)`` holds (fails with the log after ``timeout``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        log: str = server.log.read_text()
-        if condition(log):
-            return log
-        assert time.monotonic() < deadline, log
-        time.sleep(0.05)
 
 
 def logged_exchange(server: Any, receiver: Any) -> tuple[str, str]:
