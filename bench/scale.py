@@ -56,6 +56,7 @@ import httpx
 from inbound import HERE, add_number, collect, inject, percentile, start, wait_http
 
 from switchboard.domain.models import Direction, Message, MessageStatus, WebhookAttempt
+from switchboard.domain.sids import SidPrefix, make_sid
 from switchboard.storage import records
 from switchboard.storage.sqlite import Q
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
@@ -67,6 +68,7 @@ NUMBERS_PER_ACCOUNT = (8, 2, 2, 2)  # the main account's, then each subaccount's
 HANDSETS = 20_000  # distinct handsets: ~50 messages each at 1M
 SPAN = timedelta(days=90)
 CHUNK = 20_000
+SEED_LAYOUT = "v2"  # in the cached files' names: v2 has time-ordered SIDs, as the server makes
 PAINT_RUNS = 3
 FLOOD_NUMBER = "+15555550199"
 
@@ -123,8 +125,9 @@ def prepare(database: Path, src: str | None) -> None:
         stop(server)
 
 
-def _sid(prefix: str, rng: random.Random) -> str:
-    return f"{prefix}{rng.getrandbits(128):032x}"
+def _sid(prefix: SidPrefix, rng: random.Random, at: datetime) -> str:
+    """A SID as the server makes one at ``at`` (time-ordered, domain/sids.py)."""
+    return make_sid(prefix, rng.randbytes, int(at.timestamp() * 1000))
 
 
 def _rows(n: int, numbers: list[tuple[str, str]], seed: int = 18) -> Iterator[tuple[Any, Any]]:
@@ -144,7 +147,7 @@ def _rows(n: int, numbers: list[tuple[str, str]], seed: int = 18) -> Iterator[tu
         common = {"num_segments": 1, "num_media": 0, "date_created": at,
                   "body": f"Message {index}: " + "lorem ipsum " * rng.randrange(1, 10)}  # fmt: skip
         if roll < 0.45:
-            sid = _sid("SM", rng)
+            sid = _sid(SidPrefix.MESSAGE, rng, at)
             message = Message(sid, account, Direction.INBOUND, theirs, ours,
                               status=MessageStatus.RECEIVED, date_updated=at, date_sent=at,
                               **common)  # fmt: skip
@@ -158,7 +161,7 @@ def _rows(n: int, numbers: list[tuple[str, str]], seed: int = 18) -> Iterator[tu
                 [85, 5, 5, 5],
             )[0]  # fmt: skip
             sent = at + timedelta(seconds=2)
-            message = Message(_sid("SM", rng), account,
+            message = Message(_sid(SidPrefix.MESSAGE, rng, at), account,
                               Direction.OUTBOUND_REPLY if reply else Direction.OUTBOUND_API,
                               ours, theirs, status=status, error_code=code,
                               error_message=None if code is None else "Unreachable",
@@ -175,7 +178,7 @@ def _rows(n: int, numbers: list[tuple[str, str]], seed: int = 18) -> Iterator[tu
                 "To": message.to, "Body": message.body, "SmsStatus": message.status}  # fmt: skip
         body = urlencode(form)
         attempt = WebhookAttempt(
-            _sid("WA", rng), account, message.sid, kind, 1, url, "POST",
+            _sid(SidPrefix.NOTIFICATION, rng, at), account, message.sid, kind, 1, url, "POST",
             {"Content-Type": "application/x-www-form-urlencoded",
              "X-Twilio-Signature": "Q2Fu8z0b0mQ1yTQ6rvxX8BW7c0I=",
              "I-Twilio-Idempotency-Token": f"{rng.getrandbits(64):016x}"},
@@ -205,11 +208,11 @@ def seed(database: Path, n: int) -> float:
 
 
 def database_for(n: int, cache: Path, workdir: Path, src: str | None) -> Path:
-    template = cache / f"scale-{n}.db"
+    template = cache / f"scale-{SEED_LAYOUT}-{n}.db"
     if not template.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        building = cache / f"scale-{n}.building.db"
-        for leftover in cache.glob(f"scale-{n}.building.db*"):
+        building = cache / f"scale-{SEED_LAYOUT}-{n}.building.db"
+        for leftover in cache.glob(f"scale-{SEED_LAYOUT}-{n}.building.db*"):
             leftover.unlink()
         prepare(building, src)
         took = seed(building, n)

@@ -38,6 +38,31 @@ def test_every_prefix_makes_canonical_sids(prefix: SidPrefix) -> None:
     assert sid_prefix(sid) == prefix.value
 
 
+def test_a_sid_with_a_time_begins_with_it() -> None:
+    sid = make_sid(SidPrefix.MESSAGE, lambda n: bytes(range(n)), at_ms=0x019AF2C3D4E5)
+    assert sid == "SM019af2c3d4e500010203040506070809"
+    assert is_canonical_sid(sid)
+
+
+def test_a_clocked_factory_makes_sids_in_the_order_of_their_times() -> None:
+    """What keeps the store's indexes growing at one end: a later SID sorts after an earlier
+    one, whatever the random digits, and two in the same millisecond still differ."""
+    times = iter([1_764_950_400_000, 1_764_950_400_000, 1_764_950_400_001, 1_800_000_000_000])
+    factory = SidFactory(random.Random(3).randbytes, clock_ms=lambda: next(times))
+    made = [factory(SidPrefix.MESSAGE) for _ in range(4)]
+    assert all(is_sid(sid, SidPrefix.MESSAGE) and is_canonical_sid(sid) for sid in made)
+    assert made[0] != made[1]
+    assert made[0][:14] == made[1][:14] == "SM019aef3ddc00"
+    assert made[1] < made[2] < made[3]
+    assert made[0] < made[2]
+
+
+@pytest.mark.parametrize("at_ms", [-1, 16**12])
+def test_a_time_outside_twelve_hex_digits_is_refused(at_ms: int) -> None:
+    with pytest.raises(ValueError, match="time"):
+        make_sid("SM", lambda n: bytes(n), at_ms=at_ms)
+
+
 def test_randomness_must_give_sixteen_bytes() -> None:
     with pytest.raises(ValueError, match="16 random bytes"):
         make_sid("SM", lambda n: b"short")
