@@ -15,7 +15,9 @@ days), starts ``switchboard serve`` on it and prints:
   plus a loopback round trip (~0.3 ms, the N=0 figures show it);
 * the dashboard's first paint in Chromium (``/usr/bin/chromium``, or ``SWITCHBOARD_CHROMIUM``):
   from navigation to the first list rows drawn, and to the charts drawn, for both lists;
-* inbound throughput (bench/inbound.py's injector and receiver) against the figure for N=0;
+* inbound throughput (bench/inbound.py's injector and receiver) against the first size's, last:
+  a server for each size side by side, each warmed up, then ``--rounds`` rounds of
+  ``--inbound`` messages taking turns between them; the medians;
 * memory (at one N, the largest unless ``--flood-rows``): a number whose receiver is down
   (``--down hang``: a port that never answers, so the webhooks wait in the store; ``closed``:
   a closed port, each fails at once), ``--flood`` inbound messages injected (concurrent POSTs
@@ -25,9 +27,13 @@ days), starts ``switchboard serve`` on it and prints:
     python bench/scale.py                               # N = 0, 100000, 1000000
     python bench/scale.py --rows 0,100000 --flood 20000
     python bench/scale.py --src ../main/src             # the server from another tree
+    python bench/scale.py --sids random                 # a store an older server wrote
 
-Seeded databases are kept in ``--cache`` (one per N, copied for each run, so a run never sees
-another's leftovers); ``--src`` trees that add migrations apply them when they open the copy.
+The seeded rows' SIDs begin with their time, as the server's do (domain/sids.py); ``--sids
+random`` seeds the random SIDs of servers before 2026-12-05, whose inserts landed on a random
+page of each index on them. Seeded databases are kept in ``--cache`` (one per N and kind of
+SID, copied for each run, so a run never sees another's leftovers, and flushed to disk before
+the server opens the copy); ``--src`` trees that add migrations apply them when they open it.
 """
 
 from __future__ import annotations
@@ -68,7 +74,7 @@ NUMBERS_PER_ACCOUNT = (8, 2, 2, 2)  # the main account's, then each subaccount's
 HANDSETS = 20_000  # distinct handsets: ~50 messages each at 1M
 SPAN = timedelta(days=90)
 CHUNK = 20_000
-SEED_LAYOUT = "v2"  # in the cached files' names: v2 has time-ordered SIDs, as the server makes
+WARM_UP = 1000  # inbound messages before the rate is measured
 PAINT_RUNS = 3
 FLOOD_NUMBER = "+15555550199"
 
@@ -125,12 +131,15 @@ def prepare(database: Path, src: str | None) -> None:
         stop(server)
 
 
-def _sid(prefix: SidPrefix, rng: random.Random, at: datetime) -> str:
-    """A SID as the server makes one at ``at`` (time-ordered, domain/sids.py)."""
-    return make_sid(prefix, rng.randbytes, int(at.timestamp() * 1000))
+def _sid(prefix: SidPrefix, rng: random.Random, at: datetime, sids: str) -> str:
+    """A SID made at ``at`` as the server makes one (``time``: time-ordered, domain/sids.py),
+    or as servers before 2026-12-05 did (``random``)."""
+    return make_sid(prefix, rng.randbytes, int(at.timestamp() * 1000) if sids == "time" else None)
 
 
-def _rows(n: int, numbers: list[tuple[str, str]], seed: int = 18) -> Iterator[tuple[Any, Any]]:
+def _rows(
+    n: int, numbers: list[tuple[str, str]], sids: str, seed: int = 18
+) -> Iterator[tuple[Any, Any]]:
     """(message params, attempt params) for N messages, oldest first, one attempt each."""
     rng = random.Random(seed)
     handsets = [f"+1415{rng.randrange(10**7):07d}" for _ in range(HANDSETS)]
@@ -147,7 +156,7 @@ def _rows(n: int, numbers: list[tuple[str, str]], seed: int = 18) -> Iterator[tu
         common = {"num_segments": 1, "num_media": 0, "date_created": at,
                   "body": f"Message {index}: " + "lorem ipsum " * rng.randrange(1, 10)}  # fmt: skip
         if roll < 0.45:
-            sid = _sid(SidPrefix.MESSAGE, rng, at)
+            sid = _sid(SidPrefix.MESSAGE, rng, at, sids)
             message = Message(sid, account, Direction.INBOUND, theirs, ours,
                               status=MessageStatus.RECEIVED, date_updated=at, date_sent=at,
                               **common)  # fmt: skip
@@ -161,7 +170,7 @@ def _rows(n: int, numbers: list[tuple[str, str]], seed: int = 18) -> Iterator[tu
                 [85, 5, 5, 5],
             )[0]  # fmt: skip
             sent = at + timedelta(seconds=2)
-            message = Message(_sid(SidPrefix.MESSAGE, rng, at), account,
+            message = Message(_sid(SidPrefix.MESSAGE, rng, at, sids), account,
                               Direction.OUTBOUND_REPLY if reply else Direction.OUTBOUND_API,
                               ours, theirs, status=status, error_code=code,
                               error_message=None if code is None else "Unreachable",
@@ -178,7 +187,7 @@ def _rows(n: int, numbers: list[tuple[str, str]], seed: int = 18) -> Iterator[tu
                 "To": message.to, "Body": message.body, "SmsStatus": message.status}  # fmt: skip
         body = urlencode(form)
         attempt = WebhookAttempt(
-            _sid(SidPrefix.NOTIFICATION, rng, at), account, message.sid, kind, 1, url, "POST",
+            _sid(SidPrefix.NOTIFICATION, rng, at, sids), account, message.sid, kind, 1, url, "POST",
             {"Content-Type": "application/x-www-form-urlencoded",
              "X-Twilio-Signature": "Q2Fu8z0b0mQ1yTQ6rvxX8BW7c0I=",
              "I-Twilio-Idempotency-Token": f"{rng.getrandbits(64):016x}"},
@@ -191,14 +200,14 @@ def _rows(n: int, numbers: list[tuple[str, str]], seed: int = 18) -> Iterator[tu
         yield records.message_params(message), records.attempt_params(attempt)
 
 
-def seed(database: Path, n: int) -> float:
+def seed(database: Path, n: int, sids: str) -> float:
     """Bulk-insert N messages and N attempts through the store's own statements."""
     started = time.perf_counter()
     db = sqlite3.connect(database)
     db.execute("PRAGMA synchronous = OFF")
     db.execute("PRAGMA cache_size = -1000000")
     numbers = db.execute("SELECT account_sid, phone_number FROM phone_numbers").fetchall()
-    rows = _rows(n, numbers)
+    rows = _rows(n, numbers, sids)
     while chunk := [row for _, row in zip(range(CHUNK), rows, strict=False)]:
         with db:
             db.executemany(Q["insert_message"], [message for message, _ in chunk])
@@ -207,19 +216,23 @@ def seed(database: Path, n: int) -> float:
     return time.perf_counter() - started
 
 
-def database_for(n: int, cache: Path, workdir: Path, src: str | None) -> Path:
-    template = cache / f"scale-{SEED_LAYOUT}-{n}.db"
+def database_for(n: int, cache: Path, workdir: Path, args: argparse.Namespace) -> Path:
+    template = cache / f"scale-{args.sids}-sids-{n}.db"
     if not template.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        building = cache / f"scale-{SEED_LAYOUT}-{n}.building.db"
-        for leftover in cache.glob(f"scale-{SEED_LAYOUT}-{n}.building.db*"):
+        building = cache / f"scale-{args.sids}-sids-{n}.building.db"
+        for leftover in cache.glob(f"scale-{args.sids}-sids-{n}.building.db*"):
             leftover.unlink()
-        prepare(building, src)
-        took = seed(building, n)
+        prepare(building, args.src)
+        took = seed(building, n, args.sids)
         print(f"  seeded {n:,} messages and attempts in {took:.0f} s -> {template}", flush=True)
         building.rename(template)
     copy = workdir / f"scale-{n}.db"
     shutil.copyfile(template, copy)
+    # On disk before the server opens it: otherwise the kernel writes the copy back (a GB at
+    # 1M) while the server runs, and the server's fsyncs wait behind it.
+    with copy.open("rb+") as written:
+        os.fsync(written.fileno())
     return copy
 
 
@@ -307,27 +320,66 @@ def first_paint(base: str) -> None:
             browser.close()
 
 
-def throughput(base: str, workdir: Path, count: int) -> float:
-    receiver_port = free_port()
-    received_file = workdir / f"received-{receiver_port}.txt"
-    receiver = start(
-        [sys.executable, str(HERE / "receiver.py"), str(receiver_port), str(received_file)]
-    )
-    receiver_url = f"http://127.0.0.1:{receiver_port}/sms"
-    try:
-        wait_http(receiver_url)
-        add_number(base, receiver_url)
+class Inbound:
+    """A receiver and a number wired to it on one server, warmed up with WARM_UP messages;
+    each round injects ``count`` and returns the rate at which their webhooks arrived."""
+
+    def __init__(self, base: str, workdir: Path, count: int) -> None:
+        self.base, self.count = base, count
+        port = free_port()
+        self.received_file = workdir / f"received-{port}.txt"
+        self.receiver = start([sys.executable, str(HERE / "receiver.py"), str(port),
+                               str(self.received_file)])  # fmt: skip
+        url = f"http://127.0.0.1:{port}/sms"
+        wait_http(url)
+        add_number(base, url)
+        collect(self.receiver, self.received_file, asyncio.run(inject(base, WARM_UP, None, 64)))
+
+    def round(self) -> float:
         started = time.time()
-        sent = asyncio.run(inject(base, count, None, 64))
-        received = collect(receiver, received_file, sent)
+        sent = asyncio.run(inject(self.base, self.count, None, 64))
+        received = collect(self.receiver, self.received_file, sent)
+        arrived = [received[sid] for sid in sent if sid in received]
+        rate = len(arrived) / (max(arrived) - started)
+        print(f"  inbound: {len(arrived):,}/{self.count:,} webhooks in {max(arrived) - started:.1f}"
+              f" s -> {rate:,.0f}/s", flush=True)  # fmt: skip
+        return rate
+
+    def close(self) -> None:
+        self.receiver.terminate()
+        self.receiver.wait(10)
+
+
+def throughput(sizes: list[int], args: argparse.Namespace) -> None:
+    """Inbound rates at every size, measured in alternating rounds on servers running side by
+    side (each on a fresh copy), so that the VM's drift from minute to minute falls on every
+    size alike; one run of 10,000 after another moved by a quarter on these VMs."""
+    workdir = Path(tempfile.mkdtemp(prefix="switchboard-scale-"))
+    servers: list[Server] = []
+    rates: dict[int, list[float]] = {n: [] for n in sizes}
+    try:
+        injectors = {}
+        for n in sizes:
+            servers.append(serve(database_for(n, Path(args.cache), workdir, args),
+                                 args.src, quiet=True))  # fmt: skip
+            injectors[n] = Inbound(servers[-1].base, workdir, args.inbound)
+        for round_ in range(args.rounds):
+            for n in sizes if round_ % 2 == 0 else reversed(sizes):
+                print(f"N = {n:,}, round {round_ + 1}", end="", flush=True)
+                rates[n].append(injectors[n].round())
+        for injector in injectors.values():
+            injector.close()
     finally:
-        receiver.terminate()
-        receiver.wait(10)
-    finished = max(received[sid] for sid in sent if sid in received)
-    rate = len(received) / (finished - started)
-    print(f"  inbound: {len(received):,}/{count:,} webhooks in {finished - started:.1f} s "
-          f"-> {rate:,.0f}/s", flush=True)  # fmt: skip
-    return rate
+        for server in servers:
+            stop(server)
+        shutil.rmtree(workdir, ignore_errors=True)
+    first = statistics.median(rates[sizes[0]])
+    for n in sizes:
+        rate = statistics.median(rates[n])
+        print(
+            f"inbound at N = {n:,}: median {rate:,.0f}/s ({rate / first:.0%} of N = "
+            f"{sizes[0]:,}); rounds {', '.join(f'{r:,.0f}' for r in rates[n])}"
+        )
 
 
 def rss_kib(pid: int) -> int:
@@ -403,6 +455,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", default="0,100000,1000000", help="comma-separated sizes N")
     parser.add_argument("--inbound", type=int, default=3000, help="messages for the rate")
+    parser.add_argument("--rounds", type=int, default=4, help="rate rounds at each size (median)")
     parser.add_argument("--flood", type=int, default=100_000, help="0: no memory test")
     parser.add_argument("--flood-rows", type=int, help="the N to flood at (default: the largest)")
     parser.add_argument(
@@ -411,6 +464,13 @@ def main() -> None:
         default="hang",
         help="the flood's receiver: a port that never answers, or a closed one",
     )
+    parser.add_argument(
+        "--sids",
+        choices=["time", "random"],
+        default="time",
+        help="the seeded rows' SIDs: time-ordered, as the server makes them, or random, as "
+        "servers before 2026-12-05 made them",
+    )
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--src", help="run the server from this source tree (default: installed)")
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "switchboard-scale"))
@@ -418,12 +478,11 @@ def main() -> None:
     sizes = [int(size) for size in args.rows.split(",")]
     print(f"machine: {os.cpu_count()} cores; server from {args.src or 'the installed package'}")
     flood_at = max(sizes) if args.flood_rows is None else args.flood_rows
-    base_rate: float | None = None
     for n in sizes:
         workdir = Path(tempfile.mkdtemp(prefix="switchboard-scale-"))
         print(f"N = {n:,}", flush=True)
         try:
-            db = database_for(n, Path(args.cache), workdir, args.src)
+            db = database_for(n, Path(args.cache), workdir, args)
             opening = time.perf_counter()
             server = serve(db, args.src)
             print(f"  server ready in {time.perf_counter() - opening:.1f} s")
@@ -431,16 +490,14 @@ def main() -> None:
                 lists(server.base, db)
                 if not args.no_browser:
                     first_paint(server.base)
-                if args.inbound:
-                    rate = throughput(server.base, workdir, args.inbound)
-                    base_rate = base_rate or rate
-                    print(f"  inbound rate vs the first size: {rate / base_rate:.0%}")
                 if args.flood and n == flood_at:
                     flood(server, db, args.flood, args.down)
             finally:
                 stop(server)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+    if args.inbound:
+        throughput(sizes, args)
 
 
 if __name__ == "__main__":
