@@ -357,8 +357,8 @@ def throughput(sizes: list[int], args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="switchboard-scale-"))
     servers: list[Server] = []
     rates: dict[int, list[float]] = {n: [] for n in sizes}
+    injectors: dict[int, Inbound] = {}
     try:
-        injectors = {}
         for n in sizes:
             servers.append(serve(database_for(n, Path(args.cache), workdir, args),
                                  args.src, quiet=True))  # fmt: skip
@@ -367,9 +367,9 @@ def throughput(sizes: list[int], args: argparse.Namespace) -> None:
             for n in sizes if round_ % 2 == 0 else reversed(sizes):
                 print(f"N = {n:,}, round {round_ + 1}", end="", flush=True)
                 rates[n].append(injectors[n].round())
+    finally:
         for injector in injectors.values():
             injector.close()
-    finally:
         for server in servers:
             stop(server)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -9,11 +9,11 @@ to choose the 32 digits. A server's SIDs begin with the time (12 hex digits of U
 milliseconds, then 20 random digits: 80 random bits), as UUIDv7 (RFC 9562) does and for the
 same reason: each table's index on ``sid``, and every index that leads with a message's SID
 (its attempts, events, jobs), then grows at its end, whose pages are already in memory, rather
-than at a random page of an index as large as the table. With a million stored messages
-random SIDs made SQLite write ~13 times the bytes a message (its WAL frames and checkpoints:
-about 207 KB against 16 KB) and cost 14-21% of the inbound rate (docs/performance.md, "SIDs that
-begin with the time"). A seeded server keeps wholly random SIDs: a seed promises the same SIDs
-on every run, which a clock cannot.
+than at a random page of an index as large as the table. With a million stored messages,
+random SIDs had SQLite dirty 207 KB of pages a message against 16 KB, and the inbound rate fell
+to 84-92% of an empty store's (docs/performance.md, "SIDs that begin with the time"). A seeded
+server keeps wholly random SIDs: a seed promises the same SIDs on every run, which a clock
+cannot.
 """
 
 from __future__ import annotations
