@@ -216,7 +216,8 @@ def seed(database: Path, n: int, sids: str) -> float:
     return time.perf_counter() - started
 
 
-def database_for(n: int, cache: Path, workdir: Path, args: argparse.Namespace) -> Path:
+def database_for(n: int, workdir: Path, args: argparse.Namespace) -> Path:
+    cache = Path(args.cache)
     template = cache / f"scale-{args.sids}-sids-{n}.db"
     if not template.exists():
         cache.mkdir(parents=True, exist_ok=True)
@@ -360,7 +361,7 @@ def throughput(sizes: list[int], args: argparse.Namespace) -> None:
     injectors: dict[int, Inbound] = {}
     try:
         for n in sizes:
-            servers.append(serve(database_for(n, Path(args.cache), workdir, args),
+            servers.append(serve(database_for(n, workdir, args),
                                  args.src, quiet=True))  # fmt: skip
             injectors[n] = Inbound(servers[-1].base, workdir, args.inbound)
         for round_ in range(args.rounds):
@@ -482,7 +483,7 @@ def main() -> None:
         workdir = Path(tempfile.mkdtemp(prefix="switchboard-scale-"))
         print(f"N = {n:,}", flush=True)
         try:
-            db = database_for(n, Path(args.cache), workdir, args)
+            db = database_for(n, workdir, args)
             opening = time.perf_counter()
             server = serve(db, args.src)
             print(f"  server ready in {time.perf_counter() - opening:.1f} s")

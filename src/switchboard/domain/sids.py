@@ -61,17 +61,16 @@ def make_sid(prefix: SidPrefix | str, random_bytes: RandomBytes, at_ms: int | No
     """A new SID of ``prefix``: 16 bytes drawn from ``random_bytes``, or, given ``at_ms`` (Unix
     milliseconds), that time in the first 12 hex digits and 10 random bytes after it."""
     prefix = SidPrefix(prefix)
-    if at_ms is None:
-        raw = random_bytes(16)
-        if len(raw) != 16:
-            raise ValueError("a SID needs exactly 16 random bytes")
-        return f"{prefix.value}{raw.hex()}"
-    if not 0 <= at_ms < _TIME_LIMIT:
-        raise ValueError(f"a SID's time is 0 to {_TIME_LIMIT - 1} ms, not {at_ms}")
-    raw = random_bytes(10)
-    if len(raw) != 10:
-        raise ValueError("a time-ordered SID needs exactly 10 random bytes")
-    return f"{prefix.value}{at_ms:012x}{raw.hex()}"
+    time_digits = ""
+    if at_ms is not None:
+        if not 0 <= at_ms < _TIME_LIMIT:
+            raise ValueError(f"a SID's time is 0 to {_TIME_LIMIT - 1} ms, not {at_ms}")
+        time_digits = f"{at_ms:0{_TIME_DIGITS}x}"
+    size = 16 - len(time_digits) // 2  # random bytes fill what the time leaves of 32 digits
+    raw = random_bytes(size)
+    if len(raw) != size:
+        raise ValueError(f"a SID needs exactly {size} random bytes")
+    return f"{prefix.value}{time_digits}{raw.hex()}"
 
 
 class SidFactory:
@@ -90,6 +89,9 @@ class SidFactory:
         per_prefix: Callable[[str], RandomBytes] | None = None,
         clock_ms: Milliseconds | None = None,
     ) -> None:
+        if clock_ms is not None and per_prefix is not None:
+            # Per-prefix sources are for seeded runs, whose SIDs a clock would make unrepeatable.
+            raise ValueError("a SID factory takes a clock or per-prefix sources, not both")
         self._random_bytes = random_bytes
         self._per_prefix = per_prefix
         self._clock_ms = clock_ms

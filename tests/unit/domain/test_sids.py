@@ -57,6 +57,11 @@ def test_a_clocked_factory_makes_sids_in_the_order_of_their_times() -> None:
     assert made[0] < made[2]
 
 
+def test_a_factory_takes_a_clock_or_per_prefix_sources_not_both() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        SidFactory(bytes, per_prefix=lambda prefix: bytes, clock_ms=lambda: 0)
+
+
 @pytest.mark.parametrize("at_ms", [-1, 16**12])
 def test_a_time_outside_twelve_hex_digits_is_refused(at_ms: int) -> None:
     with pytest.raises(ValueError, match="time"):
