@@ -28,9 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from inbound import HERE, add_number, inject, start, wait_http  # bench/ is the script's folder
+# bench/ is the script's folder
+from inbound import HERE, add_number, cpu_seconds, inject, start, wait_http
 
-from scaleout import cpu_seconds
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
 
 POLL_SECONDS = 0.02

@@ -25,6 +25,11 @@ With ``--duration`` (and ``--rate``: ``count`` is rate x duration) it also print
 second of the run, the messages injected and the webhooks received, and the p99 latency of the
 messages injected in each 5-second window: a backlog that grows shows as a p99 that climbs.
 
+It also prints each process's CPU time a message (the server with the processes it forked, a
+``--split`` worker, the receiver and this injector; user + system, from Linux ``/proc``) from
+the first injection to the last receipt, and how busy that kept the machine: every process
+shares the same cores, so the rate can rise only as far as the sum of them all falls.
+
 ``--src`` runs the server from another checkout's ``src`` (its own ``PYTHONPATH``) while the
 injector, the receiver and the baseline stay this tree's: side-by-side comparisons of two
 versions of the server then differ in the server alone.
@@ -74,6 +79,27 @@ def wait_http(url: str, timeout: float = 20) -> None:
         except httpx.HTTPError:
             time.sleep(0.05)
     raise TimeoutError(url)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used (Linux /proc; 0 for one gone)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def with_children(pid: int) -> list[int]:
+    """``pid`` and its child processes (``serve --workers N`` forks N), from Linux /proc."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [pid, *map(int, children)]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -170,6 +196,24 @@ def print_timeline(sent: dict[str, float], received: dict[str, float], started: 
     for window, latencies in sorted(windows.items()):
         span = f"{window * 5}-{window * 5 + 5}"
         print(f"  {span:>15}  {len(latencies):8d}  {percentile(latencies, 0.99):6.1f}")
+
+
+def cpu_used(
+    roles: dict[str, list[int]], started: dict[str, float], injector_started: float
+) -> dict[str, float]:
+    """CPU seconds each process has used since ``started`` (the injector: this process)."""
+    used = {role: cpu_seconds(pids) - started[role] for role, pids in roles.items()}
+    return {**used, "injector": time.process_time() - injector_started}
+
+
+def print_cpu(cpu: dict[str, float], delivered: int, seconds: float) -> None:
+    """CPU a message for each process, and how busy the machine was: every process shares the
+    same cores, so a rate is the cores divided by the CPU a message of them all."""
+    parts = "  ".join(f"{role} {used / delivered * 1e6:,.0f}" for role, used in cpu.items())
+    total = sum(cpu.values())
+    busy = total / (seconds * (os.cpu_count() or 1))
+    print(f"  CPU a message (us): {parts}  all {total / delivered * 1e6:,.0f}; "
+          f"the machine {busy:.0%} busy")  # fmt: skip
 
 
 async def baseline(url: str, count: int, concurrency: int) -> tuple[float, list[float]]:
@@ -281,6 +325,11 @@ def main() -> None:
         add_number(base, receiver_url)
         if worker is not None:  # measured once the worker delivers (it starts in ~1 s)
             collect(receiver, received_file, asyncio.run(inject(base, 1, None, 1)))
+        roles = {"server": with_children(server.pid), "receiver": [receiver.pid]}
+        if worker is not None:
+            roles["worker"] = [worker.pid]
+        cpu_started = {role: cpu_seconds(pids) for role, pids in roles.items()}
+        injector_started = time.process_time()
         started = time.time()
         if args.ndjson:
             sent = asyncio.run(inject_stream(base, args.count, args.rate))
@@ -293,8 +342,12 @@ def main() -> None:
                   "serve --no-deliver")  # fmt: skip
             print(f"injection only: {len(sent)} messages stored in {injected - started:.2f} s -> "
                   f"{len(sent) / (injected - started):,.0f} messages/s")  # fmt: skip
+            print_cpu(cpu_used(roles, cpu_started, injector_started), len(sent), injected - started)
             return
         received = collect(receiver, received_file, sent)
+        # Read once every webhook arrived: the processes are idle again (collect's polls are
+        # this process's, and cost it next to nothing).
+        cpu = cpu_used(roles, cpu_started, injector_started)
         latencies = [(received[sid] - at) * 1000 for sid, at in sent.items() if sid in received]
         finished = max(received[sid] for sid in sent if sid in received)
         base_rate, base_lat = asyncio.run(baseline(receiver_url, args.count, args.concurrency))
@@ -321,6 +374,7 @@ def main() -> None:
     if seconds:
         print(f"  per whole second: slowest {min(seconds):,}, median "
               f"{statistics.median(seconds):,.0f}, fastest {max(seconds):,} webhooks")  # fmt: skip
+    print_cpu(cpu, len(latencies), duration)
     if args.duration is not None:
         print_timeline(sent, received, started)
     b50, b99 = statistics.median(base_lat), percentile(base_lat, 0.99)

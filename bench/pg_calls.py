@@ -25,8 +25,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
+from inbound import cpu_seconds
 
-from scaleout import DEFAULT_POSTGRES, cpu_seconds, create_database, drop_database, dsn_for
+from scaleout import DEFAULT_POSTGRES, create_database, drop_database, dsn_for
 from switchboard.storage.postgres_connections import Connections
 
 INSERT = (

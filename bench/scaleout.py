@@ -32,7 +32,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 import asyncpg
-from inbound import add_number, collect, inject, percentile, wait_http
+from inbound import add_number, collect, cpu_seconds, inject, percentile, wait_http
 
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
 
@@ -62,18 +62,6 @@ async def drop_database(admin_dsn: str, name: str) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU time the processes have used (Linux /proc; 0 for one gone)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def backend_pids(dsn: str) -> list[int]:
