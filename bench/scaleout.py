@@ -5,7 +5,9 @@ migrate``), starts ``--nodes`` ``switchboard serve`` processes on it (one port e
 minimal receiver (bench/receiver.py), then injects N inbound messages through
 ``POST /_sim/inbound``, split evenly across the nodes as a round-robin load balancer would. It
 reports webhooks per second and the latency from injection to receipt (p50/p99), and drops the
-database afterwards. The measurement is bench/inbound.py's (whose SQLite figures it complements).
+database afterwards. The measurement is bench/inbound.py's (whose SQLite figures it complements),
+with the CPU time a message of the nodes, their PostgreSQL backends, the injector and the
+receiver, which all share the machine's cores.
 
     python bench/scaleout.py --nodes 1 --count 5000              # one node, as fast as it goes
     python bench/scaleout.py --nodes 2 --count 5000              # two nodes, one database
@@ -169,13 +171,16 @@ def main() -> None:
         wait_http(receiver_url)
         add_number(bases[0], receiver_url)
         nodes = [process.pid for process in processes[1:]]  # the first is the receiver
-        cpu_before = cpu_seconds(nodes)
+        cpu_before, receiver_before = cpu_seconds(nodes), cpu_seconds([receiver.pid])
+        injector_before = time.process_time()
         started = time.time()
         sent = asyncio.run(inject_split(bases, args.count, args.rate, args.concurrency))
         injected = time.time()
         received = collect(receiver, received_file, sent, timeout=180)
         time.sleep(1)  # the last jobs' outcomes commit just after their webhooks arrive
         cpu_nodes = cpu_seconds(nodes) - cpu_before
+        cpu_receiver = cpu_seconds([receiver.pid]) - receiver_before
+        cpu_injector = time.process_time() - injector_before
         # The pools open connections as the load grows: their whole lives are this run's.
         backends = asyncio.run(backend_pids(dsn))
         cpu_backends = cpu_seconds(backends)
@@ -206,7 +211,9 @@ def main() -> None:
           f"max {max(latencies):.1f}")  # fmt: skip
     nodes_ms, backends_ms = cpu_nodes / args.count * 1e3, cpu_backends / args.count * 1e3
     print(f"  CPU per message: node{'s' if args.nodes > 1 else ''} {nodes_ms:.2f} ms, "
-          f"PostgreSQL backends {backends_ms:.2f} ms ({len(backends)} connections)")  # fmt: skip
+          f"PostgreSQL backends {backends_ms:.2f} ms ({len(backends)} connections), "
+          f"injector {cpu_injector / args.count * 1e3:.2f} ms, "
+          f"receiver {cpu_receiver / args.count * 1e3:.2f} ms")  # fmt: skip
     print("  database after the run: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     print(f"  logs: {workdir}")
 
