@@ -332,9 +332,13 @@ class Inbound:
         self.receiver = start([sys.executable, str(HERE / "receiver.py"), str(port),
                                str(self.received_file)])  # fmt: skip
         url = f"http://127.0.0.1:{port}/sms"
-        wait_http(url)
-        add_number(base, url)
-        collect(self.receiver, self.received_file, asyncio.run(inject(base, WARM_UP, None, 64)))
+        try:
+            wait_http(url)
+            add_number(base, url)
+            collect(self.receiver, self.received_file, asyncio.run(inject(base, WARM_UP, None, 64)))
+        except BaseException:  # not yet among the caller's injectors, so nobody else closes it
+            self.close()
+            raise
 
     def round(self) -> float:
         started = time.time()

@@ -34,7 +34,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 import asyncpg
-from inbound import add_number, collect, cpu_seconds, inject, percentile, wait_http
+from inbound import add_number, collect, cpu_seconds, cpu_used, inject, percentile, wait_http
 
 from switchboard.testing import TEST_ACCOUNT_SID, TEST_AUTH_TOKEN, free_port
 
@@ -171,16 +171,15 @@ def main() -> None:
         wait_http(receiver_url)
         add_number(bases[0], receiver_url)
         nodes = [process.pid for process in processes[1:]]  # the first is the receiver
-        cpu_before, receiver_before = cpu_seconds(nodes), cpu_seconds([receiver.pid])
+        roles = {"nodes": nodes, "receiver": [receiver.pid]}
+        cpu_before = {role: cpu_seconds(pids) for role, pids in roles.items()}
         injector_before = time.process_time()
         started = time.time()
         sent = asyncio.run(inject_split(bases, args.count, args.rate, args.concurrency))
         injected = time.time()
         received = collect(receiver, received_file, sent, timeout=180)
         time.sleep(1)  # the last jobs' outcomes commit just after their webhooks arrive
-        cpu_nodes = cpu_seconds(nodes) - cpu_before
-        cpu_receiver = cpu_seconds([receiver.pid]) - receiver_before
-        cpu_injector = time.process_time() - injector_before
+        cpu = cpu_used(roles, cpu_before, injector_before)
         # The pools open connections as the load grows: their whole lives are this run's.
         backends = asyncio.run(backend_pids(dsn))
         cpu_backends = cpu_seconds(backends)
@@ -209,11 +208,11 @@ def main() -> None:
     p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
     print(f"  injection -> receipt latency ms: p50 {p50:.1f}  p99 {p99:.1f}  "
           f"max {max(latencies):.1f}")  # fmt: skip
-    nodes_ms, backends_ms = cpu_nodes / args.count * 1e3, cpu_backends / args.count * 1e3
-    print(f"  CPU per message: node{'s' if args.nodes > 1 else ''} {nodes_ms:.2f} ms, "
-          f"PostgreSQL backends {backends_ms:.2f} ms ({len(backends)} connections), "
-          f"injector {cpu_injector / args.count * 1e3:.2f} ms, "
-          f"receiver {cpu_receiver / args.count * 1e3:.2f} ms")  # fmt: skip
+    ms = {role: used / args.count * 1e3 for role, used in cpu.items()}
+    print(f"  CPU per message: node{'s' if args.nodes > 1 else ''} {ms['nodes']:.2f} ms, "
+          f"PostgreSQL backends {cpu_backends / args.count * 1e3:.2f} ms "
+          f"({len(backends)} connections), injector {ms['injector']:.2f} ms, "
+          f"receiver {ms['receiver']:.2f} ms")  # fmt: skip
     print("  database after the run: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     print(f"  logs: {workdir}")
 
