@@ -10,6 +10,7 @@ the baseline, so the ratio shows what switchboard's durability and bookkeeping c
     python bench/inbound.py --count 5000 --ndjson         # the same through one NDJSON stream
     python bench/inbound.py --count 5000 --inject-only    # serve --no-deliver: injection alone
     python bench/inbound.py --count 5000 --split          # delivery by a switchboard worker
+    python bench/inbound.py --count 5000 --ndjson --split 2   # ... by two workers
     python bench/inbound.py --count 5000 --rate 500       # paced (latency at a given rate)
     python bench/inbound.py --rate 300 --duration 60 --ndjson   # sustained: per-second counts
                                                                 # and the p99 per 5 s window
@@ -25,8 +26,9 @@ With ``--duration`` (and ``--rate``: ``count`` is rate x duration) it also print
 second of the run, the messages injected and the webhooks received, and the p99 latency of the
 messages injected in each 5-second window: a backlog that grows shows as a p99 that climbs.
 
-It also prints each process's CPU time a message (the server with the processes it forked, a
-``--split`` worker, the receiver and this injector; user + system, from Linux ``/proc``) from
+It also prints each process's CPU time a message (the server with the processes it forked, the
+``--split`` workers together, the receiver and this injector; user + system, from Linux
+``/proc``) from
 the first injection to the last receipt, and how busy that kept the machine: every process
 shares the same cores, so the rate can rise only as far as the sum of them all falls.
 
@@ -100,6 +102,21 @@ def with_children(pid: int) -> list[int]:
     except OSError:
         children = []
     return [pid, *map(int, children)]
+
+
+def wait_started(pids: list[int], timeout: float = 30) -> None:
+    """Until each process has done starting up: a worker prints its banner before it imports
+    and loads what it delivers with, and that second of CPU belongs to no message. Started means
+    idle: less than a clock tick of CPU each in 0.2 s."""
+    deadline = time.monotonic() + timeout
+    used = [cpu_seconds([pid]) for pid in pids]
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = [cpu_seconds([pid]) for pid in pids]
+        if all(after - before < 0.01 for before, after in zip(used, now, strict=True)):
+            return
+        used = now
+    raise TimeoutError(f"processes {pids} still busy starting after {timeout} s")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -288,8 +305,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="switchboard serve --workers")
     parser.add_argument(
         "--split",
-        action="store_true",
-        help="serve --no-deliver beside one switchboard worker: delivery in its own process",
+        nargs="?",
+        type=int,
+        const=1,
+        default=0,
+        metavar="N",
+        help="serve --no-deliver beside N switchboard workers (default 1): delivery in its own "
+        "processes",
     )
     parser.add_argument("--quiet", action="store_true", help="switchboard serve --quiet")
     parser.add_argument("--src", help="run the server from this source tree (default: installed)")
@@ -313,21 +335,23 @@ def main() -> None:
              "--workers", str(args.workers), *(["--quiet"] if args.quiet else []),
              *(["--no-deliver"] if args.inject_only or args.split else [])]  # fmt: skip
     server = start([sys.executable, "-m", "switchboard", *serve], env)
-    worker: subprocess.Popen[bytes] | None = None
+    workers: list[subprocess.Popen[bytes]] = []
     base = f"http://127.0.0.1:{server_port}"
     receiver_url = f"http://127.0.0.1:{receiver_port}/sms"
     try:
         wait_http(f"{base}/healthz")
         if args.split:  # started once the server has migrated the file
             deliver = ["worker", "--database", str(workdir / "bench.db")]
-            worker = start([sys.executable, "-m", "switchboard", *deliver], env)
+            for _ in range(args.split):
+                workers.append(start([sys.executable, "-m", "switchboard", *deliver], env))
+            wait_started([worker.pid for worker in workers])
         wait_http(receiver_url)
         add_number(base, receiver_url)
-        if worker is not None:  # measured once the worker delivers (it starts in ~1 s)
+        if workers:  # measured once the workers deliver (one starts in ~1 s)
             collect(receiver, received_file, asyncio.run(inject(base, 1, None, 1)))
         roles = {"server": with_children(server.pid), "receiver": [receiver.pid]}
-        if worker is not None:
-            roles["worker"] = [worker.pid]
+        if workers:
+            roles["worker"] = [worker.pid for worker in workers]
         cpu_started = {role: cpu_seconds(pids) for role, pids in roles.items()}
         injector_started = time.process_time()
         started = time.time()
@@ -352,14 +376,17 @@ def main() -> None:
         finished = max(received[sid] for sid in sent if sid in received)
         base_rate, base_lat = asyncio.run(baseline(receiver_url, args.count, args.concurrency))
     finally:
-        for process in (server, worker, receiver):
-            if process is not None:
-                process.terminate()
-                process.wait(10)
+        for process in (server, *workers, receiver):
+            process.terminate()
+            process.wait(10)
 
     duration = finished - started
     injector = "ndjson stream" if args.ndjson else f"concurrency={args.concurrency}"
-    layout = "serve --no-deliver + worker" if args.split else f"workers={args.workers}"
+    layout = (
+        f"serve --no-deliver + {args.split} worker{'s' if args.split > 1 else ''}"
+        if args.split
+        else f"workers={args.workers}"
+    )
     print(f"machine: {os.cpu_count()} cores; count={args.count} rate={args.rate or 'max'} "
           f"{injector} {layout}")  # fmt: skip
     rate = len(latencies) / duration
