@@ -28,9 +28,9 @@ messages injected in each 5-second window: a backlog that grows shows as a p99 t
 
 It also prints each process's CPU time a message (the server with the processes it forked, the
 ``--split`` workers together, the receiver and this injector; user + system, from Linux
-``/proc``) from
-the first injection to the last receipt, and how busy that kept the machine: every process
-shares the same cores, so the rate can rise only as far as the sum of them all falls.
+``/proc``) from the first injection to the last receipt, and how busy that kept the machine:
+every process shares the same cores, so the rate can rise only as far as the sum of them all
+falls.
 
 ``--src`` runs the server from another checkout's ``src`` (its own ``PYTHONPATH``) while the
 injector, the receiver and the baseline stay this tree's: side-by-side comparisons of two
@@ -104,19 +104,21 @@ def with_children(pid: int) -> list[int]:
     return [pid, *map(int, children)]
 
 
-def wait_started(pids: list[int], timeout: float = 30) -> None:
-    """Until each process has done starting up: a worker prints its banner before it imports
-    and loads what it delivers with, and that second of CPU belongs to no message. Started means
-    idle: less than a clock tick of CPU each in 0.2 s."""
+def wait_started(processes: list[subprocess.Popen[bytes]], timeout: float = 30) -> None:
+    """Until each process has done starting up: a worker is busy for about a second (imports,
+    the database, the geocoder's data) before it waits for jobs, and that CPU belongs to no
+    message. Started means idle: less than a clock tick of CPU each in 0.2 s."""
     deadline = time.monotonic() + timeout
-    used = [cpu_seconds([pid]) for pid in pids]
+    used = [cpu_seconds([process.pid]) for process in processes]
     while time.monotonic() < deadline:
         time.sleep(0.2)
-        now = [cpu_seconds([pid]) for pid in pids]
+        if any(process.poll() is not None for process in processes):
+            raise RuntimeError(f"a process exited while starting: {[p.args for p in processes]}")
+        now = [cpu_seconds([process.pid]) for process in processes]
         if all(after - before < 0.01 for before, after in zip(used, now, strict=True)):
             return
         used = now
-    raise TimeoutError(f"processes {pids} still busy starting after {timeout} s")
+    raise TimeoutError(f"still busy starting after {timeout} s: {[p.args for p in processes]}")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -316,6 +318,8 @@ def main() -> None:
     parser.add_argument("--quiet", action="store_true", help="switchboard serve --quiet")
     parser.add_argument("--src", help="run the server from this source tree (default: installed)")
     args = parser.parse_args()
+    if args.split < 0:
+        parser.error("--split takes a number of workers")
     if args.duration is not None:
         if not args.rate:
             parser.error("--duration needs --rate")
@@ -344,7 +348,7 @@ def main() -> None:
             deliver = ["worker", "--database", str(workdir / "bench.db")]
             for _ in range(args.split):
                 workers.append(start([sys.executable, "-m", "switchboard", *deliver], env))
-            wait_started([worker.pid for worker in workers])
+            wait_started(workers)
         wait_http(receiver_url)
         add_number(base, receiver_url)
         if workers:  # measured once the workers deliver (one starts in ~1 s)
