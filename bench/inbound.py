@@ -351,10 +351,9 @@ def main() -> None:
             wait_started(workers)
         wait_http(receiver_url)
         add_number(base, receiver_url)
-        if workers:  # measured once the workers deliver (one starts in ~1 s)
-            collect(receiver, received_file, asyncio.run(inject(base, 1, None, 1)))
         roles = {"server": with_children(server.pid), "receiver": [receiver.pid]}
-        if workers:
+        if workers:  # measured once the workers deliver
+            collect(receiver, received_file, asyncio.run(inject(base, 1, None, 1)))
             roles["worker"] = [worker.pid for worker in workers]
         cpu_started = {role: cpu_seconds(pids) for role, pids in roles.items()}
         injector_started = time.process_time()
